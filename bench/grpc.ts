@@ -1,0 +1,89 @@
+/**
+ * `npx tsx bench/grpc.ts [--quick]`: the hello workload (3 sequential activities per orchestration, all started
+ * at once) served by a durabletask-js worker over gRPC, next to the same workload with TypeScript functions in
+ * the duraflow process, both on a fresh SQLite file in the same run. Writes bench/results/grpc.{md,json}.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { DFApp, type DurableClient } from '../src/index.js';
+import { ANY_NAME } from '../src/store/store.js';
+import { acquireStore } from '../src/store/open-store.js';
+import { freshSqlite, hello, sqliteCommitRate } from './workloads.js';
+
+const quick = process.argv.includes('--quick');
+const n = quick ? 250 : 1000;
+
+/** Starts `count` hello orchestrations at once through `client`; orchestrations per second and latencies. */
+async function measure(client: DurableClient, count: number): Promise<{ perSecond: number; p50: number; p99: number }> {
+  const started = performance.now();
+  const startedAt = new Map<string, number>();
+  await Promise.all(
+    Array.from({ length: count }, async () => {
+      const t = performance.now();
+      startedAt.set(await client.startNew('hello'), t);
+    }),
+  );
+  const latencies = await Promise.all(
+    [...startedAt].map(async ([id, t]) => {
+      const status = await client.waitForCompletion(id);
+      if (status.runtimeStatus !== 'Completed') throw new Error(`${id} ended ${status.runtimeStatus}: ${JSON.stringify(status.failureDetails)}`);
+      return status.lastUpdatedTime.getTime() - (t + performance.timeOrigin);
+    }),
+  );
+  const all = await client.getStatusBy({ runtimeStatus: ['Completed'] });
+  const last = Math.max(...all.map((s) => s.lastUpdatedTime.getTime()));
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
+  return { perSecond: count / ((last - (started + performance.timeOrigin)) / 1000), p50: pct(0.5), p99: pct(0.99) };
+}
+
+/** The same workload with the functions in a durabletask-js worker process connected over gRPC. */
+async function overGrpc(count: number): Promise<{ perSecond: number; p50: number; p99: number }> {
+  const store = freshSqlite();
+  const app = new DFApp({ store: store.url });
+  const host = await app.start({ port: 0, grpcPort: 0 });
+  const worker = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./grpc-worker.ts', import.meta.url)), host.grpcAddress!], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      worker.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('worker-ready') && resolve());
+      worker.once('exit', (code) => reject(new Error(`the SDK worker exited with ${code}`)));
+    });
+    const handle = await acquireStore(store.url);
+    while (!(await handle.store.hub('default').getRegisteredNames())?.orchestrations.includes(ANY_NAME)) await new Promise((r) => setTimeout(r, 20));
+    await handle.release();
+    await new Promise((r) => setTimeout(r, 1100)); // the worker's registry cache catches up
+    await measure(host.client, Math.min(50, count)); // warm-up (JIT, connections)
+    return await measure(host.client, count);
+  } finally {
+    worker.kill('SIGTERM');
+    await host.stop();
+    store.cleanup();
+  }
+}
+
+const commitRate = sqliteCommitRate();
+const local = await hello(n);
+const grpc = await overGrpc(n);
+const rows = [
+  ['SQLite single-row commits/s (limit)', commitRate.toFixed(0), ''],
+  [`hello × ${n}, TypeScript functions in-process: orchestrations/s`, local.perSecond.toFixed(0), '1.00'],
+  [`hello × ${n}, durabletask-js worker over gRPC: orchestrations/s`, grpc.perSecond.toFixed(0), (grpc.perSecond / local.perSecond).toFixed(2)],
+  [`in-process start→completed p50 / p99 (ms)`, `${local.p50.toFixed(0)} / ${local.p99.toFixed(0)}`, ''],
+  [`over gRPC start→completed p50 / p99 (ms)`, `${grpc.p50.toFixed(0)} / ${grpc.p99.toFixed(0)}`, ''],
+];
+const markdown = [
+  `# duraflow gRPC benchmark (${new Date().toISOString()}, ${cpus().length} cores, node ${process.version}${quick ? ', quick' : ''})`,
+  '',
+  '| workload | value | ratio to in-process |',
+  '|---|---|---|',
+  ...rows.map((r) => `| ${r.join(' | ')} |`),
+  '',
+].join('\n');
+mkdirSync('bench/results', { recursive: true });
+writeFileSync('bench/results/grpc.md', markdown);
+writeFileSync('bench/results/grpc.json', JSON.stringify({ quick, n, commitRate, local, grpc }, null, 2));
+process.stdout.write(markdown);

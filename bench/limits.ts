@@ -1,0 +1,60 @@
+/**
+ * The physical limits the benchmark compares against: how many single-row INSERT transactions per second each
+ * store's disk and engine commit when nothing else is done (SQLite WAL with synchronous=FULL, duraflow's default
+ * durability; one PostgreSQL connection with the server's own durability settings).
+ */
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { freshSqlite, PG_BENCH_URL } from './stores.js';
+
+/**
+ * Single-row INSERT transactions per second on a fresh SQLite file (WAL, synchronous=FULL): `commits` of them,
+ * or as many as fit in `maxSeconds`.
+ */
+export function sqliteCommitRate(commits = 3000, maxSeconds = Number.POSITIVE_INFINITY): number {
+  const { path, cleanup } = freshSqlite();
+  const db = new Database(path);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
+    const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
+    const commit = db.transaction(() => insert.run('x'));
+    const started = performance.now();
+    const deadline = started + maxSeconds * 1000;
+    let done = 0;
+    while (done < commits && (done % 64 !== 0 || performance.now() < deadline)) {
+      commit();
+      done++;
+    }
+    return done / ((performance.now() - started) / 1000);
+  } finally {
+    db.close();
+    cleanup();
+  }
+}
+
+/**
+ * Single-row INSERT transactions per second through one PostgreSQL connection (autocommit, a prepared
+ * statement, one round trip each) into a table of `schema`, for `seconds`. The caller drops the schema.
+ */
+export async function pgCommitRate(schema: string, seconds: number, server = PG_BENCH_URL): Promise<number> {
+  const client = new pg.Client({ connectionString: server });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    await client.query(`CREATE TABLE "${schema}".t (id bigserial PRIMARY KEY, v text NOT NULL)`);
+    const insert = { name: 'bench-insert', text: `INSERT INTO "${schema}".t (v) VALUES ($1)`, values: ['x'] };
+    const started = performance.now();
+    const deadline = started + seconds * 1000;
+    let done = 0;
+    while (performance.now() < deadline) {
+      await client.query(insert);
+      done++;
+    }
+    return done / ((performance.now() - started) / 1000);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

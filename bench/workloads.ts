@@ -1,0 +1,268 @@
+/**
+ * duraflow's benchmark workloads. Each takes the URL of a fresh, empty store, starts its own worker (and for
+ * cross-process dispatch, a worker process), runs, and returns its measurements. The harness runs each in a
+ * child process of its own; {@link hello} and {@link sequence} keep their older signatures for ad-hoc scripts.
+ */
+import { DFApp, createClient, type DurableClient } from '../src/index.js';
+import { clockOffset, nextMessage } from './clock-sync.js';
+import { epochMs, percentiles, sleep, waitUntil } from './metrics.js';
+import { endProcess, forkBench } from './processes.js';
+import { freshSqlite } from './stores.js';
+
+export { freshSqlite } from './stores.js';
+export { sqliteCommitRate } from './limits.js';
+
+/** One measured value of a workload; the harness adds who measured it and on which store. */
+export interface Measured {
+  key: string;
+  value: number;
+  note?: string;
+  n?: number;
+}
+
+/** Where the `probe` activity reports when it starts running (set by the dispatch cases). */
+let probeSink: ((t0: number, at: number) => void) | undefined;
+
+/** Sets what the `probe` activity calls with its input (the start time) and the time it began running. */
+export function setProbeSink(sink: (t0: number, at: number) => void): void {
+  probeSink = sink;
+}
+
+/** The app every duraflow workload runs: no-op activities and one orchestration per workload. */
+export function benchApp(url: string): DFApp {
+  const app = new DFApp({ store: url });
+  app.activity('noop', async (i: number) => i);
+  app.activity('sayHello', async (city: string) => `Hello ${city}!`);
+  app.activity('probe', async (t0: number) => {
+    probeSink?.(t0, epochMs());
+    return t0;
+  });
+  app.orchestration('hello', function* (ctx) {
+    return [
+      yield ctx.callActivity('sayHello', 'Tokyo'),
+      yield ctx.callActivity('sayHello', 'Seattle'),
+      yield ctx.callActivity('sayHello', 'London'),
+    ];
+  });
+  app.orchestration('sequence', function* (ctx, n: number) {
+    let last = 0;
+    for (let i = 0; i < n; i++) last = yield ctx.callActivity('noop', i);
+    return last;
+  });
+  app.orchestration('fanout', function* (ctx, n: number) {
+    const results: number[] = yield ctx.taskAll(Array.from({ length: n }, (_, i) => ctx.callActivity('noop', i)));
+    return results.length;
+  });
+  app.orchestration('events', function* (ctx, n: number) {
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += yield ctx.waitForExternalEvent('e');
+    return sum;
+  });
+  app.orchestration('probe', function* (ctx, t0: number) {
+    return yield ctx.callActivity('probe', t0);
+  });
+  return app;
+}
+
+async function completed(client: DurableClient, id: string, timeoutMs: number): Promise<unknown> {
+  const status = await client.waitForCompletion(id, { timeoutInMilliseconds: timeoutMs });
+  if (status.runtimeStatus === 'Running' || status.runtimeStatus === 'Pending') {
+    throw new Error(`${status.name} ${id} did not complete within ${timeoutMs} ms`);
+  }
+  if (status.runtimeStatus !== 'Completed') {
+    throw new Error(`${id} ended ${status.runtimeStatus}: ${JSON.stringify(status.output ?? status.failureDetails)}`);
+  }
+  return status.output;
+}
+
+/** Runs `fn` with a worker of {@link benchApp} on `url`, stopping it afterwards. */
+async function withWorker<T>(url: string, fn: (client: DurableClient) => Promise<T>): Promise<T> {
+  const worker = await benchApp(url).startWorker();
+  try {
+    return await fn(worker.client);
+  } finally {
+    await worker.stop();
+  }
+}
+
+/**
+ * hello: `n` orchestrations of 3 sequential no-op activities, all started at once. Throughput is `n` over the
+ * time from the first start to the last completion; latency is each instance's created → last-updated time as
+ * the store recorded them (so no client polling runs during the measurement except one cheap count query).
+ */
+export function helloWorkload(url: string, n: number, timeoutMs = 600_000): Promise<Measured[]> {
+  return withWorker(url, async (client) => {
+    await Promise.all(
+      Array.from({ length: 5 }, async () => completed(client, await client.startNew('hello'), timeoutMs)),
+    );
+    const started = Date.now();
+    const ids = new Set(await Promise.all(Array.from({ length: n }, () => client.startNew('hello'))));
+    await waitUntil(
+      async () =>
+        (await client.listInstances({ runtimeStatus: ['Pending', 'Running'], pageSize: 1 })).instances.length === 0,
+      timeoutMs,
+      10,
+    );
+    const done = (await client.getStatusBy({ runtimeStatus: ['Completed'] })).filter((s) => ids.has(s.instanceId));
+    if (done.length !== n) throw new Error(`hello: ${done.length} of ${n} orchestrations completed`);
+    const last = Math.max(...done.map((s) => s.lastUpdatedTime.getTime()));
+    const { p50, p99 } = percentiles(done.map((s) => s.lastUpdatedTime.getTime() - s.createdTime.getTime()));
+    const seconds = (last - started) / 1000;
+    return [
+      { key: 'hello.rate', value: n / seconds, note: `${seconds.toFixed(2)} s`, n },
+      { key: 'hello.p50', value: p50, n },
+      { key: 'hello.p99', value: p99, n },
+    ];
+  });
+}
+
+/** One orchestration of `name` with input `n`, timed from `startNew` to completion (after a small warm-up run). */
+async function oneOrchestration(
+  url: string,
+  name: string,
+  n: number,
+  check: (output: unknown) => boolean,
+  timeoutMs: number,
+) {
+  return withWorker(url, async (client) => {
+    await completed(client, await client.startNew(name, { input: Math.min(n, 10) }), timeoutMs);
+    const started = performance.now();
+    const output = await completed(client, await client.startNew(name, { input: n }), timeoutMs);
+    const ms = performance.now() - started;
+    if (!check(output)) throw new Error(`${name}(${n}) returned ${JSON.stringify(output)}`);
+    return ms;
+  });
+}
+
+/** sequence: one orchestration of `n` sequential no-op activities; activities per second (and the time). */
+export async function sequenceWorkload(url: string, n: number, timeoutMs = 600_000): Promise<Measured[]> {
+  const ms = await oneOrchestration(url, 'sequence', n, (output) => output === n - 1, timeoutMs);
+  return [
+    { key: `sequence.rate.${n}`, value: n / (ms / 1000), note: `${(ms / 1000).toFixed(2)} s`, n },
+    { key: `sequence.ms.${n}`, value: ms, n },
+  ];
+}
+
+/** fan-out/fan-in: one orchestration of `n` parallel no-op activities joined with `taskAll`. */
+export async function fanoutWorkload(url: string, n: number, timeoutMs = 600_000): Promise<Measured[]> {
+  const ms = await oneOrchestration(url, 'fanout', n, (output) => output === n, timeoutMs);
+  return [
+    { key: `fanout.rate.${n}`, value: n / (ms / 1000), note: `${(ms / 1000).toFixed(2)} s`, n },
+    { key: `fanout.ms.${n}`, value: ms, n },
+  ];
+}
+
+/**
+ * events: one orchestration loops on `waitForExternalEvent`; the client raises `n` events one at a time (each
+ * `raiseEvent` awaited before the next). Events per second from the first raise to the orchestration's completion.
+ */
+export function eventsWorkload(url: string, n: number, timeoutMs = 600_000): Promise<Measured[]> {
+  return withWorker(url, async (client) => {
+    const run = async (count: number) => {
+      const id = await client.startNew('events', { input: count });
+      await waitUntil(async () => (await client.getStatus(id))?.runtimeStatus === 'Running', timeoutMs);
+      const started = performance.now();
+      for (let i = 0; i < count; i++) await client.raiseEvent(id, 'e', 1);
+      const output = await completed(client, id, timeoutMs);
+      if (output !== count) throw new Error(`events(${count}) returned ${JSON.stringify(output)}`);
+      return performance.now() - started;
+    };
+    await run(Math.min(n, 10));
+    const ms = await run(n);
+    return [{ key: 'events.rate', value: n / (ms / 1000), note: `${(ms / 1000).toFixed(2)} s`, n }];
+  });
+}
+
+/** Waits between dispatch samples: long enough for the worker to go idle, random so samples do not lock to its polling phase. */
+function gap(minMs: number, maxMs: number): Promise<void> {
+  return sleep(minMs + Math.random() * (maxMs - minMs));
+}
+
+/**
+ * dispatch latency, worker in this process: `startNew` of a `probe` orchestration to its first activity
+ * running, `samples` times, each after the worker went idle.
+ */
+export function dispatchSameProcess(url: string, samples: number, timeoutMs = 600_000): Promise<Measured[]> {
+  return withWorker(url, async (client) => {
+    const latencies: number[] = [];
+    for (let i = -3; i < samples; i++) {
+      await gap(20, 60);
+      const running = new Promise<number>((resolve) => setProbeSink((t0, at) => resolve(at - t0)));
+      const t0 = epochMs();
+      const id = await client.startNew('probe', { input: t0 });
+      const latency = await running;
+      await completed(client, id, timeoutMs);
+      if (i >= 0) latencies.push(latency); // the first three are warm-up
+    }
+    const { p50, p99 } = percentiles(latencies);
+    return [
+      { key: 'dispatch.same.p50', value: p50, n: samples },
+      { key: 'dispatch.same.p99', value: p99, n: samples },
+    ];
+  });
+}
+
+/**
+ * dispatch latency, idle worker in another process: this process is only a client; a worker process on the
+ * same store runs the `probe` activity and reports when it started (clocks aligned over IPC). On SQLite that
+ * worker finds new work by polling; on PostgreSQL it is woken by NOTIFY.
+ */
+export async function dispatchOtherProcess(url: string, samples: number, timeoutMs = 600_000): Promise<Measured[]> {
+  // A polling worker (SQLite: default every 500 ms) needs starts at random phases of its poll interval, so the
+  // gaps spread over one whole interval; a notified one (PostgreSQL) only needs to have gone idle.
+  const [gapMin, gapMax] = url.startsWith('sqlite:') ? [30, 530] : [20, 80];
+  const worker = forkBench('dispatch-worker.ts', [url]);
+  worker.stdout?.resume();
+  worker.stderr?.resume();
+  const client = await createClient({ store: url });
+  try {
+    await nextMessage(worker, (m) => (m.type === 'ready' ? true : undefined), 60_000);
+    const offset = await clockOffset(worker);
+    const latencies: number[] = [];
+    for (let i = -2; i < samples; i++) {
+      await gap(gapMin, gapMax);
+      const t0 = epochMs();
+      const running = nextMessage(
+        worker,
+        (m) => (m.type === 'probe' && m.t0 === t0 ? m.at - offset - t0 : undefined),
+        timeoutMs,
+      );
+      await client.startNew('probe', { input: t0 });
+      const latency = await running;
+      if (i >= 0) latencies.push(latency); // the first two are warm-up
+    }
+    const { p50, p99 } = percentiles(latencies);
+    return [
+      { key: 'dispatch.other.p50', value: p50, n: samples },
+      { key: 'dispatch.other.p99', value: p99, n: samples },
+    ];
+  } finally {
+    await client.close();
+    await endProcess(worker);
+  }
+}
+
+/** `count` hello orchestrations started at once on `storeUrl` (default: a fresh SQLite file). */
+export async function hello(
+  count: number,
+  storeUrl?: string,
+): Promise<{ perSecond: number; p50: number; p99: number }> {
+  const store = storeUrl ? { url: storeUrl, cleanup: () => {} } : freshSqlite();
+  try {
+    const measured = await helloWorkload(store.url, count);
+    const value = (key: string) => measured.find((m) => m.key === key)!.value;
+    return { perSecond: value('hello.rate'), p50: value('hello.p50'), p99: value('hello.p99') };
+  } finally {
+    store.cleanup();
+  }
+}
+
+/** One orchestration of `steps` sequential no-op activities on `storeUrl` (default: a fresh SQLite file); milliseconds. */
+export async function sequence(steps: number, storeUrl?: string): Promise<number> {
+  const store = storeUrl ? { url: storeUrl, cleanup: () => {} } : freshSqlite();
+  try {
+    return (await sequenceWorkload(store.url, steps)).find((m) => m.key === `sequence.ms.${steps}`)!.value;
+  } finally {
+    store.cleanup();
+  }
+}

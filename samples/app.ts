@@ -1,0 +1,24 @@
+/**
+ * The sample app: every pattern in one DFApp, plus an HTTP route that starts any orchestration.
+ * Run it with `npx duraflow start samples/app.ts`.
+ */
+import { DFApp } from '../src/index.js';
+import { errorHandling } from './error-handling.js';
+import { fanOutFanIn } from './fan-out-fan-in.js';
+import { functionChaining } from './function-chaining.js';
+import { humanInteraction } from './human-interaction.js';
+import { monitor } from './monitor.js';
+
+/** Builds the sample app on `store` (default: the DURAFLOW_STORE env, else .duraflow/duraflow.db). */
+export function createSampleApp(store?: string): DFApp {
+  const app = new DFApp({ ...(store ? { store } : {}), httpAuthLevel: 'anonymous' });
+  for (const blueprint of [functionChaining, fanOutFanIn, monitor, humanInteraction, errorHandling]) app.registerFunctions(blueprint);
+  app.route('start/{name}', async (req, client, params) => {
+    const input = req.headers.get('content-length') === '0' || req.method === 'GET' ? undefined : await req.json();
+    const id = await client.startNew(params['name']!, { input });
+    return client.createCheckStatusResponse(req, id);
+  });
+  return app;
+}
+
+export default createSampleApp();

@@ -1,0 +1,24 @@
+/** Loads a user's app module (`.ts` or `.js`) and finds the DFApp it exports. */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DFApp } from '../sdk/app.js';
+import { ValidationError } from '../sdk/errors.js';
+
+/** Imports `modulePath` and returns its DFApp: the default export, an export named `app`, or the only DFApp export. */
+export async function loadApp(modulePath: string): Promise<DFApp> {
+  const path = resolve(modulePath);
+  if (!existsSync(path)) throw new ValidationError(`No app module at ${path}.`);
+  const module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  const isApp = (value: unknown): value is DFApp =>
+    value instanceof DFApp || (typeof value === 'object' && value !== null && value.constructor?.name === 'DFApp');
+  if (isApp(module['default'])) return module['default'];
+  if (isApp(module['app'])) return module['app'];
+  const apps = Object.values(module).filter(isApp);
+  if (apps.length === 1) return apps[0]!;
+  throw new ValidationError(
+    apps.length === 0
+      ? `${modulePath} exports no DFApp: export one as default (export default app) or as 'app'.`
+      : `${modulePath} exports ${apps.length} DFApps: export the one to run as default or as 'app'.`,
+  );
+}

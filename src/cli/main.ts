@@ -1,0 +1,115 @@
+/**
+ * The `duraflow` command line: `start` runs an app (worker + HTTP host), `worker` runs a worker only,
+ * `instances …` and `entities …` inspect and steer a task hub through a store URL or a running host.
+ */
+import { Command, CommanderError } from 'commander';
+import { DFApp } from '../sdk/app.js';
+import { ValidationError } from '../sdk/errors.js';
+import { registerEntityCommands } from './entities.js';
+import { registerControlCommands } from './instances-control.js';
+import { registerQueryCommands } from './instances-query.js';
+import { loadApp } from './load-app.js';
+
+interface RunOptions {
+  store?: string;
+  hub?: string;
+  port?: string;
+  hostname?: string;
+  grpc?: string | boolean;
+}
+
+/** The gRPC port of `--grpc [port]` (4001 when given without a value). */
+function grpcPortOf(value: string | boolean | undefined): number | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return 4001;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ValidationError(`--grpc takes a port number (0-65535), got '${value}'.`);
+  return port;
+}
+
+function applyOverrides(app: DFApp, options: RunOptions): void {
+  if (options.store) app.options.store = options.store;
+  if (options.hub) app.options.taskHub = options.hub;
+}
+
+/** Resolves when the process is asked to stop (SIGINT/SIGTERM). */
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal));
+  });
+}
+
+function describe(app: DFApp): string {
+  const names = app.registry.names();
+  return `store ${app.storeUrl}, task hub '${app.taskHub}', ${names.orchestrations.length} orchestrations, ${names.activities.length} activities`;
+}
+
+/** Runs the CLI; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('duraflow')
+    .description('Durable Functions for TypeScript, self-hosted.')
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+
+  program
+    .command('start')
+    .description('Run an app: a worker and the HTTP host (and with --grpc, the Durable Task sidecar for Python/JS SDK workers).')
+    .argument('[app-module]', 'a .ts or .js module exporting a DFApp (optional with --grpc: then only gRPC workers serve functions)')
+    .option('--store <url>', "store URL ('sqlite:<path>' or 'postgres://…'; default DURAFLOW_STORE or sqlite:.duraflow/duraflow.db)")
+    .option('--hub <name>', 'task hub')
+    .option('--port <port>', 'HTTP port (default 7071)')
+    .option('--hostname <address>', 'address to listen on (default 127.0.0.1)')
+    .option('--grpc [port]', 'also serve the Durable Task gRPC sidecar protocol (TaskHubSidecarService; default port 4001)')
+    .addHelpText('after', '\nExamples:\n  duraflow start samples/app.ts --port 7071\n  duraflow start --grpc            # a sidecar for Python/JS durabletask workers on localhost:4001')
+    .action(async (modulePath: string | undefined, options: RunOptions) => {
+      const grpcPort = grpcPortOf(options.grpc);
+      if (modulePath === undefined && grpcPort === undefined) throw new ValidationError('duraflow start needs an app module (or --grpc to serve only gRPC workers).');
+      const app = modulePath === undefined ? new DFApp() : await loadApp(modulePath);
+      applyOverrides(app, options);
+      const host = await app.start({
+        ...(options.port !== undefined ? { port: Number(options.port) } : {}),
+        ...(options.hostname ? { hostname: options.hostname } : {}),
+        ...(grpcPort !== undefined ? { grpcPort } : {}),
+      });
+      process.stdout.write(`duraflow host listening on ${host.url} (${describe(app)})\n`);
+      if (host.grpcAddress) process.stdout.write(`gRPC sidecar (TaskHubSidecarService) listening on ${host.grpcAddress}\n`);
+      const signal = await untilSignal();
+      process.stdout.write(`${signal}: draining in-flight work…\n`);
+      await host.stop();
+    });
+
+  program
+    .command('worker')
+    .description('Run a worker only (no HTTP); start several against one PostgreSQL database to scale out.')
+    .argument('<app-module>', 'a .ts or .js module exporting a DFApp')
+    .option('--store <url>', 'store URL')
+    .option('--hub <name>', 'task hub')
+    .addHelpText('after', "\nExample:\n  duraflow worker app.ts --store postgres://localhost/app")
+    .action(async (modulePath: string, options: RunOptions) => {
+      const app = await loadApp(modulePath);
+      applyOverrides(app, options);
+      const worker = await app.startWorker();
+      process.stdout.write(`duraflow worker ${worker.workerId} running (${describe(app)})\n`);
+      const signal = await untilSignal();
+      process.stdout.write(`${signal}: draining in-flight work…\n`);
+      await worker.stop();
+    });
+
+  let exitCode = 0;
+  const instances = program
+    .command('instances')
+    .description('List, inspect, start and steer orchestration instances (against --store or --url).')
+    .addHelpText('after', '\nExamples:\n  duraflow instances list --status Running\n  duraflow instances start hello --input \'"Tokyo"\' --wait');
+  registerQueryCommands(instances);
+  registerControlCommands(instances, (code) => (exitCode = code));
+  registerEntityCommands(program);
+
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    process.stderr.write(`duraflow: ${(error as Error).message}\n`);
+    return 1;
+  }
+}

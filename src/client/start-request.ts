@@ -1,0 +1,37 @@
+/** The request that creates an instance with its ExecutionStarted event (every client starts through it). */
+import { randomUUID } from 'node:crypto';
+import { makeEvent } from '../core/history.js';
+import type { StartInstanceRequest } from '../store/store.js';
+
+/** What a start names. */
+export interface StartFields {
+  name: string;
+  instanceId: string;
+  /** JSON text. */
+  input?: string | undefined;
+  version?: string | undefined;
+  /** Not run before this time (the start waits in the inbox). */
+  scheduledStartTime?: Date | undefined;
+}
+
+/** Builds the store request of a start, with a fresh execution id. */
+export function startInstanceRequest(fields: StartFields, now: Date): StartInstanceRequest {
+  const { name, instanceId, input, version, scheduledStartTime } = fields;
+  const executionId = randomUUID().replace(/-/g, '');
+  const optional = {
+    ...(version !== undefined ? { version } : {}),
+    ...(input !== undefined ? { input } : {}),
+  };
+  const startEvent = makeEvent(
+    {
+      eventType: 'ExecutionStarted',
+      name,
+      instanceId,
+      executionId,
+      ...optional,
+      ...(scheduledStartTime && scheduledStartTime.getTime() > now.getTime() ? { scheduledStartTime: scheduledStartTime.toISOString() } : {}),
+    },
+    now,
+  );
+  return { instanceId, name, executionId, ...optional, startEvent };
+}

@@ -1,0 +1,329 @@
+/**
+ * The durable client over a store: what `createClient({ store })`, `host.client` and route handlers use.
+ */
+import { randomUUID } from 'node:crypto';
+import { isTerminalStatus, makeEvent, type HistoryEvent, type RuntimeStatus } from '../core/history.js';
+import { validateInstanceId } from '../core/orchestration-executor.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES, deserialize, serialize } from '../core/payload.js';
+import { InstanceNotFoundError, InvalidInstanceStateError, UnknownFunctionError, ValidationError } from '../sdk/errors.js';
+import type { Registry } from '../sdk/registry.js';
+import { ANY_NAME, type HubStore, type InstanceRecord, type Store } from '../store/store.js';
+import { startInstanceRequest } from './start-request.js';
+import { checkStatusResponse, managementPayload, originOf, waitForCompletionOrCheckStatus } from './http-management.js';
+import * as entities from './store-entities.js';
+import type { EntityId } from '../sdk/entity-id.js';
+import type { SignalEntityOptions } from '../sdk/entity-context.js';
+import type {
+  DurableClient,
+  DurableOrchestrationStatus,
+  GetStatusOptions,
+  HttpManagementPayload,
+  InstancePage,
+  ListInstancesQuery,
+  OrchestrationFilter,
+  OrchestrationName,
+  PurgeHistoryResult,
+  StartNewOptions,
+  CleanEntityStorageOptions,
+  CleanEntityStorageResult,
+  EntityPage,
+  EntityStateResponse,
+  ListEntitiesQuery,
+} from './types.js';
+
+const RUNTIME_STATUSES = new Set<string>(['Running', 'Completed', 'ContinuedAsNew', 'Failed', 'Canceled', 'Terminated', 'Pending', 'Suspended']);
+
+/** Settings of a {@link StoreClient}. */
+export interface StoreClientOptions {
+  store: Store;
+  taskHub: string;
+  /** The app's own functions, accepted even before any worker registered them. */
+  registry?: Registry;
+  maxPayloadBytes?: number;
+  /** Origin used in management URLs when no request gives one (default http://127.0.0.1:7071). */
+  baseUrl?: string;
+  apiKey?: string;
+  /** Called by `close()` (releases a store the client opened itself). */
+  onClose?: () => Promise<void>;
+  /** Clock for event timestamps (the test host passes its virtual one); waits still use real time. */
+  clock?: () => number;
+}
+
+/** A {@link DurableClient} that reads and writes the store directly. */
+export class StoreClient implements DurableClient {
+  readonly taskHub: string;
+  readonly #hub: HubStore;
+  readonly #limit: number;
+
+  constructor(private readonly options: StoreClientOptions) {
+    this.taskHub = options.taskHub;
+    this.#hub = options.store.hub(options.taskHub);
+    this.#limit = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  }
+
+  async startNew(name: OrchestrationName, options: StartNewOptions = {}): Promise<string> {
+    const orchestration = typeof name === 'string' ? name : name?.name;
+    if (typeof orchestration !== 'string' || orchestration.length === 0) {
+      throw new ValidationError('startNew needs an orchestration name or reference.');
+    }
+    await this.#checkServed(orchestration);
+    const instanceId = options.instanceId ?? randomUUID().replace(/-/g, '');
+    validateInstanceId(instanceId);
+    if (options.version !== undefined && typeof options.version !== 'string') throw new ValidationError('version must be a string.');
+    const input = serialize(options.input, `input of orchestration '${orchestration}'`, this.#limit);
+    await this.#start(orchestration, instanceId, input, options.version);
+    return instanceId;
+  }
+
+  async #checkServed(name: string): Promise<void> {
+    if (name.startsWith('@')) throw new ValidationError(`Orchestration names may not start with '@': '${name}'.`);
+    if (this.options.registry?.orchestrations.has(name)) return;
+    const served = await this.#hub.getRegisteredNames();
+    if (!served) return; // no worker has registered yet: the start waits for one
+    if (!served.orchestrations.includes(name) && !served.orchestrations.includes(ANY_NAME)) {
+      const names = new Set([...served.orchestrations, ...(this.options.registry?.orchestrations.keys() ?? [])]);
+      throw new UnknownFunctionError('orchestration', name, [...names].sort());
+    }
+  }
+
+  async #start(name: string, instanceId: string, input: string | undefined, version: string | undefined): Promise<void> {
+    await this.#hub.createInstance(startInstanceRequest({ name, instanceId, input, version }, this.#now()));
+  }
+
+  async getStatus(instanceId: string, options: GetStatusOptions = {}): Promise<DurableOrchestrationStatus | undefined> {
+    checkId(instanceId);
+    const record = await this.#hub.getInstance(instanceId);
+    if (!record) return undefined;
+    const status = toStatus(record, options.showInput ?? true);
+    if (options.showHistory) {
+      const history = await this.#hub.getHistory(instanceId);
+      status.history = history.map((e) => projectEvent(e, options.showHistoryOutput ?? false, options.showInput ?? true));
+    }
+    return status;
+  }
+
+  async getStatusAll(): Promise<DurableOrchestrationStatus[]> {
+    return this.getStatusBy({});
+  }
+
+  async getStatusBy(filter: OrchestrationFilter): Promise<DurableOrchestrationStatus[]> {
+    const all: DurableOrchestrationStatus[] = [];
+    let continuationToken: string | undefined;
+    do {
+      const page: InstancePage = await this.listInstances({ ...filter, pageSize: 1000, ...(continuationToken ? { continuationToken } : {}) });
+      all.push(...page.instances);
+      continuationToken = page.continuationToken;
+    } while (continuationToken);
+    return all;
+  }
+
+  async listInstances(query: ListInstancesQuery = {}): Promise<InstancePage> {
+    checkFilter(query);
+    const page = await this.#hub.queryInstances(query);
+    const instances = page.instances.map((r) => toStatus(r, query.showInput ?? true));
+    return page.continuationToken ? { instances, continuationToken: page.continuationToken } : { instances };
+  }
+
+  async waitForCompletion(instanceId: string, options: { timeoutInMilliseconds?: number } = {}): Promise<DurableOrchestrationStatus> {
+    checkId(instanceId);
+    const deadline = Date.now() + (options.timeoutInMilliseconds ?? Number.POSITIVE_INFINITY);
+    let wake: (() => void) | undefined;
+    const unsubscribe = this.options.store.subscribe(this.taskHub, (notice) => {
+      if (notice.kind === 'instance' && notice.instanceId === instanceId) wake?.();
+    });
+    try {
+      let pollMs = 5;
+      for (;;) {
+        const status = await this.getStatus(instanceId);
+        if (!status) throw new InstanceNotFoundError(instanceId);
+        if (isTerminalStatus(status.runtimeStatus) || Date.now() >= deadline) return status;
+        // Notices wake us at once in-process; polling (capped) covers other processes.
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(pollMs, Math.max(0, deadline - Date.now())));
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = undefined;
+        pollMs = Math.min(pollMs * 2, this.options.store.crossProcessNotices ? 2000 : 250);
+      }
+    } finally {
+      unsubscribe();
+    }
+  }
+
+  async raiseEvent(instanceId: string, eventName: string, eventData?: unknown): Promise<void> {
+    if (typeof eventName !== 'string' || eventName.length === 0) throw new ValidationError('An event name must be a non-empty string.');
+    const record = await this.#require(instanceId);
+    if (isTerminalStatus(record.status)) {
+      throw new InvalidInstanceStateError(instanceId, record.status, `Cannot raise event '${eventName}': instance '${instanceId}' is ${record.status}.`);
+    }
+    const input = serialize(eventData, `data of event '${eventName}'`, this.#limit);
+    await this.#send(instanceId, makeEvent({ eventType: 'EventRaised', name: eventName, ...(input !== undefined ? { input } : {}) }, this.#now()));
+  }
+
+  async terminate(instanceId: string, reason?: string): Promise<void> {
+    await this.#requireLive(instanceId, 'terminate');
+    const input = serialize(reason, 'termination reason', this.#limit);
+    await this.#send(instanceId, makeEvent({ eventType: 'ExecutionTerminated', ...(input !== undefined ? { input } : {}) }, this.#now()));
+  }
+
+  async suspend(instanceId: string, reason?: string): Promise<void> {
+    await this.#requireLive(instanceId, 'suspend');
+    await this.#send(instanceId, makeEvent({ eventType: 'ExecutionSuspended', ...(reason !== undefined ? { reason } : {}) }, this.#now()));
+  }
+
+  async resume(instanceId: string, reason?: string): Promise<void> {
+    await this.#requireLive(instanceId, 'resume');
+    await this.#send(instanceId, makeEvent({ eventType: 'ExecutionResumed', ...(reason !== undefined ? { reason } : {}) }, this.#now()));
+  }
+
+  async rewind(instanceId: string, reason?: string): Promise<void> {
+    const record = await this.#require(instanceId);
+    const refuse = (status: string) =>
+      new InvalidInstanceStateError(instanceId, status, `Only failed instances can be rewound; '${instanceId}' is ${status}.`);
+    if (record.status !== 'Failed') throw refuse(record.status);
+    const event = makeEvent({ eventType: 'ExecutionRewound', ...(reason !== undefined ? { reason } : {}) }, this.#now());
+    // Atomically Pending + the rewind message: from now on no reader takes the old failure as final.
+    if (!(await this.#hub.requestRewind(instanceId, { instanceId, event }))) {
+      throw refuse((await this.#hub.getInstance(instanceId))?.status ?? 'gone');
+    }
+  }
+
+  async restart(instanceId: string, options: { restartWithNewInstanceId?: boolean } = {}): Promise<string> {
+    const record = await this.#require(instanceId);
+    const newId = options.restartWithNewInstanceId ?? true ? randomUUID().replace(/-/g, '') : instanceId;
+    await this.#start(record.name, newId, record.input, record.version);
+    return newId;
+  }
+
+  async purgeInstanceHistory(instanceId: string): Promise<PurgeHistoryResult> {
+    checkId(instanceId);
+    const record = await this.#hub.getInstance(instanceId);
+    if (!record) return { instancesDeleted: 0 };
+    if (!isTerminalStatus(record.status)) {
+      throw new InvalidInstanceStateError(instanceId, record.status, `Cannot purge instance '${instanceId}' while it is ${record.status}; terminate it first.`);
+    }
+    return { instancesDeleted: await this.#hub.purgeInstances({ instanceId }) };
+  }
+
+  async purgeInstanceHistoryBy(filter: OrchestrationFilter): Promise<PurgeHistoryResult> {
+    checkFilter(filter);
+    return { instancesDeleted: await this.#hub.purgeInstances(filter) };
+  }
+
+  createHttpManagementPayload(instanceId: string): HttpManagementPayload {
+    return managementPayload(this.#location(undefined), instanceId);
+  }
+
+  createCheckStatusResponse(request: Request | undefined, instanceId: string): Response {
+    return checkStatusResponse(managementPayload(this.#location(request), instanceId));
+  }
+
+  async waitForCompletionOrCreateCheckStatusResponse(
+    request: Request | undefined,
+    instanceId: string,
+    options: { timeoutInMilliseconds?: number; retryIntervalInMilliseconds?: number } = {},
+  ): Promise<Response> {
+    return waitForCompletionOrCheckStatus(this, this.#location(request), instanceId, options);
+  }
+
+  #now(): Date {
+    return new Date(this.options.clock ? this.options.clock() : Date.now());
+  }
+
+  signalEntity(entityId: EntityId, operationName: string, input?: unknown, options?: SignalEntityOptions): Promise<void> {
+    return entities.signalEntity(this.#entities(), entityId, operationName, input, options);
+  }
+
+  readEntityState<T = any>(entityId: EntityId): Promise<EntityStateResponse<T>> {
+    return entities.readEntityState<T>(this.#entities(), entityId);
+  }
+
+  listEntities(query?: ListEntitiesQuery): Promise<EntityPage> {
+    return entities.listEntities(this.#entities(), query);
+  }
+
+  cleanEntityStorage(options?: CleanEntityStorageOptions): Promise<CleanEntityStorageResult> {
+    return entities.cleanEntityStorage(this.#entities(), options);
+  }
+
+  #entities(): entities.EntityClientContext {
+    return { hub: this.#hub, maxPayloadBytes: this.#limit, ...(this.options.registry ? { registry: this.options.registry } : {}) };
+  }
+
+  async close(): Promise<void> {
+    await this.options.onClose?.();
+  }
+
+  #location(request: Request | undefined) {
+    return {
+      origin: originOf(request, this.options.baseUrl ?? 'http://127.0.0.1:7071'),
+      taskHub: this.taskHub,
+      ...(this.options.apiKey ? { apiKey: this.options.apiKey } : {}),
+    };
+  }
+
+  async #require(instanceId: string): Promise<InstanceRecord> {
+    checkId(instanceId);
+    const record = await this.#hub.getInstance(instanceId);
+    if (!record) throw new InstanceNotFoundError(instanceId);
+    return record;
+  }
+
+  async #requireLive(instanceId: string, operation: string): Promise<InstanceRecord> {
+    const record = await this.#require(instanceId);
+    if (isTerminalStatus(record.status)) {
+      throw new InvalidInstanceStateError(instanceId, record.status, `Cannot ${operation} instance '${instanceId}': it is already ${record.status}.`);
+    }
+    return record;
+  }
+
+  async #send(instanceId: string, event: HistoryEvent): Promise<void> {
+    await this.#hub.sendMessages([{ instanceId, event }]);
+  }
+}
+
+function checkId(instanceId: unknown): void {
+  if (typeof instanceId !== 'string' || instanceId.length === 0) throw new ValidationError('An instance id must be a non-empty string.');
+}
+
+function checkFilter(filter: OrchestrationFilter): void {
+  for (const key of ['createdTimeFrom', 'createdTimeTo'] as const) {
+    const value = filter[key];
+    if (value !== undefined && (!(value instanceof Date) || Number.isNaN(value.getTime()))) throw new ValidationError(`${key} must be a valid Date.`);
+  }
+  for (const status of filter.runtimeStatus ?? []) {
+    if (!RUNTIME_STATUSES.has(status)) throw new ValidationError(`Unknown runtime status '${status}'.`);
+  }
+}
+
+/** Maps a stored record to the public status. */
+export function toStatus(record: InstanceRecord, showInput: boolean): DurableOrchestrationStatus {
+  const status: DurableOrchestrationStatus = {
+    name: record.name,
+    instanceId: record.instanceId,
+    runtimeStatus: record.status as RuntimeStatus,
+    createdTime: record.createdAt,
+    lastUpdatedTime: record.lastUpdatedAt,
+  };
+  if (showInput && record.input !== undefined) status.input = deserialize(record.input);
+  if (record.customStatus !== undefined) status.customStatus = deserialize(record.customStatus);
+  if (record.status === 'Failed' && record.failureDetails) {
+    status.output = `Orchestrator function '${record.name}' failed: ${record.failureDetails.message}`;
+    status.failureDetails = record.failureDetails;
+  } else if (record.output !== undefined) {
+    status.output = deserialize(record.output);
+  }
+  return status;
+}
+
+/** A history event as the client shows it: results only with `showHistoryOutput`, inputs only with `showInput`. */
+function projectEvent(event: HistoryEvent, showOutput: boolean, showInput: boolean): HistoryEvent {
+  if (showOutput && showInput) return event;
+  const copy = { ...event } as Record<string, unknown>;
+  if (!showOutput) delete copy['result'];
+  if (!showInput) delete copy['input'];
+  return copy as unknown as HistoryEvent;
+}

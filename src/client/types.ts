@@ -1,0 +1,189 @@
+/** Public types of the durable client (the same whether it talks to a store or to the HTTP API). */
+import type { FailureDetails, HistoryEvent, RuntimeStatus } from '../core/history.js';
+import type { OrchestrationRef } from '../sdk/functions.js';
+import type { EntityId } from '../sdk/entity-id.js';
+import type { SignalEntityOptions } from '../sdk/entity-context.js';
+
+/** Runtime statuses as string constants (`OrchestrationRuntimeStatus.Completed === 'Completed'`). */
+export const OrchestrationRuntimeStatus = {
+  Running: 'Running',
+  Completed: 'Completed',
+  ContinuedAsNew: 'ContinuedAsNew',
+  Failed: 'Failed',
+  Canceled: 'Canceled',
+  Terminated: 'Terminated',
+  Pending: 'Pending',
+  Suspended: 'Suspended',
+} as const satisfies Record<RuntimeStatus, RuntimeStatus>;
+/** One of the runtime status strings. */
+export type OrchestrationRuntimeStatus = RuntimeStatus;
+
+/** What a client reports about an instance. */
+export interface DurableOrchestrationStatus {
+  name: string;
+  instanceId: string;
+  runtimeStatus: OrchestrationRuntimeStatus;
+  input?: unknown;
+  /** The return value (Completed), the failure message (Failed) or the reason (Terminated). */
+  output?: unknown;
+  customStatus?: unknown;
+  createdTime: Date;
+  lastUpdatedTime: Date;
+  /** History of the current execution (with `showHistory`). */
+  history?: HistoryEvent[];
+  failureDetails?: FailureDetails;
+}
+
+/** Options of `startNew`. */
+export interface StartNewOptions {
+  /** Defaults to a random 32-character hex id. */
+  instanceId?: string;
+  input?: unknown;
+  version?: string;
+}
+
+/** Options of `getStatus`. */
+export interface GetStatusOptions {
+  showHistory?: boolean;
+  /** Include results in history events (default false). */
+  showHistoryOutput?: boolean;
+  /** Include the input (default true). */
+  showInput?: boolean;
+}
+
+/** Filters of instance listings and purges. */
+export interface OrchestrationFilter {
+  createdTimeFrom?: Date;
+  createdTimeTo?: Date;
+  runtimeStatus?: OrchestrationRuntimeStatus[];
+  instanceIdPrefix?: string;
+}
+
+/** A page request of `listInstances`. */
+export interface ListInstancesQuery extends OrchestrationFilter {
+  pageSize?: number;
+  continuationToken?: string;
+  showInput?: boolean;
+}
+
+/** A page of `listInstances`. */
+export interface InstancePage {
+  instances: DurableOrchestrationStatus[];
+  continuationToken?: string;
+}
+
+/** Result of a purge. */
+export interface PurgeHistoryResult {
+  instancesDeleted: number;
+}
+
+/** The management URLs of an instance (Durable Functions' `HttpManagementPayload`). */
+export interface HttpManagementPayload {
+  id: string;
+  statusQueryGetUri: string;
+  sendEventPostUri: string;
+  terminatePostUri: string;
+  rewindPostUri: string;
+  purgeHistoryDeleteUri: string;
+  restartPostUri: string;
+  suspendPostUri: string;
+  resumePostUri: string;
+}
+
+/** What `readEntityState` reports. */
+export interface EntityStateResponse<T = any> {
+  /** False for an entity that never had state or whose state was deleted. */
+  entityExists: boolean;
+  /** The state (decoded JSON); `undefined` when the entity does not exist. */
+  entityState: T | undefined;
+}
+
+/** A page request of `listEntities`. */
+export interface ListEntitiesQuery {
+  /** Only entities of this name (case-insensitive). */
+  entityName?: string;
+  /** Only entities whose name starts with this text (case-insensitive). */
+  entityNamePrefix?: string;
+  /** Only entities whose last operation was at or after this time. */
+  lastOperationTimeFrom?: Date;
+  /** Only entities whose last operation was at or before this time. */
+  lastOperationTimeTo?: Date;
+  /** Include each entity's state (default false). */
+  fetchState?: boolean;
+  /** Include entities that have no state (default false: deleted entities are not listed). */
+  includeDeleted?: boolean;
+  /** Entities per page (default 100, at most 1000). */
+  pageSize?: number;
+  continuationToken?: string;
+}
+
+/** One entity in a listing. */
+export interface DurableEntityStatus {
+  entityId: EntityId;
+  /** Time of the entity's last processed operation. */
+  lastOperationTime: Date;
+  /** The state, with `fetchState`. */
+  state?: unknown;
+}
+
+/** A page of `listEntities`. */
+export interface EntityPage {
+  entities: DurableEntityStatus[];
+  continuationToken?: string;
+}
+
+/** Options of `cleanEntityStorage`. */
+export interface CleanEntityStorageOptions {
+  /** Delete entities that have no state, no lock and nothing waiting (default true). */
+  removeEmptyEntities?: boolean;
+  /** Release locks held by orchestrations that are no longer running (default true). */
+  releaseOrphanedLocks?: boolean;
+}
+
+/** What `cleanEntityStorage` did. */
+export interface CleanEntityStorageResult {
+  numberOfEmptyEntitiesRemoved: number;
+  numberOfOrphanedLocksRemoved: number;
+}
+
+/** A name or a typed orchestration reference. */
+export type OrchestrationName = string | OrchestrationRef;
+
+/** Starts, queries and steers orchestration instances. */
+export interface DurableClient {
+  readonly taskHub: string;
+  startNew(name: OrchestrationName, options?: StartNewOptions): Promise<string>;
+  getStatus(instanceId: string, options?: GetStatusOptions): Promise<DurableOrchestrationStatus | undefined>;
+  /** Every instance (all pages). */
+  getStatusAll(): Promise<DurableOrchestrationStatus[]>;
+  /** Every instance matching the filter (all pages). */
+  getStatusBy(filter: OrchestrationFilter): Promise<DurableOrchestrationStatus[]>;
+  listInstances(query?: ListInstancesQuery): Promise<InstancePage>;
+  /** Resolves when the instance is Completed, Failed, Terminated or Canceled, or with its status at the timeout. */
+  waitForCompletion(instanceId: string, options?: { timeoutInMilliseconds?: number }): Promise<DurableOrchestrationStatus>;
+  raiseEvent(instanceId: string, eventName: string, eventData?: unknown): Promise<void>;
+  terminate(instanceId: string, reason?: string): Promise<void>;
+  suspend(instanceId: string, reason?: string): Promise<void>;
+  resume(instanceId: string, reason?: string): Promise<void>;
+  rewind(instanceId: string, reason?: string): Promise<void>;
+  restart(instanceId: string, options?: { restartWithNewInstanceId?: boolean }): Promise<string>;
+  purgeInstanceHistory(instanceId: string): Promise<PurgeHistoryResult>;
+  purgeInstanceHistoryBy(filter: OrchestrationFilter): Promise<PurgeHistoryResult>;
+  createHttpManagementPayload(instanceId: string): HttpManagementPayload;
+  createCheckStatusResponse(request: Request | undefined, instanceId: string): Response;
+  waitForCompletionOrCreateCheckStatusResponse(
+    request: Request | undefined,
+    instanceId: string,
+    options?: { timeoutInMilliseconds?: number; retryIntervalInMilliseconds?: number },
+  ): Promise<Response>;
+  /** Sends a one-way operation to an entity (optionally delivered later, at `scheduledTime`). */
+  signalEntity(entityId: EntityId, operationName: string, input?: unknown, options?: SignalEntityOptions): Promise<void>;
+  /** Reads an entity's state. */
+  readEntityState<T = any>(entityId: EntityId): Promise<EntityStateResponse<T>>;
+  /** Lists entities, a page at a time. */
+  listEntities(query?: ListEntitiesQuery): Promise<EntityPage>;
+  /** Deletes empty entities and releases locks of orchestrations that ended without releasing them. */
+  cleanEntityStorage(options?: CleanEntityStorageOptions): Promise<CleanEntityStorageResult>;
+  /** Releases connections the client owns. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,87 @@
+/**
+ * Actions an orchestrator episode produces, shaped after durabletask-protobuf's `OrchestratorAction`.
+ * The runtime turns each into history events and messages; another executor (a gRPC worker) produces
+ * the same shapes.
+ */
+import type { FailureDetails, HistoryEvent } from './history.js';
+
+export interface ScheduleTaskAction {
+  type: 'ScheduleTask';
+  id: number;
+  name: string;
+  input?: string;
+}
+export interface CreateSubOrchestrationAction {
+  type: 'CreateSubOrchestration';
+  id: number;
+  name: string;
+  instanceId: string;
+  version?: string;
+  input?: string;
+}
+export interface CreateTimerAction {
+  type: 'CreateTimer';
+  id: number;
+  fireAt: string;
+  /** Set when the timer was cancelled in the same episode that created it: no fire message is needed. */
+  isCanceled?: boolean;
+}
+export interface SendEventAction {
+  type: 'SendEvent';
+  id: number;
+  instanceId: string;
+  name: string;
+  input?: string;
+}
+export interface CompleteOrchestrationAction {
+  type: 'CompleteOrchestration';
+  id: number;
+  status: 'Completed' | 'Failed' | 'ContinuedAsNew';
+  /** Output (Completed) or new input (ContinuedAsNew), as JSON text. */
+  result?: string;
+  failureDetails?: FailureDetails;
+  /** Version of the next execution (ContinuedAsNew). */
+  newVersion?: string;
+  /** Events raised but not consumed, handed to the next execution (ContinuedAsNew). */
+  carryoverEvents?: HistoryEvent[];
+}
+
+/** Any orchestrator action. */
+export type OrchestratorAction =
+  | ScheduleTaskAction
+  | CreateSubOrchestrationAction
+  | CreateTimerAction
+  | SendEventAction
+  | CompleteOrchestrationAction;
+
+/** The history event a scheduling action is recorded as. */
+export function describeAction(action: OrchestratorAction): string {
+  switch (action.type) {
+    case 'ScheduleTask':
+      return `callActivity('${action.name}') #${action.id}`;
+    case 'CreateSubOrchestration':
+      return `callSubOrchestrator('${action.name}') #${action.id}`;
+    case 'CreateTimer':
+      return `createTimer(${action.fireAt}) #${action.id}`;
+    case 'SendEvent':
+      return `sendEvent('${action.name}' to '${action.instanceId}') #${action.id}`;
+    case 'CompleteOrchestration':
+      return `complete(${action.status})`;
+  }
+}
+
+/** Describes a recorded scheduling event the same way as {@link describeAction}. */
+export function describeRecorded(event: HistoryEvent): string {
+  switch (event.eventType) {
+    case 'TaskScheduled':
+      return `callActivity('${event.name}') #${event.eventId}`;
+    case 'SubOrchestrationInstanceCreated':
+      return `callSubOrchestrator('${event.name}') #${event.eventId}`;
+    case 'TimerCreated':
+      return `createTimer(${event.fireAt}) #${event.eventId}`;
+    case 'EventSent':
+      return `sendEvent('${event.name}' to '${event.instanceId}') #${event.eventId}`;
+    default:
+      return `${event.eventType} #${event.eventId}`;
+  }
+}

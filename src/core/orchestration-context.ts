@@ -1,0 +1,138 @@
+/**
+ * The `ctx` object user orchestrators receive: a thin facade over the executor, which owns the state.
+ */
+import type { OrchestrationExecutor } from './orchestration-executor.js';
+import { uuidV5 } from './uuid.js';
+import { ValidationError } from '../sdk/errors.js';
+import type { EntityId } from '../sdk/entity-id.js';
+import type { EntityLock } from '../sdk/entity-context.js';
+import type { Logger } from '../sdk/logger.js';
+import { gatedLogger } from '../sdk/logger.js';
+import type {
+  ActivityTarget,
+  ArgOf,
+  DurableHttpRequest,
+  DurableHttpResponse,
+  OrchestrationContext,
+  OrchestrationTarget,
+  ResultOf,
+  TaskValues,
+} from '../sdk/orchestration-context.js';
+import { RetryOptions } from '../sdk/retry-options.js';
+import type { Task, TimerTask } from '../sdk/task.js';
+import { Task as TaskClass, WhenAllTask, WhenAnyTask } from '../sdk/task.js';
+import { deserialize } from './payload.js';
+import { DurableHttpTask, checkHttpRequest } from './durable-http.js';
+
+function targetName(target: unknown, kind: 'activity' | 'orchestration'): string {
+  if (typeof target === 'string' && target.length > 0) return target;
+  if (typeof target === 'object' && target !== null && 'kind' in target && 'name' in target) {
+    const ref = target as { kind: string; name: string };
+    if (ref.kind !== kind) throw new ValidationError(`Expected an ${kind} but got the ${ref.kind} '${ref.name}'.`);
+    return ref.name;
+  }
+  throw new ValidationError(`Expected an ${kind} name or reference, got ${typeof target}.`);
+}
+
+function checkTasks(tasks: unknown, what: string): readonly Task<unknown>[] {
+  if (!Array.isArray(tasks)) throw new ValidationError(`${what} needs an array of tasks.`);
+  for (const t of tasks) if (!(t instanceof TaskClass)) throw new ValidationError(`${what} accepts only tasks from the context.`);
+  return tasks as Task<unknown>[];
+}
+
+/** Implements {@link OrchestrationContext} for the in-process executor. */
+export class OrchestrationContextImpl implements OrchestrationContext<any> {
+  readonly log: Logger;
+  constructor(private readonly executor: OrchestrationExecutor) {
+    this.log = gatedLogger(executor.logger, () => !executor.isReplaying);
+  }
+  get instanceId(): string {
+    return this.executor.started?.instanceId ?? '';
+  }
+  get name(): string {
+    return this.executor.started?.name ?? '';
+  }
+  get parentInstanceId(): string | undefined {
+    return this.executor.started?.parentInstance?.instanceId;
+  }
+  get isReplaying(): boolean {
+    return this.executor.isReplaying;
+  }
+  get currentUtcDateTime(): Date {
+    return new Date(this.executor.currentUtcDateTime.getTime());
+  }
+  get version(): string | undefined {
+    return this.executor.started?.version;
+  }
+  get customStatus(): unknown {
+    return deserialize(this.executor.customStatusText);
+  }
+  get willContinueAsNew(): boolean {
+    return this.executor.willContinueAsNew;
+  }
+  getInput<T>(): T {
+    return this.executor.input as T;
+  }
+  callActivity<T extends ActivityTarget>(target: T, input?: ArgOf<T>): Task<ResultOf<T>> {
+    return this.executor.scheduleActivity(targetName(target, 'activity'), input) as Task<ResultOf<T>>;
+  }
+  callActivityWithRetry<T extends ActivityTarget>(target: T, retryOptions: RetryOptions, input?: ArgOf<T>): Task<ResultOf<T>> {
+    const name = targetName(target, 'activity');
+    checkRetryOptions(retryOptions);
+    return this.executor.withRetry(retryOptions, () => this.executor.scheduleActivity(name, input)) as Task<ResultOf<T>>;
+  }
+  callSubOrchestrator<T extends OrchestrationTarget>(target: T, input?: ArgOf<T>, instanceId?: string): Task<ResultOf<T>> {
+    this.executor.entities.checkSubOrchestration();
+    return this.executor.scheduleSubOrchestration(targetName(target, 'orchestration'), input, instanceId) as Task<ResultOf<T>>;
+  }
+  callSubOrchestratorWithRetry<T extends OrchestrationTarget>(
+    target: T,
+    retryOptions: RetryOptions,
+    input?: ArgOf<T>,
+    instanceId?: string,
+  ): Task<ResultOf<T>> {
+    const name = targetName(target, 'orchestration');
+    checkRetryOptions(retryOptions);
+    this.executor.entities.checkSubOrchestration();
+    return this.executor.withRetry(retryOptions, () =>
+      this.executor.scheduleSubOrchestration(name, input, instanceId),
+    ) as Task<ResultOf<T>>;
+  }
+  createTimer(fireAt: Date): TimerTask {
+    return this.executor.createTimer(fireAt);
+  }
+  waitForExternalEvent<T = any>(name: string): Task<T> {
+    return this.executor.waitForExternalEvent(name) as Task<T>;
+  }
+  taskAll<const T extends readonly Task<any>[]>(tasks: T): Task<TaskValues<T>> {
+    return new WhenAllTask(checkTasks(tasks, 'taskAll')) as unknown as Task<TaskValues<T>>;
+  }
+  taskAny<const T extends readonly Task<any>[]>(tasks: T): Task<T[number]> {
+    return new WhenAnyTask(checkTasks(tasks, 'taskAny')) as unknown as Task<T[number]>;
+  }
+  continueAsNew(input: unknown): void {
+    this.executor.continueAsNew(input);
+  }
+  setCustomStatus(value: unknown): void {
+    this.executor.setCustomStatus(value);
+  }
+  callEntity<T = any>(entityId: EntityId, operationName: string, input?: unknown): Task<T> {
+    return this.executor.entities.callEntity(entityId, operationName, input) as Task<T>;
+  }
+  signalEntity(entityId: EntityId, operationName: string, input?: unknown): void {
+    this.executor.entities.signalEntity(entityId, operationName, input);
+  }
+  lock(entities: readonly EntityId[]): Task<EntityLock> {
+    return this.executor.entities.lock(entities);
+  }
+  callHttp(request: DurableHttpRequest): Task<DurableHttpResponse> {
+    return new DurableHttpTask(this.executor, checkHttpRequest(request), this.executor.httpPollDelayMs);
+  }
+  newUuid(): string {
+    return uuidV5(this.executor.nextUuidName());
+  }
+}
+
+function checkRetryOptions(options: unknown): void {
+  if (!(options instanceof RetryOptions)) throw new ValidationError('retryOptions must be a RetryOptions instance.');
+}

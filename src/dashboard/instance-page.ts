@@ -1,0 +1,176 @@
+/**
+ * The instance page: summary, parent/children links, input, output, custom status, failure details, the
+ * history as a timeline (Gantt) and as a table.
+ */
+import { isTerminalStatus, type FailureDetails, type HistoryEvent } from '../core/history.js';
+import type { DurableOrchestrationStatus } from '../client/types.js';
+import { formatDuration, formatTime, parsePayload, prettyJson, preview } from './format.js';
+import { html, props, type SafeHtml } from './html.js';
+import { instanceHref, statusBadge } from './layout.js';
+import { instanceDuration } from './list-query.js';
+import { buildTimeline, childInstances, parentInstance, type TimelineSpan } from './timeline.js';
+
+/** Renders the page body of one instance (its status must carry the history). */
+export function instancePage(status: DurableOrchestrationStatus, now: number): SafeHtml {
+  const history = status.history ?? [];
+  const parent = parentInstance(history);
+  const children = childInstances(history);
+  const terminal = isTerminalStatus(status.runtimeStatus);
+  const version = history.find((e) => e.eventType === 'ExecutionStarted');
+  return html`
+<nav class="crumbs"><a href="/dashboard">Instances</a> / <span class="mono">${status.instanceId}</span></nav>
+<div class="page-head">
+  <h1>${status.name}</h1>
+  <div class="head-actions">
+    <div data-island="refresh" data-props="${props({ interval: 2000, enabled: !terminal })}"></div>
+  </div>
+</div>
+<div data-island="instance-actions" data-props="${props({ instanceId: status.instanceId, name: status.name, status: status.runtimeStatus })}"></div>
+<div id="instance-view" data-refresh>
+<section class="card summary">
+  <dl>
+    <dt>Instance ID</dt><dd class="mono" id="instance-id">${status.instanceId}</dd>
+    <dt>Status</dt><dd id="instance-status">${statusBadge(status.runtimeStatus)}</dd>
+    <dt>Created</dt><dd>${formatTime(status.createdTime)} UTC</dd>
+    <dt>Last updated</dt><dd>${formatTime(status.lastUpdatedTime)} UTC</dd>
+    <dt>${terminal ? 'Ran for' : 'Running for'}</dt><dd>${formatDuration(instanceDuration(status, now))}</dd>
+    ${version?.eventType === 'ExecutionStarted' && version.version ? html`<dt>Version</dt><dd>${version.version}</dd>` : ''}
+    ${parent ? html`<dt>Parent</dt><dd><a class="mono" href="${instanceHref(parent.instanceId)}" data-link="parent">${parent.instanceId}</a> (${parent.name})</dd>` : ''}
+    ${children.length
+      ? html`<dt>Children</dt><dd><ul class="children">${children.map(
+          (c) => html`<li><a class="mono" href="${instanceHref(c.instanceId)}" data-link="child">${c.instanceId}</a> (${c.name})</li>`,
+        )}</ul></dd>`
+      : ''}
+  </dl>
+</section>
+${status.failureDetails ? failure(status.failureDetails) : ''}
+<div class="payloads">
+  ${payload('Input', 'input', status.input)}
+  ${payload('Output', 'output', status.output)}
+  ${payload('Custom status', 'custom-status', status.customStatus)}
+</div>
+<section class="card" id="timeline"><h2>Timeline</h2>${timeline(history, now)}</section>
+<section class="card" id="history"><h2>History <span class="muted">(${history.length} events of the current execution)</span></h2>${historyTable(history)}</section>
+</div>`;
+}
+
+function payload(title: string, id: string, value: unknown): SafeHtml {
+  return html`<section class="card payload" id="${id}"><h2>${title}</h2>${
+    value === undefined ? html`<p class="muted">none</p>` : html`<pre class="json">${prettyJson(value)}</pre>`
+  }</section>`;
+}
+
+function failure(details: FailureDetails): SafeHtml {
+  const chain: FailureDetails[] = [];
+  for (let d: FailureDetails | undefined = details; d && chain.length < 10; d = d.inner) chain.push(d);
+  return html`<section class="card failure" id="failure"><h2>Failure</h2>${chain.map(
+    (d, i) => html`<div class="failure-item">
+  ${i > 0 ? html`<div class="muted">caused by</div>` : ''}
+  <p><strong>${d.errorType}</strong>: ${d.message}${d.isNonRetriable ? html` <span class="muted">(non-retriable)</span>` : ''}</p>
+  ${d.stack ? html`<details ${i === 0 ? 'open' : ''}><summary>Stack trace</summary><pre class="stack">${d.stack}</pre></details>` : ''}
+</div>`,
+  )}</section>`;
+}
+
+const KIND_LABELS: Record<TimelineSpan['kind'], string> = {
+  orchestration: 'orchestration',
+  activity: 'activity',
+  'sub-orchestration': 'sub-orchestration',
+  timer: 'timer',
+  'event-raised': 'event received',
+  'event-sent': 'event sent',
+  suspended: 'suspended',
+  marker: '',
+};
+
+function timeline(history: readonly HistoryEvent[], now: number): SafeHtml {
+  const model = buildTimeline(history, now);
+  if (model.spans.length === 0) return html`<p class="muted">No history yet.</p>`;
+  const total = Math.max(1, model.end - model.start);
+  const x = (t: number) => ((t - model.start) / total) * 1000;
+  const rows = model.spans.map((span) => {
+    const end = span.end ?? (span.kind === 'timer' && span.fireAt !== undefined ? Math.max(now, span.fireAt) : now);
+    const duration = end - span.start;
+    const left = x(span.start);
+    const width = Math.max(2, x(end) - left);
+    const point = span.outcome === 'point';
+    const label = span.kind === 'timer' && span.fireAt !== undefined ? `until ${new Date(span.fireAt).toISOString().slice(11, 23)}` : span.label;
+    const tip = `${KIND_LABELS[span.kind]} ${label}${span.taskId !== undefined ? ` #${span.taskId}` : ''}: ${formatTime(span.start)}${
+      point ? '' : ` → ${span.end !== undefined ? formatTime(span.end) : 'now'} (${formatDuration(duration)})`
+    }${span.error ? ` — ${span.error}` : ''}`;
+    return html`<div class="gantt-row kind-${span.kind} outcome-${span.outcome}" data-kind="${span.kind}" data-outcome="${span.outcome}">
+  <div class="gantt-label" title="${tip}"><span class="kind">${KIND_LABELS[span.kind]}</span> ${
+    span.instanceId && span.kind === 'sub-orchestration' ? html`<a href="${instanceHref(span.instanceId)}">${label}</a>` : label
+  }${span.taskId !== undefined ? html` <span class="muted">#${span.taskId}</span>` : ''}</div>
+  <div class="gantt-track"><svg viewBox="0 0 1000 10" preserveAspectRatio="none" aria-hidden="true">${
+    point ? html`<rect class="gantt-point" x="${Math.min(996, left).toFixed(2)}" y="0" width="4" height="10"></rect>` : html`<rect class="gantt-bar" x="${left.toFixed(2)}" y="1" width="${width.toFixed(2)}" height="8"></rect>`
+  }<title>${tip}</title></svg></div>
+  <div class="gantt-duration">${point ? formatTime(span.start).slice(11) : span.end === undefined ? html`${formatDuration(duration)}…` : formatDuration(duration)}</div>
+</div>`;
+  });
+  return html`<div class="gantt-axis"><span>${formatTime(model.start)} UTC</span><span>${formatDuration(total)}</span><span>${formatTime(model.end)} UTC</span></div>
+<div class="gantt">${rows}</div>
+<div class="legend"><span class="key outcome-completed"></span>completed <span class="key outcome-failed"></span>failed <span class="key outcome-open"></span>running / waiting <span class="key outcome-terminated"></span>terminated</div>`;
+}
+
+/** The fields of an event worth a column of their own. */
+function eventName(event: HistoryEvent): string {
+  const e = event as unknown as Record<string, unknown>;
+  return typeof e['name'] === 'string' ? e['name'] : '';
+}
+
+function eventRef(event: HistoryEvent): string {
+  const e = event as unknown as Record<string, unknown>;
+  if (typeof e['taskScheduledId'] === 'number') return `→ #${e['taskScheduledId']}`;
+  if (typeof e['timerId'] === 'number') return `→ #${e['timerId']}`;
+  return event.eventId >= 0 ? `#${event.eventId}` : '';
+}
+
+/** Details of an event: its payloads (parsed JSON), failure, fire time, target instance. */
+function eventDetails(event: HistoryEvent): SafeHtml {
+  const e = event as unknown as Record<string, unknown>;
+  const parts: SafeHtml[] = [];
+  const payloadField = (label: string, text: unknown) => {
+    if (typeof text !== 'string') return;
+    const value = parsePayload(text);
+    const short = preview(value, 80);
+    parts.push(
+      short.length < 80
+        ? html`<div><span class="muted">${label}:</span> <code>${short}</code></div>`
+        : html`<details><summary><span class="muted">${label}:</span> <code>${short}</code></summary><pre class="json">${prettyJson(value)}</pre></details>`,
+    );
+  };
+  payloadField('input', e['input']);
+  payloadField('result', e['result']);
+  payloadField('data', e['data']);
+  if (typeof e['reason'] === 'string') parts.push(html`<div><span class="muted">reason:</span> ${e['reason']}</div>`);
+  if (typeof e['fireAt'] === 'string') parts.push(html`<div><span class="muted">fires at:</span> ${formatTime(e['fireAt'])} UTC</div>`);
+  if (typeof e['orchestrationStatus'] === 'string') parts.push(html`<div>${statusBadge(e['orchestrationStatus'])}</div>`);
+  if (event.eventType === 'SubOrchestrationInstanceCreated' || event.eventType === 'EventSent') {
+    parts.push(html`<div><span class="muted">instance:</span> <a class="mono" href="${instanceHref(event.instanceId)}">${event.instanceId}</a></div>`);
+  }
+  const failureDetails = e['failureDetails'] as FailureDetails | undefined;
+  if (failureDetails) {
+    parts.push(
+      html`<details><summary class="error-text">${failureDetails.errorType}: ${failureDetails.message}</summary>${failureDetails.stack ? html`<pre class="stack">${failureDetails.stack}</pre>` : ''}</details>`,
+    );
+  }
+  return html`${parts}`;
+}
+
+function historyTable(history: readonly HistoryEvent[]): SafeHtml {
+  if (history.length === 0) return html`<p class="muted">No history yet.</p>`;
+  const start = Math.min(...history.map((e) => Date.parse(e.timestamp)));
+  const rows = history.map(
+    (event, i) => html`<tr class="event-${event.eventType}" data-event-type="${event.eventType}">
+  <td class="num">${i}</td>
+  <td class="nowrap">${formatTime(event.timestamp)}<span class="muted">.${event.timestamp.slice(20, 23)}</span></td>
+  <td class="nowrap muted">+${formatDuration(Date.parse(event.timestamp) - start)}</td>
+  <td>${event.eventType}</td>
+  <td class="nowrap">${eventRef(event)}</td>
+  <td>${eventName(event)}</td>
+  <td class="details">${eventDetails(event)}</td>
+</tr>`,
+  );
+  return html`<table class="history"><thead><tr><th>#</th><th>Time (UTC)</th><th>Elapsed</th><th>Event</th><th>Id</th><th>Name</th><th>Details</th></tr></thead><tbody>${rows}</tbody></table>`;
+}

@@ -1,0 +1,92 @@
+/**
+ * The HTTP host: one hono server (on node) serving the Durable Functions management API under
+ * `/runtime/webhooks/durabletask/` and `/durabletask/`, and the app's routes under `/api/`.
+ * It listens on 127.0.0.1 unless told otherwise, and refuses a non-loopback address without an API key.
+ */
+import { serve, type ServerType } from '@hono/node-server';
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DEFAULT_MAX_PAYLOAD_BYTES } from '../core/payload.js';
+import type { DFApp, StartOptions } from '../sdk/app.js';
+import type { Logger } from '../sdk/logger.js';
+import { silentLogger } from '../sdk/logger.js';
+import type { Store } from '../store/store.js';
+import { mountDashboard } from '../dashboard/dashboard.js';
+import { assertSafeBinding, resolveApiKey } from './auth.js';
+import { createHostContext } from './host-context.js';
+import { errorBody, errorResponse } from './http-errors.js';
+import { managementRouter } from './management-router.js';
+import { mountUserRoutes } from './user-routes.js';
+
+/** The bases under which the management API is served. */
+export const MANAGEMENT_BASES = ['/runtime/webhooks/durabletask', '/durabletask'] as const;
+
+/** A listening HTTP server. */
+export interface HttpHost {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Settings of the host beyond the app's own options. */
+export interface HttpHostOptions {
+  /** API key (default: the app's `apiKey` option, else env `DURAFLOW_API_KEY`). */
+  apiKey?: string;
+  logger?: Logger;
+  /** Largest request body (default: the app's payload limit, 1 MiB unless configured). */
+  maxBodyBytes?: number;
+}
+
+/** Builds the hono app serving `app`'s management API and routes; mount `fetch` in any server. */
+export function buildHttpApp(app: DFApp, store: Store, baseUrl: () => string, options: HttpHostOptions = {}): Hono {
+  const logger = options.logger ?? app.options.logger ?? silentLogger;
+  const ctx = createHostContext(
+    {
+      app,
+      store,
+      logger,
+      apiKey: resolveApiKey(options.apiKey ?? app.options.apiKey),
+      maxBodyBytes: options.maxBodyBytes ?? app.options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
+      maxPayloadBytes: app.options.maxPayloadBytes,
+    },
+    baseUrl,
+  );
+  const http = new Hono({ strict: false });
+  const management = managementRouter(ctx);
+  for (const base of MANAGEMENT_BASES) http.route(base, management);
+  mountUserRoutes(http, ctx);
+  mountDashboard(http, ctx);
+  http.notFound((c) => c.json(errorBody('NotFound', `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`), 404));
+  http.onError((error) => (error instanceof HTTPException ? error.getResponse() : errorResponse(error, logger)));
+  return http;
+}
+
+/** Starts the HTTP server for `app`. */
+export async function startHttpHost(app: DFApp, store: Store, options: StartOptions & HttpHostOptions = {}): Promise<HttpHost> {
+  const hostname = options.hostname ?? '127.0.0.1';
+  assertSafeBinding(hostname, resolveApiKey(options.apiKey ?? app.options.apiKey));
+  let url = '';
+  const http = buildHttpApp(app, store, () => url, options);
+  const server = await new Promise<ServerType>((resolve, reject) => {
+    const s = serve({ fetch: http.fetch, port: options.port ?? 7071, hostname }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const address = server.address() as AddressInfo;
+  url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${address.port}`;
+  return {
+    url,
+    close: () =>
+      new Promise<void>((resolve) => {
+        const s = server as Server;
+        // Idle keep-alive connections would hold close() open; requests in flight get a moment to finish.
+        const force = setTimeout(() => s.closeAllConnections(), 5000);
+        force.unref();
+        s.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        s.closeIdleConnections();
+      }),
+  };
+}

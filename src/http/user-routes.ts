@@ -1,0 +1,53 @@
+/**
+ * User routes registered with `app.route(path, handler, { methods, authLevel, taskHub })`, served under
+ * `/api/`. `{name}` path segments become `params.name` (`{*rest}` matches the rest of the path). A handler
+ * gets the standard `Request`, a client (for the route's task hub) and the params; a `Response` it returns
+ * is sent as is, any other value as JSON (`undefined` as 204 No Content).
+ */
+import type { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { AuthLevel } from '../sdk/blueprint.js';
+import { ValidationError } from '../sdk/errors.js';
+import type { RouteRegistration } from '../sdk/registry.js';
+import { levelNeedsKey, requireKey } from './auth.js';
+import type { HostContext } from './host-context.js';
+import { HttpError, errorResponse } from './http-errors.js';
+
+const DEFAULT_METHODS = ['GET', 'POST'];
+
+/** The hono path of a user route: `orders/{id}` → `/api/orders/:id`. */
+export function userRoutePath(path: string): string {
+  const converted = path
+    .replace(/^\/+/, '')
+    .replace(/\{\*(\w+)\}/g, ':$1{.+}')
+    .replace(/\{(\w+)\}/g, ':$1');
+  if (/[{}]/.test(converted.replace(/\{\.\+\}/g, ''))) throw new ValidationError(`Invalid route path '${path}': use {name} for parameters.`);
+  return '/api/' + converted;
+}
+
+/** Adds every route of `ctx.app` to `http`. */
+export function mountUserRoutes(http: Hono, ctx: HostContext): void {
+  for (const route of ctx.app.registry.routes) mountRoute(http, ctx, route);
+}
+
+function mountRoute(http: Hono, ctx: HostContext, route: RouteRegistration): void {
+  const methods = ((route.options['methods'] as string[] | undefined) ?? DEFAULT_METHODS).map((m) => m.toUpperCase());
+  const level = (route.options['authLevel'] as AuthLevel | undefined) ?? ctx.app.httpAuthLevel;
+  const taskHub = (route.options['taskHub'] as string | undefined) ?? ctx.app.taskHub;
+  http.on(
+    methods,
+    userRoutePath(route.path),
+    requireKey(levelNeedsKey(level) ? ctx.apiKey : undefined),
+    bodyLimit({
+      maxSize: ctx.maxBodyBytes,
+      onError: () =>
+        errorResponse(new HttpError(413, `The request body is over the limit of ${ctx.maxBodyBytes} bytes.`, 'PayloadTooLargeError'), ctx.logger),
+    }),
+    async (c) => {
+      const result = await route.handler(c.req.raw, ctx.clientFor(taskHub), c.req.param());
+      if (result instanceof Response) return result;
+      if (result === undefined) return c.body(null, 204);
+      return new Response(JSON.stringify(result), { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' } });
+    },
+  );
+}

@@ -1,0 +1,69 @@
+/**
+ * duraflow: Durable Functions for TypeScript, self-hosted.
+ * @packageDocumentation
+ */
+export { DFApp } from './sdk/app.js';
+export type { DFAppOptions, Host, StartOptions, Worker } from './sdk/app.js';
+export type { GrpcSidecarTuning } from './grpc/sidecar-server.js';
+export { Blueprint } from './sdk/blueprint.js';
+export type { AuthLevel, BlueprintOptions, RouteHandler, RouteOptions } from './sdk/blueprint.js';
+export { RetryOptions } from './sdk/retry-options.js';
+export { EntityId } from './sdk/entity-id.js';
+export type {
+  EntityClass,
+  EntityContext,
+  EntityFunction,
+  EntityLock,
+  EntityRef,
+  SignalEntityOptions,
+} from './sdk/entity-context.js';
+export { Task, CompletableTask, TimerTask, WhenAllTask, WhenAnyTask } from './sdk/task.js';
+export type { TaskState } from './sdk/task.js';
+export type {
+  ActivityContext,
+  ActivityFunction,
+  ActivityRef,
+  OrchestrationRef,
+  OrchestratorFunction,
+} from './sdk/functions.js';
+export type { OrchestrationContext, DurableHttpRequest, DurableHttpResponse } from './sdk/orchestration-context.js';
+export type { Logger } from './sdk/logger.js';
+export { silentLogger } from './sdk/logger.js';
+export {
+  DuraflowError,
+  TaskFailedError,
+  NonDeterministicOrchestrationError,
+  InstanceNotFoundError,
+  InvalidInstanceStateError,
+  InstanceAlreadyExistsError,
+  UnknownFunctionError,
+  PayloadTooLargeError,
+  SerializationError,
+  ValidationError,
+  LeaseLostError,
+  LockingRulesViolationError,
+} from './sdk/errors.js';
+export { createClient } from './client/create-client.js';
+export { HttpClientError } from './client/http-client.js';
+export type { CreateClientOptions } from './client/create-client.js';
+export { OrchestrationRuntimeStatus } from './client/types.js';
+export type {
+  DurableClient,
+  DurableOrchestrationStatus,
+  GetStatusOptions,
+  HttpManagementPayload,
+  InstancePage,
+  ListInstancesQuery,
+  OrchestrationFilter,
+  PurgeHistoryResult,
+  StartNewOptions,
+  CleanEntityStorageOptions,
+  CleanEntityStorageResult,
+  DurableEntityStatus,
+  EntityPage,
+  EntityStateResponse,
+  ListEntitiesQuery,
+} from './client/types.js';
+export type { FailureDetails, HistoryEvent, HistoryEventType, RuntimeStatus } from './core/history.js';
+export type { WorkerOptions } from './runtime/worker.js';
+export type { TokenProvider } from './runtime/http-activity.js';

@@ -1,0 +1,130 @@
+/**
+ * Runs activities: claims work items up to the concurrency limit, runs them, renews their leases while
+ * they run, and group-commits their results into the orchestrations' inboxes.
+ */
+import { makeEvent, type HistoryEvent } from '../core/history.js';
+import { serialize } from '../core/payload.js';
+import { UnknownFunctionError, toFailureDetails } from '../sdk/errors.js';
+import type { ActivityContext } from '../sdk/functions.js';
+import type { Registry } from '../sdk/registry.js';
+import type { ActivityCompletion, ActivityWorkItem, HubStore } from '../store/store.js';
+import { Batcher } from './batcher.js';
+import { DispatchLoop, type DispatchLoopOptions, type StepResult } from './dispatch-loop.js';
+
+/** Settings of an {@link ActivityDispatcher}. */
+export interface ActivityDispatcherOptions {
+  store: HubStore;
+  registry: Registry;
+  workerId: string;
+  maxConcurrent: number;
+  leaseMs: number;
+  maxPayloadBytes: number;
+  now: () => Date;
+  loop: Omit<DispatchLoopOptions, 'name'>;
+  /** Hands a result to this worker's orchestration dispatcher in memory; false: record it through the inbox. */
+  deliverLocally?: (item: ActivityWorkItem, event: HistoryEvent) => boolean;
+}
+
+/** Claims and runs activity work items. */
+export class ActivityDispatcher {
+  readonly loop: DispatchLoop;
+  readonly #inFlight = new Map<number, ActivityWorkItem>();
+  readonly #completions: Batcher<ActivityCompletion, boolean>;
+  #renewTimer: NodeJS.Timeout | undefined;
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly options: ActivityDispatcherOptions) {
+    this.#completions = new Batcher((items) => options.store.completeActivities(items));
+    this.loop = new DispatchLoop({ ...options.loop, name: 'activity dispatcher' }, () => this.#step());
+  }
+
+  /** Number of activities running now. */
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  start(): void {
+    this.loop.start();
+    const every = Math.max(10, Math.floor(this.options.leaseMs / 3));
+    this.#renewTimer = setInterval(() => void this.#renew(), every);
+    this.#renewTimer.unref();
+  }
+
+  /** Stops claiming, waits up to `drainMs` for running activities, then releases the rest. */
+  async stop(drainMs: number): Promise<void> {
+    await this.loop.stop();
+    if (this.#inFlight.size > 0) {
+      await Promise.race([
+        new Promise<void>((resolve) => this.#idleWaiters.push(resolve)),
+        new Promise<void>((resolve) => setTimeout(resolve, drainMs).unref()),
+      ]);
+    }
+    clearInterval(this.#renewTimer);
+    const abandoned = [...this.#inFlight.values()].map((item) => item.lease);
+    this.#inFlight.clear();
+    if (abandoned.length) await this.options.store.releaseActivities(abandoned).catch(() => undefined);
+    await this.#completions.idle();
+  }
+
+  async #step(): Promise<StepResult> {
+    const capacity = this.options.maxConcurrent - this.#inFlight.size;
+    if (capacity <= 0) {
+      await this.loop.signal.wait(1000); // woken when a slot frees
+      return true;
+    }
+    const items = await this.options.store.claimActivities({
+      workerId: this.options.workerId,
+      names: [...this.options.registry.activities.keys()],
+      limit: capacity,
+      leaseMs: this.options.leaseMs,
+    });
+    for (const item of items) {
+      this.#inFlight.set(item.id, item);
+      void this.#run(item);
+    }
+    return items.length === 0 ? false : items.length < capacity ? 'drained' : true;
+  }
+
+  async #run(item: ActivityWorkItem): Promise<void> {
+    const { name } = item;
+    const event = await runActivity(item, this.options.registry, this.options.maxPayloadBytes, this.options.now);
+    try {
+      if (this.#inFlight.has(item.id) && !this.options.deliverLocally?.(item, event)) {
+        await this.#completions.add({ lease: item.lease, message: { instanceId: item.instanceId, executionId: item.executionId, event } });
+      }
+    } catch (error) {
+      // The lease expires and another attempt runs the activity again (at-least-once).
+      this.options.loop.logger.error(`could not record the result of activity '${name}'`, error);
+    } finally {
+      this.#inFlight.delete(item.id);
+      this.loop.signal.notify();
+      if (this.#inFlight.size === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  async #renew(): Promise<void> {
+    const items = [...this.#inFlight.values()];
+    if (!items.length) return;
+    try {
+      await this.options.store.renewLeases('activity', items.map((i) => i.lease), this.options.leaseMs);
+    } catch (error) {
+      this.options.loop.logger.warn(`could not renew activity leases: ${(error as Error).message}`);
+    }
+  }
+}
+
+/** Runs the activity function of `item` from `registry`; its result or failure as the event for the orchestration. */
+export async function runActivity(item: ActivityWorkItem, registry: Registry, maxPayloadBytes: number, now: () => Date): Promise<HistoryEvent> {
+  const { name, taskId } = item;
+  try {
+    const fn = registry.activities.get(name);
+    if (!fn) throw new UnknownFunctionError('activity', name, [...registry.activities.keys()]);
+    const context: ActivityContext = { instanceId: item.instanceId, name, taskId, dequeueCount: item.dequeueCount };
+    const input = item.input === undefined ? undefined : JSON.parse(item.input);
+    const output = await fn(input, context);
+    const result = serialize(output, `output of activity '${name}'`, maxPayloadBytes);
+    return makeEvent({ eventType: 'TaskCompleted', taskScheduledId: taskId, ...(result !== undefined ? { result } : {}) }, now());
+  } catch (error) {
+    return makeEvent({ eventType: 'TaskFailed', taskScheduledId: taskId, failureDetails: toFailureDetails(error) }, now());
+  }
+}

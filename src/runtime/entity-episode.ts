@@ -1,0 +1,150 @@
+/**
+ * Runs one episode of an entity instance (`@name@key`) and builds its commit.
+ *
+ * Storage of an entity (the same instances table as orchestrations): the row's `name` is the entity name,
+ * `input` holds the scheduler state as JSON (`{ exists, state, queue?, lockedBy?, lockId?, releasedLocks? }`,
+ * the user state being JSON text inside it), and `updated_at` is the last operation time. Entities write no
+ * history: an episode consumes its inbox messages, updates the row and sends responses and signals, all in the
+ * same fenced commit (and group commit batch) as orchestration episodes. The row's status is `Running` while
+ * the entity has state, a lock or waiting requests, and `Completed` when it is empty, so that
+ * `cleanEntityStorage` can purge it.
+ */
+import { makeEvent, type HistoryEvent } from '../core/history.js';
+import type { SendEventAction } from '../core/actions.js';
+import { ENTITY_REQUEST_EVENT, decodeEntityMessage, type EntityResponse } from '../core/entity-messages.js';
+import { EntityExecutor } from '../core/entity-executor.js';
+import {
+  isEmptyEntity,
+  parseSchedulerState,
+  runEntityEpisode,
+  type EntityOrchestrationStart,
+  type EntityOutgoingMessage,
+} from '../core/entity-scheduler.js';
+import { EntityId } from '../sdk/entity-id.js';
+import { UnknownFunctionError, toFailureDetails } from '../sdk/errors.js';
+import type { EpisodeCommit, NewMessage, OrchestrationWorkItem, StartInstanceRequest } from '../store/store.js';
+import type { KnownNames } from './episode-commit.js';
+import type { EpisodeEnvironment, PreparedEpisode } from './orchestration-episode.js';
+
+/** Most messages one entity episode takes from its inbox; the rest wait for the next episode. */
+export const MAX_ENTITY_MESSAGES_PER_EPISODE = 5000;
+
+/** Prepares the commit of one entity work item. */
+export async function prepareEntityEpisode(
+  item: OrchestrationWorkItem,
+  env: EpisodeEnvironment,
+): Promise<PreparedEpisode> {
+  const { instance } = item;
+  const entityId = EntityId.fromInstanceId(instance.instanceId)!;
+  const now = env.now();
+  const messages = item.messages.slice(0, MAX_ENTITY_MESSAGES_PER_EPISODE);
+  for (const message of messages) {
+    if (message.event.eventType === 'GenericEvent' && message.event.data)
+      env.logger.warn(`entity '${entityId}': ${message.event.data}`);
+  }
+  const executor =
+    env.remoteEntityExecutor?.(instance) ??
+    new EntityExecutor({
+      resolve: (name) => env.registry.entities.get(name) as never,
+      registeredNames: () => [...env.registry.entities.keys()].sort(),
+      newId: env.newExecutionId,
+      isKnownOrchestration: (name) => env.known.has('orchestration', name),
+      knownOrchestrations: () => env.known.list('orchestration'),
+      maxPayloadBytes: env.maxPayloadBytes,
+      logger: env.logger,
+    });
+  const outcome = await runEntityEpisode(
+    entityId,
+    parseSchedulerState(instance.input),
+    messages.map((m) => decodeEntityMessage(m.event)),
+    executor,
+    now,
+    env.newExecutionId,
+  );
+  const commit: EpisodeCommit = {
+    lease: item.lease,
+    historyMode: 'append',
+    history: [],
+    consumedMessageIds: messages.map((m) => m.id),
+    instance: {
+      status: isEmptyEntity(outcome.state) ? 'Completed' : 'Running',
+      executionId: instance.executionId,
+      name: instance.name,
+      input: JSON.stringify(outcome.state),
+    },
+    activities: [],
+    messages: outcome.messages.map((m) => toNewMessage(m, now)),
+    startInstances: outcome.starts.map((s) => startRequest(s, entityId, env.newExecutionId(), now)),
+  };
+  return { commit, settle: () => {} };
+}
+
+function toNewMessage(message: EntityOutgoingMessage, now: Date): NewMessage {
+  return {
+    instanceId: message.instanceId,
+    ...(message.executionId !== undefined ? { executionId: message.executionId } : {}),
+    event: makeEvent({ eventType: 'EventRaised', name: message.name, input: message.input }, now),
+    ...(message.visibleAt !== undefined ? { visibleAt: new Date(message.visibleAt) } : {}),
+  };
+}
+
+function startRequest(
+  start: EntityOrchestrationStart,
+  entityId: EntityId,
+  executionId: string,
+  now: Date,
+): { request: StartInstanceRequest; onConflict: NewMessage } {
+  const input = start.input !== undefined ? { input: start.input } : {};
+  const startEvent: HistoryEvent = makeEvent(
+    { eventType: 'ExecutionStarted', name: start.name, instanceId: start.instanceId, executionId, ...input },
+    now,
+  );
+  const conflict = `startNewOrchestration('${start.name}') was ignored: instance '${start.instanceId}' is already running.`;
+  return {
+    request: { instanceId: start.instanceId, name: start.name, executionId, ...input, startEvent },
+    // The store needs a message for the conflict case; the entity logs it in its next episode.
+    onConflict: {
+      instanceId: entityId.toString(),
+      event: makeEvent({ eventType: 'GenericEvent', data: conflict }, now),
+    },
+  };
+}
+
+/**
+ * For an orchestration's call or lock request to an entity whose name no worker of the hub serves: the error
+ * response to raise on the caller instead of sending the request. Signals are sent anyway (a worker serving
+ * the entity may come later); everything else gives `undefined`.
+ */
+export function refuseUnservedEntityCall(
+  action: SendEventAction,
+  known: KnownNames,
+  now: Date,
+): NewMessage | undefined {
+  if (action.name !== ENTITY_REQUEST_EVENT || action.input === undefined) return undefined;
+  const message = decodeEntityMessage(
+    makeEvent({ eventType: 'EventRaised', name: action.name, input: action.input }, now),
+  );
+  if (message.kind !== 'request' || message.request.signal || message.request.parent === undefined) return undefined;
+  const { request } = message;
+  // A lock request is refused when any entity of its lockset is unserved (it would never be granted).
+  const unserved = (request.lockset ?? [action.instanceId])
+    .map(entityNameOrUndefined)
+    .find((name) => name !== undefined && !known.has('entity', name));
+  if (unserved === undefined) return undefined;
+  const response: EntityResponse = {
+    failureDetails: toFailureDetails(new UnknownFunctionError('entity', unserved, known.list('entity'))),
+  };
+  return {
+    instanceId: request.parent!,
+    ...(request.parentExecution !== undefined ? { executionId: request.parentExecution } : {}),
+    event: makeEvent({ eventType: 'EventRaised', name: request.id, input: JSON.stringify(response) }, now),
+  };
+}
+
+function entityNameOrUndefined(instanceId: string): string | undefined {
+  try {
+    return EntityId.fromInstanceId(instanceId)?.name;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,242 @@
+/**
+ * Turns the outcome of one episode (executor actions) into an {@link EpisodeCommit}: the history rows,
+ * activity work items, timers and messages to other instances that are written in one transaction.
+ */
+import type { OrchestratorAction } from '../core/actions.js';
+import type { EpisodeResult } from '../core/orchestration-executor.js';
+import { makeEvent, type ExecutionStartedEvent, type FailureDetails, type HistoryEvent, type RuntimeStatus } from '../core/history.js';
+import { UnknownFunctionError, toFailureDetails } from '../sdk/errors.js';
+import { refuseUnservedEntityCall } from './entity-episode.js';
+import type { EpisodeCommit, InboxMessage, InstanceRecord, Lease, NewMessage, StartInstanceRequest } from '../store/store.js';
+
+/** Which names the task hub's workers serve, for refusing unknown activities and sub-orchestrations. */
+export interface KnownNames {
+  /** Entity names are lower-cased. */
+  has(kind: 'activity' | 'orchestration' | 'entity', name: string): boolean;
+  list(kind: 'activity' | 'orchestration' | 'entity'): readonly string[];
+}
+
+/** Everything {@link buildEpisodeCommit} needs. */
+export interface EpisodeCommitInput {
+  instance: InstanceRecord;
+  lease: Lease;
+  started: ExecutionStartedEvent | undefined;
+  result: EpisodeResult;
+  /** History events of this episode that precede the scheduling events (OrchestratorStarted, accepted events). */
+  leadingEvents: HistoryEvent[];
+  consumedMessageIds: number[];
+  /** The claimed messages: carry-over events that came with them stay in the inbox, in their place. */
+  messages?: readonly InboxMessage[];
+  suspended: boolean;
+  now: Date;
+  known: KnownNames;
+  /** True when setCustomStatus was called in this execution (otherwise the stored value is kept). */
+  customStatusSet: boolean;
+  newExecutionId: () => string;
+}
+
+/** Builds the commit of one episode. */
+export function buildEpisodeCommit(input: EpisodeCommitInput): EpisodeCommit {
+  const { instance, result, now } = input;
+  const executionId = instance.executionId;
+  const history: HistoryEvent[] = [...input.leadingEvents];
+  const commit: EpisodeCommit = {
+    lease: input.lease,
+    historyMode: 'append',
+    history,
+    consumedMessageIds: input.consumedMessageIds,
+    instance: {
+      status: input.suspended ? 'Suspended' : 'Running',
+      executionId,
+      name: instance.name,
+      ...(instance.version !== undefined ? { version: instance.version } : {}),
+      ...(instance.input !== undefined ? { input: instance.input } : {}),
+      ...customStatusOf(input),
+    },
+    activities: [],
+    messages: [],
+    startInstances: [],
+  };
+  const toSelf = (event: HistoryEvent, visibleAt?: Date): NewMessage => ({
+    instanceId: instance.instanceId,
+    executionId,
+    event,
+    ...(visibleAt ? { visibleAt } : {}),
+  });
+
+  for (const action of result.actions) {
+    switch (action.type) {
+      case 'ScheduleTask':
+        history.push(makeEvent({ eventType: 'TaskScheduled', eventId: action.id, name: action.name, ...opt('input', action.input) }, now));
+        if (input.known.has('activity', action.name)) {
+          commit.activities.push({ instanceId: instance.instanceId, executionId, taskId: action.id, name: action.name, ...opt('input', action.input) });
+        } else {
+          const error = new UnknownFunctionError('activity', action.name, input.known.list('activity'));
+          commit.messages.push(toSelf(makeEvent({ eventType: 'TaskFailed', taskScheduledId: action.id, failureDetails: toFailureDetails(error) }, now)));
+        }
+        break;
+      case 'CreateSubOrchestration':
+        history.push(
+          makeEvent(
+            { eventType: 'SubOrchestrationInstanceCreated', eventId: action.id, name: action.name, instanceId: action.instanceId, ...opt('input', action.input) },
+            now,
+          ),
+        );
+        if (input.known.has('orchestration', action.name)) {
+          commit.startInstances.push(childStart(input, action, now, toSelf));
+        } else {
+          const error = new UnknownFunctionError('orchestration', action.name, input.known.list('orchestration'));
+          commit.messages.push(
+            toSelf(makeEvent({ eventType: 'SubOrchestrationInstanceFailed', taskScheduledId: action.id, failureDetails: toFailureDetails(error) }, now)),
+          );
+        }
+        break;
+      case 'CreateTimer':
+        history.push(makeEvent({ eventType: 'TimerCreated', eventId: action.id, fireAt: action.fireAt }, now));
+        if (!action.isCanceled) {
+          commit.messages.push(toSelf(makeEvent({ eventType: 'TimerFired', timerId: action.id, fireAt: action.fireAt }, now), new Date(action.fireAt)));
+        }
+        break;
+      case 'SendEvent':
+        history.push(
+          makeEvent({ eventType: 'EventSent', eventId: action.id, instanceId: action.instanceId, name: action.name, ...opt('input', action.input) }, now),
+        );
+        commit.messages.push(
+          // A call to an entity that no worker serves fails at once instead of waiting forever.
+          refuseUnservedEntityCall(action, input.known, now) ??
+            { instanceId: action.instanceId, event: makeEvent({ eventType: 'EventRaised', name: action.name, ...opt('input', action.input) }, now) },
+        );
+        break;
+      case 'CompleteOrchestration':
+        applyCompletion(commit, action, input);
+        break;
+    }
+  }
+  if (commit.historyMode === 'append') history.push(makeEvent({ eventType: 'OrchestratorCompleted' }, now));
+  return commit;
+}
+
+function customStatusOf(input: EpisodeCommitInput): { customStatus?: string } {
+  const value = input.customStatusSet ? input.result.customStatus : input.instance.customStatus;
+  return value !== undefined ? { customStatus: value } : {};
+}
+
+function opt<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return (value !== undefined ? { [key]: value } : {}) as { [P in K]?: string };
+}
+
+function childStart(
+  input: EpisodeCommitInput,
+  action: OrchestratorAction & { type: 'CreateSubOrchestration' },
+  now: Date,
+  toSelf: (event: HistoryEvent) => NewMessage,
+): { request: StartInstanceRequest; onConflict: NewMessage } {
+  const executionId = input.newExecutionId();
+  const parentInstance = {
+    name: input.instance.name,
+    instanceId: input.instance.instanceId,
+    executionId: input.instance.executionId,
+    taskScheduledId: action.id,
+  };
+  const startEvent = makeEvent(
+    {
+      eventType: 'ExecutionStarted',
+      name: action.name,
+      instanceId: action.instanceId,
+      executionId,
+      ...opt('version', action.version),
+      ...opt('input', action.input),
+      parentInstance,
+    },
+    now,
+  );
+  const conflict: FailureDetails = {
+    errorType: 'InstanceAlreadyExistsError',
+    message: `Cannot start sub-orchestration '${action.name}': an instance with id '${action.instanceId}' is already running.`,
+  };
+  return {
+    request: {
+      instanceId: action.instanceId,
+      name: action.name,
+      executionId,
+      ...opt('version', action.version),
+      ...opt('input', action.input),
+      parentInstance,
+      startEvent,
+    },
+    onConflict: toSelf(makeEvent({ eventType: 'SubOrchestrationInstanceFailed', taskScheduledId: action.id, failureDetails: conflict }, now)),
+  };
+}
+
+function applyCompletion(
+  commit: EpisodeCommit,
+  action: OrchestratorAction & { type: 'CompleteOrchestration' },
+  input: EpisodeCommitInput,
+): void {
+  const { now, started } = input;
+  const parent = started?.parentInstance;
+  if (action.status === 'ContinuedAsNew') {
+    // The next execution starts from a fresh history; it begins when its ExecutionStarted is delivered.
+    const executionId = input.newExecutionId();
+    commit.historyMode = 'replace';
+    commit.history.length = 0;
+    commit.activities.length = 0;
+    commit.startInstances.length = 0;
+    commit.messages = commit.messages.filter((m) => m.instanceId !== input.instance.instanceId);
+    commit.instance = { ...commit.instance, status: 'ContinuedAsNew', executionId, ...opt('input', action.result) };
+    if (action.result === undefined) delete commit.instance.input;
+    const startEvent = makeEvent(
+      {
+        eventType: 'ExecutionStarted',
+        name: input.instance.name,
+        instanceId: input.instance.instanceId,
+        executionId,
+        ...opt('version', action.newVersion ?? input.instance.version),
+        ...opt('input', action.result),
+        ...(parent ? { parentInstance: parent } : {}),
+        generation: (started?.generation ?? 0) + 1,
+      },
+      now,
+    );
+    commit.messages.push({ instanceId: input.instance.instanceId, executionId, event: startEvent });
+    // Carry-over events of this batch are left unconsumed rather than re-sent: a re-sent event would queue
+    // behind events that arrived during this episode, and the next execution would see them out of order.
+    const inBatch = new Map((input.messages ?? []).filter((m) => m.executionId === undefined).map((m) => [m.event, m.id]));
+    const kept = new Set<number>();
+    for (const event of action.carryoverEvents ?? []) {
+      const id = inBatch.get(event);
+      if (id !== undefined) kept.add(id);
+      else commit.messages.push({ instanceId: input.instance.instanceId, event });
+    }
+    if (kept.size) commit.consumedMessageIds = commit.consumedMessageIds.filter((id) => !kept.has(id));
+    return;
+  }
+  const status: RuntimeStatus = action.status;
+  commit.history.push(
+    makeEvent(
+      {
+        eventType: 'ExecutionCompleted',
+        orchestrationStatus: action.status,
+        ...opt('result', action.result),
+        ...(action.failureDetails ? { failureDetails: action.failureDetails } : {}),
+      },
+      now,
+    ),
+  );
+  commit.instance = { ...commit.instance, status, ...opt('output', action.result) };
+  if (action.failureDetails) commit.instance.failureDetails = action.failureDetails;
+  if (parent) commit.messages.push(parentNotice(parent, action.status === 'Completed' ? { result: action.result } : { failure: action.failureDetails! }, now));
+}
+
+/** The message that tells a parent orchestration its child finished. */
+export function parentNotice(
+  parent: NonNullable<ExecutionStartedEvent['parentInstance']>,
+  outcome: { result?: string | undefined } | { failure: FailureDetails },
+  now: Date,
+): NewMessage {
+  const event: HistoryEvent =
+    'failure' in outcome
+      ? makeEvent({ eventType: 'SubOrchestrationInstanceFailed', taskScheduledId: parent.taskScheduledId, failureDetails: outcome.failure }, now)
+      : makeEvent({ eventType: 'SubOrchestrationInstanceCompleted', taskScheduledId: parent.taskScheduledId, ...opt('result', outcome.result) }, now);
+  return { instanceId: parent.instanceId, executionId: parent.executionId, event };
+}

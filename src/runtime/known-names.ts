@@ -1,0 +1,43 @@
+/**
+ * The names the task hub's workers serve: this worker's own plus those other workers registered in the
+ * store (refreshed at most once a second), so a scheduled name that nobody serves fails fast.
+ */
+import type { Registry } from '../sdk/registry.js';
+import { ANY_NAME, type HubStore, type RegisteredNames } from '../store/store.js';
+import type { KnownNames } from './episode-commit.js';
+
+/** {@link KnownNames} backed by the local registry and the store's worker registrations. */
+export class HubKnownNames implements KnownNames {
+  #hub: RegisteredNames | undefined;
+  #refreshedAt = 0;
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly store: HubStore,
+  ) {}
+
+  /** Re-reads the registrations when the last read is older than `maxAgeMs`. */
+  async refresh(maxAgeMs = 1000): Promise<void> {
+    if (Date.now() - this.#refreshedAt < maxAgeMs) return;
+    this.#refreshedAt = Date.now();
+    this.#hub = await this.store.getRegisteredNames();
+  }
+
+  has(kind: 'activity' | 'orchestration' | 'entity', name: string): boolean {
+    if (this.#local(kind).has(name)) return true;
+    const remote = this.#remote(kind);
+    return remote !== undefined && (remote.includes(name) || remote.includes(ANY_NAME));
+  }
+
+  list(kind: 'activity' | 'orchestration' | 'entity'): readonly string[] {
+    return [...new Set([...this.#local(kind).keys(), ...(this.#remote(kind) ?? [])])].filter((n) => n !== ANY_NAME).sort();
+  }
+
+  #local(kind: 'activity' | 'orchestration' | 'entity'): Map<string, unknown> {
+    return kind === 'activity' ? this.registry.activities : kind === 'orchestration' ? this.registry.orchestrations : this.registry.entities;
+  }
+
+  #remote(kind: 'activity' | 'orchestration' | 'entity'): string[] | undefined {
+    return kind === 'activity' ? this.#hub?.activities : kind === 'orchestration' ? this.#hub?.orchestrations : this.#hub?.entities;
+  }
+}

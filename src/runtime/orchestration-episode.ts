@@ -1,0 +1,287 @@
+/**
+ * Runs one episode for a leased instance: sorts its inbox messages (stale, control, deliverable),
+ * handles terminate / suspend / resume / rewind, feeds the rest to the (cached or replayed) executor,
+ * and returns the commit.
+ */
+import { OrchestrationExecutor, type EpisodeResult } from '../core/orchestration-executor.js';
+import { isTerminalStatus, makeEvent, type ExecutionStartedEvent, type HistoryEvent } from '../core/history.js';
+import { toFailureDetails } from '../sdk/errors.js';
+import type { Logger } from '../sdk/logger.js';
+import type { Registry } from '../sdk/registry.js';
+import type { EntityExecutor } from '../core/entity-executor.js';
+import type { EpisodeCommit, HubStore, InstanceRecord, OrchestrationWorkItem } from '../store/store.js';
+import { buildEpisodeCommit, parentNotice, type KnownNames } from './episode-commit.js';
+import type { OrchestrationCache } from './orchestration-cache.js';
+import { rewindHistory, type RewindPlan } from './rewind.js';
+
+/** What an episode needs from its worker. */
+export interface EpisodeEnvironment {
+  store: HubStore;
+  registry: Registry;
+  cache: OrchestrationCache;
+  known: KnownNames;
+  maxPayloadBytes: number;
+  logger: Logger;
+  now: () => Date;
+  newExecutionId: () => string;
+  /** Wait between polls of a durable HTTP 202 without `Retry-After`. */
+  httpPollDelayMs?: number;
+  /** The executor of an instance whose functions run elsewhere (a gRPC worker); undefined runs it in-process. */
+  remoteExecutor?: (instance: InstanceRecord) => EpisodeExecutor | undefined;
+  /** Likewise for an entity's operation batches. */
+  remoteEntityExecutor?: (instance: InstanceRecord) => EntityBatchExecutor | undefined;
+}
+
+/**
+ * The executor step of an episode (the seam of DESIGN §2): (past events, new events) → actions. The in-process
+ * {@link OrchestrationExecutor} is one implementation; a remote worker (gRPC) is another, and answers later.
+ */
+export interface EpisodeExecutor {
+  /** The ExecutionStarted event of the execution, once seen. */
+  readonly started: ExecutionStartedEvent | undefined;
+  /** True when the orchestration set its custom status in this execution. */
+  readonly customStatusSet: boolean;
+  execute(pastEvents: readonly HistoryEvent[], newEvents: readonly HistoryEvent[]): EpisodeResult | Promise<EpisodeResult>;
+}
+
+/** Runs a batch of entity operations (the entity half of the seam). */
+export type EntityBatchExecutor = Pick<EntityExecutor, 'executeBatch'>;
+
+/**
+ * Thrown by an executor that gives its work back without a result (its remote worker went away or gave up):
+ * nothing is committed and the lease is released, so the episode runs again.
+ */
+export class EpisodeAbandonedError extends Error {
+  override readonly name = 'EpisodeAbandonedError';
+}
+
+/** A prepared episode: its commit and what to do with the executor once the commit is known. */
+export interface PreparedEpisode {
+  commit: EpisodeCommit;
+  /** Called with the commit's outcome: caches the executor when it can serve the next episode. */
+  settle(committed: boolean): void;
+}
+
+/** Prepares the commit of one work item. */
+export async function prepareEpisode(item: OrchestrationWorkItem, env: EpisodeEnvironment): Promise<PreparedEpisode> {
+  const { instance } = item;
+  const now = env.now();
+  const consumed: number[] = [];
+  const deliver: HistoryEvent[] = [];
+  let terminateReason: string | undefined;
+  let terminate = false;
+  let rewind: HistoryEvent | undefined;
+  let suspended = instance.status === 'Suspended';
+
+  for (const message of item.messages) {
+    const event = message.event;
+    const isStart = event.eventType === 'ExecutionStarted';
+    const stale = message.executionId !== undefined && message.executionId !== instance.executionId;
+    if (stale || (isStart && instance.historyLength > 0)) {
+      consumed.push(message.id); // an older execution's completion, or a duplicate start
+      continue;
+    }
+    if (event.eventType === 'ExecutionRewound') {
+      // A Failed instance, or one a client moved to Pending when it asked for the rewind (it has a history,
+      // which a Pending instance otherwise never has).
+      consumed.push(message.id);
+      if (instance.status === 'Failed' || (instance.status === 'Pending' && instance.historyLength > 0)) rewind = event;
+      continue;
+    }
+    if (isTerminalStatus(instance.status)) {
+      consumed.push(message.id);
+      continue;
+    }
+    if (event.eventType === 'ExecutionTerminated') {
+      consumed.push(message.id);
+      terminate = true;
+      terminateReason = event.input;
+      continue;
+    }
+    if (event.eventType === 'ExecutionSuspended' || event.eventType === 'ExecutionResumed') {
+      consumed.push(message.id);
+      const suspend = event.eventType === 'ExecutionSuspended';
+      if (suspend !== suspended) {
+        suspended = suspend;
+        deliver.push(event);
+      }
+      continue;
+    }
+    if (suspended) continue; // stays in the inbox until resumed
+    consumed.push(message.id);
+    deliver.push(event);
+  }
+
+  if (terminate) return terminateEpisode(item, env, consumed, terminateReason, now);
+  if (isTerminalStatus(instance.status) && !rewind) return unchanged(item, consumed);
+  const start = deliver.find((e): e is ExecutionStartedEvent => e.eventType === 'ExecutionStarted');
+  if (start?.scheduledStartTime && Date.parse(start.scheduledStartTime) > now.getTime()) {
+    return deferStart(item, consumed, new Set(deliver), new Date(start.scheduledStartTime));
+  }
+
+  const remote = env.remoteExecutor?.(instance);
+  const cached = rewind || remote ? undefined : env.cache.take(instance.instanceId, instance.executionId, instance.historyLength);
+  if (cached) return runAndBuild(item, env, cached.executor, [], deliver, consumed, suspended, now);
+  const history = instance.historyLength > 0 ? await env.store.getHistory(instance.instanceId) : [];
+  if (!rewind) return runAndBuild(item, env, remote ?? newExecutor(env), history, deliver, consumed, suspended, now);
+  const rewound = await rewindHistory(history, instance, env.store, now);
+  return runAndBuild(item, env, remote ?? newExecutor(env), rewound.history, [rewind, ...deliver], consumed, false, now, rewound);
+}
+
+function newExecutor(env: EpisodeEnvironment): OrchestrationExecutor {
+  return new OrchestrationExecutor({
+    resolve: (name) => env.registry.orchestrations.get(name),
+    registeredNames: () => env.known.list('orchestration'),
+    maxPayloadBytes: env.maxPayloadBytes,
+    logger: env.logger,
+    ...(env.httpPollDelayMs !== undefined ? { httpPollDelayMs: env.httpPollDelayMs } : {}),
+  });
+}
+
+async function runAndBuild(
+  item: OrchestrationWorkItem,
+  env: EpisodeEnvironment,
+  executor: EpisodeExecutor,
+  past: HistoryEvent[],
+  deliver: HistoryEvent[],
+  consumed: number[],
+  suspended: boolean,
+  clockNow: Date,
+  rewound?: RewindPlan,
+): Promise<PreparedEpisode> {
+  const { instance } = item;
+  // Every event of the episode carries its time, so nothing it records predates a timer it delivers.
+  const now = episodeTime(clockNow, deliver);
+  const started = makeEvent({ eventType: 'OrchestratorStarted' }, now);
+  let result: EpisodeResult;
+  try {
+    const outcome = executor.execute(past, [started, ...deliver]);
+    result = outcome instanceof Promise ? await outcome : outcome;
+  } catch (error) {
+    if (error instanceof EpisodeAbandonedError) throw error;
+    // An unexpected error inside the executor: fail the instance rather than retry forever.
+    env.logger.error(`orchestration '${instance.instanceId}' failed inside the executor`, error);
+    if (executor instanceof OrchestrationExecutor) executor = newExecutor(env);
+    result = {
+      actions: [{ type: 'CompleteOrchestration' as const, id: -1, status: 'Failed' as const, failureDetails: toFailureDetails(error) }],
+      acceptedEvents: [started],
+      customStatus: undefined,
+      completion: undefined,
+    };
+  }
+  const commit = buildEpisodeCommit({
+    instance,
+    lease: item.lease,
+    started: executor.started,
+    result,
+    leadingEvents: rewound ? [...past, ...result.acceptedEvents] : result.acceptedEvents,
+    consumedMessageIds: consumed,
+    messages: item.messages,
+    suspended,
+    now,
+    known: env.known,
+    customStatusSet: executor.customStatusSet,
+    newExecutionId: env.newExecutionId,
+  });
+  if (rewound && commit.historyMode === 'append') {
+    // The rebuilt history replaces the failed one; only the failed work runs again.
+    commit.historyMode = 'replace';
+    commit.activities.push(...rewound.activities);
+    commit.messages.push(...rewound.messages);
+  }
+  const done = result.actions.some((a) => a.type === 'CompleteOrchestration');
+  return {
+    commit,
+    settle(committed) {
+      if (!committed || done || !(executor instanceof OrchestrationExecutor)) {
+        env.cache.delete(instance.instanceId);
+        return;
+      }
+      const historyLength = (commit.historyMode === 'replace' ? 0 : instance.historyLength) + commit.history.length;
+      env.cache.put(instance.instanceId, { executor, executionId: instance.executionId, historyLength });
+    },
+  };
+}
+
+function unchanged(item: OrchestrationWorkItem, consumed: number[]): PreparedEpisode {
+  const { instance } = item;
+  return {
+    commit: {
+      lease: item.lease,
+      historyMode: 'append',
+      history: [],
+      consumedMessageIds: consumed,
+      instance: {
+        status: instance.status,
+        executionId: instance.executionId,
+        name: instance.name,
+        ...(instance.version !== undefined ? { version: instance.version } : {}),
+        ...(instance.input !== undefined ? { input: instance.input } : {}),
+        ...(instance.output !== undefined ? { output: instance.output } : {}),
+        ...(instance.customStatus !== undefined ? { customStatus: instance.customStatus } : {}),
+        ...(instance.failureDetails !== undefined ? { failureDetails: instance.failureDetails } : {}),
+      },
+      activities: [],
+      messages: [],
+      startInstances: [],
+    },
+    settle: () => {},
+  };
+}
+
+/** A start scheduled for later: the instance stays Pending and its messages return to the inbox until then. */
+function deferStart(item: OrchestrationWorkItem, consumed: number[], delivered: Set<HistoryEvent>, visibleAt: Date): PreparedEpisode {
+  const prepared = unchanged(item, consumed);
+  for (const message of item.messages) {
+    if (!delivered.has(message.event)) continue;
+    const { instanceId, executionId, event } = message;
+    prepared.commit.messages.push({ instanceId, ...(executionId !== undefined ? { executionId } : {}), event, visibleAt });
+  }
+  return prepared;
+}
+
+async function terminateEpisode(
+  item: OrchestrationWorkItem,
+  env: EpisodeEnvironment,
+  consumed: number[],
+  reason: string | undefined,
+  now: Date,
+): Promise<PreparedEpisode> {
+  const { instance } = item;
+  env.cache.delete(instance.instanceId);
+  const prepared = unchanged(item, consumed);
+  const commit = prepared.commit;
+  commit.history.push(
+    makeEvent({ eventType: 'OrchestratorStarted' }, now),
+    makeEvent({ eventType: 'ExecutionTerminated', ...(reason !== undefined ? { input: reason } : {}) }, now),
+    makeEvent({ eventType: 'ExecutionCompleted', orchestrationStatus: 'Terminated', ...(reason !== undefined ? { result: reason } : {}) }, now),
+    makeEvent({ eventType: 'OrchestratorCompleted' }, now),
+  );
+  commit.instance.status = 'Terminated';
+  if (reason !== undefined) commit.instance.output = reason;
+  else delete commit.instance.output;
+  // The instance's remaining inbox (including events held while suspended) is of no use any more.
+  for (const message of item.messages) if (!consumed.includes(message.id)) consumed.push(message.id);
+  if (instance.parentInstanceId) {
+    const history = instance.historyLength > 0 ? await env.store.getHistory(instance.instanceId) : [];
+    const start = history.find((e): e is ExecutionStartedEvent => e.eventType === 'ExecutionStarted');
+    if (start?.parentInstance) {
+      const failure = { errorType: 'TerminatedError', message: `Sub-orchestration '${instance.instanceId}' was terminated: ${reason ?? ''}` };
+      commit.messages.push(parentNotice(start.parentInstance, { failure }, now));
+    }
+  }
+  return prepared;
+}
+
+/**
+ * The episode's time: now, but never before a timer it delivers was due. Visibility is judged by the
+ * store's clock, so a timer may arrive a moment early by this worker's clock; after `yield timer` the
+ * orchestrator must still see `currentUtcDateTime >= fireAt`.
+ */
+function episodeTime(now: Date, deliver: readonly HistoryEvent[]): Date {
+  let time = now.getTime();
+  for (const event of deliver) {
+    if (event.eventType === 'TimerFired') time = Math.max(time, Date.parse(event.fireAt));
+  }
+  return new Date(time);
+}

@@ -1,0 +1,166 @@
+/**
+ * A worker: the orchestration and activity dispatchers of one task hub in one process, woken by store
+ * notices (in-process, or LISTEN/NOTIFY across processes) with polling only as the fallback.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { DEFAULT_MAX_PAYLOAD_BYTES } from '../core/payload.js';
+import type { Logger } from '../sdk/logger.js';
+import { silentLogger } from '../sdk/logger.js';
+import type { Registry } from '../sdk/registry.js';
+import type { HistoryEvent } from '../core/history.js';
+import type { ActivityWorkItem, Store } from '../store/store.js';
+import { ActivityDispatcher } from './activity-dispatcher.js';
+import { withBuiltInActivities, type TokenProvider } from './http-activity.js';
+import { HubKnownNames } from './known-names.js';
+import { OrchestrationCache } from './orchestration-cache.js';
+import { OrchestrationDispatcher } from './orchestration-dispatcher.js';
+
+/** Tuning knobs of a worker; every one has a sensible default. */
+export interface WorkerOptions {
+  /** Activities run at once by this worker (default 100). */
+  maxConcurrentActivities?: number;
+  /** Instances claimed and committed together per episode batch (default 100). */
+  orchestrationBatchSize?: number;
+  /** Lease of an instance during an episode (default 30 s). */
+  orchestrationLeaseMs?: number;
+  /** Lease of a running activity, renewed every third of it (default 60 s). */
+  activityLeaseMs?: number;
+  /** Longest sleep without a notice (default 500 ms on SQLite, 5 s where notices cross processes). */
+  pollIntervalMs?: number;
+  /** Running orchestrations kept in memory (default 10,000). */
+  cacheSize?: number;
+  /** How long `stop()` waits for running activities before releasing them (default 30 s). */
+  drainTimeoutMs?: number;
+  maxPayloadBytes?: number;
+  logger?: Logger;
+  /** Clock for event times (the test host passes a virtual one). */
+  clock?: () => number;
+  workerId?: string;
+  /** Wait between polls of a durable HTTP 202 without `Retry-After` (default 30 s). */
+  httpPollDelayMs?: number;
+  /** Bearer tokens for `ctx.callHttp({ tokenSource })` (there is no managed identity outside Azure). */
+  tokenProvider?: TokenProvider;
+  /** Longest single durable HTTP request (default 240 s). */
+  httpTimeoutMs?: number;
+  /**
+   * Hand the result of an activity whose orchestration this worker has cached straight to that
+   * orchestration's next episode, which deletes the work item in its own commit: one durable write per step
+   * instead of two (default true). With false every result is first recorded in the inbox.
+   */
+  activityResultsInMemory?: boolean;
+}
+
+/** A running worker. */
+export interface WorkerHandle {
+  readonly workerId: string;
+  /** Wakes both dispatchers (used by the test host after moving its clock). */
+  wake(): void;
+  /** Number of activities running now. */
+  readonly activitiesInFlight: number;
+  /**
+   * True when no dispatcher sees work it could do and no activity is running: nothing progresses until a
+   * message arrives or a timer falls due. The test host moves its virtual clock only then.
+   */
+  isIdle(): boolean;
+  /** Calls `listener` whenever a dispatcher goes to sleep for lack of work; returns the unsubscribe function. */
+  onIdle(listener: () => void): () => void;
+  /** Stops claiming, drains in-flight work (or releases it after the drain timeout). */
+  stop(): Promise<void>;
+}
+
+/** Starts a worker for `hub` of `store` serving the functions in `registry`. */
+export async function startWorker(store: Store, hub: string, appRegistry: Registry, options: WorkerOptions = {}): Promise<WorkerHandle> {
+  const registry = withBuiltInActivities(appRegistry, options);
+  const hubStore = store.hub(hub);
+  const logger = options.logger ?? silentLogger;
+  const clock = options.clock ?? Date.now;
+  const workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  const pollIntervalMs = options.pollIntervalMs ?? (store.crossProcessNotices ? 5000 : 500);
+  const now = () => new Date(clock());
+  const nextDueInMs = async () => {
+    const next = await hubStore.nextVisibleAt();
+    return next && next.getTime() - clock();
+  };
+  const idleListeners = new Set<() => void>();
+  const onIdle = () => {
+    for (const listener of idleListeners) {
+      try {
+        listener();
+      } catch (error) {
+        logger.error('an idle listener failed', error);
+      }
+    }
+  };
+  await hubStore.registerWorker(workerId, registry.names());
+  const known = new HubKnownNames(registry, hubStore);
+  await known.refresh(0);
+
+  const orchestrations = new OrchestrationDispatcher({
+    env: {
+      store: hubStore,
+      registry,
+      cache: new OrchestrationCache(options.cacheSize ?? 10_000),
+      known,
+      maxPayloadBytes,
+      logger,
+      now,
+      newExecutionId: () => randomUUID().replace(/-/g, ''),
+      ...(options.httpPollDelayMs !== undefined ? { httpPollDelayMs: options.httpPollDelayMs } : {}),
+    },
+    workerId,
+    batchSize: options.orchestrationBatchSize ?? 100,
+    leaseMs: options.orchestrationLeaseMs ?? 30_000,
+    loop: { logger, pollIntervalMs, nextDueInMs, onIdle },
+  });
+  const activities = new ActivityDispatcher({
+    ...(options.activityResultsInMemory === false
+      ? {}
+      : { deliverLocally: (item: ActivityWorkItem, event: HistoryEvent) => orchestrations.deliverLocally(item, event) }),
+    store: hubStore,
+    registry,
+    workerId,
+    maxConcurrent: options.maxConcurrentActivities ?? 100,
+    leaseMs: options.activityLeaseMs ?? 60_000,
+    maxPayloadBytes,
+    now,
+    loop: { logger, pollIntervalMs, nextDueInMs, onIdle },
+  });
+  const unsubscribe = store.subscribe(hub, (notice) => {
+    if (notice.kind === 'orchestrations') orchestrations.loop.signal.notify();
+    else if (notice.kind === 'activities') activities.loop.signal.notify();
+  });
+  orchestrations.start();
+  activities.start();
+
+  let stopped: Promise<void> | undefined;
+  return {
+    workerId,
+    wake() {
+      orchestrations.loop.signal.notify();
+      activities.loop.signal.notify();
+    },
+    get activitiesInFlight() {
+      return activities.inFlight;
+    },
+    isIdle() {
+      return (
+        orchestrations.loop.isIdle && activities.loop.isIdle && activities.inFlight === 0 && orchestrations.pendingLocalResults === 0
+      );
+    },
+    onIdle(listener) {
+      idleListeners.add(listener);
+      return () => idleListeners.delete(listener);
+    },
+    stop() {
+      stopped ??= (async () => {
+        // Activities first: their results may still need an episode while we drain.
+        await activities.stop(options.drainTimeoutMs ?? 30_000);
+        await orchestrations.stop();
+        unsubscribe();
+      })();
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * Blueprint: a group of functions registered into an app later (`app.registerFunctions(bp)`), as in the
+ * Python SDK's V2 model. `DFApp` extends it.
+ */
+import type {
+  ActivityFunction,
+  ActivityRef,
+  OrchestrationRef,
+  OrchestratorFunction,
+  PlainOrchestratorFunction,
+} from './functions.js';
+import { Registry } from './registry.js';
+import { EntityId } from './entity-id.js';
+import { entityRef, type EntityClass, type EntityFunction, type EntityRef } from './entity-context.js';
+import type { DurableClient } from '../client/types.js';
+
+/** Who may call an HTTP route: `anonymous` needs no key; `function` and `admin` need the API key. */
+export type AuthLevel = 'anonymous' | 'function' | 'admin';
+
+/** Options of `route`. */
+export interface RouteOptions {
+  /** HTTP methods served (default GET and POST). */
+  methods?: string[];
+  authLevel?: AuthLevel;
+  /** Give the handler a client for another task hub. */
+  taskHub?: string;
+}
+
+/** Handler of a user route: a standard Request in, a Response (or a plain value sent as JSON) out. */
+export type RouteHandler<C = DurableClient> = (
+  request: Request,
+  client: C,
+  params: Record<string, string>,
+) => Response | unknown | Promise<Response | unknown>;
+
+/** Options of a blueprint (and of `DFApp`). */
+export interface BlueprintOptions {
+  /** Default auth level of routes (default `function`, as in Durable Functions). */
+  httpAuthLevel?: AuthLevel;
+}
+
+/** A set of orchestrations, activities, entities and routes. */
+export class Blueprint {
+  /** @internal */
+  readonly registry = new Registry();
+  readonly httpAuthLevel: AuthLevel;
+
+  constructor(options: BlueprintOptions = {}) {
+    this.httpAuthLevel = options.httpAuthLevel ?? 'function';
+  }
+
+  /** Registers an activity; returns a typed reference usable with `ctx.callActivity`. */
+  activity<TInput = any, TOutput = any>(name: string, fn: ActivityFunction<TInput, TOutput>): ActivityRef<TInput, TOutput> {
+    this.registry.add('activity', name, fn);
+    return { kind: 'activity', name, fn };
+  }
+
+  /** Registers an orchestrator generator; returns a typed reference usable with `startNew` and `callSubOrchestrator`. */
+  orchestration<TInput = any, TOutput = any>(
+    name: string,
+    fn: OrchestratorFunction<TInput, TOutput>,
+  ): OrchestrationRef<TInput, TOutput>;
+  /** Registers an orchestrator that schedules nothing (its return value is the output). */
+  orchestration<TInput = any, TOutput = any>(
+    name: string,
+    fn: PlainOrchestratorFunction<TInput, TOutput>,
+  ): OrchestrationRef<TInput, TOutput>;
+  orchestration(name: string, fn: OrchestratorFunction | PlainOrchestratorFunction): OrchestrationRef {
+    this.registry.add('orchestration', name, fn);
+    return { kind: 'orchestration', name, fn: fn as OrchestratorFunction };
+  }
+
+  /**
+   * Registers a durable entity: a function called once per operation with an `EntityContext`, or a class
+   * whose public methods are the operations (`method(input, ctx)`) and whose fields are the state. Entity
+   * names are case-insensitive (stored lower-cased). Returns a reference whose `id(key)` builds entity ids.
+   */
+  entity<TState = any>(name: string, fn: EntityFunction<TState> | EntityClass): EntityRef {
+    new EntityId(name, ''); // validates the name
+    this.registry.add('entity', name.toLowerCase(), fn);
+    return entityRef(name);
+  }
+
+  /** Registers an HTTP route served under `/api/<path>`; `{name}` segments become `params.name`. */
+  route(path: string, handler: RouteHandler<DurableClient>, options: RouteOptions = {}): void {
+    // A route without its own level gets the level of the blueprint (or app) it was registered on.
+    this.registry.routes.push({ path: path.replace(/^\/+/, ''), handler, options: { ...options, authLevel: options.authLevel ?? this.httpAuthLevel } });
+  }
+}

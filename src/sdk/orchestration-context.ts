@@ -1,0 +1,96 @@
+/** The context an orchestrator function receives (`ctx`). */
+import type { EntityLock } from './entity-context.js';
+import type { EntityId } from './entity-id.js';
+import type { ActivityRef, InputOf, OrchestrationRef, OutputOf } from './functions.js';
+import type { Logger } from './logger.js';
+import type { RetryOptions } from './retry-options.js';
+import type { Task, TimerTask } from './task.js';
+
+/** A name, or a typed reference returned by registration. */
+export type ActivityTarget = string | ActivityRef;
+/** A name, or a typed reference returned by registration. */
+export type OrchestrationTarget = string | OrchestrationRef;
+
+/** Value type of calling `target`: typed for references, `any` for names. */
+export type ResultOf<T> = T extends string ? any : OutputOf<T>;
+/** Input type of calling `target`: typed for references, `unknown` for names. */
+export type ArgOf<T> = T extends string ? unknown : InputOf<T>;
+
+/** The values of a tuple (or array) of tasks. */
+export type TaskValues<T extends readonly Task<any>[]> = { -readonly [K in keyof T]: T[K] extends Task<infer V> ? V : never };
+
+/** Request of a durable HTTP call (`ctx.callHttp`). */
+export interface DurableHttpRequest {
+  method: string;
+  uri: string;
+  content?: unknown;
+  headers?: Record<string, string>;
+  /** Returns a bearer token for the request (there is no managed identity outside Azure). */
+  tokenSource?: string | { resource: string };
+  /** Follow 202 + Location polling (default true). */
+  asynchronousPatternEnabled?: boolean;
+}
+
+/** Result of a durable HTTP call. */
+export interface DurableHttpResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  content: string;
+}
+
+/** Everything an orchestrator may do. All scheduling calls return durable tasks. */
+export interface OrchestrationContext<TInput = unknown> {
+  readonly instanceId: string;
+  readonly parentInstanceId: string | undefined;
+  /** True while the code re-executes steps already recorded in history. */
+  readonly isReplaying: boolean;
+  /** Deterministic "now": the start time of the current episode. */
+  readonly currentUtcDateTime: Date;
+  readonly version: string | undefined;
+  readonly customStatus: unknown;
+  readonly willContinueAsNew: boolean;
+  /** The orchestration's name. */
+  readonly name: string;
+  /** A logger that is silent while replaying. */
+  readonly log: Logger;
+  getInput<T = TInput>(): T;
+  callActivity<T extends ActivityTarget>(target: T, input?: ArgOf<T>): Task<ResultOf<T>>;
+  callActivityWithRetry<T extends ActivityTarget>(
+    target: T,
+    retryOptions: RetryOptions,
+    input?: ArgOf<T>,
+  ): Task<ResultOf<T>>;
+  callSubOrchestrator<T extends OrchestrationTarget>(
+    target: T,
+    input?: ArgOf<T>,
+    instanceId?: string,
+  ): Task<ResultOf<T>>;
+  callSubOrchestratorWithRetry<T extends OrchestrationTarget>(
+    target: T,
+    retryOptions: RetryOptions,
+    input?: ArgOf<T>,
+    instanceId?: string,
+  ): Task<ResultOf<T>>;
+  createTimer(fireAt: Date): TimerTask;
+  waitForExternalEvent<T = any>(name: string): Task<T>;
+  /** Completes with all values (in input order) or fails with the first failure. */
+  taskAll<const T extends readonly Task<any>[]>(tasks: T): Task<TaskValues<T>>;
+  /** Completes with the first task to complete (the task itself, so compare it with `===`). */
+  taskAny<const T extends readonly Task<any>[]>(tasks: T): Task<T[number]>;
+  continueAsNew(input: unknown): void;
+  setCustomStatus(value: unknown): void;
+  /** Calls an entity operation; the task gives its result or fails with its error (a `TaskFailedError`). */
+  callEntity<T = any>(entityId: EntityId, operationName: string, input?: unknown): Task<T>;
+  /** Sends a one-way operation to an entity. */
+  signalEntity(entityId: EntityId, operationName: string, input?: unknown): void;
+  /**
+   * Enters a critical section: `const lock = yield ctx.lock([a, b])` locks the entities (in sorted order, so two
+   * sections never deadlock) until `lock.release()` or the end of the orchestration. Inside it the orchestration
+   * may call only the locked entities, may not signal them, and may not start sub-orchestrations or nest locks
+   * (`LockingRulesViolationError`).
+   */
+  lock(entities: readonly EntityId[]): Task<EntityLock>;
+  callHttp(request: DurableHttpRequest): Task<DurableHttpResponse>;
+  /** A deterministic UUID, different on every call, the same on replay. */
+  newUuid(): string;
+}

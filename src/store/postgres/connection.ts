@@ -1,0 +1,134 @@
+/**
+ * The PostgreSQL connection layer: parsing a store URL (with its `?schema=` parameter), the pool, and
+ * transactions that are retried only when PostgreSQL guarantees nothing was written (deadlock,
+ * serialization failure). A connection lost mid-transaction is never retried here: the outcome of its
+ * COMMIT is unknown, and the caller (a dispatch loop) decides.
+ */
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import type { Logger } from '../../sdk/logger.js';
+import { ValidationError } from '../../sdk/errors.js';
+
+/** The schema used when a URL names none. */
+export const DEFAULT_SCHEMA = 'duraflow';
+
+/** A store URL taken apart. */
+export interface PostgresLocation {
+  /** The URL handed to `pg`, without duraflow's own parameters. */
+  connectionString: string;
+  schema: string;
+}
+
+/** Splits `postgres://…?schema=name` into the connection string and the schema name (validated). */
+export function parsePostgresUrl(url: string): PostgresLocation {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ValidationError(`Invalid PostgreSQL store URL '${url}'.`);
+  }
+  const schema = parsed.searchParams.get('schema') ?? DEFAULT_SCHEMA;
+  parsed.searchParams.delete('schema');
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) {
+    throw new ValidationError(
+      `Invalid schema '${schema}' in the store URL: use letters, digits and '_' (at most 63, not starting with a digit).`,
+    );
+  }
+  return { connectionString: parsed.toString(), schema };
+}
+
+/** `"name"`: an identifier quoted for SQL (names are validated, so this never needs escaping). */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** The LISTEN/NOTIFY channel of a schema (channel names are at most 63 bytes). */
+export function channelName(schema: string): string {
+  const plain = `duraflow_${schema}`;
+  return plain.length <= 63 ? plain : `duraflow_${createHash('sha1').update(schema).digest('hex').slice(0, 24)}`;
+}
+
+/** `application_name` of a store's connections: operators (and fault tests) can tell stores apart. */
+export function applicationName(schema: string): string {
+  return `duraflow:${schema}`.slice(0, 63);
+}
+
+/** Connection settings shared by the pool and the notification client. */
+export function clientConfig(location: PostgresLocation): pg.ClientConfig {
+  return {
+    connectionString: location.connectionString,
+    keepAlive: true,
+    application_name: applicationName(location.schema),
+    connectionTimeoutMillis: 10_000,
+    // A process paused inside a transaction (SIGSTOP, debugger) must not hold row locks forever.
+    idle_in_transaction_session_timeout: 15_000,
+  };
+}
+
+/** SQLSTATEs after which PostgreSQL has rolled the transaction back and a retry is safe. */
+const RETRYABLE = new Set(['40P01', '40001']);
+const MAX_ATTEMPTS = 6;
+
+/** A connection inside a transaction. */
+export type TxClient = pg.PoolClient;
+
+/** A pool plus transactions with safe retries. */
+export class PgDatabase {
+  readonly pool: pg.Pool;
+
+  constructor(
+    location: PostgresLocation,
+    private readonly logger: Logger,
+    poolSize = 10,
+  ) {
+    this.pool = new pg.Pool({ ...clientConfig(location), max: poolSize, idleTimeoutMillis: 30_000 });
+    // An idle client whose connection drops (server restart, pg_terminate_backend) emits 'error' on the
+    // pool; unhandled, it would kill the process. The pool discards that client by itself.
+    this.pool.on('error', (error) => this.logger.warn(`PostgreSQL idle connection lost: ${error.message}`));
+  }
+
+  /** Runs one statement outside any explicit transaction. */
+  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, params: unknown[] = []): Promise<R[]> {
+    return (await this.pool.query<R>(text, params)).rows;
+  }
+
+  /** Runs `fn` in one transaction; retried (from the start) after a deadlock or serialization failure. */
+  async transaction<T>(fn: (client: TxClient) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.pool.connect();
+      let broken: Error | undefined;
+      // A checked-out client has no pool listener: without ours an unexpected drop would crash the process.
+      const onError = (error: Error) => {
+        broken = error;
+      };
+      client.on('error', onError);
+      try {
+        await client.query('BEGIN');
+        const result = await fn(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        if (!broken) {
+          await client.query('ROLLBACK').catch((rollbackError: Error) => {
+            broken = rollbackError;
+          });
+        }
+        const code = (error as { code?: unknown }).code;
+        if (!broken && typeof code === 'string' && RETRYABLE.has(code) && attempt < MAX_ATTEMPTS) {
+          this.logger.debug(`PostgreSQL transaction retried after ${code} (attempt ${attempt})`);
+          // A little jitter so the transactions that deadlocked do not collide again in lockstep.
+          await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+          continue;
+        }
+        throw error;
+      } finally {
+        client.removeListener('error', onError);
+        client.release(broken ?? false);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

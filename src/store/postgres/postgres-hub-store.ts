@@ -1,0 +1,455 @@
+/**
+ * One task hub in the PostgreSQL store. Same semantics as the SQLite hub store, with PostgreSQL doing
+ * the concurrency: claims lock rows with `FOR UPDATE SKIP LOCKED`, every time that decides a lease or
+ * a visibility is the database's own clock (never a worker's), and each write is one transaction,
+ * fenced by the lease epoch where it acts on leased work. Times that cross the API (a message's
+ * `visibleAt`, `nextVisibleAt`) are re-based between this process's clock and the database's, so a
+ * process whose clock is off by minutes still waits the right durations.
+ */
+import type { HistoryEvent } from '../../core/history.js';
+import { InstanceAlreadyExistsError } from '../../sdk/errors.js';
+import {
+  INSTANCE_COLUMNS,
+  checkPageSize,
+  decodeContinuationToken,
+  dedupeNotices,
+  encodeContinuationToken,
+  rowToInstance,
+  type InstanceRow,
+} from '../shared.js';
+import type {
+  ActivityCompletion,
+  ActivityWorkItem,
+  ClaimOptions,
+  CommitOutcome,
+  EpisodeCommit,
+  HubStore,
+  InboxMessage,
+  InstanceFilter,
+  InstanceQuery,
+  InstanceRecord,
+  Lease,
+  NewMessage,
+  OrchestrationWorkItem,
+  RegisteredNames,
+  StartInstanceRequest,
+  StoreNotice,
+} from '../store.js';
+import type { PgDatabase, TxClient } from './connection.js';
+import { commitEpisodeBatch } from './episode-batch.js';
+import { insertMessages, NOW, startInstance, TERMINAL_SQL } from './hub-writes.js';
+import type { Tables } from './schema.js';
+
+const CONTROL_EVENTS_SQL = `('ExecutionResumed','ExecutionTerminated')`;
+
+/** What the hub store needs from its store. */
+export interface PostgresHubContext {
+  db: PgDatabase;
+  tables: Tables;
+  /** Sends `notices` to other processes inside `client`'s transaction (delivered on commit). */
+  notifySql(hub: string, notices: StoreNotice[]): { text: string; params: unknown[] } | undefined;
+  /** Delivers notices in this process at once. */
+  emitLocal(hub: string, notices: StoreNotice[]): void;
+}
+
+/** A `PostgresHubStore` row of `claimOrchestrations`. */
+interface ClaimedRow extends InstanceRow {
+  lock_epoch: string;
+  messages: [number | string, string | null, string][];
+}
+
+/** The HubStore of one task hub on PostgreSQL. */
+export class PostgresHubStore implements HubStore {
+  readonly #t: Tables;
+
+  constructor(
+    private readonly ctx: PostgresHubContext,
+    readonly hub: string,
+  ) {
+    this.#t = ctx.tables;
+  }
+
+  async #notify(runner: TxClient, notices: StoreNotice[]): Promise<void> {
+    const sql = this.ctx.notifySql(this.hub, notices);
+    if (sql) await runner.query(sql.text, sql.params);
+  }
+
+  // ---- client side ----------------------------------------------------------------------------
+
+  async createInstance(request: StartInstanceRequest): Promise<void> {
+    const notices: StoreNotice[] = [
+      { kind: 'orchestrations' },
+      { kind: 'instance', instanceId: request.instanceId, status: 'Pending' },
+    ];
+    await this.ctx.db.transaction(async (client) => {
+      const conflict = await startInstance(client, this.#t, this.hub, request);
+      if (conflict) throw new InstanceAlreadyExistsError(request.instanceId, conflict);
+      await this.#notify(client, notices);
+    });
+    this.ctx.emitLocal(this.hub, notices);
+  }
+
+  async getInstance(instanceId: string): Promise<InstanceRecord | undefined> {
+    const rows = await this.ctx.db.query<InstanceRow>(
+      `SELECT ${INSTANCE_COLUMNS} FROM ${this.#t.instances} WHERE hub = $1 AND instance_id = $2`,
+      [this.hub, instanceId],
+    );
+    return rows[0] && rowToInstance(rows[0]);
+  }
+
+  async getHistory(instanceId: string): Promise<HistoryEvent[]> {
+    const rows = await this.ctx.db.query<{ event: string }>(
+      `SELECT event FROM ${this.#t.history} WHERE hub = $1 AND instance_id = $2 ORDER BY seq`,
+      [this.hub, instanceId],
+    );
+    return rows.map((r) => JSON.parse(r.event) as HistoryEvent);
+  }
+
+  async queryInstances(query: InstanceQuery): Promise<{ instances: InstanceRecord[]; continuationToken?: string }> {
+    const pageSize = checkPageSize(query.pageSize);
+    const params: unknown[] = [];
+    const where = this.#filterSql(query, params);
+    if (query.continuationToken) {
+      const after = decodeContinuationToken(query.continuationToken);
+      params.push(after.createdAt, after.instanceId);
+      where.push(`(created_at, instance_id) > ($${params.length - 1}::bigint, $${params.length}::text)`);
+    }
+    params.push(pageSize + 1);
+    const rows = await this.ctx.db.query<InstanceRow>(
+      `SELECT ${INSTANCE_COLUMNS} FROM ${this.#t.instances} WHERE ${where.join(' AND ')}
+       ORDER BY created_at, instance_id LIMIT $${params.length}`,
+      params,
+    );
+    const instances = rows.slice(0, pageSize).map(rowToInstance);
+    const last = instances[instances.length - 1];
+    return rows.length > pageSize && last
+      ? {
+          instances,
+          continuationToken: encodeContinuationToken({ createdAt: last.createdAt.getTime(), instanceId: last.instanceId }),
+        }
+      : { instances };
+  }
+
+  /** WHERE terms of an instance filter; pushes its parameters onto `params`. */
+  #filterSql(filter: InstanceFilter, params: unknown[]): string[] {
+    const add = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    const where = [`hub = ${add(this.hub)}`];
+    if (filter.createdTimeFrom) where.push(`created_at >= ${add(filter.createdTimeFrom.getTime())}::bigint`);
+    if (filter.createdTimeTo) where.push(`created_at <= ${add(filter.createdTimeTo.getTime())}::bigint`);
+    if (filter.runtimeStatus?.length) where.push(`status = ANY(${add(filter.runtimeStatus)}::text[])`);
+    const prefix = filter.instanceIdPrefix ?? '';
+    if (prefix) where.push(`instance_id LIKE ${add(prefix.replace(/[\\%_]/g, '\\$&') + '%')}`);
+    // Entities live in the same table under '@name@key'; instance queries do not list them.
+    if (!prefix.startsWith('@')) where.push(`instance_id NOT LIKE '@%'`);
+    return where;
+  }
+
+  async sendMessages(messages: NewMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    const notices: StoreNotice[] = [{ kind: 'orchestrations' }];
+    await this.ctx.db.transaction(async (client) => {
+      await insertMessages(client, this.#t, this.hub, messages);
+      await this.#notify(client, notices);
+    });
+    this.ctx.emitLocal(this.hub, notices);
+  }
+
+  async requestRewind(instanceId: string, message: NewMessage): Promise<boolean> {
+    const notices: StoreNotice[] = [{ kind: 'orchestrations' }, { kind: 'instance', instanceId, status: 'Pending' }];
+    const requested = await this.ctx.db.transaction(async (client) => {
+      const updated = await client.query(
+        `UPDATE ${this.#t.instances} SET status = 'Pending', updated_at = ${NOW} WHERE hub = $1 AND instance_id = $2 AND status = 'Failed'`,
+        [this.hub, instanceId],
+      );
+      if (!updated.rowCount) return false;
+      await insertMessages(client, this.#t, this.hub, [message]);
+      await this.#notify(client, notices);
+      return true;
+    });
+    if (requested) this.ctx.emitLocal(this.hub, notices);
+    return requested;
+  }
+
+  async purgeInstances(selector: { instanceId: string } | InstanceFilter): Promise<number> {
+    const t = this.#t;
+    const params: unknown[] = [];
+    const where =
+      'instanceId' in selector
+        ? [`hub = $${params.push(this.hub)}`, `instance_id = $${params.push(selector.instanceId)}`]
+        : this.#filterSql(selector, params);
+    const rows = await this.ctx.db.query<{ deleted: number }>(
+      `WITH gone AS (
+         DELETE FROM ${t.instances} d WHERE ${where.join(' AND ')} AND status IN ${TERMINAL_SQL}
+           -- an entity with messages waiting is not purged: they would be lost
+           AND NOT (d.instance_id LIKE '@%' AND EXISTS (SELECT 1 FROM ${t.inbox} x WHERE x.hub = d.hub AND x.instance_id = d.instance_id))
+         RETURNING hub, instance_id
+       ),
+       h AS (DELETE FROM ${t.history} x USING gone g WHERE x.hub = g.hub AND x.instance_id = g.instance_id),
+       m AS (DELETE FROM ${t.inbox} x USING gone g WHERE x.hub = g.hub AND x.instance_id = g.instance_id),
+       a AS (DELETE FROM ${t.activities} x USING gone g WHERE x.hub = g.hub AND x.instance_id = g.instance_id)
+       SELECT count(*)::int AS deleted FROM gone`,
+      params,
+    );
+    return rows[0]?.deleted ?? 0;
+  }
+
+  async registerWorker(workerId: string, names: RegisteredNames): Promise<void> {
+    await this.ctx.db.query(
+      `INSERT INTO ${this.#t.workers} (hub, worker_id, names, updated_at) VALUES ($1, $2, $3, ${NOW})
+       ON CONFLICT (hub, worker_id) DO UPDATE SET names = EXCLUDED.names, updated_at = EXCLUDED.updated_at`,
+      [this.hub, workerId, JSON.stringify(names)],
+    );
+  }
+
+  async getRegisteredNames(): Promise<RegisteredNames | undefined> {
+    const rows = await this.ctx.db.query<{ names: string }>(`SELECT names FROM ${this.#t.workers} WHERE hub = $1`, [this.hub]);
+    if (rows.length === 0) return undefined;
+    const union = { orchestrations: new Set<string>(), activities: new Set<string>(), entities: new Set<string>() };
+    for (const row of rows) {
+      const names = JSON.parse(row.names) as RegisteredNames;
+      names.orchestrations.forEach((n) => union.orchestrations.add(n));
+      names.activities.forEach((n) => union.activities.add(n));
+      names.entities.forEach((n) => union.entities.add(n));
+    }
+    return {
+      orchestrations: [...union.orchestrations].sort(),
+      activities: [...union.activities].sort(),
+      entities: [...union.entities].sort(),
+    };
+  }
+
+  // ---- worker side ----------------------------------------------------------------------------
+
+  async claimOrchestrations(options: ClaimOptions): Promise<OrchestrationWorkItem[]> {
+    const t = this.#t;
+    // One statement: pick instances with visible messages whose lease is free (skipping rows another
+    // claimer has locked), lease them with fresh epochs, and return them with their visible messages.
+    const rows = await this.ctx.db.query<ClaimedRow>(
+      leaseSql(
+        t,
+        `SELECT i.instance_id FROM ${t.instances} i
+         WHERE i.hub = $1
+           AND i.instance_id IN (SELECT m.instance_id FROM ${t.inbox} m WHERE m.hub = $1 AND m.visible_at <= ${NOW})
+           AND i.lock_until <= ${NOW}
+           AND ($3::text[] IS NULL OR i.name = ANY($3::text[]))
+           AND (i.status <> 'Suspended' OR EXISTS (
+             SELECT 1 FROM ${t.inbox} m WHERE m.hub = $1 AND m.instance_id = i.instance_id
+               AND m.visible_at <= ${NOW} AND m.event_type IN ${CONTROL_EVENTS_SQL}))
+         LIMIT $4
+         FOR UPDATE OF i SKIP LOCKED`,
+        5,
+      ),
+      [this.hub, options.workerId, namesParam(options), options.limit, options.leaseMs],
+    );
+    return rows.map(toWorkItem);
+  }
+
+  async leaseInstances(instanceIds: readonly string[], options: { workerId: string; leaseMs: number }): Promise<OrchestrationWorkItem[]> {
+    if (instanceIds.length === 0) return [];
+    const t = this.#t;
+    const rows = await this.ctx.db.query<ClaimedRow>(
+      leaseSql(
+        t,
+        `SELECT i.instance_id FROM ${t.instances} i
+         WHERE i.hub = $1 AND i.instance_id = ANY($3::text[]) AND i.lock_until <= ${NOW} AND i.status = 'Running'
+         FOR UPDATE OF i SKIP LOCKED`,
+        4,
+      ),
+      [this.hub, options.workerId, [...instanceIds], options.leaseMs],
+    );
+    return rows.map(toWorkItem);
+  }
+
+  async commitEpisodes(commits: EpisodeCommit[]): Promise<CommitOutcome[]> {
+    if (commits.length === 0) return [];
+    const notices: StoreNotice[] = [];
+    const outcomes = await this.ctx.db.transaction(async (client) => {
+      notices.length = 0; // a retried transaction starts over
+      const outcomes = await commitEpisodeBatch(client, this.#t, this.hub, commits, notices);
+      await this.#notify(client, dedupeNotices(notices));
+      return outcomes;
+    });
+    this.ctx.emitLocal(this.hub, dedupeNotices(notices));
+    return outcomes;
+  }
+
+  async releaseOrchestrations(leases: Lease[]): Promise<void> {
+    if (leases.length === 0) return;
+    const notices: StoreNotice[] = [{ kind: 'orchestrations' }];
+    await this.ctx.db.transaction(async (client) => {
+      await client.query(
+        `UPDATE ${this.#t.instances} i SET lock_owner = NULL, lock_until = 0
+         FROM unnest($2::text[], $3::bigint[]) AS l(id, epoch)
+         WHERE i.hub = $1 AND i.instance_id = l.id AND i.lock_epoch = l.epoch`,
+        [this.hub, leases.map((l) => l.id), leases.map((l) => l.epoch)],
+      );
+      await this.#notify(client, notices);
+    });
+    this.ctx.emitLocal(this.hub, notices);
+  }
+
+  async claimActivities(options: ClaimOptions): Promise<ActivityWorkItem[]> {
+    const t = this.#t;
+    const rows = await this.ctx.db.query<{
+      id: string;
+      instance_id: string;
+      execution_id: string;
+      task_id: number;
+      name: string;
+      input: string | null;
+      dequeue_count: number;
+      lock_epoch: string;
+    }>(
+      `WITH candidates AS (
+         SELECT id FROM ${t.activities}
+         WHERE hub = $1 AND lock_until <= ${NOW} AND ($3::text[] IS NULL OR name = ANY($3::text[]))
+         ORDER BY id LIMIT $4
+         FOR UPDATE SKIP LOCKED
+       )
+       UPDATE ${t.activities} a
+       SET lock_owner = $2, lock_until = ${NOW} + $5::bigint, lock_epoch = a.lock_epoch + 1, dequeue_count = a.dequeue_count + 1
+       FROM candidates c WHERE a.id = c.id
+       RETURNING a.id, a.instance_id, a.execution_id, a.task_id, a.name, a.input, a.dequeue_count, a.lock_epoch`,
+      [this.hub, options.workerId, namesParam(options), options.limit, options.leaseMs],
+    );
+    return rows
+      .map((r) => ({
+        id: Number(r.id),
+        instanceId: r.instance_id,
+        executionId: r.execution_id,
+        taskId: r.task_id,
+        name: r.name,
+        ...(r.input !== null ? { input: r.input } : {}),
+        dequeueCount: r.dequeue_count,
+        lease: { id: String(r.id), epoch: Number(r.lock_epoch) },
+      }))
+      .sort((a, b) => a.id - b.id);
+  }
+
+  async completeActivities(completions: ActivityCompletion[]): Promise<boolean[]> {
+    if (completions.length === 0) return [];
+    const notices: StoreNotice[] = [{ kind: 'orchestrations' }];
+    const results = await this.ctx.db.transaction(async (client) => {
+      const { rows } = await client.query<{ id: string }>(
+        `DELETE FROM ${this.#t.activities} a USING unnest($2::bigint[], $3::bigint[]) AS c(id, epoch)
+         WHERE a.hub = $1 AND a.id = c.id AND a.lock_epoch = c.epoch
+         RETURNING a.id`,
+        [this.hub, completions.map((c) => activityId(c.lease.id)), completions.map((c) => c.lease.epoch)],
+      );
+      const deleted = new Set(rows.map((r) => String(r.id)));
+      // The same completion twice in one batch: only the first one counts.
+      const results = completions.map((c) => deleted.delete(activityId(c.lease.id)));
+      const delivered = completions.filter((_, i) => results[i]).map((c) => c.message);
+      if (delivered.length) {
+        await insertMessages(client, this.#t, this.hub, delivered);
+        await this.#notify(client, notices);
+      }
+      return results;
+    });
+    if (results.some(Boolean)) this.ctx.emitLocal(this.hub, notices);
+    return results;
+  }
+
+  async releaseActivities(leases: Lease[]): Promise<void> {
+    if (leases.length === 0) return;
+    const notices: StoreNotice[] = [{ kind: 'activities' }];
+    await this.ctx.db.transaction(async (client) => {
+      await client.query(
+        `UPDATE ${this.#t.activities} a SET lock_owner = NULL, lock_until = 0
+         FROM unnest($2::bigint[], $3::bigint[]) AS l(id, epoch)
+         WHERE a.hub = $1 AND a.id = l.id AND a.lock_epoch = l.epoch`,
+        [this.hub, leases.map((l) => activityId(l.id)), leases.map((l) => l.epoch)],
+      );
+      await this.#notify(client, notices);
+    });
+    this.ctx.emitLocal(this.hub, notices);
+  }
+
+  async renewLeases(kind: 'orchestration' | 'activity', leases: Lease[], leaseMs: number): Promise<boolean[]> {
+    if (leases.length === 0) return [];
+    const t = this.#t;
+    const sql =
+      kind === 'orchestration'
+        ? `UPDATE ${t.instances} x SET lock_until = ${NOW} + $4::bigint
+           FROM unnest($2::text[], $3::bigint[]) AS l(id, epoch)
+           WHERE x.hub = $1 AND x.instance_id = l.id AND x.lock_epoch = l.epoch
+           RETURNING x.instance_id::text AS id, x.lock_epoch`
+        : `UPDATE ${t.activities} x SET lock_until = ${NOW} + $4::bigint
+           FROM unnest($2::bigint[], $3::bigint[]) AS l(id, epoch)
+           WHERE x.hub = $1 AND x.id = l.id AND x.lock_epoch = l.epoch
+           RETURNING x.id::text AS id, x.lock_epoch`;
+    const ids = leases.map((l) => (kind === 'activity' ? activityId(l.id) : l.id));
+    const rows = await this.ctx.db.query<{ id: string; lock_epoch: string }>(sql, [
+      this.hub,
+      ids,
+      leases.map((l) => l.epoch),
+      leaseMs,
+    ]);
+    const held = new Set(rows.map((r) => `${r.id}\u0000${r.lock_epoch}`));
+    return leases.map((l, i) => held.has(`${ids[i]}\u0000${l.epoch}`));
+  }
+
+  async nextVisibleAt(): Promise<Date | undefined> {
+    const t = this.#t;
+    // Returned as a delay and re-based on this process's clock: callers compare it with their own clock,
+    // which may be skewed from the database's.
+    const rows = await this.ctx.db.query<{ delay: string | null }>(
+      `SELECT LEAST(
+         (SELECT MIN(visible_at) FROM ${t.inbox} WHERE hub = $1 AND visible_at > ${NOW}),
+         (SELECT MIN(lock_until) FROM ${t.activities} WHERE hub = $1 AND lock_until > ${NOW}),
+         (SELECT MIN(lock_until) FROM ${t.instances} WHERE hub = $1 AND lock_until > ${NOW})
+       ) - ${NOW} AS delay`,
+      [this.hub],
+    );
+    const delay = rows[0]?.delay;
+    return delay === null || delay === undefined ? undefined : new Date(Date.now() + Number(delay));
+  }
+}
+
+function namesParam(options: ClaimOptions): string[] | null {
+  return options.names ? [...options.names] : null;
+}
+
+/** An activity lease id as a canonical bigint parameter; ids that are not integers match nothing. */
+function activityId(id: string): string {
+  return /^\d{1,18}$/.test(id) ? String(BigInt(id)) : '0';
+}
+
+/** A claimed row with its visible messages as a work item. */
+function toWorkItem(row: ClaimedRow): OrchestrationWorkItem {
+  return {
+    instance: rowToInstance(row),
+    messages: row.messages.map(([id, executionId, event]): InboxMessage => ({
+      id: Number(id),
+      instanceId: row.instance_id,
+      ...(executionId !== null ? { executionId } : {}),
+      event: JSON.parse(event) as HistoryEvent,
+    })),
+    lease: { id: row.instance_id, epoch: Number(row.lock_epoch) },
+  };
+}
+
+/**
+ * Leases the instances `candidates` selects (a query using $1 = hub, locking its rows with SKIP LOCKED) to
+ * worker $2 for $`leaseParam` milliseconds with fresh epochs, and returns each with its visible messages —
+ * one statement, one round trip.
+ */
+function leaseSql(t: Tables, candidates: string, leaseParam: number): string {
+  return `WITH candidates AS (${candidates}),
+       claimed AS (
+         UPDATE ${t.instances} i
+         SET lock_owner = $2, lock_until = ${NOW} + $${leaseParam}::bigint, lock_epoch = nextval('${t.epochs}')
+         FROM candidates c
+         WHERE i.hub = $1 AND i.instance_id = c.instance_id
+         RETURNING i.*
+       )
+       SELECT ${INSTANCE_COLUMNS}, lock_epoch,
+         COALESCE((SELECT json_agg(json_build_array(m.id, m.execution_id, m.event) ORDER BY m.id)
+                   FROM ${t.inbox} m
+                   WHERE m.hub = $1 AND m.instance_id = c.instance_id AND m.visible_at <= ${NOW}), '[]'::json) AS messages
+       FROM claimed c
+       ORDER BY instance_id`;
+}

@@ -1,0 +1,141 @@
+/**
+ * The scale-out store: many worker processes on many machines share one PostgreSQL database.
+ * `postgres://user@host:port/database?schema=name` — the schema (default `duraflow`) is created and
+ * migrated on open. Notices reach other processes through LISTEN/NOTIFY and this process at once.
+ */
+import { randomUUID } from 'node:crypto';
+import { silentLogger, type Logger } from '../../sdk/logger.js';
+import { NoticeBus } from '../shared.js';
+import type { HubStore, Store, StoreNotice } from '../store.js';
+import { channelName, parsePostgresUrl, PgDatabase, type PostgresLocation } from './connection.js';
+import { decodeNotice, encodeNotices, NoticeListener } from './notice-listener.js';
+import { PostgresHubStore } from './postgres-hub-store.js';
+import { migrate, tablesOf, type Tables } from './schema.js';
+
+/** Options of {@link openPostgresStore}. */
+export interface PostgresStoreOptions {
+  logger?: Logger;
+  /** Connections in the pool (default 10); the LISTEN connection comes on top. */
+  poolSize?: number;
+}
+
+/** Opens the PostgreSQL store at `url`, creating or migrating its schema first. */
+export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {
+  return PostgresStore.open(url, options);
+}
+
+/** A store on one PostgreSQL schema. */
+export class PostgresStore implements Store {
+  readonly crossProcessNotices = true;
+  readonly #id = randomUUID();
+  readonly #bus = new NoticeBus();
+  readonly #hubs = new Map<string, PostgresHubStore>();
+  /** Subscribers per hub, so a reconnection can wake exactly the hubs someone listens to. */
+  readonly #subscribers = new Map<string, number>();
+  readonly #listener: NoticeListener;
+  readonly #channel: string;
+  #closed = false;
+
+  private constructor(
+    readonly url: string,
+    private readonly db: PgDatabase,
+    private readonly tables: Tables,
+    location: PostgresLocation,
+    logger: Logger,
+  ) {
+    this.#channel = channelName(tables.schema);
+    this.#listener = new NoticeListener(
+      location,
+      this.#channel,
+      { onPayload: (payload) => this.#receive(payload), onReconnect: () => this.#wakeAll() },
+      logger,
+    );
+  }
+
+  /** Opens the store (see {@link openPostgresStore}). */
+  static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    const logger = options.logger ?? silentLogger;
+    const location = parsePostgresUrl(url);
+    const db = new PgDatabase(location, logger, options.poolSize);
+    const tables = tablesOf(location.schema);
+    try {
+      await migrate(db, tables);
+    } catch (error) {
+      await db.close().catch(() => undefined);
+      throw error;
+    }
+    return new PostgresStore(url, db, tables, location, logger);
+  }
+
+  hub(name: string): HubStore {
+    let hub = this.#hubs.get(name);
+    if (!hub) {
+      hub = new PostgresHubStore(
+        {
+          db: this.db,
+          tables: this.tables,
+          notifySql: (h, notices) => this.#notifySql(h, notices),
+          emitLocal: (h, notices) => notices.forEach((n) => this.#bus.emit(h, n)),
+        },
+        name,
+      );
+      this.#hubs.set(name, hub);
+    }
+    return hub;
+  }
+
+  subscribe(hub: string, listener: (notice: StoreNotice) => void): () => void {
+    // The LISTEN connection opens with the first subscriber: a client that only starts instances never needs it.
+    this.#listener.start();
+    this.#subscribers.set(hub, (this.#subscribers.get(hub) ?? 0) + 1);
+    const unsubscribe = this.#bus.subscribe(hub, listener);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      unsubscribe();
+      const left = (this.#subscribers.get(hub) ?? 1) - 1;
+      if (left > 0) this.#subscribers.set(hub, left);
+      else this.#subscribers.delete(hub);
+    };
+  }
+
+  /** Resolves once notices from other processes are being received (the LISTEN is active). */
+  whenListening(): Promise<void> {
+    this.#listener.start();
+    return this.#listener.whenListening();
+  }
+
+  /** @internal The backend pid of the LISTEN connection (fault tests terminate it). */
+  get listenerBackendPid(): number | undefined {
+    return this.#listener.backendPid;
+  }
+
+  #notifySql(hub: string, notices: StoreNotice[]): { text: string; params: unknown[] } | undefined {
+    const payloads = encodeNotices(this.#id, hub, notices);
+    if (payloads.length === 0) return undefined;
+    return { text: 'SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p', params: [this.#channel, payloads] };
+  }
+
+  #receive(payload: string): void {
+    const notice = decodeNotice(payload);
+    // Our own notices were delivered in-process already, when the change committed.
+    if (!notice || notice.s === this.#id) return;
+    this.#bus.emit(notice.h, notice.n);
+  }
+
+  /** After a gap in LISTEN, anything may have happened: wake every subscribed hub. */
+  #wakeAll(): void {
+    for (const hub of this.#subscribers.keys()) {
+      this.#bus.emit(hub, { kind: 'orchestrations' });
+      this.#bus.emit(hub, { kind: 'activities' });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#listener.close();
+    await this.db.close();
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * PostgreSQL schema and migrations. Every process runs `migrate` at start; a transaction-scoped advisory
+ * lock makes concurrent starts queue, so each migration runs exactly once, atomically with the row that
+ * records it.
+ *
+ * The columns and their meaning are the SQLite store's: times are epoch milliseconds (bigint) in
+ * database time, payloads JSON text. Instance ids use the "C" collation so ordering and prefix matches
+ * are byte-wise (as in SQLite) and can use the primary key.
+ */
+import { quoteIdent, type PgDatabase } from './connection.js';
+
+/** The fully qualified names of the store's tables in one schema. */
+export interface Tables {
+  schema: string;
+  instances: string;
+  history: string;
+  inbox: string;
+  activities: string;
+  workers: string;
+  /** Sequence of instance fencing tokens: never reused, even across purges. */
+  epochs: string;
+}
+
+/** Table names qualified with `schema`. */
+export function tablesOf(schema: string): Tables {
+  const q = (name: string) => `${quoteIdent(schema)}.${name}`;
+  return {
+    schema,
+    instances: q('instances'),
+    history: q('history'),
+    inbox: q('inbox'),
+    activities: q('activities'),
+    workers: q('workers'),
+    epochs: q('lock_epochs'),
+  };
+}
+
+const MIGRATIONS: ((t: Tables) => string)[] = [
+  (t) => `
+  CREATE SEQUENCE ${t.epochs};
+  CREATE TABLE ${t.instances} (
+    hub text NOT NULL,
+    instance_id text COLLATE "C" NOT NULL,
+    name text NOT NULL,
+    version text,
+    execution_id text NOT NULL,
+    status text NOT NULL,
+    input text,
+    output text,
+    custom_status text,
+    failure_details text,
+    parent_instance_id text,
+    created_at bigint NOT NULL,
+    updated_at bigint NOT NULL,
+    history_length integer NOT NULL DEFAULT 0,
+    lock_owner text,
+    lock_until bigint NOT NULL DEFAULT 0,
+    lock_epoch bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (hub, instance_id)
+  );
+  CREATE INDEX instances_by_created ON ${t.instances} (hub, created_at, instance_id);
+  CREATE INDEX instances_by_lock ON ${t.instances} (hub, lock_until) WHERE lock_until > 0;
+  CREATE TABLE ${t.history} (
+    hub text NOT NULL,
+    instance_id text COLLATE "C" NOT NULL,
+    seq integer NOT NULL,
+    event text NOT NULL,
+    PRIMARY KEY (hub, instance_id, seq)
+  );
+  CREATE TABLE ${t.inbox} (
+    id bigserial PRIMARY KEY,
+    hub text NOT NULL,
+    instance_id text COLLATE "C" NOT NULL,
+    execution_id text,
+    event_type text NOT NULL,
+    event text NOT NULL,
+    visible_at bigint NOT NULL
+  );
+  CREATE INDEX inbox_by_visible ON ${t.inbox} (hub, visible_at);
+  CREATE INDEX inbox_by_instance ON ${t.inbox} (hub, instance_id, id);
+  CREATE TABLE ${t.activities} (
+    id bigserial PRIMARY KEY,
+    hub text NOT NULL,
+    instance_id text COLLATE "C" NOT NULL,
+    execution_id text NOT NULL,
+    task_id integer NOT NULL,
+    name text NOT NULL,
+    input text,
+    lock_owner text,
+    lock_until bigint NOT NULL DEFAULT 0,
+    lock_epoch bigint NOT NULL DEFAULT 0,
+    dequeue_count integer NOT NULL DEFAULT 0
+  );
+  CREATE INDEX activities_by_lock ON ${t.activities} (hub, lock_until, id);
+  CREATE INDEX activities_by_instance ON ${t.activities} (hub, instance_id);
+  CREATE TABLE ${t.workers} (
+    hub text NOT NULL,
+    worker_id text NOT NULL,
+    names text NOT NULL,
+    updated_at bigint NOT NULL,
+    PRIMARY KEY (hub, worker_id)
+  );
+  `,
+];
+
+/** The schema version this code expects. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Any 32-bit number of our own; the second key is the schema, so schemas migrate independently. */
+const ADVISORY_LOCK_CLASS = 0x64666c77; // 'dflw'
+
+/** Creates the schema if needed and applies pending migrations. Safe to run from many processes at once. */
+export async function migrate(db: PgDatabase, tables: Tables): Promise<void> {
+  const schema = quoteIdent(tables.schema);
+  await db.transaction(async (client) => {
+    // Held until COMMIT: a second process waits here, then finds the migrations applied.
+    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [ADVISORY_LOCK_CLASS, tables.schema]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${schema}.schema_migrations (
+         version integer PRIMARY KEY,
+         applied_at timestamptz NOT NULL DEFAULT now()
+       )`,
+    );
+    const { rows } = await client.query<{ version: number }>(
+      `SELECT COALESCE(MAX(version), 0)::int AS version FROM ${schema}.schema_migrations`,
+    );
+    for (let version = rows[0]?.version ?? 0; version < MIGRATIONS.length; version++) {
+      await client.query(MIGRATIONS[version]!(tables));
+      await client.query(`INSERT INTO ${schema}.schema_migrations (version) VALUES ($1)`, [version + 1]);
+    }
+  });
+}

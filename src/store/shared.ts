@@ -1,0 +1,122 @@
+/**
+ * Pieces every store shares: row ↔ record mapping, continuation tokens, and the in-process notice bus.
+ */
+import type { FailureDetails, RuntimeStatus } from '../core/history.js';
+import { ValidationError } from '../sdk/errors.js';
+import type { InstanceRecord, StoreNotice } from './store.js';
+
+/** An `instances` row as both stores select it (snake_case columns, times in ms). */
+export interface InstanceRow {
+  instance_id: string;
+  name: string;
+  version: string | null;
+  execution_id: string;
+  status: string;
+  input: string | null;
+  output: string | null;
+  custom_status: string | null;
+  failure_details: string | null;
+  parent_instance_id: string | null;
+  created_at: number | string;
+  updated_at: number | string;
+  history_length: number | string;
+}
+
+/** Columns to select for {@link rowToInstance}. */
+export const INSTANCE_COLUMNS =
+  'instance_id, name, version, execution_id, status, input, output, custom_status, failure_details, ' +
+  'parent_instance_id, created_at, updated_at, history_length';
+
+/** Maps a selected row to an {@link InstanceRecord}, leaving absent fields out. */
+export function rowToInstance(row: InstanceRow): InstanceRecord {
+  const record: InstanceRecord = {
+    instanceId: row.instance_id,
+    name: row.name,
+    executionId: row.execution_id,
+    status: row.status as RuntimeStatus,
+    createdAt: new Date(Number(row.created_at)),
+    lastUpdatedAt: new Date(Number(row.updated_at)),
+    historyLength: Number(row.history_length),
+  };
+  if (row.version !== null) record.version = row.version;
+  if (row.input !== null) record.input = row.input;
+  if (row.output !== null) record.output = row.output;
+  if (row.custom_status !== null) record.customStatus = row.custom_status;
+  if (row.failure_details !== null) record.failureDetails = JSON.parse(row.failure_details) as FailureDetails;
+  if (row.parent_instance_id !== null) record.parentInstanceId = row.parent_instance_id;
+  return record;
+}
+
+/** Position after the last row of a page: instances are ordered by (created time, id). */
+export interface PagePosition {
+  createdAt: number;
+  instanceId: string;
+}
+
+/** Encodes a page position as an opaque token. */
+export function encodeContinuationToken(position: PagePosition): string {
+  return Buffer.from(JSON.stringify([position.createdAt, position.instanceId]), 'utf8').toString('base64url');
+}
+
+/** Decodes a token from {@link encodeContinuationToken}; a malformed token is a `ValidationError`. */
+export function decodeContinuationToken(token: string): PagePosition {
+  try {
+    const [createdAt, instanceId] = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as [unknown, unknown];
+    if (typeof createdAt === 'number' && typeof instanceId === 'string') return { createdAt, instanceId };
+  } catch {
+    // fall through
+  }
+  throw new ValidationError(`Invalid continuation token: '${token}'.`);
+}
+
+/** Default and largest page size of instance queries. */
+export const DEFAULT_PAGE_SIZE = 100;
+export const MAX_PAGE_SIZE = 1000;
+
+/** Checks a page size: an integer from 1 to {@link MAX_PAGE_SIZE}. */
+export function checkPageSize(pageSize: number | undefined): number {
+  if (pageSize === undefined) return DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
+    throw new ValidationError(`pageSize must be an integer from 1 to ${MAX_PAGE_SIZE} (got ${pageSize}).`);
+  }
+  return pageSize;
+}
+
+/** Delivers notices to in-process subscribers, per task hub. */
+export class NoticeBus {
+  #listeners = new Map<string, Set<(notice: StoreNotice) => void>>();
+
+  subscribe(hub: string, listener: (notice: StoreNotice) => void): () => void {
+    const set = this.#listeners.get(hub) ?? new Set();
+    set.add(listener);
+    this.#listeners.set(hub, set);
+    return () => set.delete(listener);
+  }
+
+  emit(hub: string, notice: StoreNotice): void {
+    const set = this.#listeners.get(hub);
+    if (!set) return;
+    for (const listener of set) listener(notice);
+  }
+}
+
+/** Drops repeated notices of one commit so listeners wake once per kind. */
+export function dedupeNotices(notices: StoreNotice[]): StoreNotice[] {
+  const seen = new Set<string>();
+  return notices.filter((n) => {
+    const key = n.kind === 'instance' ? `${n.kind}:${n.instanceId}:${n.status}` : n.kind;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/**
+ * The entity name of an entity instance id (`@name@key`), or `undefined` for orchestration ids. Stores use it
+ * to create an entity's instance row when its first message arrives (the row's `name` is the entity name).
+ */
+export function entityNameOf(instanceId: string): string | undefined {
+  if (!instanceId.startsWith('@')) return undefined;
+  const at = instanceId.indexOf('@', 1);
+  return at > 1 ? instanceId.slice(1, at) : undefined;
+}

@@ -1,0 +1,90 @@
+/**
+ * SQLite schema and migrations. `user_version` records the applied migration; each migration runs in
+ * one transaction, so a crash mid-migration leaves the previous version intact.
+ */
+import type Database from 'better-sqlite3';
+
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE instances (
+    hub TEXT NOT NULL,
+    instance_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    version TEXT,
+    execution_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    input TEXT,
+    output TEXT,
+    custom_status TEXT,
+    failure_details TEXT,
+    parent_instance_id TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    history_length INTEGER NOT NULL DEFAULT 0,
+    lock_owner TEXT,
+    lock_until INTEGER NOT NULL DEFAULT 0,
+    lock_epoch INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (hub, instance_id)
+  );
+  CREATE INDEX instances_by_created ON instances (hub, created_at, instance_id);
+  CREATE TABLE history (
+    hub TEXT NOT NULL,
+    instance_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    event TEXT NOT NULL,
+    PRIMARY KEY (hub, instance_id, seq)
+  );
+  CREATE TABLE inbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    hub TEXT NOT NULL,
+    instance_id TEXT NOT NULL,
+    execution_id TEXT,
+    event_type TEXT NOT NULL,
+    event TEXT NOT NULL,
+    visible_at INTEGER NOT NULL
+  );
+  CREATE INDEX inbox_by_visible ON inbox (hub, visible_at);
+  CREATE INDEX inbox_by_instance ON inbox (hub, instance_id, id);
+  CREATE TABLE activities (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    hub TEXT NOT NULL,
+    instance_id TEXT NOT NULL,
+    execution_id TEXT NOT NULL,
+    task_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    input TEXT,
+    lock_owner TEXT,
+    lock_until INTEGER NOT NULL DEFAULT 0,
+    lock_epoch INTEGER NOT NULL DEFAULT 0,
+    dequeue_count INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX activities_by_lock ON activities (hub, lock_until, id);
+  CREATE INDEX activities_by_instance ON activities (hub, instance_id);
+  CREATE TABLE workers (
+    hub TEXT NOT NULL,
+    worker_id TEXT NOT NULL,
+    names TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (hub, worker_id)
+  );
+  `,
+  // Fencing tokens of instances come from one counter, so an instance purged and created again never
+  // gets back an epoch that a worker of the old instance may still hold.
+  `
+  CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+  INSERT INTO counters (name, value) SELECT 'lock_epoch', COALESCE(MAX(lock_epoch), 0) FROM instances;
+  `,
+];
+
+/** Brings the database to the latest schema version. Safe to call from several processes at once. */
+export function migrate(db: Database.Database): void {
+  const apply = db.transaction(() => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    for (let version = current; version < MIGRATIONS.length; version++) {
+      db.exec(MIGRATIONS[version]!);
+      db.pragma(`user_version = ${version + 1}`);
+    }
+  });
+  // IMMEDIATE takes the write lock first, so two processes never both run a migration.
+  apply.immediate();
+}

@@ -1,0 +1,245 @@
+/**
+ * The storage contract. Every store (SQLite, PostgreSQL) implements it and passes the one conformance
+ * suite in `test/store/store-conformance.ts`. The runtime and the client only ever talk to a store through it.
+ *
+ * Model (DTFx's): instances with an inbox of messages; a worker leases an instance that has visible
+ * messages, runs an episode, and commits everything it produced in one transaction fenced by the lease.
+ */
+import type { FailureDetails, HistoryEvent, ParentInstanceInfo, RuntimeStatus } from '../core/history.js';
+
+/** One orchestration (or entity) instance, as stored. */
+export interface InstanceRecord {
+  instanceId: string;
+  name: string;
+  version?: string;
+  executionId: string;
+  status: RuntimeStatus;
+  /** JSON text. */
+  input?: string;
+  /** JSON text (Completed) or the reason (Terminated). */
+  output?: string;
+  /** JSON text. */
+  customStatus?: string;
+  failureDetails?: FailureDetails;
+  parentInstanceId?: string;
+  createdAt: Date;
+  lastUpdatedAt: Date;
+  /** Number of history events of the current execution; a worker's cached executor is valid while it matches. */
+  historyLength: number;
+}
+
+/** A fencing token: a commit is accepted only while `epoch` is still the row's current epoch. */
+export interface Lease {
+  /** Instance id (orchestrations) or work item id (activities). */
+  id: string;
+  epoch: number;
+}
+
+/**
+ * A message to put into an instance's inbox. A message to a missing instance is dropped, except that a message
+ * to an entity id (`@name@key`) first creates the entity's instance row: name = the entity name (see
+ * `entityNameOf`), status `Running`, execution id `''`, no history. Entity rows keep their scheduler state
+ * (JSON) in `input`; an entity episode commits it like any episode.
+ */
+export interface NewMessage {
+  instanceId: string;
+  /** When set, the message is dropped if the instance has moved on to another execution. */
+  executionId?: string;
+  event: HistoryEvent;
+  /** Not delivered before this time (timers); default now. */
+  visibleAt?: Date;
+}
+
+/** A message in an inbox. */
+export interface InboxMessage {
+  id: number;
+  instanceId: string;
+  executionId?: string;
+  event: HistoryEvent;
+}
+
+/** Everything needed to create (or re-create) an instance with its ExecutionStarted message. */
+export interface StartInstanceRequest {
+  instanceId: string;
+  name: string;
+  version?: string;
+  executionId: string;
+  /** JSON text. */
+  input?: string;
+  parentInstance?: ParentInstanceInfo;
+  /** The ExecutionStarted event delivered to the new instance. */
+  startEvent: HistoryEvent;
+}
+
+/** An instance leased for one episode. */
+export interface OrchestrationWorkItem {
+  instance: InstanceRecord;
+  messages: InboxMessage[];
+  lease: Lease;
+}
+
+/** An activity leased for one run. */
+export interface ActivityWorkItem {
+  id: number;
+  instanceId: string;
+  executionId: string;
+  taskId: number;
+  name: string;
+  input?: string;
+  dequeueCount: number;
+  lease: Lease;
+}
+
+/** A new activity to run. */
+export interface NewActivity {
+  instanceId: string;
+  executionId: string;
+  taskId: number;
+  name: string;
+  input?: string;
+}
+
+/** The mutable fields of an instance after an episode. */
+export interface InstanceUpdate {
+  status: RuntimeStatus;
+  executionId: string;
+  name: string;
+  version?: string;
+  input?: string;
+  output?: string;
+  customStatus?: string;
+  failureDetails?: FailureDetails;
+}
+
+/** All that one episode wrote, committed atomically and only while the lease holds. */
+export interface EpisodeCommit {
+  lease: Lease;
+  /** `replace` starts a new history (continue-as-new, rewind); `append` adds to it. */
+  historyMode: 'append' | 'replace';
+  history: HistoryEvent[];
+  /** Inbox messages this episode consumed. */
+  consumedMessageIds: number[];
+  /**
+   * Activity work items whose results the episode took from memory instead of the inbox (the worker ran
+   * them and holds their leases). The commit deletes them, and writes nothing at all (`lease-lost`) unless
+   * every one of these leases is still held.
+   */
+  completedActivities?: Lease[];
+  instance: InstanceUpdate;
+  activities: NewActivity[];
+  /** Messages to this or other instances (timers are messages visible later). */
+  messages: NewMessage[];
+  /** Sub-orchestrations to create; when the id is taken by a live instance, `onConflict` is sent instead. */
+  startInstances: { request: StartInstanceRequest; onConflict: NewMessage }[];
+}
+
+/** Result of committing one episode. */
+export type CommitOutcome = 'committed' | 'lease-lost';
+
+/** An activity's result, committed into its orchestration's inbox. */
+export interface ActivityCompletion {
+  lease: Lease;
+  message: NewMessage;
+}
+
+/** Filters of instance queries. */
+export interface InstanceFilter {
+  createdTimeFrom?: Date;
+  createdTimeTo?: Date;
+  runtimeStatus?: RuntimeStatus[];
+  instanceIdPrefix?: string;
+}
+
+/** A page of an instance query. */
+export interface InstanceQuery extends InstanceFilter {
+  pageSize?: number;
+  continuationToken?: string;
+}
+
+/**
+ * A registered name that stands for every name of its kind: a gRPC worker that sent no work-item filters
+ * serves whatever no local function serves.
+ */
+export const ANY_NAME = '*';
+
+/** Names of functions a worker serves ({@link ANY_NAME} for any). */
+export interface RegisteredNames {
+  orchestrations: string[];
+  activities: string[];
+  entities: string[];
+}
+
+/** What a store tells its listeners. */
+export type StoreNotice =
+  | { kind: 'orchestrations' }
+  | { kind: 'activities' }
+  | { kind: 'instance'; instanceId: string; status: RuntimeStatus };
+
+/** Options of a claim. */
+export interface ClaimOptions {
+  workerId: string;
+  /** Only work for these names (undefined: any). */
+  names?: readonly string[];
+  limit: number;
+  leaseMs: number;
+}
+
+/** One task hub inside a store. All methods are atomic. */
+export interface HubStore {
+  readonly hub: string;
+
+  // --- client side ---
+  /** Creates an instance (Pending) and sends its ExecutionStarted; refuses ids of live instances. */
+  createInstance(request: StartInstanceRequest): Promise<void>;
+  getInstance(instanceId: string): Promise<InstanceRecord | undefined>;
+  /** History of the current execution, in order. */
+  getHistory(instanceId: string): Promise<HistoryEvent[]>;
+  queryInstances(query: InstanceQuery): Promise<{ instances: InstanceRecord[]; continuationToken?: string }>;
+  /** Sends messages to existing instances. */
+  sendMessages(messages: NewMessage[]): Promise<void>;
+  /**
+   * Asks for the rewind of a Failed instance: atomically moves it to Pending (so no reader takes the old
+   * failure as final any more) and queues `message` (its ExecutionRewound). False, writing nothing, when
+   * the instance is not Failed.
+   */
+  requestRewind(instanceId: string, message: NewMessage): Promise<boolean>;
+  /**
+   * Deletes terminal instances with their history; returns how many were deleted. An entity instance (`@…`)
+   * with messages in its inbox is not deleted (the messages would be lost).
+   */
+  purgeInstances(selector: { instanceId: string } | InstanceFilter): Promise<number>;
+  registerWorker(workerId: string, names: RegisteredNames): Promise<void>;
+  /** Union of the names served by registered workers; undefined while no worker ever registered. */
+  getRegisteredNames(): Promise<RegisteredNames | undefined>;
+
+  // --- worker side ---
+  claimOrchestrations(options: ClaimOptions): Promise<OrchestrationWorkItem[]>;
+  /**
+   * Leases these instances if they are Running and their lease is free, with their visible messages (maybe
+   * none): for an episode fed results this worker holds in memory (see `EpisodeCommit.completedActivities`).
+   */
+  leaseInstances(instanceIds: readonly string[], options: { workerId: string; leaseMs: number }): Promise<OrchestrationWorkItem[]>;
+  /** Commits episodes in one transaction; each is fenced by its own lease. */
+  commitEpisodes(commits: EpisodeCommit[]): Promise<CommitOutcome[]>;
+  /** Gives up leases without committing (the messages stay and are claimable again). */
+  releaseOrchestrations(leases: Lease[]): Promise<void>;
+  claimActivities(options: ClaimOptions): Promise<ActivityWorkItem[]>;
+  /** Deletes the work items and delivers their results; false for a lease that was lost. */
+  completeActivities(completions: ActivityCompletion[]): Promise<boolean[]>;
+  releaseActivities(leases: Lease[]): Promise<void>;
+  /** Extends leases; returns which are still held. */
+  renewLeases(kind: 'orchestration' | 'activity', leases: Lease[], leaseMs: number): Promise<boolean[]>;
+  /** Earliest future time at which a message or activity becomes visible (timers), if any. */
+  nextVisibleAt(): Promise<Date | undefined>;
+}
+
+/** A store: a database holding any number of task hubs. */
+export interface Store {
+  readonly url: string;
+  hub(name: string): HubStore;
+  /** Subscribes to work and status notices (in-process, and across processes where the store can). */
+  subscribe(hub: string, listener: (notice: StoreNotice) => void): () => void;
+  /** True when notices from other processes arrive too (so polling can be rare). */
+  readonly crossProcessNotices: boolean;
+  close(): Promise<void>;
+}

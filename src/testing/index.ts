@@ -1,0 +1,18 @@
+/**
+ * `duraflow/testing`: unit-test orchestrations, activities and entities in milliseconds.
+ *
+ * - {@link createTestHost}: an app on an in-memory store with a virtual clock that skips timers, with
+ *   per-host mocks and a record of every call.
+ * - {@link replayHistory} / {@link assertReplayable}: check that today's orchestrator code still replays
+ *   histories recorded from real instances.
+ *
+ * Nothing here keeps global state: every host owns its store, clock and mocks.
+ * @packageDocumentation
+ */
+export { createTestHost } from './test-host.js';
+export type { TestHost, TestHostOptions } from './test-host.js';
+export type { FunctionCall, FunctionTarget } from './function-mocks.js';
+/** Name of the built-in activity behind `ctx.callHttp`: `env.calls(HTTP_ACTIVITY_NAME)` lists the requests. */
+export { HTTP_ACTIVITY_NAME } from '../core/durable-http.js';
+export { replayHistory, assertReplayable, readHistoryFile, captureHistory, ReplayError } from './replay-history.js';
+export type { RecordedHistory, ReplayResult, ReplayedStatus } from './replay-history.js';

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { createSampleApp } from '../../samples/app.js';
+import { runApp, type RunningApp } from '../support/harness.js';
+import { testStores } from '../support/stores.js';
+
+for (const store of testStores()) {
+  describe(`samples on ${store.name}`, () => {
+    let app: RunningApp;
+    before(async () => {
+      app = await runApp(store, (url) => createSampleApp(url));
+    });
+    after(() => app.stop());
+
+    const complete = async (name: string, input?: unknown) => {
+      const id = await app.client.startNew(name, { input });
+      return { id, status: await app.client.waitForCompletion(id, { timeoutInMilliseconds: 20_000 }) };
+    };
+
+    test('function chaining passes each output on', async () => {
+      const { status } = await complete('helloCities');
+      assert.equal(status.runtimeStatus, 'Completed');
+      assert.deepEqual(status.output, ['Hello Tokyo!', 'Hello Seattle!', 'Hello London!']);
+    });
+
+    test('fan-out/fan-in aggregates every parallel result', async () => {
+      const { id, status } = await complete('totalBytes', 12);
+      const expected = Array.from({ length: 12 }, (_, i) => `file-${i + 1}.txt`.length * 100).reduce((a, b) => a + b, 0);
+      assert.deepEqual(status.output, { files: 12, bytes: expected });
+      const history = (await app.client.getStatus(id, { showHistory: true }))?.history ?? [];
+      assert.equal(history.filter((e) => e.eventType === 'TaskScheduled').length, 13);
+    });
+
+    test('monitor polls on a durable timer until the job is done', async () => {
+      const { id, status } = await complete('monitorJob', { jobId: `job-${store.name}`, pollIntervalMs: 20, maxPolls: 10 });
+      assert.deepEqual(status.output, { jobId: `job-${store.name}`, polls: 3, state: 'done' });
+      assert.deepEqual(status.customStatus, { poll: 3, state: 'done' });
+      const history = (await app.client.getStatus(id, { showHistory: true }))?.history ?? [];
+      assert.equal(history.filter((e) => e.eventType === 'TimerFired').length, 2);
+    });
+
+    test('human interaction completes with the approval event', async () => {
+      const id = await app.client.startNew('approvalWorkflow', { input: { requestId: 'A', timeoutMs: 60_000 } });
+      await app.client.raiseEvent(id, 'approval', { approved: true, by: 'ada' });
+      const status = await app.client.waitForCompletion(id, { timeoutInMilliseconds: 20_000 });
+      assert.deepEqual(status.output, { requestId: 'A', approved: true, by: 'ada' });
+    });
+
+    test('human interaction escalates when the deadline passes first', async () => {
+      const { status } = await complete('approvalWorkflow', { requestId: 'B', timeoutMs: 30 });
+      assert.deepEqual(status.output, { requestId: 'B', approved: false, escalation: 'escalated B' });
+    });
+
+    test('error-handling pipeline returns the summary when every step succeeds', async () => {
+      const { status } = await complete('orchestratePipeline', {});
+      assert.deepEqual(status.output, { count: 8, min: 1, max: 9, total: 31 });
+    });
+
+    for (const failAt of ['DownloadData', 'Process', 'Summarize'] as const) {
+      test(`error-handling pipeline cleans up when ${failAt} fails`, async () => {
+        const { id, status } = await complete('orchestratePipeline', { failAt });
+        assert.equal(status.runtimeStatus, 'Completed');
+        assert.equal((status.output as { error: string }).error, 'Something went wrong');
+        const history = (await app.client.getStatus(id, { showHistory: true }))?.history ?? [];
+        const names = history.filter((e) => e.eventType === 'TaskScheduled').map((e) => (e as { name: string }).name);
+        assert.equal(names.at(-1), 'CleanUp');
+        assert.equal(names.includes('Summarize'), failAt === 'Summarize');
+      });
+    }
+  });
+}

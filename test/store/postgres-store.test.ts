@@ -1,0 +1,226 @@
+/**
+ * The PostgreSQL store: the conformance suite unchanged, then what only PostgreSQL has — schemas from
+ * the URL, concurrent migration, LISTEN/NOTIFY across stores, and surviving killed connections.
+ * Skipped (with the reason printed) when the server is unreachable, except in CI where that fails.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ValidationError } from '../../src/sdk/errors.js';
+import { openPostgresStore, PostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { SCHEMA_VERSION } from '../../src/store/postgres/schema.js';
+import type { Store, StoreNotice } from '../../src/store/store.js';
+import { newTestSchema, pgUnavailableReason, withPgClient, type TestSchema } from '../support/postgres.js';
+import { claimAll, claimOne, commitOf, eventMessage, eventually, freshHub, startRequest, types } from './conformance-fixtures.js';
+import { storeConformanceSuite } from './store-conformance.js';
+
+const unavailable = await pgUnavailableReason();
+
+if (unavailable && process.env['CI'] !== 'true') {
+  console.log(`# skipping PostgreSQL store tests: ${unavailable}`);
+  test('PostgreSQL store', { skip: unavailable }, () => undefined);
+} else {
+  const requireServer = () => {
+    if (unavailable) throw new Error(unavailable);
+  };
+
+  storeConformanceSuite('postgres', async () => {
+    requireServer();
+    const schema = newTestSchema();
+    const store = await openPostgresStore(schema.url);
+    return {
+      store,
+      cleanup: async () => {
+        await store.close();
+        await schema.drop();
+      },
+    };
+  });
+
+  describe('PostgreSQL store specifics', () => {
+    const schemas: TestSchema[] = [];
+    const stores: Store[] = [];
+    const open = async (schema: TestSchema): Promise<PostgresStore> => {
+      const store = (await openPostgresStore(schema.url)) as PostgresStore;
+      stores.push(store);
+      return store;
+    };
+    const fresh = (): TestSchema => {
+      const schema = newTestSchema();
+      schemas.push(schema);
+      return schema;
+    };
+    before(requireServer);
+    after(async () => {
+      for (const store of stores) await store.close();
+      for (const schema of schemas) await schema.drop();
+    });
+
+    test('the ?schema= parameter selects the schema the tables live in', async () => {
+      const a = fresh();
+      const b = fresh();
+      const storeA = await open(a);
+      const storeB = await open(b);
+      await storeA.hub('h').createInstance(startRequest('only-in-a'));
+      assert.equal(await storeB.hub('h').getInstance('only-in-a'), undefined);
+      const tables = await withPgClient(async (client) =>
+        (
+          await client.query<{ table_name: string }>(
+            `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`,
+            [a.schema],
+          )
+        ).rows.map((r) => r.table_name),
+      );
+      assert.deepEqual(tables, ['activities', 'history', 'inbox', 'instances', 'schema_migrations', 'workers']);
+    });
+
+    test('an invalid schema name is a ValidationError', async () => {
+      for (const bad of ['1abc', 'a-b', 'x"; DROP TABLE y; --', 'a'.repeat(64)]) {
+        await assert.rejects(openPostgresStore(`postgres://postgres@127.0.0.1:5432/test?schema=${encodeURIComponent(bad)}`), ValidationError);
+      }
+    });
+
+    test('many processes opening a new schema at once migrate it exactly once', async () => {
+      const schema = fresh();
+      const opened = await Promise.all(Array.from({ length: 6 }, () => open(schema)));
+      const versions = await withPgClient(
+        async (client) => (await client.query<{ version: number }>(`SELECT version FROM "${schema.schema}".schema_migrations`)).rows,
+      );
+      assert.deepEqual(
+        versions.map((v) => v.version),
+        Array.from({ length: SCHEMA_VERSION }, (_, n) => n + 1),
+      );
+      // All of them work on the same tables.
+      await opened[0]!.hub('h').createInstance(startRequest('shared'));
+      assert.equal((await opened[5]!.hub('h').getInstance('shared'))?.status, 'Pending');
+    });
+
+    test('notices reach other stores on the database through LISTEN/NOTIFY, never echoed to the sender', async () => {
+      const schema = fresh();
+      const sender = await open(schema);
+      const receiver = await open(schema);
+      const received: StoreNotice[] = [];
+      const sent: StoreNotice[] = [];
+      const stopReceiving = receiver.subscribe('h', (n) => received.push(n));
+      const stopSending = sender.subscribe('h', (n) => sent.push(n));
+      const otherHub: StoreNotice[] = [];
+      const stopOther = receiver.subscribe('other', (n) => otherHub.push(n));
+      try {
+        await receiver.whenListening();
+        await sender.whenListening();
+        await sender.hub('h').createInstance(startRequest('x'));
+        await eventually(async () => (received.length >= 2 ? true : undefined), 'notices in the other store');
+        assert.deepEqual(
+          [...received].sort((p, q) => p.kind.localeCompare(q.kind)),
+          [{ kind: 'instance', instanceId: 'x', status: 'Pending' }, { kind: 'orchestrations' }],
+        );
+        // A round trip through the receiver proves the sender's LISTEN works, yet its own notices came once.
+        received.length = 0;
+        await receiver.hub('h').sendMessages([{ instanceId: 'x', event: startRequest('x').startEvent }]);
+        await eventually(async () => (sent.length >= 3 ? true : undefined), 'the receiver notice in the sender');
+        assert.deepEqual(sent, [
+          { kind: 'orchestrations' },
+          { kind: 'instance', instanceId: 'x', status: 'Pending' },
+          { kind: 'orchestrations' },
+        ]);
+        assert.deepEqual(received, [{ kind: 'orchestrations' }]);
+        assert.deepEqual(otherHub, []);
+      } finally {
+        stopReceiving();
+        stopSending();
+        stopOther();
+      }
+    });
+
+    test('the LISTEN connection comes back after pg_terminate_backend, waking subscribers', async () => {
+      const schema = fresh();
+      const sender = await open(schema);
+      const receiver = await open(schema);
+      const received: StoreNotice[] = [];
+      const stop = receiver.subscribe('h', (n) => received.push(n));
+      try {
+        await receiver.whenListening();
+        const pid = receiver.listenerBackendPid;
+        assert.ok(pid);
+        await withPgClient((client) => client.query('SELECT pg_terminate_backend($1)', [pid]));
+        // Notices sent while it was down are lost, so the reconnection itself wakes the hub.
+        await eventually(
+          async () => (received.some((n) => n.kind === 'activities') ? true : undefined),
+          'the wake-up after reconnecting',
+        );
+        assert.notEqual(receiver.listenerBackendPid, pid);
+        received.length = 0;
+        await sender.hub('h').createInstance(startRequest('after'));
+        await eventually(
+          async () => (received.some((n) => n.kind === 'instance' && n.instanceId === 'after') ? true : undefined),
+          'notices on the new connection',
+        );
+      } finally {
+        stop();
+      }
+    });
+
+    test('a process clock ten minutes off changes neither lease exclusivity nor when timers fire', async () => {
+      const store = await open(fresh());
+      const hub = freshHub(store);
+      await hub.createInstance(startRequest('skew'));
+      const realNow = Date.now;
+      const skewed = (offset: number) => {
+        Date.now = () => realNow() + offset;
+      };
+      try {
+        skewed(10 * 60_000);
+        const item = await claimOne(hub, 'skew', 60_000);
+        // A process running ten minutes behind (whose lease math would say "expired") cannot take it.
+        skewed(-10 * 60_000);
+        assert.deepEqual(await claimAll(hub), []);
+        // A timer due in 400 ms by this (skewed) clock is not visible yet, and fires about 400 ms later.
+        const due = new Date(Date.now() + 400);
+        await hub.commitEpisodes([commitOf(item, { messages: [eventMessage('skew', 'timer', undefined, due)] })]);
+        assert.deepEqual(await claimAll(hub), [], 'not due yet');
+        const next = await hub.nextVisibleAt();
+        assert.ok(next && Math.abs(next.getTime() - due.getTime()) < 5000, 'nextVisibleAt is on this process clock');
+        const fired = await eventually(async () => {
+          const items = await claimAll(hub);
+          return items.length ? items : undefined;
+        }, 'the timer on the skewed clock');
+        assert.ok(Date.now() >= due.getTime() - 20, 'not before its time');
+        assert.deepEqual(types(fired[0]!.messages), ['EventRaised']);
+      } finally {
+        Date.now = realNow;
+      }
+    });
+
+    test('killed pool connections do not crash the process, and the store carries on', async () => {
+      const schema = fresh();
+      const store = await open(schema);
+      const hub = freshHub(store);
+      await hub.createInstance(startRequest('survivor'));
+      const stop = store.subscribe(hub.hub, () => undefined);
+      try {
+        await store.whenListening();
+        const killed = await withPgClient(
+          async (client) =>
+            (
+              await client.query<{ killed: boolean }>(
+                `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE application_name = $1`,
+                [`duraflow:${schema.schema}`],
+              )
+            ).rows.length,
+        );
+        assert.ok(killed >= 2, 'the pool connection and the LISTEN connection were killed');
+        // The first calls may fail on connections that were already dead; the store recovers by itself.
+        const item = await eventually(async () => {
+          try {
+            return await claimOne(hub, 'survivor');
+          } catch {
+            return undefined;
+          }
+        }, 'the store to work again');
+        assert.deepEqual(await hub.commitEpisodes([commitOf(item, { history: [item.messages[0]!.event] })]), ['committed']);
+        assert.equal((await hub.getInstance('survivor'))?.status, 'Running');
+      } finally {
+        stop();
+      }
+    });
+  });
+}
