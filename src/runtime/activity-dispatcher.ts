@@ -32,6 +32,8 @@ export class ActivityDispatcher {
   readonly #completions: Batcher<ActivityCompletion, boolean>;
   #renewTimer: NodeJS.Timeout | undefined;
   #idleWaiters: (() => void)[] = [];
+  /** True while the loop waits for a free slot (only then does a finished activity wake it). */
+  #waitingForSlot = false;
 
   constructor(private readonly options: ActivityDispatcherOptions) {
     this.#completions = new Batcher((items) => options.store.completeActivities(items));
@@ -69,7 +71,9 @@ export class ActivityDispatcher {
   async #step(): Promise<StepResult> {
     const capacity = this.options.maxConcurrent - this.#inFlight.size;
     if (capacity <= 0) {
+      this.#waitingForSlot = true;
       await this.loop.signal.wait(1000); // woken when a slot frees
+      this.#waitingForSlot = false;
       return true;
     }
     const items = await this.options.store.claimActivities({
@@ -97,7 +101,7 @@ export class ActivityDispatcher {
       this.options.loop.logger.error(`could not record the result of activity '${name}'`, error);
     } finally {
       this.#inFlight.delete(item.id);
-      this.loop.signal.notify();
+      if (this.#waitingForSlot) this.loop.signal.notify();
       if (this.#inFlight.size === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
     }
   }

@@ -34,6 +34,8 @@ export class OrchestrationDispatcher {
   readonly loop: DispatchLoop;
   readonly #store: HubStore;
   #local = new Map<string, LocalResult[]>();
+  /** Whether new inbox work may exist: set by notices and timeouts, cleared by a claim. */
+  #claimDue = true;
 
   constructor(private readonly options: OrchestrationDispatcherOptions) {
     this.#store = options.env.store;
@@ -42,6 +44,12 @@ export class OrchestrationDispatcher {
 
   start(): void {
     this.loop.start();
+  }
+
+  /** Wakes the loop to claim: messages may be waiting in the inbox. */
+  wake(): void {
+    this.#claimDue = true;
+    this.loop.signal.notify();
   }
 
   async stop(): Promise<void> {
@@ -107,23 +115,29 @@ export class OrchestrationDispatcher {
   async #step(): Promise<StepResult> {
     const { env } = this.options;
     const { items, fused } = await this.#leaseLocal();
-    const limit = Math.max(1, this.options.batchSize - items.length);
-    const claimed = await this.#store
-      .claimOrchestrations({
-        workerId: this.options.workerId,
-        // Entity instances ('@name@key') carry the entity name; their episodes share this claim and commit.
-        names: [...env.registry.orchestrations.keys(), ...env.registry.entities.keys()],
-        limit,
-        leaseMs: this.options.leaseMs,
-      })
-      .catch(async (error: unknown) => {
-        // The leased instances must not wait for their lease to expire because the claim failed.
-        await this.#abandon(items, fused);
-        throw error;
-      });
+    // A step woken only by results in memory skips the claim: no notice said the inbox has anything.
+    const claim = this.#claimDue || items.length === 0;
+    this.#claimDue = false;
+    const limit = claim ? Math.max(1, this.options.batchSize - items.length) : 0;
+    const claimed =
+      limit === 0
+        ? []
+        : await this.#store
+            .claimOrchestrations({
+              workerId: this.options.workerId,
+              // Entity instances ('@name@key') carry the entity name; their episodes share this claim and commit.
+              names: [...env.registry.orchestrations.keys(), ...env.registry.entities.keys()],
+              limit,
+              leaseMs: this.options.leaseMs,
+            })
+            .catch(async (error: unknown) => {
+              // The leased instances must not wait for their lease to expire because the claim failed.
+              await this.#abandon(items, fused);
+              throw error;
+            });
     items.push(...claimed);
     if (items.length === 0) return false;
-    const found: StepResult = claimed.length < limit ? 'drained' : true;
+    const found: StepResult = limit === 0 || claimed.length < limit ? 'drained' : true;
     await env.known.refresh();
     const prepared: PreparedEpisode[] = [];
     const failed = [];

@@ -14,6 +14,7 @@ import { ActivityDispatcher } from './activity-dispatcher.js';
 import { withBuiltInActivities, type TokenProvider } from './http-activity.js';
 import { HubKnownNames } from './known-names.js';
 import { OrchestrationCache } from './orchestration-cache.js';
+import { NextDue } from './next-due.js';
 import { OrchestrationDispatcher } from './orchestration-dispatcher.js';
 
 /** Tuning knobs of a worker; every one has a sensible default. */
@@ -79,10 +80,8 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
   const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
   const pollIntervalMs = options.pollIntervalMs ?? (store.crossProcessNotices ? 5000 : 500);
   const now = () => new Date(clock());
-  const nextDueInMs = async () => {
-    const next = await hubStore.nextVisibleAt();
-    return next && next.getTime() - clock();
-  };
+  const nextDue = new NextDue(() => hubStore.nextVisibleAt(), clock, pollIntervalMs);
+  const nextDueInMs = () => nextDue.inMs();
   const idleListeners = new Set<() => void>();
   const onIdle = () => {
     for (const listener of idleListeners) {
@@ -128,8 +127,12 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
     loop: { logger, pollIntervalMs, nextDueInMs, onIdle },
   });
   const unsubscribe = store.subscribe(hub, (notice) => {
-    if (notice.kind === 'orchestrations') orchestrations.loop.signal.notify();
+    if (notice.kind === 'orchestrations') orchestrations.wake();
     else if (notice.kind === 'activities') activities.loop.signal.notify();
+    else if (notice.kind === 'timers') {
+      nextDue.invalidate();
+      orchestrations.wake(); // to sleep again until the new timer
+    }
   });
   orchestrations.start();
   activities.start();
@@ -138,7 +141,8 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
   return {
     workerId,
     wake() {
-      orchestrations.loop.signal.notify();
+      nextDue.invalidate();
+      orchestrations.wake();
       activities.loop.signal.notify();
     },
     get activitiesInFlight() {

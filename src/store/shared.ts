@@ -3,7 +3,7 @@
  */
 import type { FailureDetails, RuntimeStatus } from '../core/history.js';
 import { ValidationError } from '../sdk/errors.js';
-import type { InstanceRecord, StoreNotice } from './store.js';
+import type { InstanceRecord, NewMessage, StoreNotice } from './store.js';
 
 /** An `instances` row as both stores select it (snake_case columns, times in ms). */
 export interface InstanceRow {
@@ -98,6 +98,14 @@ export class NoticeBus {
     if (!set) return;
     for (const listener of set) listener(notice);
   }
+}
+
+/**
+ * The `timers` notice when any of `messages` has a visibility time (none otherwise). Any time counts, past
+ * ones too: stores may run on another clock (the test host's virtual one), and a spare notice costs one query.
+ */
+export function delayedMessageNotices(messages: readonly NewMessage[]): StoreNotice[] {
+  return messages.some((m) => m.visibleAt !== undefined) ? [{ kind: 'timers' }] : [];
 }
 
 /** Drops repeated notices of one commit so listeners wake once per kind. */

@@ -169,10 +169,14 @@ export interface RegisteredNames {
   entities: string[];
 }
 
-/** What a store tells its listeners. */
+/**
+ * What a store tells its listeners. `timers`: a message that becomes visible later was written (a durable
+ * timer, a retry, a scheduled start or signal), so an earlier {@link HubStore.nextVisibleAt} may be stale.
+ */
 export type StoreNotice =
   | { kind: 'orchestrations' }
   | { kind: 'activities' }
+  | { kind: 'timers' }
   | { kind: 'instance'; instanceId: string; status: RuntimeStatus };
 
 /** Options of a claim. */

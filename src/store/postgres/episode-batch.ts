@@ -1,11 +1,15 @@
 /**
- * Group commit of orchestration episodes on PostgreSQL: one transaction, a handful of set-based
- * statements for the whole batch, and each episode fenced by its own lease epoch.
+ * Group commit of orchestration episodes on PostgreSQL: one transaction for the whole batch, each episode
+ * fenced by its own lease epoch. Round trips are what a commit costs on a fast disk, so the common episode
+ * takes four: BEGIN, one statement that locks and reads the fences, one that writes everything (and sends
+ * the notices), COMMIT. Rarer parts (continue-as-new, sub-orchestration starts, messages) add their own.
  */
 import type { RuntimeStatus } from '../../core/history.js';
 import type { CommitOutcome, EpisodeCommit, NewMessage, StoreNotice } from '../store.js';
+import { dedupeNotices, delayedMessageNotices } from '../shared.js';
 import type { TxClient } from './connection.js';
 import { insertMessages, NOW, startInstance } from './hub-writes.js';
+import type { EncodedNotices } from './notice-listener.js';
 import type { Tables } from './schema.js';
 
 /**
@@ -18,24 +22,29 @@ export async function commitEpisodeBatch(
   hub: string,
   commits: EpisodeCommit[],
   notices: StoreNotice[],
+  encode: (notices: StoreNotice[]) => EncodedNotices,
 ): Promise<CommitOutcome[]> {
   const ids = commits.map((c) => c.lease.id);
-  // Lock in a fixed order so concurrent batches cannot deadlock on each other's instances.
-  const { rows: current } = await client.query<{ instance_id: string; lock_epoch: string; history_length: number; status: RuntimeStatus }>(
-    `SELECT instance_id, lock_epoch, history_length, status FROM ${t.instances}
-     WHERE hub = $1 AND instance_id = ANY($2::text[]) ORDER BY instance_id FOR UPDATE`,
-    [hub, ids],
-  );
-  const byId = new Map(current.map((r) => [r.instance_id, r]));
   // Activity results an episode took from memory: its commit counts only while every one of their leases holds.
   const activityLeases = commits.flatMap((c) => c.completedActivities ?? []);
+  // One statement locks the instances, then the activities, each in a fixed order so that concurrent
+  // batches cannot deadlock, and reads their fences.
+  const { rows } = await client.query<{ instance_id: string | null; lock_epoch: string; history_length: number | null; status: RuntimeStatus | null; activity_id: string | null }>(
+    `WITH inst AS (
+       SELECT instance_id, lock_epoch, history_length, status FROM ${t.instances}
+       WHERE hub = $1 AND instance_id = ANY($2::text[]) ORDER BY instance_id FOR UPDATE
+     ), act AS (
+       SELECT id, lock_epoch FROM ${t.activities} WHERE hub = $1 AND id = ANY($3::bigint[]) ORDER BY id FOR UPDATE
+     )
+     SELECT instance_id, lock_epoch, history_length, status, NULL::bigint AS activity_id FROM inst
+     UNION ALL SELECT NULL, lock_epoch, NULL, NULL, id FROM act`,
+    [hub, ids, activityLeases.map((l) => l.id)],
+  );
+  const byId = new Map<string, { lock_epoch: string; history_length: number; status: RuntimeStatus }>();
   const heldActivities = new Set<string>();
-  if (activityLeases.length) {
-    const { rows } = await client.query<{ id: string; lock_epoch: string }>(
-      `SELECT id, lock_epoch FROM ${t.activities} WHERE hub = $1 AND id = ANY($2::bigint[]) ORDER BY id FOR UPDATE`,
-      [hub, activityLeases.map((l) => l.id)],
-    );
-    for (const row of rows) heldActivities.add(`${row.id}:${row.lock_epoch}`);
+  for (const row of rows) {
+    if (row.activity_id !== null) heldActivities.add(`${row.activity_id}:${row.lock_epoch}`);
+    else byId.set(row.instance_id!, { lock_epoch: row.lock_epoch, history_length: row.history_length!, status: row.status! });
   }
   const seen = new Set<string>();
   const outcomes: CommitOutcome[] = [];
@@ -54,71 +63,10 @@ export async function commitEpisodeBatch(
   }
   if (accepted.length === 0) return outcomes;
 
-  const completed = accepted.flatMap((a) => (a.commit.completedActivities ?? []).map((l) => l.id));
-  if (completed.length) {
-    await client.query(`DELETE FROM ${t.activities} WHERE hub = $1 AND id = ANY($2::bigint[])`, [hub, completed]);
-  }
+  // The writes whose rows no other write of this batch touches go into one statement below; these first.
   const replaced = accepted.filter((a) => a.commit.historyMode === 'replace').map((a) => a.commit.lease.id);
   if (replaced.length) {
     await client.query(`DELETE FROM ${t.history} WHERE hub = $1 AND instance_id = ANY($2::text[])`, [hub, replaced]);
-  }
-  const history = accepted.flatMap((a) => a.commit.history.map((event, i) => [a.commit.lease.id, a.base + i, JSON.stringify(event)] as const));
-  if (history.length) {
-    await client.query(
-      `INSERT INTO ${t.history} (hub, instance_id, seq, event)
-       SELECT $1, h.instance_id, h.seq, h.event FROM unnest($2::text[], $3::int[], $4::text[]) AS h(instance_id, seq, event)`,
-      [hub, history.map((h) => h[0]), history.map((h) => h[1]), history.map((h) => h[2])],
-    );
-  }
-  const u = accepted.map((a) => ({ id: a.commit.lease.id, length: a.base + a.commit.history.length, ...a.commit.instance }));
-  await client.query(
-    `UPDATE ${t.instances} i SET status = u.status, execution_id = u.execution_id, name = u.name, version = u.version,
-       input = u.input, output = u.output, custom_status = u.custom_status, failure_details = u.failure_details,
-       updated_at = ${NOW}, history_length = u.history_length, lock_owner = NULL, lock_until = 0
-     FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
-                 $11::int[])
-       AS u(instance_id, status, execution_id, name, version, input, output, custom_status, failure_details, history_length)
-     WHERE i.hub = $1 AND i.instance_id = u.instance_id`,
-    [
-      hub,
-      u.map((x) => x.id),
-      u.map((x) => x.status),
-      u.map((x) => x.executionId),
-      u.map((x) => x.name),
-      u.map((x) => x.version ?? null),
-      u.map((x) => x.input ?? null),
-      u.map((x) => x.output ?? null),
-      u.map((x) => x.customStatus ?? null),
-      u.map((x) => (x.failureDetails ? JSON.stringify(x.failureDetails) : null)),
-      u.map((x) => x.length),
-    ],
-  );
-  const consumed = accepted.flatMap((a) => a.commit.consumedMessageIds.map((id) => [id, a.commit.lease.id] as const));
-  if (consumed.length) {
-    await client.query(
-      `DELETE FROM ${t.inbox} m USING unnest($2::bigint[], $3::text[]) AS c(id, instance_id)
-       WHERE m.id = c.id AND m.hub = $1 AND m.instance_id = c.instance_id`,
-      [hub, consumed.map((c) => c[0]), consumed.map((c) => c[1])],
-    );
-  }
-  const activities = accepted.flatMap((a) => a.commit.activities);
-  if (activities.length) {
-    await client.query(
-      `INSERT INTO ${t.activities} (hub, instance_id, execution_id, task_id, name, input)
-       SELECT $1, a.instance_id, a.execution_id, a.task_id, a.name, a.input
-       FROM unnest($2::text[], $3::text[], $4::int[], $5::text[], $6::text[]) WITH ORDINALITY
-         AS a(instance_id, execution_id, task_id, name, input, ord)
-       ORDER BY a.ord`,
-      [
-        hub,
-        activities.map((a) => a.instanceId),
-        activities.map((a) => a.executionId),
-        activities.map((a) => a.taskId),
-        activities.map((a) => a.name),
-        activities.map((a) => a.input ?? null),
-      ],
-    );
-    notices.push({ kind: 'activities' });
   }
   const messages: NewMessage[] = [];
   for (const { commit } of accepted) {
@@ -129,19 +77,85 @@ export async function commitEpisodeBatch(
   }
   messages.push(...accepted.flatMap((a) => a.commit.messages));
   await insertMessages(client, t, hub, messages);
-  let moreWork = accepted.some((a) => a.commit.messages.length > 0 || a.commit.startInstances.length > 0);
-  if (!moreWork) {
-    const { rows } = await client.query(
-      `SELECT 1 FROM ${t.inbox} WHERE hub = $1 AND instance_id = ANY($2::text[]) AND visible_at <= ${NOW} LIMIT 1`,
-      [hub, accepted.map((a) => a.commit.lease.id)],
-    );
-    moreWork = rows.length > 0;
-  }
-  if (moreWork) notices.push({ kind: 'orchestrations' });
+  notices.push(...delayedMessageNotices(messages));
+
+  const activities = accepted.flatMap((a) => a.commit.activities);
+  if (activities.length) notices.push({ kind: 'activities' });
   for (const a of accepted) {
     if (a.commit.instance.status !== a.previous) {
       notices.push({ kind: 'instance', instanceId: a.commit.lease.id, status: a.commit.instance.status });
     }
   }
+  // New messages (or instances started) mean more work at once; otherwise the last statement looks for
+  // messages that arrived during the episode, and sends the 'orchestrations' notice only if it finds one.
+  const moreWorkKnown = accepted.some((a) => a.commit.messages.length > 0 || a.commit.startInstances.length > 0);
+  if (moreWorkKnown) notices.push({ kind: 'orchestrations' });
+  const { channel, payloads } = encode(dedupeNotices(notices));
+  const [moreWorkPayload] = encode([{ kind: 'orchestrations' }]).payloads;
+  const history = accepted.flatMap((a) => a.commit.history.map((event, i) => [a.commit.lease.id, a.base + i, JSON.stringify(event)] as const));
+  const u = accepted.map((a) => ({ id: a.commit.lease.id, length: a.base + a.commit.history.length, ...a.commit.instance }));
+  const consumed = accepted.flatMap((a) => a.commit.consumedMessageIds.map((id) => [id, a.commit.lease.id] as const));
+  const { rows: written } = await client.query<{ more_work: boolean }>(
+    `WITH done AS (
+       DELETE FROM ${t.activities} WHERE hub = $1 AND id = ANY($2::bigint[])
+     ), hist AS (
+       INSERT INTO ${t.history} (hub, instance_id, seq, event)
+       SELECT $1, h.instance_id, h.seq, h.event FROM unnest($3::text[], $4::int[], $5::text[]) AS h(instance_id, seq, event)
+     ), inst AS (
+       UPDATE ${t.instances} i SET status = u.status, execution_id = u.execution_id, name = u.name, version = u.version,
+         input = u.input, output = u.output, custom_status = u.custom_status, failure_details = u.failure_details,
+         updated_at = ${NOW}, history_length = u.history_length, lock_owner = NULL, lock_until = 0
+       FROM unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::int[])
+         AS u(instance_id, status, execution_id, name, version, input, output, custom_status, failure_details, history_length)
+       WHERE i.hub = $1 AND i.instance_id = u.instance_id
+     ), consumed AS (
+       DELETE FROM ${t.inbox} m USING unnest($16::bigint[], $17::text[]) AS c(id, instance_id)
+       WHERE m.id = c.id AND m.hub = $1 AND m.instance_id = c.instance_id
+     ), act AS (
+       INSERT INTO ${t.activities} (hub, instance_id, execution_id, task_id, name, input)
+       SELECT $1, a.instance_id, a.execution_id, a.task_id, a.name, a.input
+       FROM unnest($18::text[], $19::text[], $20::int[], $21::text[], $22::text[]) WITH ORDINALITY
+         AS a(instance_id, execution_id, task_id, name, input, ord)
+       ORDER BY a.ord
+     ), probe AS (
+       -- The statement's snapshot still shows the consumed messages: they are not new work.
+       SELECT $25::boolean OR EXISTS (
+         SELECT 1 FROM ${t.inbox} WHERE hub = $1 AND instance_id = ANY($6::text[]) AND visible_at <= ${NOW}
+           AND id <> ALL($16::bigint[])) AS more_work
+     )
+     SELECT p.more_work,
+       (SELECT count(pg_notify($23, n)) FROM unnest($24::text[]) AS n) AS sent,
+       (SELECT count(pg_notify($23, $26)) WHERE p.more_work AND NOT $25::boolean) AS sent_more_work
+     FROM probe p`,
+    [
+      hub,
+      accepted.flatMap((a) => (a.commit.completedActivities ?? []).map((l) => l.id)),
+      history.map((h) => h[0]),
+      history.map((h) => h[1]),
+      history.map((h) => h[2]),
+      u.map((x) => x.id),
+      u.map((x) => x.status),
+      u.map((x) => x.executionId),
+      u.map((x) => x.name),
+      u.map((x) => x.version ?? null),
+      u.map((x) => x.input ?? null),
+      u.map((x) => x.output ?? null),
+      u.map((x) => x.customStatus ?? null),
+      u.map((x) => (x.failureDetails ? JSON.stringify(x.failureDetails) : null)),
+      u.map((x) => x.length),
+      consumed.map((c) => c[0]),
+      consumed.map((c) => c[1]),
+      activities.map((a) => a.instanceId),
+      activities.map((a) => a.executionId),
+      activities.map((a) => a.taskId),
+      activities.map((a) => a.name),
+      activities.map((a) => a.input ?? null),
+      channel,
+      payloads,
+      moreWorkKnown,
+      moreWorkPayload ?? '',
+    ],
+  );
+  if (written[0]?.more_work && !moreWorkKnown) notices.push({ kind: 'orchestrations' });
   return outcomes;
 }

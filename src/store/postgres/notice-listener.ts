@@ -20,6 +20,12 @@ interface NoticePayload {
 /** NOTIFY payloads must stay under 8000 bytes; a notice that would not fit is not sent (polling covers it). */
 const MAX_PAYLOAD_BYTES = 7000;
 
+/** Notices ready for `pg_notify`: the store's channel and one payload per notice. */
+export interface EncodedNotices {
+  channel: string;
+  payloads: string[];
+}
+
 /** Encodes the notices of one change for `pg_notify`. */
 export function encodeNotices(storeId: string, hub: string, notices: StoreNotice[]): string[] {
   return notices

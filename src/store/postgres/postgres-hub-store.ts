@@ -13,6 +13,7 @@ import {
   checkPageSize,
   decodeContinuationToken,
   dedupeNotices,
+  delayedMessageNotices,
   encodeContinuationToken,
   rowToInstance,
   type InstanceRow,
@@ -37,6 +38,7 @@ import type {
 } from '../store.js';
 import type { PgDatabase, TxClient } from './connection.js';
 import { commitEpisodeBatch } from './episode-batch.js';
+import type { EncodedNotices } from './notice-listener.js';
 import { insertMessages, NOW, startInstance, TERMINAL_SQL } from './hub-writes.js';
 import type { Tables } from './schema.js';
 
@@ -46,8 +48,8 @@ const CONTROL_EVENTS_SQL = `('ExecutionResumed','ExecutionTerminated')`;
 export interface PostgresHubContext {
   db: PgDatabase;
   tables: Tables;
-  /** Sends `notices` to other processes inside `client`'s transaction (delivered on commit). */
-  notifySql(hub: string, notices: StoreNotice[]): { text: string; params: unknown[] } | undefined;
+  /** The NOTIFY channel and payloads that tell other processes about `notices` (`pg_notify` them before commit). */
+  notices(hub: string, notices: StoreNotice[]): EncodedNotices;
   /** Delivers notices in this process at once. */
   emitLocal(hub: string, notices: StoreNotice[]): void;
 }
@@ -70,8 +72,8 @@ export class PostgresHubStore implements HubStore {
   }
 
   async #notify(runner: TxClient, notices: StoreNotice[]): Promise<void> {
-    const sql = this.ctx.notifySql(this.hub, notices);
-    if (sql) await runner.query(sql.text, sql.params);
+    const { channel, payloads } = this.ctx.notices(this.hub, notices);
+    if (payloads.length) await runner.query('SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p', [channel, payloads]);
   }
 
   // ---- client side ----------------------------------------------------------------------------
@@ -149,7 +151,7 @@ export class PostgresHubStore implements HubStore {
 
   async sendMessages(messages: NewMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    const notices: StoreNotice[] = [{ kind: 'orchestrations' }];
+    const notices: StoreNotice[] = [{ kind: 'orchestrations' }, ...delayedMessageNotices(messages)];
     await this.ctx.db.transaction(async (client) => {
       await insertMessages(client, this.#t, this.hub, messages);
       await this.#notify(client, notices);
@@ -268,9 +270,7 @@ export class PostgresHubStore implements HubStore {
     const notices: StoreNotice[] = [];
     const outcomes = await this.ctx.db.transaction(async (client) => {
       notices.length = 0; // a retried transaction starts over
-      const outcomes = await commitEpisodeBatch(client, this.#t, this.hub, commits, notices);
-      await this.#notify(client, dedupeNotices(notices));
-      return outcomes;
+      return commitEpisodeBatch(client, this.#t, this.hub, commits, notices, (n) => this.ctx.notices(this.hub, n));
     });
     this.ctx.emitLocal(this.hub, dedupeNotices(notices));
     return outcomes;

@@ -74,7 +74,7 @@ export class PostgresStore implements Store {
         {
           db: this.db,
           tables: this.tables,
-          notifySql: (h, notices) => this.#notifySql(h, notices),
+          notices: (h, notices) => ({ channel: this.#channel, payloads: encodeNotices(this.#id, h, notices) }),
           emitLocal: (h, notices) => notices.forEach((n) => this.#bus.emit(h, n)),
         },
         name,
@@ -109,12 +109,6 @@ export class PostgresStore implements Store {
   /** @internal The backend pid of the LISTEN connection (fault tests terminate it). */
   get listenerBackendPid(): number | undefined {
     return this.#listener.backendPid;
-  }
-
-  #notifySql(hub: string, notices: StoreNotice[]): { text: string; params: unknown[] } | undefined {
-    const payloads = encodeNotices(this.#id, hub, notices);
-    if (payloads.length === 0) return undefined;
-    return { text: 'SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p', params: [this.#channel, payloads] };
   }
 
   #receive(payload: string): void {

@@ -13,6 +13,7 @@ import {
   checkPageSize,
   decodeContinuationToken,
   dedupeNotices,
+  delayedMessageNotices,
   encodeContinuationToken,
   entityNameOf,
   rowToInstance,
@@ -316,6 +317,7 @@ class SqliteHubStore implements HubStore {
       for (const message of messages) this.#insertMessage(message, now);
     });
     if (messages.length) this.store.emit(this.hub, { kind: 'orchestrations' });
+    for (const notice of delayedMessageNotices(messages)) this.store.emit(this.hub, notice);
   }
 
   /** Inserts a message if its instance exists (messages to purged instances vanish). */
@@ -524,6 +526,7 @@ class SqliteHubStore implements HubStore {
       else notices.push({ kind: 'instance', instanceId: request.instanceId, status: 'Pending' });
     }
     for (const message of commit.messages) this.#insertMessage(message, now);
+    notices.push(...delayedMessageNotices(commit.messages));
     if (commit.activities.length) notices.push({ kind: 'activities' });
     const moreWork =
       commit.messages.length > 0 ||
