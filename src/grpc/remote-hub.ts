@@ -84,6 +84,7 @@ export class RemoteHub {
   #unsubscribe: (() => void) | undefined;
   #renewTimer: NodeJS.Timeout | undefined;
   #registered = '';
+  #registering: Promise<void> = Promise.resolve();
   #stopping = false;
 
   constructor(private readonly options: RemoteHubOptions) {
@@ -442,8 +443,18 @@ export class RemoteHub {
     }
   }
 
-  /** Records in the hub's worker registry the names gRPC workers serve, so clients accept starts for them. */
-  async #register(): Promise<void> {
+  /**
+   * Records in the hub's worker registry the names gRPC workers serve, so clients accept starts for them.
+   * Registrations run one after another: two concurrent writes could land in either order and leave the
+   * older set of names in the registry.
+   */
+  #register(): Promise<void> {
+    const next = this.#registering.catch(() => undefined).then(() => this.#registerNow());
+    this.#registering = next;
+    return next;
+  }
+
+  async #registerNow(): Promise<void> {
     const withAny = (names: string[]) => (this.#sawUnfiltered ? [...names, ANY_NAME] : [...names]).sort();
     const names: RegisteredNames = {
       orchestrations: withAny(this.#seen.orchestrations),

@@ -25,8 +25,20 @@ export interface ActivityDispatcherOptions {
   deliverLocally?: (item: ActivityWorkItem, event: HistoryEvent) => boolean;
 }
 
+/**
+ * Runs activities that this worker's own episodes create leased to it (no claim): an episode reserves slots,
+ * marks that many activities `runHere`, and hands over whatever its commit leased.
+ */
+export interface LocalActivityRunner {
+  readonly leaseMs: number;
+  /** Reserves up to `n` slots; returns how many were granted. */
+  reserve(n: number): number;
+  /** Runs `items` (leased by a commit) and gives back the `reserved` slots taken for them. */
+  adopt(items: ActivityWorkItem[], reserved: number): void;
+}
+
 /** Claims and runs activity work items. */
-export class ActivityDispatcher {
+export class ActivityDispatcher implements LocalActivityRunner {
   readonly loop: DispatchLoop;
   readonly #inFlight = new Map<number, ActivityWorkItem>();
   readonly #completions: Batcher<ActivityCompletion, boolean>;
@@ -34,6 +46,9 @@ export class ActivityDispatcher {
   #idleWaiters: (() => void)[] = [];
   /** True while the loop waits for a free slot (only then does a finished activity wake it). */
   #waitingForSlot = false;
+  /** Slots promised to episodes whose commits may lease activities to this worker. */
+  #reserved = 0;
+  #stopped = false;
 
   constructor(private readonly options: ActivityDispatcherOptions) {
     this.#completions = new Batcher((items) => options.store.completeActivities(items));
@@ -43,6 +58,31 @@ export class ActivityDispatcher {
   /** Number of activities running now. */
   get inFlight(): number {
     return this.#inFlight.size;
+  }
+
+  get leaseMs(): number {
+    return this.options.leaseMs;
+  }
+
+  reserve(n: number): number {
+    if (this.loop.stopping) return 0;
+    const granted = Math.max(0, Math.min(n, this.options.maxConcurrent - this.#inFlight.size - this.#reserved));
+    this.#reserved += granted;
+    return granted;
+  }
+
+  adopt(items: ActivityWorkItem[], reserved: number): void {
+    this.#reserved -= reserved;
+    if (this.#stopped) {
+      // Too late to run them here: let another worker take them now rather than when the lease expires.
+      void this.options.store.releaseActivities(items.map((i) => i.lease)).catch(() => undefined);
+      return;
+    }
+    for (const item of items) {
+      this.#inFlight.set(item.id, item);
+      void this.#run(item);
+    }
+    if (reserved > items.length && this.#waitingForSlot) this.loop.signal.notify();
   }
 
   start(): void {
@@ -62,6 +102,7 @@ export class ActivityDispatcher {
       ]);
     }
     clearInterval(this.#renewTimer);
+    this.#stopped = true;
     const abandoned = [...this.#inFlight.values()].map((item) => item.lease);
     this.#inFlight.clear();
     if (abandoned.length) await this.options.store.releaseActivities(abandoned).catch(() => undefined);
@@ -69,7 +110,7 @@ export class ActivityDispatcher {
   }
 
   async #step(): Promise<StepResult> {
-    const capacity = this.options.maxConcurrent - this.#inFlight.size;
+    const capacity = this.options.maxConcurrent - this.#inFlight.size - this.#reserved;
     if (capacity <= 0) {
       this.#waitingForSlot = true;
       await this.loop.signal.wait(1000); // woken when a slot frees

@@ -4,12 +4,20 @@
  * length it had when this worker last committed (another worker may have moved the instance on).
  */
 import type { OrchestrationExecutor } from '../core/orchestration-executor.js';
+import type { InstanceRecord } from '../store/store.js';
 
 /** A cached executor and the history position it stands at. */
 export interface CachedOrchestration {
   executor: OrchestrationExecutor;
   executionId: string;
   historyLength: number;
+  /** The instance as this worker's commit left it. */
+  instance: InstanceRecord;
+  /**
+   * The lease epoch of that commit. Every lease takes a new epoch, so while the row still has this one nobody
+   * has leased the instance since, and a commit fenced by it is as safe as one under a fresh lease.
+   */
+  leaseEpoch: number;
 }
 
 /** Least-recently-used cache of executors. */
@@ -23,6 +31,11 @@ export class OrchestrationCache {
     if (!entry) return undefined;
     this.#entries.delete(instanceId);
     return entry.executionId === executionId && entry.historyLength === historyLength ? entry : undefined;
+  }
+
+  /** The entry for `instanceId`, left in place. */
+  peek(instanceId: string): CachedOrchestration | undefined {
+    return this.#entries.get(instanceId);
   }
 
   /** True when an executor for `instanceId` is cached (it may still prove stale when taken). */

@@ -10,6 +10,7 @@
 import type { HistoryEvent } from '../core/history.js';
 import type { ActivityWorkItem, HubStore, OrchestrationWorkItem } from '../store/store.js';
 import { DispatchLoop, type DispatchLoopOptions, type StepResult } from './dispatch-loop.js';
+import type { LocalActivityRunner } from './activity-dispatcher.js';
 import type { HubKnownNames } from './known-names.js';
 import { prepareEpisode, type EpisodeEnvironment, type PreparedEpisode } from './orchestration-episode.js';
 import { prepareEntityEpisode } from './entity-episode.js';
@@ -21,6 +22,8 @@ export interface OrchestrationDispatcherOptions {
   batchSize: number;
   leaseMs: number;
   loop: Omit<DispatchLoopOptions, 'name'>;
+  /** This worker's activity runner: the activities an episode schedules that it can run are leased to it in the commit. */
+  localActivities?: LocalActivityRunner;
 }
 
 /** An activity result held in memory for the episode of its instance. */
@@ -88,15 +91,27 @@ export class OrchestrationDispatcher {
     }
   }
 
-  /** Leases the instances that have results in memory and adds those results to their messages. */
+  /**
+   * Work items for the instances that have results in memory, with those results as their messages. An instance
+   * this worker's own last commit left Running needs no lease: its episode commits fenced by that commit's
+   * epoch, which holds only while nobody has leased the instance since (messages that arrived meanwhile stay
+   * in the inbox for a later episode). The others are leased.
+   */
   async #leaseLocal(): Promise<{ items: OrchestrationWorkItem[]; fused: Map<string, LocalResult[]> }> {
     const local = this.#local;
     this.#local = new Map();
     const fused = new Map<string, LocalResult[]>();
     if (!local.size) return { items: [], fused };
-    let items: OrchestrationWorkItem[] = [];
+    const items: OrchestrationWorkItem[] = [];
+    const toLease: string[] = [];
+    for (const id of local.keys()) {
+      const cached = this.options.env.cache.peek(id);
+      if (cached?.instance.status === 'Running') {
+        items.push({ instance: cached.instance, messages: [], lease: { id, epoch: cached.leaseEpoch } });
+      } else toLease.push(id);
+    }
     try {
-      items = await this.#store.leaseInstances([...local.keys()], { workerId: this.options.workerId, leaseMs: this.options.leaseMs });
+      items.push(...(await this.#store.leaseInstances(toLease, { workerId: this.options.workerId, leaseMs: this.options.leaseMs })));
     } catch (error) {
       this.options.env.logger.warn(`could not lease instances for results in memory: ${(error as Error).message}`);
     }
@@ -135,7 +150,13 @@ export class OrchestrationDispatcher {
               await this.#abandon(items, fused);
               throw error;
             });
-    items.push(...claimed);
+    for (const item of claimed) {
+      // An instance held here without a lease (see #leaseLocal) can be claimed too: the claim's lease and
+      // inbox messages take over, with the results in memory added.
+      const held = items.findIndex((i) => i.instance.instanceId === item.instance.instanceId);
+      if (held >= 0) item.messages.push(...items.splice(held, 1)[0]!.messages);
+      items.push(item);
+    }
     if (items.length === 0) return false;
     const found: StepResult = limit === 0 || claimed.length < limit ? 'drained' : true;
     await env.known.refresh();
@@ -165,15 +186,18 @@ export class OrchestrationDispatcher {
       await this.#toInbox(unrecorded);
       return found;
     }
+    const reserved = this.#reserveActivities(prepared);
     let outcomes;
     try {
       outcomes = await this.#store.commitEpisodes(prepared.map((p) => p.commit));
     } catch (error) {
+      this.options.localActivities?.adopt([], reserved);
       for (const p of prepared) p.settle(false);
       await this.#store.releaseOrchestrations(prepared.map((p) => p.commit.lease)).catch(() => undefined);
       await this.#toInbox([...unrecorded, ...prepared.flatMap((p) => fused.get(p.commit.lease.id) ?? [])]);
       throw error;
     }
+    this.options.localActivities?.adopt(prepared.flatMap((p) => p.commit.activityLease?.leased ?? []), reserved);
     prepared.forEach((p, i) => {
       const committed = outcomes[i] === 'committed';
       p.settle(committed);
@@ -181,6 +205,22 @@ export class OrchestrationDispatcher {
     });
     await this.#toInbox(unrecorded);
     return found;
+  }
+
+  /** Marks the activities this worker can run to be leased to it by the commit, as far as it has free slots. */
+  #reserveActivities(prepared: PreparedEpisode[]): number {
+    const runner = this.options.localActivities;
+    if (!runner) return 0;
+    let reserved = 0;
+    for (const { commit } of prepared) {
+      const runnable = commit.activities.filter((a) => this.options.env.registry.activities.has(a.name));
+      const granted = runner.reserve(runnable.length);
+      if (granted === 0) continue;
+      for (const activity of runnable.slice(0, granted)) activity.runHere = true;
+      commit.activityLease = { workerId: this.options.workerId, leaseMs: runner.leaseMs, leased: [] };
+      reserved += granted;
+    }
+    return reserved;
   }
 
   async #abandon(items: OrchestrationWorkItem[], fused: Map<string, LocalResult[]>): Promise<void> {

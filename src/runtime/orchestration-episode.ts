@@ -198,7 +198,15 @@ async function runAndBuild(
         return;
       }
       const historyLength = (commit.historyMode === 'replace' ? 0 : instance.historyLength) + commit.history.length;
-      env.cache.put(instance.instanceId, { executor, executionId: instance.executionId, historyLength });
+      const after: InstanceRecord = {
+        instanceId: instance.instanceId,
+        createdAt: instance.createdAt,
+        lastUpdatedAt: now,
+        historyLength,
+        ...(instance.parentInstanceId !== undefined ? { parentInstanceId: instance.parentInstanceId } : {}),
+        ...commit.instance,
+      };
+      env.cache.put(instance.instanceId, { executor, executionId: instance.executionId, historyLength, instance: after, leaseEpoch: item.lease.epoch });
     },
   };
 }

@@ -10,7 +10,7 @@ import { silentLogger } from '../sdk/logger.js';
 import type { Registry } from '../sdk/registry.js';
 import type { HistoryEvent } from '../core/history.js';
 import type { ActivityWorkItem, Store } from '../store/store.js';
-import { ActivityDispatcher } from './activity-dispatcher.js';
+import { ActivityDispatcher, type LocalActivityRunner } from './activity-dispatcher.js';
 import { withBuiltInActivities, type TokenProvider } from './http-activity.js';
 import { HubKnownNames } from './known-names.js';
 import { OrchestrationCache } from './orchestration-cache.js';
@@ -96,6 +96,15 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
   const known = new HubKnownNames(registry, hubStore);
   await known.refresh(0);
 
+  // Built after the orchestration dispatcher (which hands it results); reached through this late binding.
+  let activities: ActivityDispatcher | undefined;
+  const localActivities: LocalActivityRunner = {
+    get leaseMs() {
+      return activities!.leaseMs;
+    },
+    reserve: (n) => activities?.reserve(n) ?? 0,
+    adopt: (items, reserved) => activities!.adopt(items, reserved),
+  };
   const orchestrations = new OrchestrationDispatcher({
     env: {
       store: hubStore,
@@ -112,8 +121,9 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
     batchSize: options.orchestrationBatchSize ?? 100,
     leaseMs: options.orchestrationLeaseMs ?? 30_000,
     loop: { logger, pollIntervalMs, nextDueInMs, onIdle },
+    localActivities,
   });
-  const activities = new ActivityDispatcher({
+  activities = new ActivityDispatcher({
     ...(options.activityResultsInMemory === false
       ? {}
       : { deliverLocally: (item: ActivityWorkItem, event: HistoryEvent) => orchestrations.deliverLocally(item, event) }),

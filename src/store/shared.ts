@@ -3,7 +3,7 @@
  */
 import type { FailureDetails, RuntimeStatus } from '../core/history.js';
 import { ValidationError } from '../sdk/errors.js';
-import type { InstanceRecord, NewMessage, StoreNotice } from './store.js';
+import type { ActivityWorkItem, InstanceRecord, NewActivity, NewMessage, StoreNotice } from './store.js';
 
 /** An `instances` row as both stores select it (snake_case columns, times in ms). */
 export interface InstanceRow {
@@ -98,6 +98,20 @@ export class NoticeBus {
     if (!set) return;
     for (const listener of set) listener(notice);
   }
+}
+
+/** The work item of activity `a`, created as row `id` already leased to the committing worker (epoch 1). */
+export function leasedActivity(id: number, a: NewActivity): ActivityWorkItem {
+  return {
+    id,
+    instanceId: a.instanceId,
+    executionId: a.executionId,
+    taskId: a.taskId,
+    name: a.name,
+    ...(a.input !== undefined ? { input: a.input } : {}),
+    dequeueCount: 1,
+    lease: { id: String(id), epoch: 1 },
+  };
 }
 
 /**

@@ -97,6 +97,19 @@ export interface NewActivity {
   taskId: number;
   name: string;
   input?: string;
+  /** Create it already leased to the committing worker ({@link EpisodeCommit.activityLease}), which runs it at once. */
+  runHere?: boolean;
+}
+
+/**
+ * The lease of the activities an episode marks `runHere`: they are created leased to `workerId` (lease epoch 1,
+ * first dequeue), so the worker that scheduled them runs them without claiming them. On a successful commit the
+ * store puts their work items in `leased`; on `lease-lost` it stays empty.
+ */
+export interface ActivityLeaseRequest {
+  workerId: string;
+  leaseMs: number;
+  leased: ActivityWorkItem[];
 }
 
 /** The mutable fields of an instance after an episode. */
@@ -127,6 +140,8 @@ export interface EpisodeCommit {
   completedActivities?: Lease[];
   instance: InstanceUpdate;
   activities: NewActivity[];
+  /** Where the activities marked `runHere` are leased (ignored when none is marked). */
+  activityLease?: ActivityLeaseRequest;
   /** Messages to this or other instances (timers are messages visible later). */
   messages: NewMessage[];
   /** Sub-orchestrations to create; when the id is taken by a live instance, `onConflict` is sent instead. */

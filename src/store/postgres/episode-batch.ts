@@ -5,16 +5,23 @@
  * the notices), COMMIT. Rarer parts (continue-as-new, sub-orchestration starts, messages) add their own.
  */
 import type { RuntimeStatus } from '../../core/history.js';
-import type { CommitOutcome, EpisodeCommit, NewMessage, StoreNotice } from '../store.js';
-import { dedupeNotices, delayedMessageNotices } from '../shared.js';
+import type { ActivityWorkItem, CommitOutcome, EpisodeCommit, NewMessage, StoreNotice } from '../store.js';
+import { dedupeNotices, delayedMessageNotices, leasedActivity } from '../shared.js';
 import type { TxClient } from './connection.js';
 import { insertMessages, NOW, startInstance } from './hub-writes.js';
 import type { EncodedNotices } from './notice-listener.js';
 import type { Tables } from './schema.js';
 
+/** What {@link commitEpisodeBatch} did: an outcome per commit, and the activities it leased to their workers. */
+export interface EpisodeBatchResult {
+  outcomes: CommitOutcome[];
+  /** To hand out only once the transaction has committed. */
+  leased: [EpisodeCommit, ActivityWorkItem][];
+}
+
 /**
- * Commits `commits` inside `client`'s transaction and returns their outcomes in order; a commit whose
- * lease epoch is no longer current writes nothing (`lease-lost`). Pushes the notices to send on commit.
+ * Commits `commits` inside `client`'s transaction; a commit whose lease epoch is no longer current writes
+ * nothing (`lease-lost`). Sends the notices with `pg_notify` and pushes them to `notices` for this process.
  */
 export async function commitEpisodeBatch(
   client: TxClient,
@@ -23,7 +30,7 @@ export async function commitEpisodeBatch(
   commits: EpisodeCommit[],
   notices: StoreNotice[],
   encode: (notices: StoreNotice[]) => EncodedNotices,
-): Promise<CommitOutcome[]> {
+): Promise<EpisodeBatchResult> {
   const ids = commits.map((c) => c.lease.id);
   // Activity results an episode took from memory: its commit counts only while every one of their leases holds.
   const activityLeases = commits.flatMap((c) => c.completedActivities ?? []);
@@ -61,7 +68,8 @@ export async function commitEpisodeBatch(
     outcomes.push('committed');
     accepted.push({ commit, base: commit.historyMode === 'replace' ? 0 : row.history_length, previous: row.status });
   }
-  if (accepted.length === 0) return outcomes;
+  const leasedItems: [EpisodeCommit, ActivityWorkItem][] = [];
+  if (accepted.length === 0) return { outcomes, leased: leasedItems };
 
   // The writes whose rows no other write of this batch touches go into one statement below; these first.
   const replaced = accepted.filter((a) => a.commit.historyMode === 'replace').map((a) => a.commit.lease.id);
@@ -79,8 +87,11 @@ export async function commitEpisodeBatch(
   await insertMessages(client, t, hub, messages);
   notices.push(...delayedMessageNotices(messages));
 
-  const activities = accepted.flatMap((a) => a.commit.activities);
-  if (activities.length) notices.push({ kind: 'activities' });
+  // Activities marked to run here are created leased to the committing worker (epoch 1, first dequeue).
+  const activities = accepted.flatMap(({ commit }) =>
+    commit.activities.map((activity) => ({ activity, commit, lease: activity.runHere ? commit.activityLease : undefined })),
+  );
+  if (activities.some((a) => !a.lease)) notices.push({ kind: 'activities' });
   for (const a of accepted) {
     if (a.commit.instance.status !== a.previous) {
       notices.push({ kind: 'instance', instanceId: a.commit.lease.id, status: a.commit.instance.status });
@@ -95,7 +106,7 @@ export async function commitEpisodeBatch(
   const history = accepted.flatMap((a) => a.commit.history.map((event, i) => [a.commit.lease.id, a.base + i, JSON.stringify(event)] as const));
   const u = accepted.map((a) => ({ id: a.commit.lease.id, length: a.base + a.commit.history.length, ...a.commit.instance }));
   const consumed = accepted.flatMap((a) => a.commit.consumedMessageIds.map((id) => [id, a.commit.lease.id] as const));
-  const { rows: written } = await client.query<{ more_work: boolean }>(
+  const { rows: written } = await client.query<{ more_work: boolean; leased: [string, number][] }>(
     `WITH done AS (
        DELETE FROM ${t.activities} WHERE hub = $1 AND id = ANY($2::bigint[])
      ), hist AS (
@@ -112,11 +123,14 @@ export async function commitEpisodeBatch(
        DELETE FROM ${t.inbox} m USING unnest($16::bigint[], $17::text[]) AS c(id, instance_id)
        WHERE m.id = c.id AND m.hub = $1 AND m.instance_id = c.instance_id
      ), act AS (
-       INSERT INTO ${t.activities} (hub, instance_id, execution_id, task_id, name, input)
-       SELECT $1, a.instance_id, a.execution_id, a.task_id, a.name, a.input
-       FROM unnest($18::text[], $19::text[], $20::int[], $21::text[], $22::text[]) WITH ORDINALITY
-         AS a(instance_id, execution_id, task_id, name, input, ord)
+       INSERT INTO ${t.activities} (hub, instance_id, execution_id, task_id, name, input, lock_owner, lock_until, lock_epoch, dequeue_count)
+       SELECT $1, a.instance_id, a.execution_id, a.task_id, a.name, a.input, a.owner,
+         CASE WHEN a.owner IS NULL THEN 0 ELSE ${NOW} + a.lease_ms END,
+         CASE WHEN a.owner IS NULL THEN 0 ELSE 1 END, CASE WHEN a.owner IS NULL THEN 0 ELSE 1 END
+       FROM unnest($18::text[], $19::text[], $20::int[], $21::text[], $22::text[], $27::text[], $28::bigint[]) WITH ORDINALITY
+         AS a(instance_id, execution_id, task_id, name, input, owner, lease_ms, ord)
        ORDER BY a.ord
+       RETURNING id, lock_owner IS NOT NULL AS here
      ), probe AS (
        -- The statement's snapshot still shows the consumed messages: they are not new work.
        SELECT $25::boolean OR EXISTS (
@@ -125,7 +139,9 @@ export async function commitEpisodeBatch(
      )
      SELECT p.more_work,
        (SELECT count(pg_notify($23, n)) FROM unnest($24::text[]) AS n) AS sent,
-       (SELECT count(pg_notify($23, $26)) WHERE p.more_work AND NOT $25::boolean) AS sent_more_work
+       (SELECT count(pg_notify($23, $26)) WHERE p.more_work AND NOT $25::boolean) AS sent_more_work,
+       -- Ids are assigned in insertion order, which is the order of the arrays.
+       (SELECT coalesce(json_agg(id::text ORDER BY id), '[]') FROM act WHERE here) AS leased
      FROM probe p`,
     [
       hub,
@@ -145,17 +161,23 @@ export async function commitEpisodeBatch(
       u.map((x) => x.length),
       consumed.map((c) => c[0]),
       consumed.map((c) => c[1]),
-      activities.map((a) => a.instanceId),
-      activities.map((a) => a.executionId),
-      activities.map((a) => a.taskId),
-      activities.map((a) => a.name),
-      activities.map((a) => a.input ?? null),
+      activities.map((a) => a.activity.instanceId),
+      activities.map((a) => a.activity.executionId),
+      activities.map((a) => a.activity.taskId),
+      activities.map((a) => a.activity.name),
+      activities.map((a) => a.activity.input ?? null),
       channel,
       payloads,
       moreWorkKnown,
       moreWorkPayload ?? '',
+      activities.map((a) => a.lease?.workerId ?? null),
+      activities.map((a) => a.lease?.leaseMs ?? null),
     ],
   );
   if (written[0]?.more_work && !moreWorkKnown) notices.push({ kind: 'orchestrations' });
-  return outcomes;
+  const leasedIds = (written[0]?.leased ?? []) as unknown as string[];
+  const here = activities.filter((a) => a.lease);
+  if (leasedIds.length !== here.length) throw new Error(`expected ${here.length} leased activities, got ${leasedIds.length}`);
+  here.forEach(({ activity, commit }, i) => leasedItems.push([commit, leasedActivity(Number(leasedIds[i]), activity)]));
+  return { outcomes, leased: leasedItems };
 }

@@ -268,10 +268,11 @@ export class PostgresHubStore implements HubStore {
   async commitEpisodes(commits: EpisodeCommit[]): Promise<CommitOutcome[]> {
     if (commits.length === 0) return [];
     const notices: StoreNotice[] = [];
-    const outcomes = await this.ctx.db.transaction(async (client) => {
+    const { outcomes, leased } = await this.ctx.db.transaction(async (client) => {
       notices.length = 0; // a retried transaction starts over
       return commitEpisodeBatch(client, this.#t, this.hub, commits, notices, (n) => this.ctx.notices(this.hub, n));
     });
+    for (const [commit, item] of leased) commit.activityLease?.leased.push(item);
     this.ctx.emitLocal(this.hub, dedupeNotices(notices));
     return outcomes;
   }

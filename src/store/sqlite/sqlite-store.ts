@@ -14,6 +14,7 @@ import {
   decodeContinuationToken,
   dedupeNotices,
   delayedMessageNotices,
+  leasedActivity,
   encodeContinuationToken,
   entityNameOf,
   rowToInstance,
@@ -474,12 +475,18 @@ class SqliteHubStore implements HubStore {
   async commitEpisodes(commits: EpisodeCommit[]): Promise<CommitOutcome[]> {
     const now = this.store.now();
     const notices: StoreNotice[] = [];
-    const outcomes = await this.write(() => commits.map((commit) => this.#commitOne(commit, now, notices)));
+    const { outcomes, leased } = await this.write(() => {
+      notices.length = 0;
+      const leased = new Map<EpisodeCommit, ActivityWorkItem[]>();
+      return { outcomes: commits.map((commit) => this.#commitOne(commit, now, notices, leased)), leased };
+    });
+    // Handed out only now that the transaction is durable.
+    for (const [commit, items] of leased) commit.activityLease?.leased.push(...items);
     for (const notice of dedupeNotices(notices)) this.store.emit(this.hub, notice);
     return outcomes;
   }
 
-  #commitOne(commit: EpisodeCommit, now: number, notices: StoreNotice[]): CommitOutcome {
+  #commitOne(commit: EpisodeCommit, now: number, notices: StoreNotice[], leased: Map<EpisodeCommit, ActivityWorkItem[]>): CommitOutcome {
     const id = commit.lease.id;
     const current = this.sql('SELECT history_length, lock_epoch, status FROM instances WHERE hub = ? AND instance_id = ?').get(
       this.hub,
@@ -518,16 +525,27 @@ class SqliteHubStore implements HubStore {
     const deleteMessage = this.sql('DELETE FROM inbox WHERE id = ? AND hub = ? AND instance_id = ?');
     for (const messageId of commit.consumedMessageIds) deleteMessage.run(messageId, this.hub, id);
     const insertActivity = this.sql(
-      'INSERT INTO activities (hub, instance_id, execution_id, task_id, name, input) VALUES (?, ?, ?, ?, ?, ?)',
+      `INSERT INTO activities (hub, instance_id, execution_id, task_id, name, input, lock_owner, lock_until, lock_epoch, dequeue_count)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    for (const a of commit.activities) insertActivity.run(this.hub, a.instanceId, a.executionId, a.taskId, a.name, a.input ?? null);
+    const lease = commit.activityLease;
+    const here: ActivityWorkItem[] = [];
+    for (const a of commit.activities) {
+      const runHere = lease !== undefined && a.runHere === true;
+      const input = a.input ?? null;
+      const row = runHere
+        ? insertActivity.run(this.hub, a.instanceId, a.executionId, a.taskId, a.name, input, lease.workerId, now + lease.leaseMs, 1, 1)
+        : insertActivity.run(this.hub, a.instanceId, a.executionId, a.taskId, a.name, input, null, 0, 0, 0);
+      if (runHere) here.push(leasedActivity(Number(row.lastInsertRowid), a));
+    }
+    if (here.length) leased.set(commit, here);
     for (const { request, onConflict } of commit.startInstances) {
       if (this.#startInstance(request, now)) this.#insertMessage(onConflict, now);
       else notices.push({ kind: 'instance', instanceId: request.instanceId, status: 'Pending' });
     }
     for (const message of commit.messages) this.#insertMessage(message, now);
     notices.push(...delayedMessageNotices(commit.messages));
-    if (commit.activities.length) notices.push({ kind: 'activities' });
+    if (commit.activities.length > here.length) notices.push({ kind: 'activities' });
     const moreWork =
       commit.messages.length > 0 ||
       commit.startInstances.length > 0 ||
