@@ -111,7 +111,7 @@ export class OrchestrationDispatcher {
       } else toLease.push(id);
     }
     try {
-      items.push(...(await this.#store.leaseInstances(toLease, { workerId: this.options.workerId, leaseMs: this.options.leaseMs })));
+      if (toLease.length) items.push(...(await this.#store.leaseInstances(toLease, { workerId: this.options.workerId, leaseMs: this.options.leaseMs })));
     } catch (error) {
       this.options.env.logger.warn(`could not lease instances for results in memory: ${(error as Error).message}`);
     }

@@ -267,4 +267,80 @@ export function activityConformance(store: () => Store): void {
       assert.ok(Math.abs(leaseEnd.getTime() - expected) < 5000, 'a leased activity becomes visible when its lease ends');
     });
   });
+
+  describe('activities leased in the scheduling commit (activityLease)', () => {
+    test('activities marked runHere are created leased to the committing worker; the others are claimable', async () => {
+      const hub = freshHub(store());
+      await hub.createInstance(startRequest('o'));
+      const item = await claimOne(hub, 'o');
+      const executionId = item.instance.executionId;
+      const lease = { workerId: 'w-here', leaseMs: 60_000, leased: [] as ActivityWorkItem[] };
+      const outcome = await hub.commitEpisodes([
+        commitOf(item, {
+          activities: [
+            { instanceId: 'o', executionId, taskId: 0, name: 'a', input: '"x"', runHere: true },
+            { instanceId: 'o', executionId, taskId: 1, name: 'b' },
+            { instanceId: 'o', executionId, taskId: 2, name: 'c', runHere: true },
+          ],
+          activityLease: lease,
+        }),
+      ]);
+      assert.deepEqual(outcome, ['committed']);
+      assert.deepEqual(
+        lease.leased.map((a) => [a.name, a.taskId, a.input, a.instanceId, a.executionId, a.dequeueCount, a.lease.epoch]),
+        [
+          ['a', 0, '"x"', 'o', executionId, 1, 1],
+          ['c', 2, undefined, 'o', executionId, 1, 1],
+        ],
+      );
+      assert.deepEqual(lease.leased.map((a) => a.lease.id), lease.leased.map((a) => String(a.id)));
+      // Leased: a claim sees only the other one.
+      assert.deepEqual((await claimAllActivities(hub)).map((a) => a.name), ['b']);
+      // The lease is a real one: it completes (once), and its result reaches the instance.
+      const [first] = lease.leased;
+      assert.deepEqual(await hub.completeActivities([completion(first!)]), [true]);
+      assert.deepEqual(await hub.completeActivities([completion(first!)]), [false]);
+      const next = await claimOne(hub, 'o');
+      assert.deepEqual(types(next.messages), ['TaskCompleted']);
+    });
+
+    test('a commit that loses its lease leases nothing and creates no activity', async () => {
+      const hub = freshHub(store());
+      await hub.createInstance(startRequest('o'));
+      const item = await claimOne(hub, 'o', 1);
+      await sleep(30);
+      await claimOne(hub, 'o'); // another worker's lease
+      const lease = { workerId: 'w-here', leaseMs: 60_000, leased: [] as ActivityWorkItem[] };
+      const executionId = item.instance.executionId;
+      const outcome = await hub.commitEpisodes([
+        commitOf(item, { activities: [{ instanceId: 'o', executionId, taskId: 0, name: 'a', runHere: true }], activityLease: lease }),
+      ]);
+      assert.deepEqual(outcome, ['lease-lost']);
+      assert.deepEqual(lease.leased, []);
+      assert.deepEqual(await claimAllActivities(hub), []);
+    });
+  });
+
+  describe('timers notice', () => {
+    test('writing a message with a visibility time tells subscribers that timers changed; plain messages do not', async () => {
+      const s = store();
+      const hub = freshHub(s);
+      await hub.createInstance(startRequest('o'));
+      const item = await claimOne(hub, 'o');
+      const seen: string[] = [];
+      const unsubscribe = s.subscribe(hub.hub, (n) => seen.push(n.kind));
+      try {
+        await hub.sendMessages([eventMessage('o', 'now')]);
+        assert.ok(!seen.includes('timers'), `no timers notice for a message visible now (saw ${seen.join(', ')})`);
+        await hub.sendMessages([eventMessage('o', 'later', undefined, new Date(Date.now() + HOUR))]);
+        await eventually(async () => (seen.includes('timers') ? true : undefined), 'a timers notice from sendMessages');
+        seen.length = 0;
+        const timer = { ...eventMessage('o', 'timer', undefined, new Date(Date.now() + HOUR)) };
+        assert.deepEqual(await hub.commitEpisodes([commitOf(item, { messages: [timer] })]), ['committed']);
+        await eventually(async () => (seen.includes('timers') ? true : undefined), 'a timers notice from commitEpisodes');
+      } finally {
+        unsubscribe();
+      }
+    });
+  });
 }
