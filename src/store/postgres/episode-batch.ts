@@ -106,7 +106,7 @@ export async function commitEpisodeBatch(
   const history = accepted.flatMap((a) => a.commit.history.map((event, i) => [a.commit.lease.id, a.base + i, JSON.stringify(event)] as const));
   const u = accepted.map((a) => ({ id: a.commit.lease.id, length: a.base + a.commit.history.length, ...a.commit.instance }));
   const consumed = accepted.flatMap((a) => a.commit.consumedMessageIds.map((id) => [id, a.commit.lease.id] as const));
-  const { rows: written } = await client.query<{ more_work: boolean; leased: [string, number][] }>(
+  const { rows: written } = await client.query<{ more_work: boolean; leased: string[] }>(
     `WITH done AS (
        DELETE FROM ${t.activities} WHERE hub = $1 AND id = ANY($2::bigint[])
      ), hist AS (
@@ -175,7 +175,7 @@ export async function commitEpisodeBatch(
     ],
   );
   if (written[0]?.more_work && !moreWorkKnown) notices.push({ kind: 'orchestrations' });
-  const leasedIds = (written[0]?.leased ?? []) as unknown as string[];
+  const leasedIds = written[0]?.leased ?? [];
   const here = activities.filter((a) => a.lease);
   if (leasedIds.length !== here.length) throw new Error(`expected ${here.length} leased activities, got ${leasedIds.length}`);
   here.forEach(({ activity, commit }, i) => leasedItems.push([commit, leasedActivity(Number(leasedIds[i]), activity)]));
