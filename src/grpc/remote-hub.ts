@@ -96,8 +96,8 @@ export class RemoteHub {
       refresh: () => this.#known.refresh(),
     };
     const now = () => new Date();
-    const nextDueInMs = async () => {
-      const next = await this.#store.nextVisibleAt();
+    const nextDueInMs = async (sinceStepMs: number) => {
+      const next = await this.#store.nextVisibleAt(sinceStepMs);
       return next && next.getTime() - Date.now();
     };
     this.#env = {

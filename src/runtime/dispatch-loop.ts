@@ -11,8 +11,13 @@ export interface DispatchLoopOptions {
   logger: Logger;
   /** Longest sleep without a notice (the polling fallback). */
   pollIntervalMs: number;
-  /** Time until the next known timer, if any. */
-  nextDueInMs?: () => Promise<number | undefined>;
+  /**
+   * Time until the next known timer, if any; `sinceStepMs` is how long ago the step that found no work began
+   * (what became visible since then is due now).
+   */
+  nextDueInMs?: (sinceStepMs: number) => Promise<number | undefined>;
+  /** The clock of due times (the test host's virtual one; default `Date.now`). */
+  clock?: () => number;
   /** Called each time the loop goes to sleep because it found no work (the test host's idle cue). */
   onIdle?: () => void;
 }
@@ -60,6 +65,8 @@ export class DispatchLoop {
     let failures = 0;
     while (!this.#stopping) {
       let found: StepResult;
+      const clock = this.options.clock ?? Date.now;
+      const stepStartedAt = clock();
       try {
         found = await this.step();
         failures = 0;
@@ -72,7 +79,7 @@ export class DispatchLoop {
       if (found === true || this.#stopping) continue;
       let sleep = this.options.pollIntervalMs;
       try {
-        const due = await this.options.nextDueInMs?.();
+        const due = await this.options.nextDueInMs?.(Math.max(0, clock() - stepStartedAt));
         if (due !== undefined) sleep = Math.min(sleep, Math.max(0, due));
       } catch {
         // keep the polling interval

@@ -1,3 +1,5 @@
+import type { HubStore } from '../store/store.js';
+
 /**
  * When the next timer or lease expiry of a task hub falls due, asked of the store only when the answer may
  * have changed. Both dispatch loops ask each time they go to sleep; without this every step of a busy
@@ -10,7 +12,7 @@ export class NextDue {
   #askedAt: number | undefined;
 
   constructor(
-    private readonly query: () => Promise<Date | undefined>,
+    private readonly query: (lookBackMs: number) => Promise<Date | undefined>,
     private readonly clock: () => number,
     private readonly maxAgeMs: number,
   ) {}
@@ -20,15 +22,19 @@ export class NextDue {
     this.#askedAt = undefined;
   }
 
-  /** Milliseconds until the next due time (≤ 0: due now), or undefined when nothing is scheduled. */
-  async inMs(): Promise<number | undefined> {
+  /**
+   * Milliseconds until the next due time (≤ 0: due now), or undefined when nothing is scheduled. `lookBackMs`
+   * goes to the query (see {@link HubStore.nextVisibleAt}); a kept answer needs none: anything that became
+   * visible since it was asked was then in the future, so the answer is no later and has fallen due.
+   */
+  async inMs(lookBackMs = 0): Promise<number | undefined> {
     const now = this.clock();
     const fresh = this.#askedAt !== undefined && now - this.#askedAt < this.maxAgeMs && now >= this.#askedAt;
     if (!fresh || (this.#due !== undefined && this.#due <= now)) {
       // Invalidated while the query runs: the answer is used once but not kept.
       const askedAt = now;
       this.#askedAt = askedAt;
-      const next = await this.query();
+      const next = await this.query(lookBackMs);
       this.#due = next?.getTime();
       if (this.#askedAt !== askedAt) this.#askedAt = undefined;
     }

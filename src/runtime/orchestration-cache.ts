@@ -6,12 +6,10 @@
 import type { OrchestrationExecutor } from '../core/orchestration-executor.js';
 import type { InstanceRecord } from '../store/store.js';
 
-/** A cached executor and the history position it stands at. */
+/** A cached executor and the instance as it stands after this worker's commit. */
 export interface CachedOrchestration {
   executor: OrchestrationExecutor;
-  executionId: string;
-  historyLength: number;
-  /** The instance as this worker's commit left it. */
+  /** The instance as this worker's commit left it (its execution id and history length locate the executor). */
   instance: InstanceRecord;
   /**
    * The lease epoch of that commit. Every lease takes a new epoch, so while the row still has this one nobody
@@ -30,7 +28,7 @@ export class OrchestrationCache {
     const entry = this.#entries.get(instanceId);
     if (!entry) return undefined;
     this.#entries.delete(instanceId);
-    return entry.executionId === executionId && entry.historyLength === historyLength ? entry : undefined;
+    return entry.instance.executionId === executionId && entry.instance.historyLength === historyLength ? entry : undefined;
   }
 
   /** The entry for `instanceId`, left in place. */

@@ -206,7 +206,7 @@ async function runAndBuild(
         ...(instance.parentInstanceId !== undefined ? { parentInstanceId: instance.parentInstanceId } : {}),
         ...commit.instance,
       };
-      env.cache.put(instance.instanceId, { executor, executionId: instance.executionId, historyLength, instance: after, leaseEpoch: item.lease.epoch });
+      env.cache.put(instance.instanceId, { executor, instance: after, leaseEpoch: item.lease.epoch });
     },
   };
 }

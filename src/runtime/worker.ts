@@ -10,7 +10,7 @@ import { silentLogger } from '../sdk/logger.js';
 import type { Registry } from '../sdk/registry.js';
 import type { HistoryEvent } from '../core/history.js';
 import type { ActivityWorkItem, Store } from '../store/store.js';
-import { ActivityDispatcher, type LocalActivityRunner } from './activity-dispatcher.js';
+import { ActivityDispatcher } from './activity-dispatcher.js';
 import { withBuiltInActivities, type TokenProvider } from './http-activity.js';
 import { HubKnownNames } from './known-names.js';
 import { OrchestrationCache } from './orchestration-cache.js';
@@ -80,8 +80,8 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
   const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
   const pollIntervalMs = options.pollIntervalMs ?? (store.crossProcessNotices ? 5000 : 500);
   const now = () => new Date(clock());
-  const nextDue = new NextDue(() => hubStore.nextVisibleAt(), clock, pollIntervalMs);
-  const nextDueInMs = () => nextDue.inMs();
+  const nextDue = new NextDue((lookBackMs) => hubStore.nextVisibleAt(lookBackMs), clock, pollIntervalMs);
+  const nextDueInMs = (sinceStepMs: number) => nextDue.inMs(sinceStepMs);
   const idleListeners = new Set<() => void>();
   const onIdle = () => {
     for (const listener of idleListeners) {
@@ -96,15 +96,20 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
   const known = new HubKnownNames(registry, hubStore);
   await known.refresh(0);
 
-  // Built after the orchestration dispatcher (which hands it results); reached through this late binding.
-  let activities: ActivityDispatcher | undefined;
-  const localActivities: LocalActivityRunner = {
-    get leaseMs() {
-      return activities!.leaseMs;
-    },
-    reserve: (n) => activities?.reserve(n) ?? 0,
-    adopt: (items, reserved) => activities!.adopt(items, reserved),
-  };
+  // Each dispatcher hands work to the other; `orchestrations` is only used once both run.
+  const activities: ActivityDispatcher = new ActivityDispatcher({
+    ...(options.activityResultsInMemory === false
+      ? {}
+      : { deliverLocally: (item: ActivityWorkItem, event: HistoryEvent): boolean => orchestrations.deliverLocally(item, event) }),
+    store: hubStore,
+    registry,
+    workerId,
+    maxConcurrent: options.maxConcurrentActivities ?? 100,
+    leaseMs: options.activityLeaseMs ?? 60_000,
+    maxPayloadBytes,
+    now,
+    loop: { logger, pollIntervalMs, nextDueInMs, onIdle, clock },
+  });
   const orchestrations = new OrchestrationDispatcher({
     env: {
       store: hubStore,
@@ -120,21 +125,8 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
     workerId,
     batchSize: options.orchestrationBatchSize ?? 100,
     leaseMs: options.orchestrationLeaseMs ?? 30_000,
-    loop: { logger, pollIntervalMs, nextDueInMs, onIdle },
-    localActivities,
-  });
-  activities = new ActivityDispatcher({
-    ...(options.activityResultsInMemory === false
-      ? {}
-      : { deliverLocally: (item: ActivityWorkItem, event: HistoryEvent) => orchestrations.deliverLocally(item, event) }),
-    store: hubStore,
-    registry,
-    workerId,
-    maxConcurrent: options.maxConcurrentActivities ?? 100,
-    leaseMs: options.activityLeaseMs ?? 60_000,
-    maxPayloadBytes,
-    now,
-    loop: { logger, pollIntervalMs, nextDueInMs, onIdle },
+    loop: { logger, pollIntervalMs, nextDueInMs, onIdle, clock },
+    localActivities: activities,
   });
   const unsubscribe = store.subscribe(hub, (notice) => {
     if (notice.kind === 'orchestrations') orchestrations.wake();

@@ -248,8 +248,12 @@ export interface HubStore {
   releaseActivities(leases: Lease[]): Promise<void>;
   /** Extends leases; returns which are still held. */
   renewLeases(kind: 'orchestration' | 'activity', leases: Lease[], leaseMs: number): Promise<boolean[]>;
-  /** Earliest future time at which a message or activity becomes visible (timers), if any. */
-  nextVisibleAt(): Promise<Date | undefined>;
+  /**
+   * Earliest time at which a message or activity becomes visible (timers, lease expiries), if any, counting
+   * what became visible in the last `lookBackMs` (default 0: only the future). A dispatch loop passes the time
+   * since its claim began: whatever became visible after that claim looked is due now, not forgotten.
+   */
+  nextVisibleAt(lookBackMs?: number): Promise<Date | undefined>;
 }
 
 /** A store: a database holding any number of task hubs. */

@@ -66,6 +66,32 @@ for (const store of testStores()) {
       assert.ok(used.nextVisibleAt! <= 6, `due time asked per step: ${JSON.stringify(used)}`);
     });
 
+    test('activities leased in the scheduling commit respect maxConcurrentActivities; the rest are claimed', async () => {
+      let running = 0;
+      let most = 0;
+      const { observed, client } = await setup(
+        (app) => {
+          app.activity('slow', async (n: number) => {
+            most = Math.max(most, ++running);
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            running--;
+            return n * 2;
+          });
+          app.orchestration('fan', function* (ctx) {
+            const results = (yield ctx.taskAll(Array.from({ length: 12 }, (_, i) => ctx.callActivity('slow', i)))) as number[];
+            return results.reduce((a, b) => a + b, 0);
+          });
+        },
+        { maxConcurrentActivities: 3 },
+      );
+      const id = await client.startNew('fan');
+      const status = await client.waitForCompletion(id, { timeoutInMilliseconds: 30_000 });
+      assert.equal(status?.output, 132);
+      assert.ok(most <= 3, `at most 3 at once, saw ${most}`);
+      assert.equal(most, 3, 'the limit is used');
+      assert.ok(observed.calls('claimActivities') > 0, 'the activities beyond the free slots are claimed');
+    });
+
     test('a timer created while the worker idles fires when due, not at the next poll', async () => {
       const { client } = await setup(
         (app) => {
@@ -119,6 +145,21 @@ describe('NextDue', () => {
     advance(500); // older than the interval
     assert.equal(await due.inMs(), 5_000 - 1_900);
     assert.equal(asked(), 4);
+  });
+
+  test('the look-back reaches the query only when it asks', async () => {
+    const lookBacks: number[] = [];
+    const due = new NextDue(
+      async (lookBackMs) => {
+        lookBacks.push(lookBackMs);
+        return new Date(5_000);
+      },
+      () => 1_000,
+      60_000,
+    );
+    assert.equal(await due.inMs(7), 4_000);
+    assert.equal(await due.inMs(9), 4_000);
+    assert.deepEqual(lookBacks, [7]);
   });
 
   test('an invalidation during the query is not lost', async () => {

@@ -266,6 +266,20 @@ export function activityConformance(store: () => Store): void {
       const expected = Date.now() + 10 * 60_000;
       assert.ok(Math.abs(leaseEnd.getTime() - expected) < 5000, 'a leased activity becomes visible when its lease ends');
     });
+
+    test('with a look-back it also reports what became visible within it (due now)', async () => {
+      const hub = freshHub(store());
+      await hub.createInstance(startRequest('n'));
+      const item = await claimOne(hub, 'n');
+      await hub.commitEpisodes([commitOf(item)]);
+      const soon = new Date(Date.now() + 50);
+      await hub.sendMessages([eventMessage('n', 'timer', undefined, soon)]);
+      await sleep(150); // now visible
+      assert.equal(await hub.nextVisibleAt(), undefined, 'without a look-back only the future counts');
+      const due = await hub.nextVisibleAt(60_000);
+      assert.ok(due, 'the message that became visible within the look-back is reported');
+      assert.ok(Math.abs(due.getTime() - soon.getTime()) < 5000 && due.getTime() <= Date.now() + 1000, `${due.toISOString()} vs ${soon.toISOString()}`);
+    });
   });
 
   describe('activities leased in the scheduling commit (activityLease)', () => {

@@ -231,7 +231,7 @@ class FaultyHubStore implements HubStore {
   renewLeases(kind: 'orchestration' | 'activity', leases: Lease[], leaseMs: number): Promise<boolean[]> {
     return this.owner.run('renewLeases', [kind, leases, leaseMs], () => this.inner.renewLeases(kind, leases, leaseMs));
   }
-  nextVisibleAt(): Promise<Date | undefined> {
-    return this.owner.run('nextVisibleAt', [], () => this.inner.nextVisibleAt());
+  nextVisibleAt(lookBackMs?: number): Promise<Date | undefined> {
+    return this.owner.run('nextVisibleAt', [lookBackMs], () => this.inner.nextVisibleAt(lookBackMs));
   }
 }

@@ -393,17 +393,18 @@ export class PostgresHubStore implements HubStore {
     return leases.map((l, i) => held.has(`${ids[i]}\u0000${l.epoch}`));
   }
 
-  async nextVisibleAt(): Promise<Date | undefined> {
+  async nextVisibleAt(lookBackMs = 0): Promise<Date | undefined> {
     const t = this.#t;
     // Returned as a delay and re-based on this process's clock: callers compare it with their own clock,
-    // which may be skewed from the database's.
+    // which may be skewed from the database's (the look-back is a duration, so skew does not matter).
+    const since = `(${NOW} - $2::bigint)`;
     const rows = await this.ctx.db.query<{ delay: string | null }>(
       `SELECT LEAST(
-         (SELECT MIN(visible_at) FROM ${t.inbox} WHERE hub = $1 AND visible_at > ${NOW}),
-         (SELECT MIN(lock_until) FROM ${t.activities} WHERE hub = $1 AND lock_until > ${NOW}),
-         (SELECT MIN(lock_until) FROM ${t.instances} WHERE hub = $1 AND lock_until > ${NOW})
+         (SELECT MIN(visible_at) FROM ${t.inbox} WHERE hub = $1 AND visible_at > ${since}),
+         (SELECT MIN(lock_until) FROM ${t.activities} WHERE hub = $1 AND lock_until > ${since}),
+         (SELECT MIN(lock_until) FROM ${t.instances} WHERE hub = $1 AND lock_until > ${since})
        ) - ${NOW} AS delay`,
-      [this.hub],
+      [this.hub, Math.max(0, Math.round(lookBackMs))],
     );
     const delay = rows[0]?.delay;
     return delay === null || delay === undefined ? undefined : new Date(Date.now() + Number(delay));

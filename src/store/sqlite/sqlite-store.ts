@@ -637,8 +637,8 @@ class SqliteHubStore implements HubStore {
     });
   }
 
-  async nextVisibleAt(): Promise<Date | undefined> {
-    const now = this.store.now();
+  async nextVisibleAt(lookBackMs = 0): Promise<Date | undefined> {
+    const now = this.store.now() - Math.max(0, lookBackMs);
     const row = this.sql(
       `SELECT MIN(t) AS t FROM (
          SELECT MIN(visible_at) AS t FROM inbox WHERE hub = ? AND visible_at > ?
