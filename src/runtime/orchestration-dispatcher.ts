@@ -37,7 +37,7 @@ export class OrchestrationDispatcher {
   readonly loop: DispatchLoop;
   readonly #store: HubStore;
   #local = new Map<string, LocalResult[]>();
-  /** Whether new inbox work may exist: set by notices and timeouts, cleared by a claim. */
+  /** Whether new inbox work may exist: set by notices, timeouts and full claims, cleared by a claim that took less. */
   #claimDue = true;
 
   constructor(private readonly options: OrchestrationDispatcherOptions) {
@@ -150,6 +150,9 @@ export class OrchestrationDispatcher {
               await this.#abandon(items, fused);
               throw error;
             });
+    // A full claim means more may be waiting: the next step claims again, whatever else it has to do. (Only
+    // ever set here: a notice that arrived during the claim must not be cleared.)
+    if (limit > 0 && claimed.length >= limit) this.#claimDue = true;
     for (const item of claimed) {
       // An instance held here without a lease (see #leaseLocal) can be claimed too: the claim's lease and
       // inbox messages take over, with the results in memory added.

@@ -110,6 +110,28 @@ for (const store of testStores()) {
       assert.equal(status?.runtimeStatus, 'Completed');
       assert.equal(status?.output, 'woke');
     });
+
+    test('more instances than one claim takes all run without waiting for a poll', async () => {
+      const { client } = await setup(
+        (app) => {
+          app.activity('noop', (n: number) => n);
+          app.orchestration('hello', function* (ctx) {
+            let n = ctx.getInput<number>()!;
+            for (let i = 0; i < 3; i++) n = (yield ctx.callActivity('noop', n)) as number;
+            return n;
+          });
+        },
+        // A full claim means more may be waiting: the next step must claim again even though results held in
+        // memory already give it work. Were it to wait for a notice or the poll, this would take minutes.
+        { pollIntervalMs: 60_000, orchestrationBatchSize: 5 },
+      );
+      const ids = await Promise.all(Array.from({ length: 60 }, (_, i) => client.startNew('hello', { input: i })));
+      for (const [i, id] of ids.entries()) {
+        const status = await client.waitForCompletion(id, { timeoutInMilliseconds: 20_000 });
+        assert.equal(status?.runtimeStatus, 'Completed', `instance ${i}`);
+        assert.equal(status?.output, i);
+      }
+    });
   });
 }
 
