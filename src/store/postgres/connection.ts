@@ -72,6 +72,9 @@ const MAX_ATTEMPTS = 6;
 /** A connection inside a transaction. */
 export type TxClient = pg.PoolClient;
 
+/** What runs a statement: a connection inside a transaction, or the pool (the statement is its own transaction). */
+export type StatementRunner = Pick<pg.Pool, 'query'> | TxClient;
+
 /** A pool plus transactions with safe retries. */
 export class PgDatabase {
   readonly pool: pg.Pool;
@@ -90,6 +93,30 @@ export class PgDatabase {
   /** Runs one statement outside any explicit transaction. */
   async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, params: unknown[] = []): Promise<R[]> {
     return (await this.pool.query<R>(text, params)).rows;
+  }
+
+  /**
+   * Runs `fn` — statements on the pool, each its own transaction (one round trip for a write that fits one
+   * statement) — retried like {@link transaction} after a deadlock or serialization failure.
+   */
+  async retrying<T>(fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (error) {
+        if (!(await this.#retryable(error, attempt))) throw error;
+      }
+    }
+  }
+
+  /** After a failure that PostgreSQL rolled back: whether to try again (after a little jitter). */
+  async #retryable(error: unknown, attempt: number): Promise<boolean> {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code !== 'string' || !RETRYABLE.has(code) || attempt >= MAX_ATTEMPTS) return false;
+    this.logger.debug(`PostgreSQL transaction retried after ${code} (attempt ${attempt})`);
+    // A little jitter so the transactions that deadlocked do not collide again in lockstep.
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+    return true;
   }
 
   /** Runs `fn` in one transaction; retried (from the start) after a deadlock or serialization failure. */
@@ -113,13 +140,7 @@ export class PgDatabase {
             broken = rollbackError;
           });
         }
-        const code = (error as { code?: unknown }).code;
-        if (!broken && typeof code === 'string' && RETRYABLE.has(code) && attempt < MAX_ATTEMPTS) {
-          this.logger.debug(`PostgreSQL transaction retried after ${code} (attempt ${attempt})`);
-          // A little jitter so the transactions that deadlocked do not collide again in lockstep.
-          await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
-          continue;
-        }
+        if (!broken && (await this.#retryable(error, attempt))) continue;
         throw error;
       } finally {
         client.removeListener('error', onError);

@@ -5,7 +5,7 @@
 import { isTerminalStatus, type RuntimeStatus } from '../../core/history.js';
 import { entityNameOf } from '../shared.js';
 import type { NewMessage, StartInstanceRequest } from '../store.js';
-import type { TxClient } from './connection.js';
+import type { StatementRunner, TxClient } from './connection.js';
 import type { Tables } from './schema.js';
 
 /** Database time in epoch milliseconds (`now()` is fixed per transaction, so one transaction sees one time). */
@@ -14,29 +14,46 @@ export const NOW = `(extract(epoch from now()) * 1000)::bigint`;
 export const TERMINAL_SQL = `('Completed','Failed','Terminated','Canceled')`;
 
 /**
- * Creates or overwrites (when terminal) an instance with its start message; returns the status of a
- * live instance that blocks it. Concurrent starts of one id serialize on the row: exactly one wins.
+ * Creates or overwrites (when terminal) an instance with its start message, in one statement; returns the
+ * status of a live instance that blocks it. Concurrent starts of one id serialize on the row: exactly one
+ * wins. `notify` payloads are sent (on `channel`) only when the instance was started. Run on the pool, the
+ * statement is its own transaction: one round trip.
  */
 export async function startInstance(
-  client: TxClient,
+  runner: StatementRunner,
   t: Tables,
   hub: string,
   request: StartInstanceRequest,
+  notify: { channel: string; payloads: string[] } = { channel: '', payloads: [] },
 ): Promise<RuntimeStatus | undefined> {
-    for (;;) {
-    const { rows } = await client.query(
-      `INSERT INTO ${t.instances} AS i (hub, instance_id, name, version, execution_id, status, input, parent_instance_id,
-         created_at, updated_at, history_length, lock_epoch)
-       VALUES ($1, $2, $3, $4, $5, 'Pending', $6, $7, ${NOW}, ${NOW}, 0, nextval('${t.epochs}'))
-       ON CONFLICT (hub, instance_id) DO UPDATE SET
-         name = EXCLUDED.name, version = EXCLUDED.version, execution_id = EXCLUDED.execution_id, status = 'Pending',
-         input = EXCLUDED.input, output = NULL, custom_status = NULL, failure_details = NULL,
-         parent_instance_id = EXCLUDED.parent_instance_id, created_at = EXCLUDED.created_at,
-         updated_at = EXCLUDED.updated_at, history_length = 0, lock_owner = NULL, lock_until = 0,
-         -- a new epoch fences any worker still holding a lease on the overwritten instance
-         lock_epoch = EXCLUDED.lock_epoch
-       WHERE i.status IN ${TERMINAL_SQL}
-       RETURNING 1`,
+  for (;;) {
+    const { rows } = await runner.query<{ started: boolean; existing: RuntimeStatus | null }>(
+      `WITH started AS (
+         INSERT INTO ${t.instances} AS i (hub, instance_id, name, version, execution_id, status, input, parent_instance_id,
+           created_at, updated_at, history_length, lock_epoch)
+         VALUES ($1, $2, $3, $4, $5, 'Pending', $6, $7, ${NOW}, ${NOW}, 0, nextval('${t.epochs}'))
+         ON CONFLICT (hub, instance_id) DO UPDATE SET
+           name = EXCLUDED.name, version = EXCLUDED.version, execution_id = EXCLUDED.execution_id, status = 'Pending',
+           input = EXCLUDED.input, output = NULL, custom_status = NULL, failure_details = NULL,
+           parent_instance_id = EXCLUDED.parent_instance_id, created_at = EXCLUDED.created_at,
+           updated_at = EXCLUDED.updated_at, history_length = 0, lock_owner = NULL, lock_until = 0,
+           -- a new epoch fences any worker still holding a lease on the overwritten instance
+           lock_epoch = EXCLUDED.lock_epoch
+         WHERE i.status IN ${TERMINAL_SQL}
+         RETURNING 1
+       ),
+       -- Whatever an earlier instance of this id left behind goes (the statement's snapshot does not show
+       -- these deletes the start message inserted below).
+       h AS (DELETE FROM ${t.history} WHERE hub = $1 AND instance_id = $2 AND EXISTS (SELECT 1 FROM started)),
+       a AS (DELETE FROM ${t.activities} WHERE hub = $1 AND instance_id = $2 AND EXISTS (SELECT 1 FROM started)),
+       m AS (DELETE FROM ${t.inbox} WHERE hub = $1 AND instance_id = $2 AND EXISTS (SELECT 1 FROM started)),
+       msg AS (
+         INSERT INTO ${t.inbox} (hub, instance_id, execution_id, event_type, event, visible_at)
+         SELECT $1, $2, $5, $8, $9, ${NOW} WHERE EXISTS (SELECT 1 FROM started)
+       )
+       SELECT EXISTS (SELECT 1 FROM started) AS started,
+         (SELECT status FROM ${t.instances} WHERE hub = $1 AND instance_id = $2) AS existing,
+         (SELECT count(pg_notify($10, n)) FROM unnest($11::text[]) AS n WHERE EXISTS (SELECT 1 FROM started)) AS sent`,
       [
         hub,
         request.instanceId,
@@ -45,27 +62,17 @@ export async function startInstance(
         request.executionId,
         request.input ?? null,
         request.parentInstance?.instanceId ?? null,
+        request.startEvent.eventType,
+        JSON.stringify(request.startEvent),
+        notify.channel,
+        notify.payloads,
       ],
     );
-    if (rows.length === 0) {
-      const existing = await client.query<{ status: RuntimeStatus }>(
-        `SELECT status FROM ${t.instances} WHERE hub = $1 AND instance_id = $2`,
-        [hub, request.instanceId],
-      );
-      const status = existing.rows[0]?.status;
-      if (status === undefined || isTerminalStatus(status)) continue; // purged or finished meanwhile: try again
-      return status;
-    }
-    // Whatever an earlier instance of this id left behind goes (the new message is not seen by these deletes).
-    await client.query(
-      `WITH h AS (DELETE FROM ${t.history} WHERE hub = $1 AND instance_id = $2),
-            a AS (DELETE FROM ${t.activities} WHERE hub = $1 AND instance_id = $2),
-            m AS (DELETE FROM ${t.inbox} WHERE hub = $1 AND instance_id = $2)
-       INSERT INTO ${t.inbox} (hub, instance_id, execution_id, event_type, event, visible_at)
-       VALUES ($1, $2, $3, $4, $5, ${NOW})`,
-      [hub, request.instanceId, request.executionId, request.startEvent.eventType, JSON.stringify(request.startEvent)],
-    );
-    return undefined;
+    const { started, existing } = rows[0]!;
+    if (started) return undefined;
+    // Purged, finished, or created by a transaction this statement's snapshot does not show: try again.
+    if (existing === null || isTerminalStatus(existing)) continue;
+    return existing;
   }
 }
 

@@ -83,11 +83,9 @@ export class PostgresHubStore implements HubStore {
       { kind: 'orchestrations' },
       { kind: 'instance', instanceId: request.instanceId, status: 'Pending' },
     ];
-    await this.ctx.db.transaction(async (client) => {
-      const conflict = await startInstance(client, this.#t, this.hub, request);
-      if (conflict) throw new InstanceAlreadyExistsError(request.instanceId, conflict);
-      await this.#notify(client, notices);
-    });
+    // One statement, one round trip: the start and its notices commit together.
+    const conflict = await this.ctx.db.retrying(() => startInstance(this.ctx.db.pool, this.#t, this.hub, request, this.ctx.notices(this.hub, notices)));
+    if (conflict) throw new InstanceAlreadyExistsError(request.instanceId, conflict);
     this.ctx.emitLocal(this.hub, notices);
   }
 
