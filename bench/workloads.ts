@@ -205,12 +205,12 @@ export function dispatchSameProcess(url: string, samples: number, timeoutMs = 60
 /**
  * dispatch latency, idle worker in another process: this process is only a client; a worker process on the
  * same store runs the `probe` activity and reports when it started (clocks aligned over IPC). On SQLite that
- * worker finds new work by polling; on PostgreSQL it is woken by NOTIFY.
+ * worker is woken by its watch on the database's directory; on PostgreSQL by NOTIFY.
  */
 export async function dispatchOtherProcess(url: string, samples: number, timeoutMs = 600_000): Promise<Measured[]> {
-  // A polling worker (SQLite: default every 500 ms) needs starts at random phases of its poll interval, so the
-  // gaps spread over one whole interval; a notified one (PostgreSQL) only needs to have gone idle.
-  const [gapMin, gapMax] = url.startsWith('sqlite:') ? [30, 530] : [20, 80];
+  // Both stores notify the idle worker, so a start only needs it to have gone idle (a polling worker would need
+  // starts at random phases of its poll interval, with gaps spread over one whole interval).
+  const [gapMin, gapMax] = [20, 80];
   const worker = forkBench('dispatch-worker.ts', [url]);
   worker.stdout?.resume();
   worker.stderr?.resume();

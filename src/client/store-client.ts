@@ -129,7 +129,7 @@ export class StoreClient implements DurableClient {
     const deadline = Date.now() + (options.timeoutInMilliseconds ?? Number.POSITIVE_INFINITY);
     let wake: (() => void) | undefined;
     const unsubscribe = this.options.store.subscribe(this.taskHub, (notice) => {
-      if (notice.kind === 'instance' && notice.instanceId === instanceId) wake?.();
+      if ((notice.kind === 'instance' && notice.instanceId === instanceId) || notice.kind === 'instances') wake?.();
     });
     try {
       let pollMs = 5;
@@ -137,7 +137,7 @@ export class StoreClient implements DurableClient {
         const status = await this.getStatus(instanceId);
         if (!status) throw new InstanceNotFoundError(instanceId);
         if (isTerminalStatus(status.runtimeStatus) || Date.now() >= deadline) return status;
-        // Notices wake us at once in-process; polling (capped) covers other processes.
+        // Notices wake us at once (also from other processes where the store carries them); polling (capped) covers the rest.
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, Math.min(pollMs, Math.max(0, deadline - Date.now())));
           wake = () => {

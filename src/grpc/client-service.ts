@@ -91,7 +91,7 @@ export async function waitForInstance(
   const id = checkId(instanceId);
   let wake: (() => void) | undefined;
   const unsubscribe = ctx.store.subscribe(ctx.hubName, (notice) => {
-    if (notice.kind === 'instance' && notice.instanceId === id) wake?.();
+    if ((notice.kind === 'instance' && notice.instanceId === id) || notice.kind === 'instances') wake?.();
   });
   const onAbort = () => wake?.();
   signal.addEventListener('abort', onAbort);

@@ -38,7 +38,7 @@ export interface GrpcSidecarTuning {
   workItemTimeoutMs?: number;
   /** Lease on an activity at a worker, renewed while the worker stays connected (default 60 s). */
   activityLeaseMs?: number;
-  /** Longest sleep of the claim loops without a notice (default 500 ms on SQLite, 5 s where notices cross processes). */
+  /** Longest sleep of the claim loops without a notice (default 5 s where notices cross processes, else 500 ms). */
   pollIntervalMs?: number;
   /** Health pings on each `GetWorkItems` stream (default every 15 s). */
   healthPingMs?: number;

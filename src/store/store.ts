@@ -187,12 +187,15 @@ export interface RegisteredNames {
 /**
  * What a store tells its listeners. `timers`: a message that becomes visible later was written (a durable
  * timer, a retry, a scheduled start or signal), so an earlier {@link HubStore.nextVisibleAt} may be stale.
+ * `instance`: that instance's status changed. `instances`: some instance's status may have changed but the
+ * store cannot tell which (SQLite saw another process commit), so whoever waits for a status reads it again.
  */
 export type StoreNotice =
   | { kind: 'orchestrations' }
   | { kind: 'activities' }
   | { kind: 'timers' }
-  | { kind: 'instance'; instanceId: string; status: RuntimeStatus };
+  | { kind: 'instance'; instanceId: string; status: RuntimeStatus }
+  | { kind: 'instances' };
 
 /** Options of a claim. */
 export interface ClaimOptions {

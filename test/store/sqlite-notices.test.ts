@@ -1,0 +1,129 @@
+/**
+ * Notices across processes on SQLite: commits of another connection on the same file (the commit watcher of
+ * src/store/sqlite/commit-watcher.ts) wake subscribers, and a worker in another process with a one-minute
+ * poll runs new work at once.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { silentLogger } from '../../src/sdk/logger.js';
+import { CommitWatcher } from '../../src/store/sqlite/commit-watcher.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { StoreNotice } from '../../src/store/store.js';
+import { createFaultEnv, type FaultEnv } from '../faults/fault-env.js';
+import { killAllChildren, waitFor } from '../support/child-processes.js';
+import { sqliteTestStore } from '../support/stores.js';
+import { claimOne, commitOf, eventually, startRequest } from './conformance-fixtures.js';
+
+const FOREIGN = ['activities', 'instances', 'orchestrations', 'timers'];
+
+function kinds(notices: StoreNotice[]): string[] {
+  return notices.map((n) => n.kind).sort();
+}
+
+describe('SQLite notices across connections', () => {
+  test('a second store on the same file hears the first one commit (every subscribed hub), and no store hears its own commits', async () => {
+    const path = join(tmpdir(), `duraflow-notices-${randomUUID()}.db`);
+    const a = new SqliteStore(path);
+    const b = new SqliteStore(path);
+    const byA: StoreNotice[] = [];
+    const byB: StoreNotice[] = [];
+    const byBOtherHub: StoreNotice[] = [];
+    const unsubscribe = [
+      a.subscribe('h', (n) => byA.push(n)),
+      b.subscribe('h', (n) => byB.push(n)),
+      b.subscribe('other', (n) => byBOtherHub.push(n)),
+    ];
+    try {
+      assert.equal(a.crossProcessNotices, true);
+      await a.hub('h').createInstance(startRequest('x'));
+      await eventually(async () => (byB.length ? true : undefined), "B to hear A's commit");
+      assert.deepEqual(kinds(byB), FOREIGN);
+      assert.deepEqual(kinds(byBOtherHub), FOREIGN, 'it cannot tell the hub, so every subscribed hub looks again');
+      // A's own watch saw the same file events (in the same turn as B's), but its data_version did not change.
+      assert.deepEqual(kinds(byA), ['instance', 'orchestrations'], 'A hears only its own in-process notices');
+
+      byA.length = 0;
+      byB.length = 0;
+      const item = await claimOne(b.hub('h'), 'x');
+      await b.hub('h').commitEpisodes([commitOf(item, { instance: { status: 'Completed', output: '1' } })]);
+      await eventually(async () => (byA.some((n) => n.kind === 'instances') ? true : undefined), "A to hear B's commits");
+      assert.deepEqual(kinds(byB), ['instance'], 'B hears only its own in-process notice (Completed)');
+    } finally {
+      for (const off of unsubscribe) off();
+      await a.close();
+      await b.close();
+      for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+    }
+  });
+
+  test('a commit published after its file event (the writer syncs its WAL first) is still noticed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'duraflow-watch-'));
+    const path = join(dir, 'db.sqlite');
+    let calls = 0;
+    let published = false;
+    let walWritten = false;
+    // The first look after the WAL write still sees the old version; the commit shows up only after it.
+    const dataVersion = () => {
+      calls++;
+      if (!walWritten) return 1;
+      if (published) return 2;
+      published = true;
+      return 1;
+    };
+    let commits = 0;
+    const watcher = new CommitWatcher(path, dataVersion, () => commits++, silentLogger);
+    try {
+      watcher.start();
+      await eventually(async () => (calls >= 2 ? true : undefined), 'the first look after starting');
+      walWritten = true;
+      appendFileSync(`${path}-wal`, 'frame');
+      await eventually(async () => (commits > 0 ? true : undefined), 'the commit to be noticed without another file event');
+      assert.equal(commits, 1);
+    } finally {
+      watcher.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('an in-memory store has no notices from elsewhere', async () => {
+    const store = new SqliteStore(':memory:');
+    assert.equal(store.crossProcessNotices, false);
+    await store.close();
+  });
+});
+
+describe('a SQLite worker in another process', () => {
+  let env: FaultEnv | undefined;
+  after(async () => {
+    await killAllChildren();
+    await env?.dispose();
+  });
+
+  test('is woken by a start and by an event from this process, not by its one-minute poll', { timeout: 90_000 }, async () => {
+    env = await createFaultEnv(sqliteTestStore);
+    const worker = await env.startWorker({ worker: { pollIntervalMs: 60_000 } });
+
+    // The first instance may be found while the worker is still starting up; the second comes once it idles.
+    for (const n of [1, 3]) {
+      const id = await env.client.startNew('mixed', { input: n });
+      const done = await env.client.waitForCompletion(id, { timeoutInMilliseconds: 20_000 });
+      assert.equal(done.runtimeStatus, 'Completed', 'completed long before the poll would have found it');
+      assert.deepEqual(done.output, { a: 2 * n, fan: [0, 1, 2, 3, 4].map((i) => 2 * (2 * n + i)), c: 4 * (10 * n + 10) });
+    }
+
+    // Again once the worker has long been idle: an event raised here.
+    const waiting = await env.client.startNew('waitEvent');
+    await waitFor(async () => (await env!.client.getStatus(waiting))?.runtimeStatus === 'Running', 20_000, 'the orchestration to wait');
+    await env.client.raiseEvent(waiting, 'go', 42);
+    const raised = await env.client.waitForCompletion(waiting, { timeoutInMilliseconds: 20_000 });
+    assert.equal(raised.runtimeStatus, 'Completed');
+    assert.equal(raised.output, 42);
+
+    worker.signal('SIGTERM');
+    assert.equal((await worker.waitForExit(20_000)).code, 0);
+  });
+});
