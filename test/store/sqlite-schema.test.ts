@@ -1,0 +1,89 @@
+/**
+ * SQLite schema migrations: a database made by an older version is brought up to date with its data intact.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { makeEvent, type HistoryEvent } from '../../src/core/history.js';
+import { migrate } from '../../src/store/sqlite/schema.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { claimOne, commitOf, marker, startRequest } from './conformance-fixtures.js';
+
+const paths: string[] = [];
+function tempPath(): string {
+  const path = join(tmpdir(), `duraflow-schema-${randomUUID()}.db`);
+  paths.push(path);
+  return path;
+}
+afterEach(() => {
+  for (const path of paths.splice(0)) for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+});
+
+function historySql(db: Database.Database): string {
+  return (db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'history'`).pluck().get() as string).replace(/\s+/g, ' ');
+}
+
+describe('SQLite schema', () => {
+  test('migration 3 rebuilds history WITHOUT ROWID and keeps every event of a version-2 database', async () => {
+    const path = tempPath();
+    const events: HistoryEvent[] = [
+      makeEvent({ eventType: 'OrchestratorStarted' }, new Date(1_000)),
+      makeEvent({ eventType: 'ExecutionStarted', name: 'orch', instanceId: 'old', executionId: 'e1', input: '"in"' }, new Date(1_001)),
+      makeEvent({ eventType: 'TaskScheduled', eventId: 0, name: 'act' }, new Date(1_002)),
+    ];
+    const old = new Database(path);
+    old.pragma('journal_mode = WAL');
+    migrate(old, 2);
+    assert.equal(old.pragma('user_version', { simple: true }), 2);
+    assert.doesNotMatch(historySql(old), /WITHOUT ROWID/);
+    old
+      .prepare(
+        `INSERT INTO instances (hub, instance_id, name, execution_id, status, created_at, updated_at, history_length, lock_epoch)
+         VALUES ('default', 'old', 'orch', 'e1', 'Running', 1000, 1000, ?, 1)`,
+      )
+      .run(events.length);
+    // Inserted out of order: reads must follow seq, not insertion order.
+    const insert = old.prepare('INSERT INTO history (hub, instance_id, seq, event) VALUES (?, ?, ?, ?)');
+    for (const seq of [2, 0, 1]) insert.run('default', 'old', seq, JSON.stringify(events[seq]));
+    insert.run('other', 'old', 0, JSON.stringify(events[0]));
+    old.close();
+
+    const store = new SqliteStore(path);
+    try {
+      assert.equal(store.db.pragma('user_version', { simple: true }), 3);
+      assert.match(historySql(store.db), /PRIMARY KEY \(hub, instance_id, seq\) \) WITHOUT ROWID/);
+      assert.deepEqual(await store.hub('default').getHistory('old'), events);
+      assert.equal((await store.hub('other').getHistory('old')).length, 1);
+      assert.deepEqual(store.db.pragma('integrity_check', { simple: true }), 'ok');
+      assert.deepEqual(store.db.prepare(`SELECT name FROM sqlite_master WHERE name LIKE 'history%'`).pluck().all(), ['history'], 'no leftover table');
+      // The migrated table takes new events as before.
+      const hub = store.hub('default');
+      await hub.createInstance(startRequest('new'));
+      const item = await claimOne(hub, 'new');
+      const added = [marker(), marker()];
+      await hub.commitEpisodes([commitOf(item, { history: added })]);
+      assert.equal((await hub.getHistory('new')).length, 2);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('a new database gets history WITHOUT ROWID, and migrating again changes nothing', async () => {
+    const path = tempPath();
+    const store = new SqliteStore(path);
+    await store.close();
+    const db = new Database(path);
+    try {
+      assert.equal(db.pragma('user_version', { simple: true }), 3);
+      assert.match(historySql(db), /WITHOUT ROWID/);
+      migrate(db);
+      assert.equal(db.pragma('user_version', { simple: true }), 3);
+    } finally {
+      db.close();
+    }
+  });
+});
