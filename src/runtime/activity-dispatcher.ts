@@ -8,7 +8,7 @@ import { UnknownFunctionError, toFailureDetails } from '../sdk/errors.js';
 import type { ActivityContext } from '../sdk/functions.js';
 import type { Registry } from '../sdk/registry.js';
 import type { ActivityCompletion, ActivityWorkItem, HubStore } from '../store/store.js';
-import { Batcher } from './batcher.js';
+import { Batcher } from '../store/batcher.js';
 import { DispatchLoop, type DispatchLoopOptions, type StepResult } from './dispatch-loop.js';
 
 /** Settings of an {@link ActivityDispatcher}. */

@@ -97,6 +97,24 @@ export function clientConformance(store: () => Store): void {
       for (const r of results) if (r.status === 'rejected') assert.ok(r.reason instanceof InstanceAlreadyExistsError);
       const item = await claimOne(hub, 'race');
       assert.deepEqual(types(item.messages), ['ExecutionStarted']);
+      assert.equal(item.instance.input, String(results.findIndex((r) => r.status === 'fulfilled')), 'the winner wrote the instance');
+    });
+
+    test('a burst of creates starts every distinct id with its own input; repeated ids conflict', async () => {
+      const hub = freshHub(store());
+      const ids = [...Array.from({ length: 30 }, (_, n) => `burst-${n}`), 'burst-3', 'burst-17'];
+      const results = await Promise.allSettled(ids.map((id, n) => hub.createInstance(startRequest(id, { input: String(n) }))));
+      assert.deepEqual(
+        results.map((r) => r.status),
+        ids.map((_, n) => (n < 30 ? 'fulfilled' : 'rejected')),
+      );
+      for (const r of results.slice(30)) assert.ok(r.status === 'rejected' && r.reason instanceof InstanceAlreadyExistsError);
+      const items = await claimAll(hub);
+      assert.equal(items.length, 30);
+      for (const item of items) {
+        assert.equal(item.instance.input, item.instance.instanceId.slice('burst-'.length));
+        assert.deepEqual(types(item.messages), ['ExecutionStarted']);
+      }
     });
 
     test('overwrites a terminal instance: new execution, no old history, messages or activities', async () => {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { makeEvent } from '../../src/core/history.js';
-import type { OrchestrationWorkItem, Store } from '../../src/store/store.js';
+import type { ActivityLeaseRequest, OrchestrationWorkItem, Store } from '../../src/store/store.js';
 import {
   claimAll,
   claimAllActivities,
@@ -318,6 +318,55 @@ export function orchestrationConformance(store: () => Store): void {
       // The start message was not consumed: the current holder still commits it.
       assert.deepEqual(types(current.messages), ['ExecutionStarted']);
       assert.deepEqual(await hub.commitEpisodes([commitOf(current, { history: [current.messages[0]!.event] })]), ['committed']);
+    });
+
+    test('a stale lease on an ordinary step (history, activities, a message, a timer) writes nothing', async () => {
+      const hub = freshHub(store());
+      await hub.createInstance(startRequest('plain'));
+      await createWithStatus(hub, 'peer', 'Running');
+      const old = await claimOne(hub, 'plain', 100);
+      const current = await eventually(async () => (await claimAll(hub)).find((i) => i.instance.instanceId === 'plain'), 're-claim');
+      const activities = [
+        { instanceId: 'plain', executionId: old.instance.executionId, taskId: 0, name: 'here', runHere: true },
+        { instanceId: 'plain', executionId: old.instance.executionId, taskId: 1, name: 'anywhere' },
+      ];
+      const activityLease: ActivityLeaseRequest = { workerId: 'w-stale', leaseMs: 60_000, leased: [] };
+      const outcome = await hub.commitEpisodes([
+        commitOf(old, {
+          history: [old.messages[0]!.event, marker(), scheduled(0, 'here'), scheduled(1, 'anywhere')],
+          instance: { status: 'Running' },
+          activities,
+          activityLease,
+          messages: [eventMessage('peer', 'nope'), eventMessage('plain', 'timer', undefined, new Date(Date.now() + 50))],
+        }),
+      ]);
+      assert.deepEqual(outcome, ['lease-lost']);
+      assert.deepEqual(activityLease.leased, [], 'nothing was leased to the stale worker');
+      assert.equal((await hub.getInstance('plain'))?.status, 'Pending');
+      assert.deepEqual(await hub.getHistory('plain'), []);
+      assert.deepEqual(await claimAllActivities(hub), []);
+      await sleep(100);
+      assert.deepEqual(await claimAll(hub), [], 'neither the message nor the timer was sent');
+      assert.deepEqual(types(current.messages), ['ExecutionStarted'], 'the start message is still there for the holder');
+      // The holder's same commit goes through, and appends after what is there.
+      const fresh: ActivityLeaseRequest = { workerId: 'w-now', leaseMs: 60_000, leased: [] };
+      assert.deepEqual(
+        await hub.commitEpisodes([
+          commitOf(current, {
+            history: [current.messages[0]!.event, scheduled(0, 'here'), scheduled(1, 'anywhere')],
+            activities,
+            activityLease: fresh,
+            messages: [eventMessage('peer', 'yes')],
+          }),
+        ]),
+        ['committed'],
+      );
+      assert.deepEqual(types(await hub.getHistory('plain')), ['ExecutionStarted', 'TaskScheduled', 'TaskScheduled']);
+      assert.deepEqual(fresh.leased.map((a) => a.name), ['here']);
+      assert.deepEqual((await claimAllActivities(hub)).map((a) => a.name), ['anywhere']);
+      const peer = await claimAll(hub);
+      assert.deepEqual(peer.map((i) => i.instance.instanceId), ['peer']);
+      assert.deepEqual(peer[0]!.messages.map((m) => (m.event.eventType === 'EventRaised' ? m.event.name : '?')), ['yes']);
     });
 
     test('commits several episodes in one call, each fenced by its own lease', async () => {

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
 import { ValidationError } from '../../src/sdk/errors.js';
 import { openPostgresStore, PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { SCHEMA_VERSION } from '../../src/store/postgres/schema.js';
@@ -129,6 +130,83 @@ if (unavailable && process.env['CI'] !== 'true') {
         stopSending();
         stopOther();
       }
+    });
+
+    test('a start and an ordinary step each take one statement, and their notices reach other stores', async () => {
+      const schema = fresh();
+      const sender = await open(schema);
+      const receiver = await open(schema);
+      const received: StoreNotice[] = [];
+      const stop = receiver.subscribe('h', (n) => received.push(n));
+      // Every statement goes through Client#query, on the pool or inside a transaction.
+      const original = pg.Client.prototype.query;
+      let statements = 0;
+      const counting = function (this: pg.Client, ...args: unknown[]) {
+        statements++;
+        return (original as (...a: unknown[]) => unknown).apply(this, args);
+      };
+      try {
+        await receiver.whenListening();
+        const hub = sender.hub('h');
+        await hub.createInstance(startRequest('peer'));
+        pg.Client.prototype.query = counting as typeof original;
+        await hub.createInstance(startRequest('one'));
+        assert.equal(statements, 1, 'createInstance');
+        pg.Client.prototype.query = original;
+        const item = (await claimAll(hub)).find((i) => i.instance.instanceId === 'one')!;
+        await eventually(async () => (received.some((n) => n.kind === 'instance' && n.instanceId === 'one') ? true : undefined), 'start notice');
+        received.length = 0;
+        statements = 0;
+        pg.Client.prototype.query = counting as typeof original;
+        const outcome = await hub.commitEpisodes([
+          commitOf(item, {
+            history: [item.messages[0]!.event],
+            activities: [{ instanceId: 'one', executionId: item.instance.executionId, taskId: 0, name: 'a' }],
+            messages: [eventMessage('peer', 'hi')],
+          }),
+        ]);
+        pg.Client.prototype.query = original;
+        assert.deepEqual(outcome, ['committed']);
+        assert.equal(statements, 1, 'commitEpisodes');
+        await eventually(async () => (received.length >= 3 ? true : undefined), 'the step notices');
+        assert.deepEqual(
+          [...received].sort((p, q) => p.kind.localeCompare(q.kind)),
+          [{ kind: 'activities' }, { kind: 'instance', instanceId: 'one', status: 'Running' }, { kind: 'orchestrations' }],
+        );
+      } finally {
+        pg.Client.prototype.query = original;
+        stop();
+      }
+    });
+
+    test('a burst of starts shares statements, and a start PostgreSQL rejects fails alone', async () => {
+      const hub = (await open(fresh())).hub('h');
+      await hub.createInstance(startRequest('warm'));
+      const original = pg.Client.prototype.query;
+      let statements = 0;
+      pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+        statements++;
+        return (original as (...a: unknown[]) => unknown).apply(this, args);
+      } as typeof original;
+      let results: PromiseSettledResult<void>[];
+      try {
+        results = await Promise.allSettled(Array.from({ length: 40 }, (_, n) => hub.createInstance(startRequest(`s${n}`))));
+      } finally {
+        pg.Client.prototype.query = original;
+      }
+      assert.ok(results.every((r) => r.status === 'fulfilled'));
+      // The first start goes at once; the 39 requested meanwhile share the next statement.
+      assert.ok(statements <= 3, `${statements} statements for 40 starts`);
+      assert.equal((await claimAll(hub)).length, 41);
+      // A NUL character is not valid in PostgreSQL text: that start fails, the others of its group start.
+      const mixed = await Promise.allSettled([
+        hub.createInstance(startRequest('m0')),
+        hub.createInstance(startRequest('m1')),
+        hub.createInstance({ ...startRequest('m2'), name: 'bad\u0000name' }),
+        hub.createInstance(startRequest('m3')),
+      ]);
+      assert.deepEqual(mixed.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+      assert.deepEqual((await claimAll(hub)).map((i) => i.instance.instanceId).sort(), ['m0', 'm1', 'm3']);
     });
 
     test('the LISTEN connection comes back after pg_terminate_backend, waking subscribers', async () => {

@@ -69,6 +69,21 @@ export function clientConfig(location: PostgresLocation): pg.ClientConfig {
 const RETRYABLE = new Set(['40P01', '40001']);
 const MAX_ATTEMPTS = 6;
 
+/**
+ * A query that each connection parses and plans once, then only executes: named after its text (each
+ * connection keeps its own prepared statements). For large statements run on every step, where parsing
+ * and planning would cost more than executing.
+ */
+export function prepared(text: string, values: unknown[]): pg.QueryConfig {
+  let name = preparedNames.get(text);
+  if (!name) {
+    name = `duraflow_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+    preparedNames.set(text, name);
+  }
+  return { name, text, values };
+}
+const preparedNames = new Map<string, string>();
+
 /** A connection inside a transaction. */
 export type TxClient = pg.PoolClient;
 

@@ -8,7 +8,7 @@ import type { RuntimeStatus } from '../../core/history.js';
 import type { ActivityWorkItem, CommitOutcome, EpisodeCommit, NewMessage, StoreNotice } from '../store.js';
 import { dedupeNotices, delayedMessageNotices, leasedActivity } from '../shared.js';
 import type { TxClient } from './connection.js';
-import { insertMessages, NOW, startInstance } from './hub-writes.js';
+import { insertMessages, NOW, startInstances } from './hub-writes.js';
 import type { EncodedNotices } from './notice-listener.js';
 import type { Tables } from './schema.js';
 
@@ -77,11 +77,13 @@ export async function commitEpisodeBatch(
     await client.query(`DELETE FROM ${t.history} WHERE hub = $1 AND instance_id = ANY($2::text[])`, [hub, replaced]);
   }
   const messages: NewMessage[] = [];
-  for (const { commit } of accepted) {
-    for (const { request, onConflict } of commit.startInstances) {
-      if (await startInstance(client, t, hub, request)) messages.push(onConflict);
+  const starts = accepted.flatMap((a) => a.commit.startInstances);
+  if (starts.length) {
+    const conflicts = await startInstances(client, t, hub, starts.map((s) => s.request));
+    starts.forEach(({ request, onConflict }, i) => {
+      if (conflicts[i]) messages.push(onConflict);
       else notices.push({ kind: 'instance', instanceId: request.instanceId, status: 'Pending' });
-    }
+    });
   }
   messages.push(...accepted.flatMap((a) => a.commit.messages));
   await insertMessages(client, t, hub, messages);

@@ -6,7 +6,7 @@
  * `visibleAt`, `nextVisibleAt`) are re-based between this process's clock and the database's, so a
  * process whose clock is off by minutes still waits the right durations.
  */
-import type { HistoryEvent } from '../../core/history.js';
+import type { HistoryEvent, RuntimeStatus } from '../../core/history.js';
 import { InstanceAlreadyExistsError } from '../../sdk/errors.js';
 import {
   INSTANCE_COLUMNS,
@@ -38,8 +38,10 @@ import type {
 } from '../store.js';
 import type { PgDatabase, TxClient } from './connection.js';
 import { commitEpisodeBatch } from './episode-batch.js';
+import { commitEpisodesInOneStatement, fitsOneStatement } from './episode-statement.js';
 import type { EncodedNotices } from './notice-listener.js';
-import { insertMessages, NOW, startInstance, TERMINAL_SQL } from './hub-writes.js';
+import { insertMessages, NOW, startInstances, TERMINAL_SQL } from './hub-writes.js';
+import { Batcher } from '../batcher.js';
 import type { Tables } from './schema.js';
 
 const CONTROL_EVENTS_SQL = `('ExecutionResumed','ExecutionTerminated')`;
@@ -60,6 +62,11 @@ interface ClaimedRow extends InstanceRow {
   messages: [number | string, string | null, string][];
 }
 
+/** What a started instance tells listeners. */
+function startNotices(request: StartInstanceRequest): StoreNotice[] {
+  return [{ kind: 'orchestrations' }, { kind: 'instance', instanceId: request.instanceId, status: 'Pending' }];
+}
+
 /** The HubStore of one task hub on PostgreSQL. */
 export class PostgresHubStore implements HubStore {
   readonly #t: Tables;
@@ -78,13 +85,31 @@ export class PostgresHubStore implements HubStore {
 
   // ---- client side ----------------------------------------------------------------------------
 
+  /**
+   * Group commit of client starts: the starts requested while one statement runs share the next (one round
+   * trip and one durable commit for a burst). A group that fails is retried one start at a time, so a bad
+   * request fails alone.
+   */
+  readonly #starts = new Batcher<StartInstanceRequest, { conflict?: RuntimeStatus; error?: unknown }>(async (requests) => {
+    const run = async (group: StartInstanceRequest[]) =>
+      (
+        await this.ctx.db.retrying(() =>
+          startInstances(this.ctx.db.pool, this.#t, this.hub, group, {
+            channel: this.ctx.notices(this.hub, []).channel,
+            payloads: (i) => this.ctx.notices(this.hub, startNotices(group[i]!)).payloads,
+          }),
+        )
+      ).map((conflict) => (conflict ? { conflict } : {}));
+    if (requests.length === 1) return run(requests);
+    return run(requests).catch(() =>
+      Promise.all(requests.map((r) => run([r]).then(([outcome]) => outcome!, (error: unknown) => ({ error })))),
+    );
+  });
+
   async createInstance(request: StartInstanceRequest): Promise<void> {
-    const notices: StoreNotice[] = [
-      { kind: 'orchestrations' },
-      { kind: 'instance', instanceId: request.instanceId, status: 'Pending' },
-    ];
-    // One statement, one round trip: the start and its notices commit together.
-    const conflict = await this.ctx.db.retrying(() => startInstance(this.ctx.db.pool, this.#t, this.hub, request, this.ctx.notices(this.hub, notices)));
+    const notices = startNotices(request);
+    const { conflict, error } = await this.#starts.add(request);
+    if (error) throw error;
     if (conflict) throw new InstanceAlreadyExistsError(request.instanceId, conflict);
     this.ctx.emitLocal(this.hub, notices);
   }
@@ -265,10 +290,20 @@ export class PostgresHubStore implements HubStore {
 
   async commitEpisodes(commits: EpisodeCommit[]): Promise<CommitOutcome[]> {
     if (commits.length === 0) return [];
+    const encode = (n: StoreNotice[]) => this.ctx.notices(this.hub, n);
+    if (fitsOneStatement(commits)) {
+      const done = await this.ctx.db.retrying(() => commitEpisodesInOneStatement(this.ctx.db.pool, this.#t, this.hub, commits, encode));
+      if (done) {
+        for (const [commit, item] of done.leased) commit.activityLease?.leased.push(item);
+        this.ctx.emitLocal(this.hub, dedupeNotices(done.notices));
+        return commits.map(() => 'committed');
+      }
+      // A fence failed and nothing was written: the general path finds out which commits lost their lease.
+    }
     const notices: StoreNotice[] = [];
     const { outcomes, leased } = await this.ctx.db.transaction(async (client) => {
       notices.length = 0; // a retried transaction starts over
-      return commitEpisodeBatch(client, this.#t, this.hub, commits, notices, (n) => this.ctx.notices(this.hub, n));
+      return commitEpisodeBatch(client, this.#t, this.hub, commits, notices, encode);
     });
     for (const [commit, item] of leased) commit.activityLease?.leased.push(item);
     this.ctx.emitLocal(this.hub, dedupeNotices(notices));
