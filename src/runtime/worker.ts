@@ -1,6 +1,7 @@
 /**
  * A worker: the orchestration and activity dispatchers of one task hub in one process, woken by store
- * notices (in-process, or LISTEN/NOTIFY across processes) with polling only as the fallback.
+ * notices (in-process; across processes through LISTEN/NOTIFY on PostgreSQL or a watch of the SQLite file) with
+ * polling only as the fallback.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -27,7 +28,7 @@ export interface WorkerOptions {
   orchestrationLeaseMs?: number;
   /** Lease of a running activity, renewed every third of it (default 60 s). */
   activityLeaseMs?: number;
-  /** Longest sleep without a notice (default 500 ms on SQLite, 5 s where notices cross processes). */
+  /** Longest sleep without a notice (default 5 s where notices cross processes — PostgreSQL, a watchable SQLite file — else 500 ms). */
   pollIntervalMs?: number;
   /** Running orchestrations kept in memory (default 10,000). */
   cacheSize?: number;
