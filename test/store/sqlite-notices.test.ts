@@ -60,6 +60,42 @@ describe('SQLite notices across connections', () => {
     }
   });
 
+  test('a store that keeps writing (its watch paused) still hears another store commit, and watches again once quiet', async () => {
+    const path = join(tmpdir(), `duraflow-busy-${randomUUID()}.db`);
+    const busy = new SqliteStore(path);
+    const other = new SqliteStore(path);
+    const heard: StoreNotice[] = [];
+    let stop = false;
+    let heardWhileWriting = false;
+    const off = busy.subscribe('h', (n) => {
+      if (n.kind !== 'instances') return;
+      heard.push(n);
+      if (!stop) heardWhileWriting = true;
+    });
+    try {
+      let writes = 0;
+      const writing = (async () => {
+        while (!stop) await busy.hub('h').createInstance(startRequest(`busy-${writes++}`));
+      })();
+      await eventually(async () => (writes > 20 ? true : undefined), 'the busy store writing');
+      await other.hub('h').createInstance(startRequest('from-other'));
+      // The check after each of its own commits finds it (the watch itself is paused while it writes).
+      await eventually(async () => (heard.length ? true : undefined), 'the busy store to hear the other commit');
+      stop = true;
+      await writing;
+      assert.ok(heardWhileWriting);
+      heard.length = 0;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await other.hub('h').createInstance(startRequest('from-other-2'));
+      await eventually(async () => (heard.length ? true : undefined), 'heard through the resumed watch');
+    } finally {
+      off();
+      await busy.close();
+      await other.close();
+      for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+    }
+  });
+
   test('a commit published after its file event (the writer syncs its WAL first) is still noticed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'duraflow-watch-'));
     const path = join(dir, 'db.sqlite');

@@ -3,6 +3,10 @@
  * file and its WAL, and `PRAGMA data_version` — which changes only when another connection committed — tells
  * whether another process committed since the last look. The directory is watched, not the WAL file, so a
  * WAL deleted and created again (last connection closed, another one opened) stays covered.
+ *
+ * While the store keeps writing itself, the watch is paused: nearly all its events would be the store's own
+ * writes (one per WAL frame), and `data_version` is checked after each of the store's own commits instead,
+ * which costs one pragma. The watch resumes once the store has not written for {@link BUSY_MS}.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
@@ -15,6 +19,9 @@ import type { Logger } from '../../sdk/logger.js';
  */
 const RECHECK_DELAYS_MS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
 
+/** How long after the store's own last write the watch resumes. */
+const BUSY_MS = 20;
+
 /** Watches one SQLite file for commits of other processes. */
 export class CommitWatcher {
   readonly #dir: string;
@@ -25,6 +32,11 @@ export class CommitWatcher {
   #checkQueued = false;
   #recheck: NodeJS.Timeout | undefined;
   #attempt = 0;
+  #eventSinceCheck = false;
+  /** Between start and stop (there are subscribers), whether the watch itself runs or is paused. */
+  #active = false;
+  #lastOwnWrite = 0;
+  #resume: NodeJS.Timeout | undefined;
 
   /**
    * @param path the database file.
@@ -54,13 +66,51 @@ export class CommitWatcher {
     return this.#supported ?? false;
   }
 
+  /** True while the watch is on (not paused, not stopped). */
   get watching(): boolean {
     return this.#watcher !== undefined;
   }
 
-  /** Starts watching (no-op when watching already or unsupported). */
+  /** Starts watching (no-op when started already or unsupported). */
   start(): void {
-    if (this.#watcher || !this.supported) return;
+    if (this.#active || !this.supported) return;
+    this.#active = true;
+    this.#version = this.dataVersion();
+    this.#open();
+  }
+
+  /** Stops watching and cancels pending checks. */
+  stop(): void {
+    this.#active = false;
+    this.#close();
+    clearTimeout(this.#recheck);
+    this.#recheck = undefined;
+    clearTimeout(this.#resume);
+    this.#resume = undefined;
+  }
+
+  /** The store committed a write of its own: pause the watch while writes keep coming, and look for others' commits now. */
+  afterOwnWrite(): void {
+    if (!this.#active) return;
+    this.#lastOwnWrite = performance.now();
+    this.#close();
+    this.#check();
+    if (!this.#resume) this.#scheduleResume(BUSY_MS);
+  }
+
+  #scheduleResume(delay: number): void {
+    this.#resume = setTimeout(() => {
+      this.#resume = undefined;
+      const quiet = performance.now() - this.#lastOwnWrite;
+      if (!this.#active) return;
+      if (quiet < BUSY_MS) this.#scheduleResume(BUSY_MS - quiet);
+      else this.#open();
+    }, delay);
+    this.#resume.unref();
+  }
+
+  #open(): void {
+    if (this.#watcher || !this.#active) return;
     try {
       // Not persistent: an idle watch must not keep the process alive.
       const watcher = watch(this.#dir, { persistent: false }, (_event, name) => {
@@ -71,29 +121,26 @@ export class CommitWatcher {
         this.stop();
       });
       this.#watcher = watcher;
-      this.#version = this.dataVersion();
     } catch (error) {
       this.#unsupported(error);
       this.stop();
       return;
     }
-    // A commit that was being written while the watch started raises no event of its own: look anyway.
+    // A commit made while nothing watched (starting, or paused) raises no event of its own: look anyway.
     this.#changed();
   }
 
-  /** Stops watching and cancels pending checks. */
-  stop(): void {
+  #close(): void {
     this.#watcher?.close();
     this.#watcher = undefined;
-    clearTimeout(this.#recheck);
-    this.#recheck = undefined;
   }
 
-  /** A file event: check once in this turn of the event loop (one commit raises many events), then re-check. */
+  /**
+   * A file event: check once in this turn of the event loop. One commit raises many events, so an event only
+   * sets a flag and queues at most one check.
+   */
   #changed(): void {
-    clearTimeout(this.#recheck);
-    this.#recheck = undefined;
-    this.#attempt = 0;
+    this.#eventSinceCheck = true;
     if (this.#checkQueued) return;
     this.#checkQueued = true;
     setImmediate(() => {
@@ -103,7 +150,7 @@ export class CommitWatcher {
   }
 
   #check(): void {
-    if (!this.#watcher) return;
+    if (!this.#active) return;
     let version: number;
     try {
       version = this.dataVersion();
@@ -120,11 +167,17 @@ export class CommitWatcher {
         this.logger.error('a store notice listener failed', error);
       }
     }
+    // Re-checks (see RECHECK_DELAYS_MS) count from the latest event, one timer at a time.
+    if (this.#eventSinceCheck) this.#attempt = 0;
+    this.#eventSinceCheck = false;
+    if (this.#recheck || !this.#watcher) return;
     const delay = RECHECK_DELAYS_MS[this.#attempt++];
-    if (delay !== undefined && this.#watcher) {
-      this.#recheck = setTimeout(() => this.#check(), delay);
-      this.#recheck.unref();
-    }
+    if (delay === undefined) return;
+    this.#recheck = setTimeout(() => {
+      this.#recheck = undefined;
+      this.#check();
+    }, delay);
+    this.#recheck.unref();
   }
 
   #unsupported(error: unknown): void {

@@ -206,6 +206,7 @@ export class SqliteStore implements Store {
       for (const item of batch) item.reject(error);
       return;
     }
+    this.#watcher?.afterOwnWrite();
     batch.forEach((item, i) => (outcomes[i]!.ok ? item.resolve(outcomes[i]!.value) : item.reject(outcomes[i]!.error)));
   }
 
