@@ -8,7 +8,7 @@ import type { RuntimeStatus } from '../../core/history.js';
 import type { ActivityWorkItem, CommitOutcome, EpisodeCommit, NewMessage, StoreNotice } from '../store.js';
 import { dedupeNotices, delayedMessageNotices, leasedActivity } from '../shared.js';
 import type { TxClient } from './connection.js';
-import { insertMessages, NOW, startInstances } from './hub-writes.js';
+import { distinctRounds, insertMessages, NOW, startInstances } from './hub-writes.js';
 import type { EncodedNotices } from './notice-listener.js';
 import type { Tables } from './schema.js';
 
@@ -79,11 +79,14 @@ export async function commitEpisodeBatch(
   const messages: NewMessage[] = [];
   const starts = accepted.flatMap((a) => a.commit.startInstances);
   if (starts.length) {
-    const conflicts = await startInstances(client, t, hub, starts.map((s) => s.request));
-    starts.forEach(({ request, onConflict }, i) => {
-      if (conflicts[i]) messages.push(onConflict);
-      else notices.push({ kind: 'instance', instanceId: request.instanceId, status: 'Pending' });
-    });
+    for (const round of distinctRounds(starts.map((s) => s.request.instanceId))) {
+      const conflicts = await startInstances(client, t, hub, round.map((i) => starts[i]!.request));
+      round.forEach((index, k) => {
+        const { request, onConflict } = starts[index]!;
+        if (conflicts[k]) messages.push(onConflict);
+        else notices.push({ kind: 'instance', instanceId: request.instanceId, status: 'Pending' });
+      });
+    }
   }
   messages.push(...accepted.flatMap((a) => a.commit.messages));
   await insertMessages(client, t, hub, messages);

@@ -14,11 +14,27 @@ export const NOW = `(extract(epoch from now()) * 1000)::bigint`;
 export const TERMINAL_SQL = `('Completed','Failed','Terminated','Canceled')`;
 
 /**
- * Creates or overwrites (when terminal) instances with their start messages, in one statement per round;
- * answers, for each request in order, the status of a live instance that blocks it (`undefined`: started).
- * Concurrent starts of one id serialize on the row: exactly one wins. `notices(i)` are the payloads (on
- * `channel`) sent when request `i` starts. Run on the pool, each statement is its own transaction: one round
- * trip for a whole group of client starts.
+ * Splits `ids` into rounds of distinct ids, in order (a row may be written once per statement, so a repeated
+ * id waits for the next round, where it conflicts with the first). Each round lists indexes into `ids`.
+ */
+export function distinctRounds(ids: readonly string[]): number[][] {
+  const rounds: { seen: Set<string>; indexes: number[] }[] = [];
+  ids.forEach((id, index) => {
+    let round = rounds.find((r) => !r.seen.has(id));
+    if (!round) rounds.push((round = { seen: new Set(), indexes: [] }));
+    round.seen.add(id);
+    round.indexes.push(index);
+  });
+  return rounds.map((r) => r.indexes);
+}
+
+/**
+ * Creates or overwrites (when terminal) instances with their start messages — `requests` must have distinct
+ * ids (see {@link distinctRounds}) — in one statement; answers, for each request in order, the status of a
+ * live instance that blocks it (`undefined`: started). Concurrent starts of one id serialize on the row:
+ * exactly one wins. `notify.payloads(i)` are sent (on `notify.channel`) when request `i` starts. Each statement
+ * goes through `perStatement` (the pool's deadlock retry; inside a transaction, none). Run on the pool, the
+ * statement is its own transaction: one round trip for a whole group of client starts.
  */
 export async function startInstances(
   runner: StatementRunner,
@@ -26,17 +42,16 @@ export async function startInstances(
   hub: string,
   requests: readonly StartInstanceRequest[],
   notify: { channel: string; payloads: (index: number) => string[] } = { channel: '', payloads: () => [] },
+  perStatement: <T>(statement: () => Promise<T>) => Promise<T> = (statement) => statement(),
 ): Promise<(RuntimeStatus | undefined)[]> {
   const answers: (RuntimeStatus | undefined)[] = new Array(requests.length).fill(undefined);
   let pending = requests.map((_, i) => i);
   while (pending.length) {
-    // One row may be written once per statement: a repeated id waits for the next round (and then conflicts).
-    const ids = new Set<string>();
-    const round = pending.filter((i) => !ids.has(requests[i]!.instanceId) && ids.add(requests[i]!.instanceId));
-    pending = pending.filter((i) => !round.includes(i));
+    const round = pending;
+    pending = [];
     const r = round.map((i) => requests[i]!);
     const notices = round.flatMap((i, k) => notify.payloads(i).map((payload) => [k + 1, payload] as const));
-    const { rows } = await runner.query<{ started: boolean; existing: RuntimeStatus | null }>(
+    const { rows } = await perStatement(() => runner.query<{ started: boolean; existing: RuntimeStatus | null }>(
       prepared(
         `WITH req AS (
            SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
@@ -91,7 +106,7 @@ export async function startInstances(
           notices.map((n) => n[1]),
         ],
       ),
-    );
+    ));
     round.forEach((index, k) => {
       const { started, existing } = rows[k]!;
       // Purged, finished, or created by a transaction this statement's snapshot does not show: try again.

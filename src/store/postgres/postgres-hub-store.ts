@@ -40,7 +40,7 @@ import type { PgDatabase, TxClient } from './connection.js';
 import { commitEpisodeBatch } from './episode-batch.js';
 import { commitEpisodesInOneStatement, fitsOneStatement } from './episode-statement.js';
 import type { EncodedNotices } from './notice-listener.js';
-import { insertMessages, NOW, startInstances, TERMINAL_SQL } from './hub-writes.js';
+import { distinctRounds, insertMessages, NOW, startInstances, TERMINAL_SQL } from './hub-writes.js';
 import { Batcher } from '../batcher.js';
 import type { Tables } from './schema.js';
 
@@ -87,23 +87,33 @@ export class PostgresHubStore implements HubStore {
 
   /**
    * Group commit of client starts: the starts requested while one statement runs share the next (one round
-   * trip and one durable commit for a burst). A group that fails is retried one start at a time, so a bad
-   * request fails alone.
+   * trip and one durable commit for a burst; a repeated id goes in a later statement and conflicts). A group
+   * that fails is retried one start at a time, so a bad request fails alone.
    */
   readonly #starts = new Batcher<StartInstanceRequest, { conflict?: RuntimeStatus; error?: unknown }>(async (requests) => {
     const run = async (group: StartInstanceRequest[]) =>
       (
-        await this.ctx.db.retrying(() =>
-          startInstances(this.ctx.db.pool, this.#t, this.hub, group, {
+        await startInstances(
+          this.ctx.db.pool,
+          this.#t,
+          this.hub,
+          group,
+          {
             channel: this.ctx.notices(this.hub, []).channel,
             payloads: (i) => this.ctx.notices(this.hub, startNotices(group[i]!)).payloads,
-          }),
+          },
+          (statement) => this.ctx.db.retrying(statement),
         )
       ).map((conflict) => (conflict ? { conflict } : {}));
-    if (requests.length === 1) return run(requests);
-    return run(requests).catch(() =>
-      Promise.all(requests.map((r) => run([r]).then(([outcome]) => outcome!, (error: unknown) => ({ error })))),
-    );
+    const outcomes: { conflict?: RuntimeStatus; error?: unknown }[] = new Array(requests.length);
+    for (const round of distinctRounds(requests.map((r) => r.instanceId))) {
+      const group = round.map((i) => requests[i]!);
+      const results = await run(group).catch(() =>
+        Promise.all(group.map((r) => run([r]).then(([outcome]) => outcome!, (error: unknown) => ({ error })))),
+      );
+      round.forEach((index, k) => (outcomes[index] = results[k]!));
+    }
+    return outcomes;
   });
 
   async createInstance(request: StartInstanceRequest): Promise<void> {
