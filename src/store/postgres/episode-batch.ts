@@ -5,7 +5,7 @@
  * the notices), COMMIT. Rarer parts (continue-as-new, sub-orchestration starts, messages) add their own.
  */
 import type { RuntimeStatus } from '../../core/history.js';
-import type { ActivityWorkItem, CommitOutcome, EpisodeCommit, NewMessage, StoreNotice } from '../store.js';
+import type { ActivityWorkItem, CommitOutcome, EpisodeCommit, InstanceUpdate, NewMessage, StoreNotice } from '../store.js';
 import { dedupeNotices, delayedMessageNotices, leasedActivity } from '../shared.js';
 import type { TxClient } from './connection.js';
 import { distinctRounds, insertMessages, NOW, startInstances } from './hub-writes.js';
@@ -155,14 +155,7 @@ export async function commitEpisodeBatch(
       history.map((h) => h[1]),
       history.map((h) => h[2]),
       u.map((x) => x.id),
-      u.map((x) => x.status),
-      u.map((x) => x.executionId),
-      u.map((x) => x.name),
-      u.map((x) => x.version ?? null),
-      u.map((x) => x.input ?? null),
-      u.map((x) => x.output ?? null),
-      u.map((x) => x.customStatus ?? null),
-      u.map((x) => (x.failureDetails ? JSON.stringify(x.failureDetails) : null)),
+      ...instanceUpdateColumns(u),
       u.map((x) => x.length),
       consumed.map((c) => c[0]),
       consumed.map((c) => c[1]),
@@ -185,4 +178,18 @@ export async function commitEpisodeBatch(
   if (leasedIds.length !== here.length) throw new Error(`expected ${here.length} leased activities, got ${leasedIds.length}`);
   here.forEach(({ activity, commit }, i) => leasedItems.push([commit, leasedActivity(Number(leasedIds[i]), activity)]));
   return { outcomes, leased: leasedItems };
+}
+
+/** The columns of instance updates as arrays for `unnest`: status, execution id, name, version, input, output, custom status, failure details. */
+export function instanceUpdateColumns(updates: readonly InstanceUpdate[]): (string | null)[][] {
+  return [
+    updates.map((x) => x.status),
+    updates.map((x) => x.executionId),
+    updates.map((x) => x.name),
+    updates.map((x) => x.version ?? null),
+    updates.map((x) => x.input ?? null),
+    updates.map((x) => x.output ?? null),
+    updates.map((x) => x.customStatus ?? null),
+    updates.map((x) => (x.failureDetails ? JSON.stringify(x.failureDetails) : null)),
+  ];
 }

@@ -17,6 +17,7 @@ import type { RuntimeStatus } from '../../core/history.js';
 import type { ActivityWorkItem, EpisodeCommit, StoreNotice } from '../store.js';
 import { delayedMessageNotices, entityNameOf, leasedActivity } from '../shared.js';
 import { prepared, type StatementRunner } from './connection.js';
+import { instanceUpdateColumns } from './episode-batch.js';
 import { messageColumns, NOW } from './hub-writes.js';
 import type { EncodedNotices } from './notice-listener.js';
 import type { Tables } from './schema.js';
@@ -138,14 +139,7 @@ export async function commitEpisodesInOneStatement(
       history.map((h) => h[0]),
       history.map((h) => h[1]),
       history.map((h) => h[2]),
-      u.map((x) => x.status),
-      u.map((x) => x.executionId),
-      u.map((x) => x.name),
-      u.map((x) => x.version ?? null),
-      u.map((x) => x.input ?? null),
-      u.map((x) => x.output ?? null),
-      u.map((x) => x.customStatus ?? null),
-      u.map((x) => (x.failureDetails ? JSON.stringify(x.failureDetails) : null)),
+      ...instanceUpdateColumns(u),
       commits.map((c) => c.history.length),
       consumed.map((c) => c[0]),
       consumed.map((c) => c[1]),
