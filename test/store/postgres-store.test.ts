@@ -15,6 +15,24 @@ import { newTestSchema, pgUnavailableReason, withPgClient, type TestSchema } fro
 import { claimAll, claimOne, commitOf, eventMessage, eventually, freshHub, startRequest, types } from './conformance-fixtures.js';
 import { storeConformanceSuite } from './store-conformance.js';
 
+/**
+ * Counts the statements `pg` sends while `fn` runs (every statement goes through Client#query, on the pool or
+ * inside a transaction).
+ */
+async function countStatements<T>(fn: () => Promise<T>): Promise<{ result: T; statements: number }> {
+  const original = pg.Client.prototype.query;
+  let statements = 0;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    statements++;
+    return (original as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof original;
+  try {
+    return { result: await fn(), statements };
+  } finally {
+    pg.Client.prototype.query = original;
+  }
+}
+
 const unavailable = await pgUnavailableReason();
 
 if (unavailable && process.env['CI'] !== 'true') {
@@ -139,43 +157,32 @@ if (unavailable && process.env['CI'] !== 'true') {
       const receiver = await open(schema);
       const received: StoreNotice[] = [];
       const stop = receiver.subscribe('h', (n) => received.push(n));
-      // Every statement goes through Client#query, on the pool or inside a transaction.
-      const original = pg.Client.prototype.query;
-      let statements = 0;
-      const counting = function (this: pg.Client, ...args: unknown[]) {
-        statements++;
-        return (original as (...a: unknown[]) => unknown).apply(this, args);
-      };
       try {
         await receiver.whenListening();
         const hub = sender.hub('h');
         await hub.createInstance(startRequest('peer'));
-        pg.Client.prototype.query = counting as typeof original;
-        await hub.createInstance(startRequest('one'));
-        assert.equal(statements, 1, 'createInstance');
-        pg.Client.prototype.query = original;
+        const start = await countStatements(() => hub.createInstance(startRequest('one')));
+        assert.equal(start.statements, 1, 'createInstance');
         const item = (await claimAll(hub)).find((i) => i.instance.instanceId === 'one')!;
         await eventually(async () => (received.some((n) => n.kind === 'instance' && n.instanceId === 'one') ? true : undefined), 'start notice');
         received.length = 0;
-        statements = 0;
-        pg.Client.prototype.query = counting as typeof original;
-        const outcome = await hub.commitEpisodes([
-          commitOf(item, {
-            history: [item.messages[0]!.event],
-            activities: [{ instanceId: 'one', executionId: item.instance.executionId, taskId: 0, name: 'a' }],
-            messages: [eventMessage('peer', 'hi')],
-          }),
-        ]);
-        pg.Client.prototype.query = original;
-        assert.deepEqual(outcome, ['committed']);
-        assert.equal(statements, 1, 'commitEpisodes');
+        const step = await countStatements(() =>
+          hub.commitEpisodes([
+            commitOf(item, {
+              history: [item.messages[0]!.event],
+              activities: [{ instanceId: 'one', executionId: item.instance.executionId, taskId: 0, name: 'a' }],
+              messages: [eventMessage('peer', 'hi')],
+            }),
+          ]),
+        );
+        assert.deepEqual(step.result, ['committed']);
+        assert.equal(step.statements, 1, 'commitEpisodes');
         await eventually(async () => (received.length >= 3 ? true : undefined), 'the step notices');
         assert.deepEqual(
           [...received].sort((p, q) => p.kind.localeCompare(q.kind)),
           [{ kind: 'activities' }, { kind: 'instance', instanceId: 'one', status: 'Running' }, { kind: 'orchestrations' }],
         );
       } finally {
-        pg.Client.prototype.query = original;
         stop();
       }
     });
@@ -185,18 +192,9 @@ if (unavailable && process.env['CI'] !== 'true') {
       assert.deepEqual(distinctRounds(['a', 'b', 'a', 'c', 'a']), [[0, 1, 3], [2], [4]]);
       const hub = (await open(fresh())).hub('h');
       await hub.createInstance(startRequest('warm'));
-      const original = pg.Client.prototype.query;
-      let statements = 0;
-      pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-        statements++;
-        return (original as (...a: unknown[]) => unknown).apply(this, args);
-      } as typeof original;
-      let results: PromiseSettledResult<void>[];
-      try {
-        results = await Promise.allSettled(Array.from({ length: 40 }, (_, n) => hub.createInstance(startRequest(`s${n}`))));
-      } finally {
-        pg.Client.prototype.query = original;
-      }
+      const { result: results, statements } = await countStatements(() =>
+        Promise.allSettled(Array.from({ length: 40 }, (_, n) => hub.createInstance(startRequest(`s${n}`)))),
+      );
       assert.ok(results.every((r) => r.status === 'fulfilled'));
       // The first start goes at once; the 39 requested meanwhile share the next statement.
       assert.ok(statements <= 3, `${statements} statements for 40 starts`);

@@ -128,14 +128,7 @@ export async function commitEpisodeBatch(
        DELETE FROM ${t.inbox} m USING unnest($16::bigint[], $17::text[]) AS c(id, instance_id)
        WHERE m.id = c.id AND m.hub = $1 AND m.instance_id = c.instance_id
      ), act AS (
-       INSERT INTO ${t.activities} (hub, instance_id, execution_id, task_id, name, input, lock_owner, lock_until, lock_epoch, dequeue_count)
-       SELECT $1, a.instance_id, a.execution_id, a.task_id, a.name, a.input, a.owner,
-         CASE WHEN a.owner IS NULL THEN 0 ELSE ${NOW} + a.lease_ms END,
-         CASE WHEN a.owner IS NULL THEN 0 ELSE 1 END, CASE WHEN a.owner IS NULL THEN 0 ELSE 1 END
-       FROM unnest($18::text[], $19::text[], $20::int[], $21::text[], $22::text[], $27::text[], $28::bigint[]) WITH ORDINALITY
-         AS a(instance_id, execution_id, task_id, name, input, owner, lease_ms, ord)
-       ORDER BY a.ord
-       RETURNING id, lock_owner IS NOT NULL AS here
+       ${insertActivitiesSql(t, ['$18', '$19', '$20', '$21', '$22', '$27', '$28'], 'true')}
      ), probe AS (
        -- The statement's snapshot still shows the consumed messages: they are not new work.
        SELECT $25::boolean OR EXISTS (
@@ -192,4 +185,22 @@ export function instanceUpdateColumns(updates: readonly InstanceUpdate[]): (stri
     updates.map((x) => x.customStatus ?? null),
     updates.map((x) => (x.failureDetails ? JSON.stringify(x.failureDetails) : null)),
   ];
+}
+
+/**
+ * The INSERT of new activities from `unnest` arrays at `params` (instance id, execution id, task id, name,
+ * input, owner, lease ms), in array order, written only where `where` holds. An activity with an owner is
+ * created leased to it (epoch 1, first dequeue). Returns `id` and `here` (leased) per row.
+ */
+export function insertActivitiesSql(t: Tables, params: string[], where: string): string {
+  const [instance, execution, task, name, input, owner, leaseMs] = params;
+  return `INSERT INTO ${t.activities} (hub, instance_id, execution_id, task_id, name, input, lock_owner, lock_until, lock_epoch, dequeue_count)
+       SELECT $1, a.instance_id, a.execution_id, a.task_id, a.name, a.input, a.owner,
+         CASE WHEN a.owner IS NULL THEN 0 ELSE ${NOW} + a.lease_ms END,
+         CASE WHEN a.owner IS NULL THEN 0 ELSE 1 END, CASE WHEN a.owner IS NULL THEN 0 ELSE 1 END
+       FROM unnest(${instance}::text[], ${execution}::text[], ${task}::int[], ${name}::text[], ${input}::text[], ${owner}::text[], ${leaseMs}::bigint[])
+         WITH ORDINALITY AS a(instance_id, execution_id, task_id, name, input, owner, lease_ms, ord)
+       WHERE ${where}
+       ORDER BY a.ord
+       RETURNING id, lock_owner IS NOT NULL AS here`;
 }

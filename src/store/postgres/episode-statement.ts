@@ -17,7 +17,7 @@ import type { RuntimeStatus } from '../../core/history.js';
 import type { ActivityWorkItem, EpisodeCommit, StoreNotice } from '../store.js';
 import { delayedMessageNotices, entityNameOf, leasedActivity } from '../shared.js';
 import { prepared, type StatementRunner } from './connection.js';
-import { instanceUpdateColumns } from './episode-batch.js';
+import { insertActivitiesSql, instanceUpdateColumns } from './episode-batch.js';
 import { messageColumns, NOW } from './hub-writes.js';
 import type { EncodedNotices } from './notice-listener.js';
 import type { Tables } from './schema.js';
@@ -106,15 +106,7 @@ export async function commitEpisodesInOneStatement(
          AND EXISTS (SELECT 1 FROM ${t.instances} i WHERE i.hub = $1 AND i.instance_id = m.instance_id)
        ORDER BY m.ord
      ), act AS (
-       INSERT INTO ${t.activities} (hub, instance_id, execution_id, task_id, name, input, lock_owner, lock_until, lock_epoch, dequeue_count)
-       SELECT $1, a.instance_id, a.execution_id, a.task_id, a.name, a.input, a.owner,
-         CASE WHEN a.owner IS NULL THEN 0 ELSE ${NOW} + a.lease_ms END,
-         CASE WHEN a.owner IS NULL THEN 0 ELSE 1 END, CASE WHEN a.owner IS NULL THEN 0 ELSE 1 END
-       FROM unnest($25::text[], $26::text[], $27::int[], $28::text[], $29::text[], $30::text[], $31::bigint[]) WITH ORDINALITY
-         AS a(instance_id, execution_id, task_id, name, input, owner, lease_ms, ord)
-       WHERE (SELECT ok FROM gate)
-       ORDER BY a.ord
-       RETURNING id, lock_owner IS NOT NULL AS here
+       ${insertActivitiesSql(t, ['$25', '$26', '$27', '$28', '$29', '$30', '$31'], '(SELECT ok FROM gate)')}
      ), probe AS (
        -- The statement's snapshot still shows the consumed messages: they are not new work.
        SELECT $33::boolean OR EXISTS (
