@@ -9,6 +9,7 @@ import { InstanceNotFoundError, InvalidInstanceStateError, UnknownFunctionError,
 import type { Registry } from '../sdk/registry.js';
 import { ANY_NAME, type HubStore, type InstanceRecord, type Store } from '../store/store.js';
 import { startInstanceRequest } from './start-request.js';
+import { reserveLocalStart } from '../runtime/local-starts.js';
 import { checkStatusResponse, managementPayload, originOf, waitForCompletionOrCheckStatus } from './http-management.js';
 import * as entities from './store-entities.js';
 import type { EntityId } from '../sdk/entity-id.js';
@@ -86,8 +87,19 @@ export class StoreClient implements DurableClient {
     }
   }
 
+  /** Creates the instance; a worker in this process that serves `name` may take it leased (see `local-starts.ts`). */
   async #start(name: string, instanceId: string, input: string | undefined, version: string | undefined): Promise<void> {
-    await this.#hub.createInstance(startInstanceRequest({ name, instanceId, input, version }, this.#now()));
+    const request = startInstanceRequest({ name, instanceId, input, version }, this.#now());
+    const reservation = reserveLocalStart(this.options.store, this.taskHub, name);
+    let item;
+    try {
+      item = await this.#hub.createInstance(request, reservation?.lease);
+    } catch (error) {
+      reservation?.cancel();
+      throw error;
+    }
+    if (item) reservation!.take(item);
+    else reservation?.cancel();
   }
 
   async getStatus(instanceId: string, options: GetStatusOptions = {}): Promise<DurableOrchestrationStatus | undefined> {

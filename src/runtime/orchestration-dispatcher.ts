@@ -14,6 +14,7 @@ import type { LocalActivityRunner } from './activity-dispatcher.js';
 import type { HubKnownNames } from './known-names.js';
 import { prepareEpisode, type EpisodeEnvironment, type PreparedEpisode } from './orchestration-episode.js';
 import { prepareEntityEpisode } from './entity-episode.js';
+import type { LocalStartTaker, StartReservation } from './local-starts.js';
 
 /** Settings of an {@link OrchestrationDispatcher}. */
 export interface OrchestrationDispatcherOptions {
@@ -33,10 +34,14 @@ interface LocalResult {
 }
 
 /** Claims and runs orchestration episodes. */
-export class OrchestrationDispatcher {
+export class OrchestrationDispatcher implements LocalStartTaker {
   readonly loop: DispatchLoop;
   readonly #store: HubStore;
   #local = new Map<string, LocalResult[]>();
+  /** Instances started in this process and leased to this worker by their start, waiting for their first episode. */
+  #started: OrchestrationWorkItem[] = [];
+  /** Starts reserved whose commit has not answered yet. */
+  #reservedStarts = 0;
   /** Whether new inbox work may exist: set by notices, timeouts and full claims, cleared by a claim that took less. */
   #claimDue = true;
 
@@ -59,11 +64,51 @@ export class OrchestrationDispatcher {
     await this.loop.stop();
     await this.#toInbox([...this.#local.values()].flat());
     this.#local = new Map();
+    await this.#releaseStarted(this.#started.splice(0));
   }
 
-  /** Results waiting for their episode (the worker is not idle while there are any). */
-  get pendingLocalResults(): number {
-    return this.#local.size;
+  /** Results and starts held in memory for their episode (the worker is not idle while there are any). */
+  get pendingLocalWork(): number {
+    return this.#local.size + this.#started.length + this.#reservedStarts;
+  }
+
+  /**
+   * Takes a start made in this process when this worker serves `name` and holds fewer than a batch of them;
+   * beyond that the start is left to the claims of all workers, so one busy client does not hog the starts.
+   */
+  reserve(name: string): StartReservation | undefined {
+    const { env, workerId, leaseMs, batchSize } = this.options;
+    if (this.loop.stopping || !env.registry.orchestrations.has(name)) return undefined;
+    if (this.#started.length + this.#reservedStarts >= batchSize) return undefined;
+    this.#reservedStarts++;
+    let settled = false;
+    const settle = () => {
+      if (settled) return false;
+      settled = true;
+      this.#reservedStarts--;
+      return true;
+    };
+    return {
+      lease: { workerId, leaseMs },
+      take: (item) => {
+        if (!settle()) return;
+        if (this.loop.stopping) {
+          void this.#releaseStarted([item]);
+          return;
+        }
+        this.#started.push(item);
+        this.loop.signal.notify();
+      },
+      cancel: () => void settle(),
+    };
+  }
+
+  /** Gives up the leases of starts this worker will not run, so any worker's claim takes them now. */
+  async #releaseStarted(items: OrchestrationWorkItem[]): Promise<void> {
+    if (!items.length) return;
+    await this.#store.releaseOrchestrations(items.map((i) => i.lease)).catch((error: unknown) => {
+      this.options.env.logger.warn(`could not release ${items.length} started instances: ${(error as Error).message}`);
+    });
   }
 
   /**
@@ -130,7 +175,8 @@ export class OrchestrationDispatcher {
   async #step(): Promise<StepResult> {
     const { env } = this.options;
     const { items, fused } = await this.#leaseLocal();
-    // A step woken only by results in memory skips the claim: no notice said the inbox has anything.
+    items.push(...this.#started.splice(0));
+    // A step woken only by work in memory skips the claim: no notice said the inbox has anything.
     const claim = this.#claimDue || items.length === 0;
     this.#claimDue = false;
     const limit = claim ? Math.max(1, this.options.batchSize - items.length) : 0;

@@ -17,6 +17,7 @@ import { HubKnownNames } from './known-names.js';
 import { OrchestrationCache } from './orchestration-cache.js';
 import { NextDue } from './next-due.js';
 import { OrchestrationDispatcher } from './orchestration-dispatcher.js';
+import { offerLocalStarts } from './local-starts.js';
 
 /** Tuning knobs of a worker; every one has a sensible default. */
 export interface WorkerOptions {
@@ -51,6 +52,12 @@ export interface WorkerOptions {
    * instead of two (default true). With false every result is first recorded in the inbox.
    */
   activityResultsInMemory?: boolean;
+  /**
+   * Take starts made by clients in this process on the same store object: the start's commit leases the new
+   * instance to this worker, which runs its first episode without claiming it (default true). With false
+   * every start is claimed, by whichever worker gets there first.
+   */
+  localStarts?: boolean;
 }
 
 /** A running worker. */
@@ -139,6 +146,7 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
   });
   orchestrations.start();
   activities.start();
+  const withdrawLocalStarts = options.localStarts === false ? () => undefined : offerLocalStarts(store, hub, orchestrations);
 
   let stopped: Promise<void> | undefined;
   return {
@@ -153,7 +161,7 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
     },
     isIdle() {
       return (
-        orchestrations.loop.isIdle && activities.loop.isIdle && activities.inFlight === 0 && orchestrations.pendingLocalResults === 0
+        orchestrations.loop.isIdle && activities.loop.isIdle && activities.inFlight === 0 && orchestrations.pendingLocalWork === 0
       );
     },
     onIdle(listener) {
@@ -162,6 +170,7 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
     },
     stop() {
       stopped ??= (async () => {
+        withdrawLocalStarts();
         // Activities first: their results may still need an episode while we drain.
         await activities.stop(options.drainTimeoutMs ?? 30_000);
         await orchestrations.stop();

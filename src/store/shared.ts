@@ -3,7 +3,7 @@
  */
 import type { FailureDetails, RuntimeStatus } from '../core/history.js';
 import { ValidationError } from '../sdk/errors.js';
-import type { ActivityWorkItem, InstanceRecord, NewActivity, NewMessage, StoreNotice } from './store.js';
+import type { ActivityWorkItem, InstanceRecord, NewActivity, NewMessage, OrchestrationWorkItem, StartInstanceRequest, StoreNotice } from './store.js';
 
 /** An `instances` row as both stores select it (snake_case columns, times in ms). */
 export interface InstanceRow {
@@ -45,6 +45,30 @@ export function rowToInstance(row: InstanceRow): InstanceRecord {
   if (row.failure_details !== null) record.failureDetails = JSON.parse(row.failure_details) as FailureDetails;
   if (row.parent_instance_id !== null) record.parentInstanceId = row.parent_instance_id;
   return record;
+}
+
+/**
+ * The work item of an instance just created leased (`createInstance` with a lease): everything is known from
+ * the request except what the store assigned — creation time, lease epoch and the start message's id.
+ */
+export function startedWorkItem(request: StartInstanceRequest, createdAt: number, epoch: number, messageId: number): OrchestrationWorkItem {
+  const instance: InstanceRecord = {
+    instanceId: request.instanceId,
+    name: request.name,
+    executionId: request.executionId,
+    status: 'Pending',
+    createdAt: new Date(createdAt),
+    lastUpdatedAt: new Date(createdAt),
+    historyLength: 0,
+  };
+  if (request.version !== undefined) instance.version = request.version;
+  if (request.input !== undefined) instance.input = request.input;
+  if (request.parentInstance) instance.parentInstanceId = request.parentInstance.instanceId;
+  return {
+    instance,
+    messages: [{ id: messageId, instanceId: request.instanceId, executionId: request.executionId, event: request.startEvent }],
+    lease: { id: request.instanceId, epoch },
+  };
 }
 
 /** Position after the last row of a page: instances are ordered by (created time, id). */

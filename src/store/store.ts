@@ -71,6 +71,12 @@ export interface StartInstanceRequest {
   startEvent: HistoryEvent;
 }
 
+/** Who a new instance is leased to at creation (see {@link HubStore.createInstance}). */
+export interface StartLease {
+  workerId: string;
+  leaseMs: number;
+}
+
 /** An instance leased for one episode. */
 export interface OrchestrationWorkItem {
   instance: InstanceRecord;
@@ -211,8 +217,13 @@ export interface HubStore {
   readonly hub: string;
 
   // --- client side ---
-  /** Creates an instance (Pending) and sends its ExecutionStarted; refuses ids of live instances. */
-  createInstance(request: StartInstanceRequest): Promise<void>;
+  /**
+   * Creates an instance (Pending) and sends its ExecutionStarted; refuses ids of live instances. With `lease`
+   * the instance is created already leased to that worker (fresh epoch) and its work item — the instance with
+   * its ExecutionStarted message — is returned, so a worker in the client's process runs the first episode
+   * without a claim; no orchestration notice goes out then, since no other worker could take it.
+   */
+  createInstance(request: StartInstanceRequest, lease?: StartLease): Promise<OrchestrationWorkItem | undefined>;
   getInstance(instanceId: string): Promise<InstanceRecord | undefined>;
   /** History of the current execution, in order. */
   getHistory(instanceId: string): Promise<HistoryEvent[]>;

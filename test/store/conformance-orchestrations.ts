@@ -131,6 +131,80 @@ export function orchestrationConformance(store: () => Store): void {
     });
   });
 
+  describe('createInstance leased at creation', () => {
+    test('returns the work item a claim would give, and no other worker can claim the instance meanwhile', async () => {
+      const hub = freshHub(store());
+      const request = startRequest('leased', { name: 'alpha', input: '"in"', version: '2' });
+      assert.equal(await hub.createInstance(startRequest('plain')), undefined, 'a start without a lease has no work item');
+      const item = await hub.createInstance(request, { workerId: 'w1', leaseMs: 60_000 });
+      assert.ok(item, 'a leased start answers its work item');
+      assert.equal(item.lease.id, 'leased');
+      assert.deepEqual(
+        { ...item.instance, createdAt: undefined, lastUpdatedAt: undefined },
+        { instanceId: 'leased', name: 'alpha', version: '2', executionId: request.executionId, status: 'Pending', input: '"in"', historyLength: 0, createdAt: undefined, lastUpdatedAt: undefined },
+      );
+      const stored = (await hub.getInstance('leased'))!;
+      assert.equal(item.instance.createdAt.getTime(), stored.createdAt.getTime());
+      assert.deepEqual(types(item.messages), ['ExecutionStarted']);
+      assert.deepEqual(item.messages[0]!.event, request.startEvent);
+      assert.equal(item.messages[0]!.executionId, request.executionId);
+      // Leased: claims take only the plain start.
+      const claimed = await claimAll(hub);
+      assert.deepEqual(claimed.map((i) => i.instance.instanceId), ['plain']);
+      // The message id is the stored one: the commit that consumes it leaves an empty inbox.
+      assert.deepEqual(await hub.commitEpisodes([commitOf(item, { history: [item.messages[0]!.event] })]), ['committed']);
+      assert.deepEqual(types(await hub.getHistory('leased')), ['ExecutionStarted']);
+      assert.equal((await hub.getInstance('leased'))!.status, 'Running');
+      assert.deepEqual(await hub.claimOrchestrations({ workerId: 'w2', limit: 10, leaseMs: 60_000 }), []);
+    });
+
+    test('a released or expired start lease lets any worker claim it; the old holder is fenced', async () => {
+      const hub = freshHub(store());
+      const released = (await hub.createInstance(startRequest('released'), { workerId: 'w1', leaseMs: 60_000 }))!;
+      await hub.releaseOrchestrations([released.lease]);
+      const [claimed] = await claimAll(hub);
+      assert.equal(claimed?.instance.instanceId, 'released');
+      assert.deepEqual(types(claimed!.messages), ['ExecutionStarted']);
+
+      const expired = (await hub.createInstance(startRequest('expired'), { workerId: 'w1', leaseMs: 200 }))!;
+      const taken = await eventually(async () => (await claimAll(hub)).find((i) => i.instance.instanceId === 'expired'), 'the expired start lease');
+      assert.notEqual(taken.lease.epoch, expired.lease.epoch);
+      assert.deepEqual(await hub.commitEpisodes([commitOf(expired, { history: [marker()] })]), ['lease-lost']);
+      assert.deepEqual(await hub.getHistory('expired'), []);
+    });
+
+    test('a leased start that conflicts throws and leases nothing; one over a terminal instance gets a new epoch', async () => {
+      const hub = freshHub(store());
+      const first = (await hub.createInstance(startRequest('x'), { workerId: 'w1', leaseMs: 60_000 }))!;
+      await assert.rejects(hub.createInstance(startRequest('x'), { workerId: 'w2', leaseMs: 60_000 }), { name: 'InstanceAlreadyExistsError' });
+      assert.deepEqual(await hub.commitEpisodes([commitOf(first, { history: [first.messages[0]!.event], instance: { status: 'Completed' } })]), ['committed']);
+      const again = startRequest('x');
+      const second = (await hub.createInstance(again, { workerId: 'w2', leaseMs: 60_000 }))!;
+      assert.notEqual(second.lease.epoch, first.lease.epoch);
+      assert.equal(second.instance.executionId, again.executionId);
+      assert.deepEqual(types(second.messages), ['ExecutionStarted']);
+      assert.deepEqual(await hub.getHistory('x'), [], 'the overwritten execution left no history');
+      assert.deepEqual(await hub.commitEpisodes([commitOf(first, { history: [marker()] })]), ['lease-lost']);
+    });
+
+    test('a leased start announces its status but no orchestration work', async () => {
+      const s = store();
+      const hub = freshHub(s);
+      const seen: string[] = [];
+      const unsubscribe = s.subscribe(hub.hub, (n) => seen.push(n.kind));
+      try {
+        await hub.createInstance(startRequest('quiet'), { workerId: 'w1', leaseMs: 60_000 });
+        await eventually(async () => (seen.includes('instance') ? true : undefined), 'the status notice');
+        await sleep(50);
+        assert.ok(!seen.includes('orchestrations'), `notices: ${seen.join(', ')}`);
+        await hub.createInstance(startRequest('loud'));
+        await eventually(async () => (seen.includes('orchestrations') ? true : undefined), 'the work notice of a plain start');
+      } finally {
+        unsubscribe();
+      }
+    });
+  });
+
   describe('commitEpisodes', () => {
     test('appends history and updates the instance', async () => {
       const hub = freshHub(store());

@@ -19,6 +19,7 @@ import type {
   OrchestrationWorkItem,
   RegisteredNames,
   StartInstanceRequest,
+  StartLease,
   Store,
   StoreNotice,
 } from '../../src/store/store.js';
@@ -180,8 +181,8 @@ class FaultyHubStore implements HubStore {
     return this.inner.hub;
   }
 
-  createInstance(request: StartInstanceRequest): Promise<void> {
-    return this.owner.run('createInstance', [request], () => this.inner.createInstance(request));
+  createInstance(request: StartInstanceRequest, lease?: StartLease): Promise<OrchestrationWorkItem | undefined> {
+    return this.owner.run('createInstance', [request, lease], () => this.inner.createInstance(request, lease));
   }
   getInstance(instanceId: string): Promise<InstanceRecord | undefined> {
     return this.owner.run('getInstance', [instanceId], () => this.inner.getInstance(instanceId));

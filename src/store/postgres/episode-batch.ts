@@ -80,10 +80,10 @@ export async function commitEpisodeBatch(
   const starts = accepted.flatMap((a) => a.commit.startInstances);
   if (starts.length) {
     for (const round of distinctRounds(starts.map((s) => s.request.instanceId))) {
-      const conflicts = await startInstances(client, t, hub, round.map((i) => starts[i]!.request));
+      const answers = await startInstances(client, t, hub, round.map((i) => ({ request: starts[i]!.request })));
       round.forEach((index, k) => {
         const { request, onConflict } = starts[index]!;
-        if (conflicts[k]) messages.push(onConflict);
+        if (answers[k]!.conflict) messages.push(onConflict);
         else notices.push({ kind: 'instance', instanceId: request.instanceId, status: 'Pending' });
       });
     }

@@ -3,8 +3,8 @@
  * with its start message, and delivering messages. Both run inside the caller's transaction.
  */
 import { isTerminalStatus, type RuntimeStatus } from '../../core/history.js';
-import { entityNameOf } from '../shared.js';
-import type { NewMessage, StartInstanceRequest } from '../store.js';
+import { entityNameOf, startedWorkItem } from '../shared.js';
+import type { NewMessage, OrchestrationWorkItem, StartInstanceRequest, StartLease } from '../store.js';
 import { prepared, type StatementRunner, type TxClient } from './connection.js';
 import type { Tables } from './schema.js';
 
@@ -28,50 +28,66 @@ export function distinctRounds(ids: readonly string[]): number[][] {
   return rounds.map((r) => r.indexes);
 }
 
+/** What became of one start: blocked by a live instance (`conflict`), or started (leased: with its work item). */
+export interface StartAnswer {
+  conflict?: RuntimeStatus;
+  item?: OrchestrationWorkItem;
+}
+
+/** A start to make, leased at creation when `lease` is given (see `HubStore.createInstance`). */
+export interface StartRequest {
+  request: StartInstanceRequest;
+  lease?: StartLease | undefined;
+}
+
 /**
- * Creates or overwrites (when terminal) instances with their start messages — `requests` must have distinct
- * ids (see {@link distinctRounds}) — in one statement; answers, for each request in order, the status of a
- * live instance that blocks it (`undefined`: started). Concurrent starts of one id serialize on the row:
- * exactly one wins. `notify.payloads(i)` are sent (on `notify.channel`) when request `i` starts. Each statement
- * goes through `perStatement` (the pool's deadlock retry; inside a transaction, none). Run on the pool, the
- * statement is its own transaction: one round trip for a whole group of client starts.
+ * Creates or overwrites (when terminal) instances with their start messages — the requests must have distinct
+ * ids (see {@link distinctRounds}) — in one statement; answers each start in order. Concurrent starts of one
+ * id serialize on the row: exactly one wins. `notify.payloads(i)` are sent (on `notify.channel`) when start `i`
+ * starts. Each statement goes through `perStatement` (the pool's deadlock retry; inside a transaction, none).
+ * Run on the pool, the statement is its own transaction: one round trip for a whole group of client starts.
  */
 export async function startInstances(
   runner: StatementRunner,
   t: Tables,
   hub: string,
-  requests: readonly StartInstanceRequest[],
+  starts: readonly StartRequest[],
   notify: { channel: string; payloads: (index: number) => string[] } = { channel: '', payloads: () => [] },
   perStatement: <T>(statement: () => Promise<T>) => Promise<T> = (statement) => statement(),
-): Promise<(RuntimeStatus | undefined)[]> {
-  const answers: (RuntimeStatus | undefined)[] = new Array(requests.length).fill(undefined);
+): Promise<StartAnswer[]> {
+  const requests = starts.map((s) => s.request);
+  const answers: StartAnswer[] = requests.map(() => ({}));
   let pending = requests.map((_, i) => i);
   while (pending.length) {
     const round = pending;
     pending = [];
     const r = round.map((i) => requests[i]!);
+    const leases = round.map((i) => starts[i]!.lease);
     const notices = round.flatMap((i, k) => notify.payloads(i).map((payload) => [k + 1, payload] as const));
-    const { rows } = await perStatement(() => runner.query<{ started: boolean; existing: RuntimeStatus | null }>(
+    const { rows } = await perStatement(() => runner.query<StartRow>(
       prepared(
         `WITH req AS (
-           SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
-             WITH ORDINALITY AS r(instance_id, name, version, execution_id, input, parent, event_type, event, ord)
+           SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+               $13::text[], $14::bigint[])
+             WITH ORDINALITY AS r(instance_id, name, version, execution_id, input, parent, event_type, event, lease_owner,
+               lease_ms, ord)
          ), started AS (
            INSERT INTO ${t.instances} AS i (hub, instance_id, name, version, execution_id, status, input, parent_instance_id,
-             created_at, updated_at, history_length, lock_epoch)
+             created_at, updated_at, history_length, lock_owner, lock_until, lock_epoch)
            -- in id order, so two groups starting the same ids cannot deadlock
            SELECT $1, r.instance_id, r.name, r.version, r.execution_id, 'Pending', r.input, r.parent, ${NOW}, ${NOW}, 0,
-             nextval('${t.epochs}')
+             r.lease_owner, COALESCE(${NOW} + r.lease_ms, 0), nextval('${t.epochs}')
            FROM req r ORDER BY r.instance_id
            ON CONFLICT (hub, instance_id) DO UPDATE SET
              name = EXCLUDED.name, version = EXCLUDED.version, execution_id = EXCLUDED.execution_id, status = 'Pending',
              input = EXCLUDED.input, output = NULL, custom_status = NULL, failure_details = NULL,
              parent_instance_id = EXCLUDED.parent_instance_id, created_at = EXCLUDED.created_at,
-             updated_at = EXCLUDED.updated_at, history_length = 0, lock_owner = NULL, lock_until = 0,
+             updated_at = EXCLUDED.updated_at, history_length = 0, lock_owner = EXCLUDED.lock_owner,
+             lock_until = EXCLUDED.lock_until,
              -- a new epoch fences any worker still holding a lease on the overwritten instance
              lock_epoch = EXCLUDED.lock_epoch
            WHERE i.status IN ${TERMINAL_SQL}
-           RETURNING i.instance_id
+           RETURNING i.instance_id, i.created_at, i.lock_epoch
          ),
          -- Whatever an earlier instance of these ids left behind goes (the statement's snapshot does not show
          -- these deletes the start messages inserted below).
@@ -82,12 +98,15 @@ export async function startInstances(
            INSERT INTO ${t.inbox} (hub, instance_id, execution_id, event_type, event, visible_at)
            SELECT $1, r.instance_id, r.execution_id, r.event_type, r.event, ${NOW}
            FROM req r JOIN started s ON s.instance_id = r.instance_id ORDER BY r.ord
+           RETURNING id, instance_id
          ), sent AS (
            SELECT count(pg_notify($10, n.payload)) AS sent FROM unnest($11::int[], $12::text[]) AS n(ord, payload)
            JOIN req r ON r.ord = n.ord JOIN started s ON s.instance_id = r.instance_id
          )
-         SELECT s.instance_id IS NOT NULL AS started, x.status AS existing
+         SELECT s.instance_id IS NOT NULL AS started, x.status AS existing, s.created_at, s.lock_epoch,
+           msg.id AS message_id
          FROM req r LEFT JOIN started s ON s.instance_id = r.instance_id
+           LEFT JOIN msg ON msg.instance_id = r.instance_id
            LEFT JOIN ${t.instances} x ON x.hub = $1 AND x.instance_id = r.instance_id
            CROSS JOIN sent
          ORDER BY r.ord`,
@@ -104,17 +123,31 @@ export async function startInstances(
           notify.channel,
           notices.map((n) => n[0]),
           notices.map((n) => n[1]),
+          leases.map((l) => l?.workerId ?? null),
+          leases.map((l) => l?.leaseMs ?? null),
         ],
       ),
     ));
     round.forEach((index, k) => {
-      const { started, existing } = rows[k]!;
+      const row = rows[k]!;
       // Purged, finished, or created by a transaction this statement's snapshot does not show: try again.
-      if (!started && (existing === null || isTerminalStatus(existing))) pending.push(index);
-      else answers[index] = started ? undefined : existing!;
+      if (!row.started && (row.existing === null || isTerminalStatus(row.existing))) pending.push(index);
+      else if (!row.started) answers[index] = { conflict: row.existing! };
+      else if (leases[k]) {
+        answers[index] = { item: startedWorkItem(r[k]!, Number(row.created_at), Number(row.lock_epoch), Number(row.message_id)) };
+      }
     });
   }
   return answers;
+}
+
+/** One row of the start statement, per request. */
+interface StartRow {
+  started: boolean;
+  existing: RuntimeStatus | null;
+  created_at: string | null;
+  lock_epoch: string | null;
+  message_id: string | null;
 }
 
 /** Inserts messages, in order, to the instances that exist (messages to purged instances vanish). */

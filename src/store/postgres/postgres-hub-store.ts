@@ -34,13 +34,14 @@ import type {
   OrchestrationWorkItem,
   RegisteredNames,
   StartInstanceRequest,
+  StartLease,
   StoreNotice,
 } from '../store.js';
 import type { PgDatabase, TxClient } from './connection.js';
 import { commitEpisodeBatch } from './episode-batch.js';
 import { commitEpisodesInOneStatement, fitsOneStatement } from './episode-statement.js';
 import type { EncodedNotices } from './notice-listener.js';
-import { distinctRounds, insertMessages, NOW, startInstances, TERMINAL_SQL } from './hub-writes.js';
+import { distinctRounds, insertMessages, NOW, startInstances, TERMINAL_SQL, type StartAnswer, type StartRequest } from './hub-writes.js';
 import { Batcher } from '../batcher.js';
 import type { Tables } from './schema.js';
 
@@ -63,8 +64,10 @@ interface ClaimedRow extends InstanceRow {
 }
 
 /** What a started instance tells listeners. */
-function startNotices(request: StartInstanceRequest): StoreNotice[] {
-  return [{ kind: 'orchestrations' }, { kind: 'instance', instanceId: request.instanceId, status: 'Pending' }];
+/** What a client start announces: new work for any worker, unless it was leased at creation; the new status. */
+function startNotices({ request, lease }: StartRequest): StoreNotice[] {
+  const status: StoreNotice = { kind: 'instance', instanceId: request.instanceId, status: 'Pending' };
+  return lease ? [status] : [{ kind: 'orchestrations' }, status];
 }
 
 /** The HubStore of one task hub on PostgreSQL. */
@@ -90,38 +93,37 @@ export class PostgresHubStore implements HubStore {
    * trip and one durable commit for a burst; a repeated id goes in a later statement and conflicts). A group
    * that fails is retried one start at a time, so a bad request fails alone.
    */
-  readonly #starts = new Batcher<StartInstanceRequest, { conflict?: RuntimeStatus; error?: unknown }>(async (requests) => {
-    const run = async (group: StartInstanceRequest[]) =>
-      (
-        await startInstances(
-          this.ctx.db.pool,
-          this.#t,
-          this.hub,
-          group,
-          {
-            channel: this.ctx.notices(this.hub, []).channel,
-            payloads: (i) => this.ctx.notices(this.hub, startNotices(group[i]!)).payloads,
-          },
-          (statement) => this.ctx.db.retrying(statement),
-        )
-      ).map((conflict) => (conflict ? { conflict } : {}));
-    const outcomes: { conflict?: RuntimeStatus; error?: unknown }[] = new Array(requests.length);
-    for (const round of distinctRounds(requests.map((r) => r.instanceId))) {
-      const group = round.map((i) => requests[i]!);
+  readonly #starts = new Batcher<StartRequest, StartAnswer & { error?: unknown }>(async (starts) => {
+    const run = (group: StartRequest[]) =>
+      startInstances(
+        this.ctx.db.pool,
+        this.#t,
+        this.hub,
+        group,
+        {
+          channel: this.ctx.notices(this.hub, []).channel,
+          payloads: (i) => this.ctx.notices(this.hub, startNotices(group[i]!)).payloads,
+        },
+        (statement) => this.ctx.db.retrying(statement),
+      );
+    const outcomes: (StartAnswer & { error?: unknown })[] = new Array(starts.length);
+    for (const round of distinctRounds(starts.map((s) => s.request.instanceId))) {
+      const group = round.map((i) => starts[i]!);
       const results = await run(group).catch(() =>
-        Promise.all(group.map((r) => run([r]).then(([outcome]) => outcome!, (error: unknown) => ({ error })))),
+        Promise.all(group.map((s) => run([s]).then(([answer]) => answer!, (error: unknown) => ({ error })))),
       );
       round.forEach((index, k) => (outcomes[index] = results[k]!));
     }
     return outcomes;
   });
 
-  async createInstance(request: StartInstanceRequest): Promise<void> {
-    const notices = startNotices(request);
-    const { conflict, error } = await this.#starts.add(request);
+  async createInstance(request: StartInstanceRequest, lease?: StartLease): Promise<OrchestrationWorkItem | undefined> {
+    const start = { request, lease };
+    const { conflict, error, item } = await this.#starts.add(start);
     if (error) throw error;
     if (conflict) throw new InstanceAlreadyExistsError(request.instanceId, conflict);
-    this.ctx.emitLocal(this.hub, notices);
+    this.ctx.emitLocal(this.hub, startNotices(start));
+    return item;
   }
 
   async getInstance(instanceId: string): Promise<InstanceRecord | undefined> {

@@ -20,6 +20,7 @@ import {
   encodeContinuationToken,
   entityNameOf,
   rowToInstance,
+  startedWorkItem,
   type InstanceRow,
 } from '../shared.js';
 import type {
@@ -38,6 +39,7 @@ import type {
   OrchestrationWorkItem,
   RegisteredNames,
   StartInstanceRequest,
+  StartLease,
   Store,
   StoreNotice,
 } from '../store.js';
@@ -251,28 +253,39 @@ class SqliteHubStore implements HubStore {
 
   // ---- client side ----------------------------------------------------------------------------
 
-  async createInstance(request: StartInstanceRequest): Promise<void> {
+  async createInstance(request: StartInstanceRequest, lease?: StartLease): Promise<OrchestrationWorkItem | undefined> {
     const now = this.store.now();
-    await this.write(() => {
-      const conflict = this.#startInstance(request, now);
-      if (conflict) throw new InstanceAlreadyExistsError(request.instanceId, conflict);
+    const item = await this.write(() => {
+      const started = this.#startInstance(request, now, lease);
+      if (started.conflict) throw new InstanceAlreadyExistsError(request.instanceId, started.conflict);
+      return started.item;
     });
-    this.store.emit(this.hub, { kind: 'orchestrations' });
+    if (!item) this.store.emit(this.hub, { kind: 'orchestrations' });
     this.store.emit(this.hub, { kind: 'instance', instanceId: request.instanceId, status: 'Pending' });
+    return item;
   }
 
-  /** Creates or overwrites an instance; returns the status of a live instance that blocks it. */
-  #startInstance(request: StartInstanceRequest, now: number): RuntimeStatus | undefined {
+  /**
+   * Creates or overwrites an instance, leased to `lease` if given (then with its work item); answers the status
+   * of a live instance that blocks it instead.
+   */
+  #startInstance(
+    request: StartInstanceRequest,
+    now: number,
+    lease?: StartLease,
+  ): { conflict: RuntimeStatus; item?: never } | { conflict?: never; item?: OrchestrationWorkItem } {
     const existing = this.sql('SELECT status FROM instances WHERE hub = ? AND instance_id = ?').get(
       this.hub,
       request.instanceId,
     ) as { status: RuntimeStatus } | undefined;
-    if (existing && !isTerminalStatus(existing.status)) return existing.status;
+    if (existing && !isTerminalStatus(existing.status)) return { conflict: existing.status };
     if (existing) this.#deleteInstanceData(request.instanceId);
+    // A new epoch fences any worker still holding a lease on the overwritten (or purged) instance.
+    const epoch = this.#nextEpoch();
     this.sql(
       `INSERT INTO instances (hub, instance_id, name, version, execution_id, status, input, parent_instance_id,
-         created_at, updated_at, history_length, lock_epoch)
-       VALUES (?, ?, ?, ?, ?, 'Pending', ?, ?, ?, ?, 0, ?)`,
+         created_at, updated_at, history_length, lock_owner, lock_until, lock_epoch)
+       VALUES (?, ?, ?, ?, ?, 'Pending', ?, ?, ?, ?, 0, ?, ?, ?)`,
     ).run(
       this.hub,
       request.instanceId,
@@ -283,11 +296,12 @@ class SqliteHubStore implements HubStore {
       request.parentInstance?.instanceId ?? null,
       now,
       now,
-      // A new epoch fences any worker still holding a lease on the overwritten (or purged) instance.
-      this.#nextEpoch(),
+      lease?.workerId ?? null,
+      lease ? now + lease.leaseMs : 0,
+      epoch,
     );
-    this.#insertMessage({ instanceId: request.instanceId, executionId: request.executionId, event: request.startEvent }, now);
-    return undefined;
+    const messageId = this.#insertMessage({ instanceId: request.instanceId, executionId: request.executionId, event: request.startEvent }, now);
+    return lease ? { item: startedWorkItem(request, now, epoch, messageId) } : {};
   }
 
   /** The next instance fencing token; never reused, even across purges. Call inside a write transaction. */
@@ -375,11 +389,11 @@ class SqliteHubStore implements HubStore {
     for (const notice of delayedMessageNotices(messages)) this.store.emit(this.hub, notice);
   }
 
-  /** Inserts a message if its instance exists (messages to purged instances vanish). */
-  #insertMessage(message: NewMessage, now: number): void {
+  /** Inserts a message if its instance exists (messages to purged instances vanish); answers its id. */
+  #insertMessage(message: NewMessage, now: number): number {
     const entityName = entityNameOf(message.instanceId);
     if (entityName !== undefined) this.#ensureEntity(message.instanceId, entityName, now);
-    this.sql(
+    const { lastInsertRowid } = this.sql(
       `INSERT INTO inbox (hub, instance_id, execution_id, event_type, event, visible_at)
        SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM instances WHERE hub = ? AND instance_id = ?)`,
     ).run(
@@ -392,6 +406,7 @@ class SqliteHubStore implements HubStore {
       this.hub,
       message.instanceId,
     );
+    return Number(lastInsertRowid);
   }
 
   /** Entities have no start: the first message addressed to one creates its instance row. */
@@ -594,7 +609,7 @@ class SqliteHubStore implements HubStore {
     }
     if (here.length) leased.set(commit, here);
     for (const { request, onConflict } of commit.startInstances) {
-      if (this.#startInstance(request, now)) this.#insertMessage(onConflict, now);
+      if (this.#startInstance(request, now).conflict) this.#insertMessage(onConflict, now);
       else notices.push({ kind: 'instance', instanceId: request.instanceId, status: 'Pending' });
     }
     for (const message of commit.messages) this.#insertMessage(message, now);
