@@ -1,7 +1,7 @@
 /**
  * Pieces every store shares: row ↔ record mapping, continuation tokens, and the in-process notice bus.
  */
-import type { FailureDetails, RuntimeStatus } from '../core/history.js';
+import type { FailureDetails, HistoryEvent, RuntimeStatus } from '../core/history.js';
 import { ValidationError } from '../sdk/errors.js';
 import type { ActivityWorkItem, InstanceRecord, NewActivity, NewMessage, OrchestrationWorkItem, StartInstanceRequest, StoreNotice } from './store.js';
 
@@ -69,6 +69,15 @@ export function startedWorkItem(request: StartInstanceRequest, createdAt: number
     messages: [{ id: messageId, instanceId: request.instanceId, executionId: request.executionId, event: request.startEvent }],
     lease: { id: request.instanceId, epoch },
   };
+}
+
+/**
+ * History is stored one row per episode: the row's `seq` is the position of its first event in the execution's
+ * history, and `events` is the episode's events as one JSON array (one row to write per step, not one per event).
+ * Reads the rows of one instance, in `seq` order, back into its history.
+ */
+export function historyFromRows(rows: readonly { events: string }[]): HistoryEvent[] {
+  return rows.flatMap((row) => JSON.parse(row.events) as HistoryEvent[]);
 }
 
 /** Position after the last row of a page: instances are ordered by (created time, id). */

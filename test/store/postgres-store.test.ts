@@ -8,7 +8,10 @@ import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { ValidationError } from '../../src/sdk/errors.js';
 import { openPostgresStore, PostgresStore } from '../../src/store/postgres/postgres-store.js';
-import { SCHEMA_VERSION } from '../../src/store/postgres/schema.js';
+import { migrate, SCHEMA_VERSION, tablesOf } from '../../src/store/postgres/schema.js';
+import { parsePostgresUrl, PgDatabase } from '../../src/store/postgres/connection.js';
+import { silentLogger } from '../../src/sdk/logger.js';
+import { makeEvent } from '../../src/core/history.js';
 import { distinctRounds } from '../../src/store/postgres/hub-writes.js';
 import type { Store, StoreNotice } from '../../src/store/store.js';
 import { newTestSchema, pgUnavailableReason, withPgClient, type TestSchema } from '../support/postgres.js';
@@ -112,6 +115,47 @@ if (unavailable && process.env['CI'] !== 'true') {
       // All of them work on the same tables.
       await opened[0]!.hub('h').createInstance(startRequest('shared'));
       assert.equal((await opened[5]!.hub('h').getInstance('shared'))?.status, 'Pending');
+    });
+
+    test('migration 2 keeps every event of a version-1 schema and then stores one history row per episode', async () => {
+      const schema = fresh();
+      const location = parsePostgresUrl(schema.url);
+      const tables = tablesOf(location.schema);
+      const db = new PgDatabase(location, silentLogger, 1);
+      const events = [
+        makeEvent({ eventType: 'OrchestratorStarted' }, new Date(1_000)),
+        makeEvent({ eventType: 'ExecutionStarted', name: 'orch', instanceId: 'old', executionId: 'e1', input: '"in"' }, new Date(1_001)),
+        makeEvent({ eventType: 'TaskScheduled', eventId: 0, name: 'act' }, new Date(1_002)),
+      ];
+      try {
+        await migrate(db, tables, 1);
+        await db.query(
+          `INSERT INTO ${tables.instances} (hub, instance_id, name, execution_id, status, created_at, updated_at, history_length, lock_epoch)
+           VALUES ('h', 'old', 'orch', 'e1', 'Running', 1000, 1000, 3, 1)`,
+        );
+        // Inserted out of order: reads must follow seq.
+        for (const seq of [2, 0, 1]) {
+          await db.query(`INSERT INTO ${tables.history} (hub, instance_id, seq, event) VALUES ('h', 'old', $1, $2)`, [seq, JSON.stringify(events[seq])]);
+        }
+      } finally {
+        await db.pool.end();
+      }
+      const store = await open(schema);
+      const hub = store.hub('h');
+      assert.deepEqual(await hub.getHistory('old'), events);
+      await hub.createInstance(startRequest('new'));
+      const added = [events[0]!, events[2]!];
+      assert.deepEqual(await hub.commitEpisodes([commitOf(await claimOne(hub, 'new'), { history: added })]), ['committed']);
+      await hub.sendMessages([eventMessage('new', 'e')]);
+      assert.deepEqual(await hub.commitEpisodes([commitOf(await claimOne(hub, 'new'), { history: [events[1]!] })]), ['committed']);
+      assert.deepEqual(await hub.getHistory('new'), [...added, events[1]]);
+      const rows = await withPgClient(
+        async (client) =>
+          (await client.query<{ seq: number; n: number }>(
+            `SELECT seq, json_array_length(events::json) AS n FROM "${schema.schema}".history WHERE instance_id = 'new' ORDER BY seq`,
+          )).rows,
+      );
+      assert.deepEqual(rows, [{ seq: 0, n: 2 }, { seq: 2, n: 1 }], 'one row per episode, at the position of its first event');
     });
 
     test('notices reach other stores on the database through LISTEN/NOTIFY, never echoed to the sender', async () => {

@@ -28,7 +28,7 @@ function historySql(db: Database.Database): string {
 }
 
 describe('SQLite schema', () => {
-  test('migration 3 rebuilds history WITHOUT ROWID and keeps every event of a version-2 database', async () => {
+  test('migrations 3 and 4 rebuild history WITHOUT ROWID, one row per episode, and keep every event of a version-2 database', async () => {
     const path = tempPath();
     const events: HistoryEvent[] = [
       makeEvent({ eventType: 'OrchestratorStarted' }, new Date(1_000)),
@@ -54,8 +54,8 @@ describe('SQLite schema', () => {
 
     const store = new SqliteStore(path);
     try {
-      assert.equal(store.db.pragma('user_version', { simple: true }), 3);
-      assert.match(historySql(store.db), /PRIMARY KEY \(hub, instance_id, seq\) \) WITHOUT ROWID/);
+      assert.equal(store.db.pragma('user_version', { simple: true }), 4);
+      assert.match(historySql(store.db), /events TEXT NOT NULL, PRIMARY KEY \(hub, instance_id, seq\) \) WITHOUT ROWID/);
       assert.deepEqual(await store.hub('default').getHistory('old'), events);
       assert.equal((await store.hub('other').getHistory('old')).length, 1);
       assert.deepEqual(store.db.pragma('integrity_check', { simple: true }), 'ok');
@@ -66,7 +66,17 @@ describe('SQLite schema', () => {
       const item = await claimOne(hub, 'new');
       const added = [marker(), marker()];
       await hub.commitEpisodes([commitOf(item, { history: added })]);
-      assert.equal((await hub.getHistory('new')).length, 2);
+      assert.deepEqual(await hub.getHistory('new'), added);
+      // The next episode's events follow, in a row of their own.
+      const next = [marker()];
+      await hub.sendMessages([{ instanceId: 'new', event: makeEvent({ eventType: 'EventRaised', name: 'e' }, new Date()) }]);
+      await hub.commitEpisodes([commitOf(await claimOne(hub, 'new'), { history: next })]);
+      assert.deepEqual(await hub.getHistory('new'), [...added, ...next]);
+      assert.deepEqual(
+        store.db.prepare(`SELECT seq, json_array_length(events) AS n FROM history WHERE instance_id = 'new' ORDER BY seq`).all(),
+        [{ seq: 0, n: 2 }, { seq: 2, n: 1 }],
+        'one row per episode, at the position of its first event',
+      );
     } finally {
       await store.close();
     }
@@ -78,10 +88,10 @@ describe('SQLite schema', () => {
     await store.close();
     const db = new Database(path);
     try {
-      assert.equal(db.pragma('user_version', { simple: true }), 3);
+      assert.equal(db.pragma('user_version', { simple: true }), 4);
       assert.match(historySql(db), /WITHOUT ROWID/);
       migrate(db);
-      assert.equal(db.pragma('user_version', { simple: true }), 3);
+      assert.equal(db.pragma('user_version', { simple: true }), 4);
     } finally {
       db.close();
     }

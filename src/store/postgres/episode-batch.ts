@@ -108,15 +108,16 @@ export async function commitEpisodeBatch(
   if (moreWorkKnown) notices.push({ kind: 'orchestrations' });
   const { channel, payloads } = encode(dedupeNotices(notices));
   const [moreWorkPayload] = encode([{ kind: 'orchestrations' }]).payloads;
-  const history = accepted.flatMap((a) => a.commit.history.map((event, i) => [a.commit.lease.id, a.base + i, JSON.stringify(event)] as const));
+  // One row per episode (see historyFromRows).
+  const history = accepted.filter((a) => a.commit.history.length).map((a) => [a.commit.lease.id, a.base, JSON.stringify(a.commit.history)] as const);
   const u = accepted.map((a) => ({ id: a.commit.lease.id, length: a.base + a.commit.history.length, ...a.commit.instance }));
   const consumed = accepted.flatMap((a) => a.commit.consumedMessageIds.map((id) => [id, a.commit.lease.id] as const));
   const { rows: written } = await client.query<{ more_work: boolean; leased: string[] }>(
     `WITH done AS (
        DELETE FROM ${t.activities} WHERE hub = $1 AND id = ANY($2::bigint[])
      ), hist AS (
-       INSERT INTO ${t.history} (hub, instance_id, seq, event)
-       SELECT $1, h.instance_id, h.seq, h.event FROM unnest($3::text[], $4::int[], $5::text[]) AS h(instance_id, seq, event)
+       INSERT INTO ${t.history} (hub, instance_id, seq, events)
+       SELECT $1, h.instance_id, h.seq, h.events FROM unnest($3::text[], $4::int[], $5::text[]) AS h(instance_id, seq, events)
      ), inst AS (
        UPDATE ${t.instances} i SET status = u.status, execution_id = u.execution_id, name = u.name, version = u.version,
          input = u.input, output = u.output, custom_status = u.custom_status, failure_details = u.failure_details,

@@ -63,7 +63,8 @@ export async function commitEpisodesInOneStatement(
   const statusNotices = commits.map((c): StoreNotice => ({ kind: 'instance', instanceId: c.lease.id, status: c.instance.status }));
   const { channel, payloads } = encode(always);
   const [moreWorkPayload] = encode([{ kind: 'orchestrations' }]).payloads;
-  const history = commits.flatMap((c) => c.history.map((event, i) => [c.lease.id, i, JSON.stringify(event)] as const));
+  // One row per episode (see historyFromRows), at the end of the instance's history.
+  const history = commits.filter((c) => c.history.length).map((c) => [c.lease.id, JSON.stringify(c.history)] as const);
   const consumed = commits.flatMap((c) => c.consumedMessageIds.map((id) => [id, c.lease.id] as const));
   const m = messageColumns(messages);
   const u = commits.map((c) => c.instance);
@@ -82,42 +83,42 @@ export async function commitEpisodesInOneStatement(
      ), done AS (
        DELETE FROM ${t.activities} WHERE hub = $1 AND id = ANY($4::bigint[]) AND (SELECT ok FROM gate)
      ), hist AS (
-       INSERT INTO ${t.history} (hub, instance_id, seq, event)
-       SELECT $1, h.instance_id, l.history_length + h.pos, h.event
-       FROM unnest($6::text[], $7::int[], $8::text[]) AS h(instance_id, pos, event) JOIN locked l ON l.instance_id = h.instance_id
+       INSERT INTO ${t.history} (hub, instance_id, seq, events)
+       SELECT $1, h.instance_id, l.history_length, h.events
+       FROM unnest($6::text[], $7::text[]) AS h(instance_id, events) JOIN locked l ON l.instance_id = h.instance_id
        WHERE (SELECT ok FROM gate)
      ), inst AS (
        UPDATE ${t.instances} i SET status = u.status, execution_id = u.execution_id, name = u.name, version = u.version,
          input = u.input, output = u.output, custom_status = u.custom_status, failure_details = u.failure_details,
          updated_at = ${NOW}, history_length = l.history_length + u.added, lock_owner = NULL, lock_until = 0
-       FROM unnest($2::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::int[])
+       FROM unnest($2::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::int[])
          AS u(instance_id, status, execution_id, name, version, input, output, custom_status, failure_details, added)
          JOIN locked l ON l.instance_id = u.instance_id
        WHERE i.hub = $1 AND i.instance_id = u.instance_id AND (SELECT ok FROM gate)
      ), consumed AS (
-       DELETE FROM ${t.inbox} m USING unnest($18::bigint[], $19::text[]) AS c(id, instance_id)
+       DELETE FROM ${t.inbox} m USING unnest($17::bigint[], $18::text[]) AS c(id, instance_id)
        WHERE m.id = c.id AND m.hub = $1 AND m.instance_id = c.instance_id AND (SELECT ok FROM gate)
      ), sent AS (
        INSERT INTO ${t.inbox} (hub, instance_id, execution_id, event_type, event, visible_at)
        SELECT $1, m.instance_id, m.execution_id, m.event_type, m.event, ${NOW} + COALESCE(m.delay, 0)
-       FROM unnest($20::text[], $21::text[], $22::text[], $23::text[], $24::bigint[])
+       FROM unnest($19::text[], $20::text[], $21::text[], $22::text[], $23::bigint[])
          WITH ORDINALITY AS m(instance_id, execution_id, event_type, event, delay, ord)
        WHERE (SELECT ok FROM gate)
          AND EXISTS (SELECT 1 FROM ${t.instances} i WHERE i.hub = $1 AND i.instance_id = m.instance_id)
        ORDER BY m.ord
      ), act AS (
-       ${insertActivitiesSql(t, ['$25', '$26', '$27', '$28', '$29', '$30', '$31'], '(SELECT ok FROM gate)')}
+       ${insertActivitiesSql(t, ['$24', '$25', '$26', '$27', '$28', '$29', '$30'], '(SELECT ok FROM gate)')}
      ), probe AS (
        -- The statement's snapshot still shows the consumed messages: they are not new work.
-       SELECT $33::boolean OR EXISTS (
+       SELECT $32::boolean OR EXISTS (
          SELECT 1 FROM ${t.inbox} WHERE hub = $1 AND instance_id = ANY($2::text[]) AND visible_at <= ${NOW}
-           AND id <> ALL($18::bigint[])) AS more_work
+           AND id <> ALL($17::bigint[])) AS more_work
      )
      SELECT g.ok, p.more_work,
-       (SELECT count(pg_notify($32, n)) FROM unnest($34::text[]) AS n WHERE g.ok) AS sent_always,
-       (SELECT count(pg_notify($32, s.payload)) FROM unnest($2::text[], $9::text[], $35::text[]) AS s(id, status, payload)
+       (SELECT count(pg_notify($31, n)) FROM unnest($33::text[]) AS n WHERE g.ok) AS sent_always,
+       (SELECT count(pg_notify($31, s.payload)) FROM unnest($2::text[], $8::text[], $34::text[]) AS s(id, status, payload)
           JOIN locked l ON l.instance_id = s.id WHERE g.ok AND s.payload IS NOT NULL AND l.status <> s.status) AS sent_status,
-       (SELECT count(pg_notify($32, $36)) WHERE g.ok AND p.more_work AND NOT $33::boolean) AS sent_more_work,
+       (SELECT count(pg_notify($31, $35)) WHERE g.ok AND p.more_work AND NOT $32::boolean) AS sent_more_work,
        (SELECT json_object_agg(instance_id, status) FROM locked) AS previous,
        -- Ids are assigned in insertion order, which is the order of the arrays.
        (SELECT coalesce(json_agg(id::text ORDER BY id), '[]') FROM act WHERE here) AS leased
@@ -130,7 +131,6 @@ export async function commitEpisodesInOneStatement(
       completed.map((l) => l.epoch),
       history.map((h) => h[0]),
       history.map((h) => h[1]),
-      history.map((h) => h[2]),
       ...instanceUpdateColumns(u),
       commits.map((c) => c.history.length),
       consumed.map((c) => c[0]),

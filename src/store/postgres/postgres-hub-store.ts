@@ -15,6 +15,7 @@ import {
   dedupeNotices,
   delayedMessageNotices,
   encodeContinuationToken,
+  historyFromRows,
   rowToInstance,
   type InstanceRow,
 } from '../shared.js';
@@ -135,11 +136,11 @@ export class PostgresHubStore implements HubStore {
   }
 
   async getHistory(instanceId: string): Promise<HistoryEvent[]> {
-    const rows = await this.ctx.db.query<{ event: string }>(
-      `SELECT event FROM ${this.#t.history} WHERE hub = $1 AND instance_id = $2 ORDER BY seq`,
+    const rows = await this.ctx.db.query<{ events: string }>(
+      `SELECT events FROM ${this.#t.history} WHERE hub = $1 AND instance_id = $2 ORDER BY seq`,
       [this.hub, instanceId],
     );
-    return rows.map((r) => JSON.parse(r.event) as HistoryEvent);
+    return historyFromRows(rows);
   }
 
   async queryInstances(query: InstanceQuery): Promise<{ instances: InstanceRecord[]; continuationToken?: string }> {

@@ -101,6 +101,11 @@ const MIGRATIONS: ((t: Tables) => string)[] = [
     PRIMARY KEY (hub, worker_id)
   );
   `,
+  // One history row per episode (see historyFromRows): each old event becomes a one-element array.
+  (t) => `
+  ALTER TABLE ${t.history} RENAME COLUMN event TO events;
+  UPDATE ${t.history} SET events = '[' || events || ']';
+  `,
 ];
 
 /** The schema version this code expects. */
@@ -109,8 +114,11 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 /** Any 32-bit number of our own; the second key is the schema, so schemas migrate independently. */
 const ADVISORY_LOCK_CLASS = 0x64666c77; // 'dflw'
 
-/** Creates the schema if needed and applies pending migrations. Safe to run from many processes at once. */
-export async function migrate(db: PgDatabase, tables: Tables): Promise<void> {
+/**
+ * Creates the schema if needed and applies pending migrations (up to `target`, which tests use to build an old
+ * schema). Safe to run from many processes at once.
+ */
+export async function migrate(db: PgDatabase, tables: Tables, target = MIGRATIONS.length): Promise<void> {
   const schema = quoteIdent(tables.schema);
   await db.transaction(async (client) => {
     // Held until COMMIT: a second process waits here, then finds the migrations applied.
@@ -125,7 +133,7 @@ export async function migrate(db: PgDatabase, tables: Tables): Promise<void> {
     const { rows } = await client.query<{ version: number }>(
       `SELECT COALESCE(MAX(version), 0)::int AS version FROM ${schema}.schema_migrations`,
     );
-    for (let version = rows[0]?.version ?? 0; version < MIGRATIONS.length; version++) {
+    for (let version = rows[0]?.version ?? 0; version < target; version++) {
       await client.query(MIGRATIONS[version]!(tables));
       await client.query(`INSERT INTO ${schema}.schema_migrations (version) VALUES ($1)`, [version + 1]);
     }

@@ -89,6 +89,20 @@ const MIGRATIONS: string[] = [
   DROP TABLE history;
   ALTER TABLE history_new RENAME TO history;
   `,
+  // One history row per episode (see historyFromRows): a step writes one row instead of one per event. Each
+  // old event becomes a row of its own, a one-element array; seq keeps its meaning (first event's position).
+  `
+  CREATE TABLE history_new (
+    hub TEXT NOT NULL,
+    instance_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    events TEXT NOT NULL,
+    PRIMARY KEY (hub, instance_id, seq)
+  ) WITHOUT ROWID;
+  INSERT INTO history_new (hub, instance_id, seq, events) SELECT hub, instance_id, seq, '[' || event || ']' FROM history;
+  DROP TABLE history;
+  ALTER TABLE history_new RENAME TO history;
+  `,
 ];
 
 /**

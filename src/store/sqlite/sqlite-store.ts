@@ -19,6 +19,7 @@ import {
   leasedActivity,
   encodeContinuationToken,
   entityNameOf,
+  historyFromRows,
   rowToInstance,
   startedWorkItem,
   type InstanceRow,
@@ -327,11 +328,11 @@ class SqliteHubStore implements HubStore {
   }
 
   async getHistory(instanceId: string): Promise<HistoryEvent[]> {
-    const rows = this.sql('SELECT event FROM history WHERE hub = ? AND instance_id = ? ORDER BY seq').all(
+    const rows = this.sql('SELECT events FROM history WHERE hub = ? AND instance_id = ? ORDER BY seq').all(
       this.hub,
       instanceId,
-    ) as { event: string }[];
-    return rows.map((r) => JSON.parse(r.event) as HistoryEvent);
+    ) as { events: string }[];
+    return historyFromRows(rows);
   }
 
   async queryInstances(query: InstanceQuery): Promise<{ instances: InstanceRecord[]; continuationToken?: string }> {
@@ -570,8 +571,9 @@ class SqliteHubStore implements HubStore {
     for (const lease of commit.completedActivities ?? []) deleteActivity.run(Number(lease.id), this.hub);
     const base = commit.historyMode === 'replace' ? 0 : current.history_length;
     if (commit.historyMode === 'replace') this.sql('DELETE FROM history WHERE hub = ? AND instance_id = ?').run(this.hub, id);
-    const insertHistory = this.sql('INSERT INTO history (hub, instance_id, seq, event) VALUES (?, ?, ?, ?)');
-    commit.history.forEach((event, i) => insertHistory.run(this.hub, id, base + i, JSON.stringify(event)));
+    if (commit.history.length) {
+      this.sql('INSERT INTO history (hub, instance_id, seq, events) VALUES (?, ?, ?, ?)').run(this.hub, id, base, JSON.stringify(commit.history));
+    }
     const u = commit.instance;
     this.sql(
       `UPDATE instances SET status = ?, execution_id = ?, name = ?, version = ?, input = ?, output = ?, custom_status = ?,
