@@ -66,89 +66,130 @@ export async function commitEpisodesInOneStatement(
   // One row per episode (see historyFromRows), at the end of the instance's history.
   const history = commits.filter((c) => c.history.length).map((c) => [c.lease.id, JSON.stringify(c.history)] as const);
   const consumed = commits.flatMap((c) => c.consumedMessageIds.map((id) => [id, c.lease.id] as const));
-  const m = messageColumns(messages);
-  const u = commits.map((c) => c.instance);
-  const { rows } = await runner.query<{ ok: boolean; more_work: boolean; previous: Record<string, RuntimeStatus> | null; leased: string[] }>(
-    prepared(
-    `WITH locked AS MATERIALIZED (
-       SELECT instance_id, lock_epoch, history_length, status FROM ${t.instances}
-       WHERE hub = $1 AND instance_id = ANY($2::text[]) ORDER BY instance_id FOR UPDATE
-     ), held AS MATERIALIZED (
-       SELECT id, lock_epoch FROM ${t.activities} WHERE hub = $1 AND id = ANY($4::bigint[]) ORDER BY id FOR UPDATE
-     ), gate AS MATERIALIZED (
-       SELECT (SELECT count(*) FROM locked l JOIN unnest($2::text[], $3::bigint[]) AS c(id, epoch)
-                 ON c.id = l.instance_id AND c.epoch = l.lock_epoch) = cardinality($2::text[])
-          AND (SELECT count(*) FROM held x JOIN unnest($4::bigint[], $5::bigint[]) AS a(id, epoch)
-                 ON a.id = x.id AND a.epoch = x.lock_epoch) = cardinality($4::bigint[]) AS ok
-     ), done AS (
-       DELETE FROM ${t.activities} WHERE hub = $1 AND id = ANY($4::bigint[]) AND (SELECT ok FROM gate)
-     ), hist AS (
-       INSERT INTO ${t.history} (hub, instance_id, seq, events)
-       SELECT $1, h.instance_id, l.history_length, h.events
-       FROM unnest($6::text[], $7::text[]) AS h(instance_id, events) JOIN locked l ON l.instance_id = h.instance_id
-       WHERE (SELECT ok FROM gate)
-     ), inst AS (
+
+  // Parameters are numbered as they are first used, and a part with nothing to write is left out of the
+  // statement altogether (each variant is its own prepared statement): less for the executor to start.
+  const values: unknown[] = [];
+  const param = (value: unknown, type?: string): string => {
+    values.push(value);
+    return type ? `$${values.length}::${type}` : `$${values.length}`;
+  };
+  const hubParam = param(hub, 'text');
+  const ids = param(commits.map((c) => c.lease.id), 'text[]');
+  const epochs = param(commits.map((c) => c.lease.epoch), 'bigint[]');
+  const gated = '(SELECT ok FROM gate)';
+  // Each locked row carries the epoch its commit expects; its own epoch is the row's latest version (see above).
+  // The rows are found by primary key only (`= ANY`), so no plan can scan a whole hub through another index.
+  const parts: string[] = [
+    `locked AS MATERIALIZED (
+       SELECT instance_id, lock_epoch, history_length, status, (${epochs})[array_position(${ids}, instance_id)] AS expected
+       FROM ${t.instances} WHERE hub = ${hubParam} AND instance_id = ANY(${ids})
+       ORDER BY instance_id FOR UPDATE
+     )`,
+  ];
+  let fences = `(SELECT count(*) FILTER (WHERE lock_epoch = expected) FROM locked) = cardinality(${ids})`;
+  const activityIds = completed.length ? param(completed.map((l) => l.id), 'bigint[]') : undefined;
+  if (activityIds) {
+    const activityEpochs = param(completed.map((l) => l.epoch), 'bigint[]');
+    parts.push(
+      `held AS MATERIALIZED (
+         SELECT id, hub, lock_epoch, (${activityEpochs})[array_position(${activityIds}, id)] AS expected
+         FROM ${t.activities} WHERE id = ANY(${activityIds})
+         ORDER BY id FOR UPDATE
+       )`,
+    );
+    fences += ` AND (SELECT count(*) FILTER (WHERE lock_epoch = expected AND hub = ${hubParam}) FROM held) = cardinality(${activityIds})`;
+  }
+  parts.push(`gate AS MATERIALIZED (SELECT ${fences} AS ok)`);
+  if (activityIds) parts.push(`done AS (DELETE FROM ${t.activities} x USING held h WHERE x.id = h.id AND ${gated})`);
+  if (history.length) {
+    parts.push(
+      `hist AS (
+         INSERT INTO ${t.history} (hub, instance_id, seq, events)
+         SELECT ${hubParam}, h.instance_id, l.history_length, h.events
+         FROM unnest(${param(history.map((h) => h[0]), 'text[]')}, ${param(history.map((h) => h[1]), 'text[]')}) AS h(instance_id, events)
+           JOIN locked l ON l.instance_id = h.instance_id
+         WHERE ${gated}
+       )`,
+    );
+  }
+  const [status, executionId, name, version, input, output, customStatus, failureDetails] = instanceUpdateColumns(commits.map((c) => c.instance));
+  const statuses = param(status, 'text[]');
+  parts.push(
+    `inst AS (
        UPDATE ${t.instances} i SET status = u.status, execution_id = u.execution_id, name = u.name, version = u.version,
          input = u.input, output = u.output, custom_status = u.custom_status, failure_details = u.failure_details,
          updated_at = ${NOW}, history_length = l.history_length + u.added, lock_owner = NULL, lock_until = 0
-       FROM unnest($2::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::int[])
+       FROM unnest(${ids}, ${statuses}, ${param(executionId, 'text[]')}, ${param(name, 'text[]')}, ${param(version, 'text[]')},
+           ${param(input, 'text[]')}, ${param(output, 'text[]')}, ${param(customStatus, 'text[]')}, ${param(failureDetails, 'text[]')},
+           ${param(commits.map((c) => c.history.length), 'int[]')})
          AS u(instance_id, status, execution_id, name, version, input, output, custom_status, failure_details, added)
          JOIN locked l ON l.instance_id = u.instance_id
-       WHERE i.hub = $1 AND i.instance_id = u.instance_id AND (SELECT ok FROM gate)
-     ), consumed AS (
-       DELETE FROM ${t.inbox} m USING unnest($17::bigint[], $18::text[]) AS c(id, instance_id)
-       WHERE m.id = c.id AND m.hub = $1 AND m.instance_id = c.instance_id AND (SELECT ok FROM gate)
-     ), sent AS (
-       INSERT INTO ${t.inbox} (hub, instance_id, execution_id, event_type, event, visible_at)
-       SELECT $1, m.instance_id, m.execution_id, m.event_type, m.event, ${NOW} + COALESCE(m.delay, 0)
-       FROM unnest($19::text[], $20::text[], $21::text[], $22::text[], $23::bigint[])
-         WITH ORDINALITY AS m(instance_id, execution_id, event_type, event, delay, ord)
-       WHERE (SELECT ok FROM gate)
-         AND EXISTS (SELECT 1 FROM ${t.instances} i WHERE i.hub = $1 AND i.instance_id = m.instance_id)
-       ORDER BY m.ord
-     ), act AS (
-       ${insertActivitiesSql(t, ['$24', '$25', '$26', '$27', '$28', '$29', '$30'], '(SELECT ok FROM gate)')}
-     ), probe AS (
+       WHERE i.hub = ${hubParam} AND i.instance_id = ANY(${ids}) AND i.instance_id = u.instance_id AND ${gated}
+     )`,
+  );
+  const consumedIds = consumed.length ? param(consumed.map((c) => c[0]), 'bigint[]') : undefined;
+  if (consumedIds) {
+    parts.push(
+      `consumed AS (
+         DELETE FROM ${t.inbox} m USING unnest(${consumedIds}, ${param(consumed.map((c) => c[1]), 'text[]')}) AS c(id, instance_id)
+         WHERE m.id = c.id AND m.hub = ${hubParam} AND m.instance_id = c.instance_id AND ${gated}
+       )`,
+    );
+  }
+  if (messages.length) {
+    const [to, execution, type, event, delay] = messageColumns(messages);
+    parts.push(
+      `sent AS (
+         INSERT INTO ${t.inbox} (hub, instance_id, execution_id, event_type, event, visible_at)
+         SELECT ${hubParam}, m.instance_id, m.execution_id, m.event_type, m.event, ${NOW} + COALESCE(m.delay, 0)
+         FROM unnest(${param(to, 'text[]')}, ${param(execution, 'text[]')}, ${param(type, 'text[]')}, ${param(event, 'text[]')},
+             ${param(delay, 'bigint[]')})
+           WITH ORDINALITY AS m(instance_id, execution_id, event_type, event, delay, ord)
+         WHERE ${gated}
+           AND EXISTS (SELECT 1 FROM ${t.instances} i WHERE i.hub = ${hubParam} AND i.instance_id = m.instance_id)
+         ORDER BY m.ord
+       )`,
+    );
+  }
+  if (activities.length) {
+    // insertActivitiesSql casts these itself.
+    const column = (of: (a: (typeof activities)[number]) => unknown) => param(activities.map(of));
+    const activityParams = [
+      column((a) => a.activity.instanceId),
+      column((a) => a.activity.executionId),
+      column((a) => a.activity.taskId),
+      column((a) => a.activity.name),
+      column((a) => a.activity.input ?? null),
+      column((a) => a.lease?.workerId ?? null),
+      column((a) => a.lease?.leaseMs ?? null),
+    ];
+    parts.push(`act AS (${insertActivitiesSql(t, activityParams, gated)})`);
+  }
+  const known = param(moreWorkKnown, 'boolean');
+  parts.push(
+    `probe AS (
        -- The statement's snapshot still shows the consumed messages: they are not new work.
-       SELECT $32::boolean OR EXISTS (
-         SELECT 1 FROM ${t.inbox} WHERE hub = $1 AND instance_id = ANY($2::text[]) AND visible_at <= ${NOW}
-           AND id <> ALL($17::bigint[])) AS more_work
-     )
-     SELECT g.ok, p.more_work,
-       (SELECT count(pg_notify($31, n)) FROM unnest($33::text[]) AS n WHERE g.ok) AS sent_always,
-       (SELECT count(pg_notify($31, s.payload)) FROM unnest($2::text[], $8::text[], $34::text[]) AS s(id, status, payload)
-          JOIN locked l ON l.instance_id = s.id WHERE g.ok AND s.payload IS NOT NULL AND l.status <> s.status) AS sent_status,
-       (SELECT count(pg_notify($31, $35)) WHERE g.ok AND p.more_work AND NOT $32::boolean) AS sent_more_work,
-       (SELECT json_object_agg(instance_id, status) FROM locked) AS previous,
-       -- Ids are assigned in insertion order, which is the order of the arrays.
-       (SELECT coalesce(json_agg(id::text ORDER BY id), '[]') FROM act WHERE here) AS leased
-     FROM gate g, probe p`,
-    [
-      hub,
-      commits.map((c) => c.lease.id),
-      commits.map((c) => c.lease.epoch),
-      completed.map((l) => l.id),
-      completed.map((l) => l.epoch),
-      history.map((h) => h[0]),
-      history.map((h) => h[1]),
-      ...instanceUpdateColumns(u),
-      commits.map((c) => c.history.length),
-      consumed.map((c) => c[0]),
-      consumed.map((c) => c[1]),
-      ...m,
-      activities.map((a) => a.activity.instanceId),
-      activities.map((a) => a.activity.executionId),
-      activities.map((a) => a.activity.taskId),
-      activities.map((a) => a.activity.name),
-      activities.map((a) => a.activity.input ?? null),
-      activities.map((a) => a.lease?.workerId ?? null),
-      activities.map((a) => a.lease?.leaseMs ?? null),
-      channel,
-      moreWorkKnown,
-      payloads,
-      statusNotices.map((n) => encode([n]).payloads[0] ?? null),
-      moreWorkPayload ?? '',
-    ],
+       SELECT ${known} OR EXISTS (
+         SELECT 1 FROM ${t.inbox} WHERE hub = ${hubParam} AND instance_id = ANY(${ids}) AND visible_at <= ${NOW}
+           ${consumedIds ? `AND id <> ALL(${consumedIds})` : ''}) AS more_work
+     )`,
+  );
+  const channelParam = param(channel, 'text');
+  const { rows } = await runner.query<{ ok: boolean; more_work: boolean; previous: Record<string, RuntimeStatus> | null; leased: string[] }>(
+    prepared(
+      `WITH ${parts.join(', ')}
+       SELECT g.ok, p.more_work,
+         (SELECT count(pg_notify(${channelParam}, n)) FROM unnest(${param(payloads, 'text[]')}) AS n WHERE g.ok) AS sent_always,
+         (SELECT count(pg_notify(${channelParam}, s.payload))
+            FROM unnest(${ids}, ${statuses}, ${param(statusNotices.map((n) => encode([n]).payloads[0] ?? null), 'text[]')}) AS s(id, status, payload)
+            JOIN locked l ON l.instance_id = s.id WHERE g.ok AND s.payload IS NOT NULL AND l.status <> s.status) AS sent_status,
+         (SELECT count(pg_notify(${channelParam}, ${param(moreWorkPayload ?? '', 'text')})) WHERE g.ok AND p.more_work AND NOT ${known}) AS sent_more_work,
+         (SELECT json_object_agg(instance_id, status) FROM locked) AS previous,
+         -- Ids are assigned in insertion order, which is the order of the arrays.
+         ${activities.length ? `(SELECT coalesce(json_agg(id::text ORDER BY id), '[]') FROM act WHERE here)` : `'[]'::json`} AS leased
+       FROM gate g, probe p`,
+      values,
     ),
   );
   const row = rows[0]!;
