@@ -13,8 +13,8 @@ import { silentLogger } from '../../src/sdk/logger.js';
 import { CommitWatcher } from '../../src/store/sqlite/commit-watcher.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { StoreNotice } from '../../src/store/store.js';
-import { createFaultEnv, type FaultEnv } from '../faults/fault-env.js';
-import { killAllChildren, waitFor } from '../support/child-processes.js';
+import { createFaultEnv, fixture, type FaultEnv } from '../faults/fault-env.js';
+import { Child, killAllChildren, waitFor } from '../support/child-processes.js';
 import { sqliteTestStore } from '../support/stores.js';
 import { claimOne, commitOf, eventually, startRequest } from './conformance-fixtures.js';
 
@@ -121,6 +121,20 @@ describe('SQLite notices across connections', () => {
       assert.equal(commits, 1);
     } finally {
       watcher.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a commit made while the watch was paused is reported when it resumes, even with nothing else going on', async () => {
+    // Nothing else in that process wakes its event loop, which is where a check queued as an unref'd
+    // immediate was stuck until the next timer (in a worker: the 5-second poll).
+    const dir = mkdtempSync(join(tmpdir(), 'duraflow-resume-'));
+    try {
+      const child = new Child(fixture('resumed-watch.ts'), [dir]);
+      const exit = await child.exited;
+      assert.equal(exit.code, 0, child.stderr);
+      assert.deepEqual(child.lines.filter(Boolean), ['heard']);
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -143,10 +143,12 @@ export class CommitWatcher {
     this.#eventSinceCheck = true;
     if (this.#checkQueued) return;
     this.#checkQueued = true;
+    // Not unref'd: Node runs an unref'd immediate only after the next I/O or timer, so a check queued from a
+    // timer (the watch resuming) would wait for whatever wakes the loop next — up to the 5 s poll.
     setImmediate(() => {
       this.#checkQueued = false;
       this.#check();
-    }).unref();
+    });
   }
 
   #check(): void {
