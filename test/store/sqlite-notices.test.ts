@@ -16,7 +16,7 @@ import type { StoreNotice } from '../../src/store/store.js';
 import { createFaultEnv, fixture, type FaultEnv } from '../faults/fault-env.js';
 import { Child, killAllChildren, waitFor } from '../support/child-processes.js';
 import { sqliteTestStore } from '../support/stores.js';
-import { claimOne, commitOf, eventually, startRequest } from './conformance-fixtures.js';
+import { claimOne, commitOf, eventually, sleep, startRequest } from './conformance-fixtures.js';
 
 const FOREIGN = ['activities', 'instances', 'orchestrations', 'timers'];
 
@@ -118,6 +118,34 @@ describe('SQLite notices across connections', () => {
       walWritten = true;
       appendFileSync(`${path}-wal`, 'frame');
       await eventually(async () => (commits > 0 ? true : undefined), 'the commit to be noticed without another file event');
+      assert.equal(commits, 1);
+    } finally {
+      watcher.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a file event restarts the re-checks from the shortest delay, even while a long one is pending', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'duraflow-recheck-'));
+    let version = 1;
+    let looks = 0;
+    let publishOnLook = Number.POSITIVE_INFINITY;
+    // The commit becomes visible only on the second look after its file event (the first comes too early).
+    const dataVersion = () => {
+      looks++;
+      if (looks >= publishOnLook) version = 2;
+      return version;
+    };
+    let commits = 0;
+    // After the start's look and one 1 ms re-check, the next re-check is a minute away.
+    const watcher = new CommitWatcher(join(dir, 'db.sqlite'), dataVersion, () => commits++, silentLogger, [1, 60_000]);
+    try {
+      watcher.start();
+      await eventually(async () => (looks >= 2 ? true : undefined), 'the looks after starting');
+      await sleep(20);
+      publishOnLook = looks + 2;
+      appendFileSync(join(dir, 'db.sqlite-wal'), 'frame');
+      await eventually(async () => (commits > 0 ? true : undefined), 'the commit, seen by a re-check 1 ms after the event');
       assert.equal(commits, 1);
     } finally {
       watcher.stop();

@@ -42,12 +42,14 @@ export class CommitWatcher {
    * @param path the database file.
    * @param dataVersion reads `PRAGMA data_version` on the store's connection.
    * @param onCommit called (at most once per check) when another connection committed.
+   * @param recheckDelaysMs the looks after an event (tests shorten or stretch them).
    */
   constructor(
     path: string,
     private readonly dataVersion: () => number,
     private readonly onCommit: () => void,
     private readonly logger: Logger,
+    private readonly recheckDelaysMs: readonly number[] = RECHECK_DELAYS_MS,
   ) {
     this.#dir = dirname(path);
     this.#names = new Set([basename(path), `${basename(path)}-wal`]);
@@ -169,11 +171,17 @@ export class CommitWatcher {
         this.logger.error('a store notice listener failed', error);
       }
     }
-    // Re-checks (see RECHECK_DELAYS_MS) count from the latest event, one timer at a time.
-    if (this.#eventSinceCheck) this.#attempt = 0;
+    // Re-checks (see RECHECK_DELAYS_MS) count from the latest event, one timer at a time: a new event
+    // restarts them from the shortest delay (a long one still pending from an earlier event would otherwise
+    // hold back the look that finds this commit).
+    if (this.#eventSinceCheck) {
+      this.#attempt = 0;
+      clearTimeout(this.#recheck);
+      this.#recheck = undefined;
+    }
     this.#eventSinceCheck = false;
     if (this.#recheck || !this.#watcher) return;
-    const delay = RECHECK_DELAYS_MS[this.#attempt++];
+    const delay = this.recheckDelaysMs[this.#attempt++];
     if (delay === undefined) return;
     this.#recheck = setTimeout(() => {
       this.#recheck = undefined;
