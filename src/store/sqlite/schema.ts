@@ -91,6 +91,9 @@ const MIGRATIONS: string[] = [
   `,
   // One history row per episode (see historyFromRows): a step writes one row instead of one per event. Each
   // old event becomes a row of its own, a one-element array; seq keeps its meaning (first event's position).
+  // A rowid table again: an episode's row is often over 1 KB, and a WITHOUT ROWID B-tree keeps such rows in
+  // its leaves (overflow pages past ~1 KB, few rows per page, splits at random keys). Here the row is appended
+  // and only the key goes into the index (hello on SQLite: ~1,800 → ~2,500 orchestrations/s).
   `
   CREATE TABLE history_new (
     hub TEXT NOT NULL,
@@ -98,7 +101,7 @@ const MIGRATIONS: string[] = [
     seq INTEGER NOT NULL,
     events TEXT NOT NULL,
     PRIMARY KEY (hub, instance_id, seq)
-  ) WITHOUT ROWID;
+  );
   INSERT INTO history_new (hub, instance_id, seq, events) SELECT hub, instance_id, seq, '[' || event || ']' FROM history;
   DROP TABLE history;
   ALTER TABLE history_new RENAME TO history;
