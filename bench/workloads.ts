@@ -8,6 +8,7 @@ import { clockOffset, nextMessage } from './clock-sync.js';
 import { epochMs, percentiles, sleep, waitUntil } from './metrics.js';
 import { endProcess, forkBench } from './processes.js';
 import { freshSqlite } from './stores.js';
+import { warmUp } from './plan.js';
 
 export { freshSqlite } from './stores.js';
 export { sqliteCommitRate } from './limits.js';
@@ -93,7 +94,7 @@ async function withWorker<T>(url: string, fn: (client: DurableClient) => Promise
 export function helloWorkload(url: string, n: number, timeoutMs = 600_000): Promise<Measured[]> {
   return withWorker(url, async (client) => {
     await Promise.all(
-      Array.from({ length: 5 }, async () => completed(client, await client.startNew('hello'), timeoutMs)),
+      Array.from({ length: warmUp(n, 'instances') }, async () => completed(client, await client.startNew('hello'), timeoutMs)),
     );
     const started = Date.now();
     const ids = new Set(await Promise.all(Array.from({ length: n }, () => client.startNew('hello'))));
@@ -116,7 +117,7 @@ export function helloWorkload(url: string, n: number, timeoutMs = 600_000): Prom
   });
 }
 
-/** One orchestration of `name` with input `n`, timed from `startNew` to completion (after a small warm-up run). */
+/** One orchestration of `name` with input `n`, timed from `startNew` to completion (after a warm-up run, see `WARM_UP`). */
 async function oneOrchestration(
   url: string,
   name: string,
@@ -125,7 +126,7 @@ async function oneOrchestration(
   timeoutMs: number,
 ) {
   return withWorker(url, async (client) => {
-    await completed(client, await client.startNew(name, { input: Math.min(n, 10) }), timeoutMs);
+    await completed(client, await client.startNew(name, { input: warmUp(n, 'steps') }), timeoutMs);
     const started = performance.now();
     const output = await completed(client, await client.startNew(name, { input: n }), timeoutMs);
     const ms = performance.now() - started;
@@ -167,7 +168,7 @@ export function eventsWorkload(url: string, n: number, timeoutMs = 600_000): Pro
       if (output !== count) throw new Error(`events(${count}) returned ${JSON.stringify(output)}`);
       return performance.now() - started;
     };
-    await run(Math.min(n, 10));
+    await run(warmUp(n, 'steps'));
     const ms = await run(n);
     return [{ key: 'events.rate', value: n / (ms / 1000), note: `${(ms / 1000).toFixed(2)} s`, n }];
   });

@@ -6,7 +6,7 @@
  */
 import { clockOffset, nextMessage } from '../clock-sync.js';
 import { epochMs, percentiles, sleep } from '../metrics.js';
-import type { CaseSpec } from '../plan.js';
+import { warmUp, type CaseSpec } from '../plan.js';
 import { endProcess, forkBench } from '../processes.js';
 import { PG_BENCH_URL } from '../stores.js';
 import type { Measured } from '../workloads.js';
@@ -104,7 +104,7 @@ export async function runDbosCase(spec: CaseSpec): Promise<Measured[]> {
     switch (spec.workload) {
       case 'hello': {
         const n = sizes.hello;
-        await Promise.all(Array.from({ length: 5 }, () => timed(workflows.hello)));
+        await Promise.all(Array.from({ length: warmUp(n, 'instances') }, () => timed(workflows.hello)));
         const started = Date.now();
         const handles = await Promise.all(Array.from({ length: n }, () => DBOS.startWorkflow(workflows.hello)()));
         await Promise.all(handles.map((h) => h.getResult()));
@@ -127,7 +127,7 @@ export async function runDbosCase(spec: CaseSpec): Promise<Measured[]> {
         const n = spec.param as number;
         const workflow = spec.workload === 'sequence' ? workflows.sequence : workflows.fanout;
         const expected = spec.workload === 'sequence' ? n - 1 : n;
-        await timed(workflow, Math.min(n, 10));
+        await timed(workflow, warmUp(n, 'steps'));
         const { result, ms } = await timed(workflow, n);
         if (result !== expected) throw new Error(`${spec.workload}(${n}) returned ${JSON.stringify(result)}`);
         return [
@@ -144,7 +144,7 @@ export async function runDbosCase(spec: CaseSpec): Promise<Measured[]> {
           if (sum !== n) throw new Error(`events(${n}) returned ${sum}`);
           return performance.now() - started;
         };
-        await run(Math.min(sizes.events, 10));
+        await run(warmUp(sizes.events, 'steps'));
         const ms = await run(sizes.events);
         return [
           {
