@@ -33,12 +33,13 @@ export interface Sizes {
 }
 
 /**
- * The warm-up before each timed part, the same for duraflow and DBOS: enough runs of the hot paths for V8 to
- * optimize them, so that what is timed is the steady state (after a 10-step warm-up the 1,000-step sequence ran
- * ~30% slower per step than the 10,000-step one, on both). `steps` for one orchestration or workflow (sequence,
- * fan-out, events), `instances` for hello; never more than the timed part itself.
+ * The warm-up before each timed part, the same for duraflow and DBOS, so that what is timed is the steady state
+ * of a running worker: after a 10-step warm-up the 1,000-step sequence ran ~30% slower per step than the
+ * 10,000-step one, on both; 1,000-step runs one after another on one worker settle after about 2,000 steps (V8's
+ * optimizing tiers, and a fresh store whose files are still growing). `steps` for one orchestration or workflow
+ * (sequence, fan-out, events), `instances` for hello; never more than the timed part itself.
  */
-export const WARM_UP = { steps: 200, instances: 100 } as const;
+export const WARM_UP = { steps: 1000, instances: 500 } as const;
 
 /** The warm-up size before a timed part of size `n`. */
 export function warmUp(n: number, kind: keyof typeof WARM_UP): number {
