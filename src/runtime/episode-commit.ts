@@ -50,7 +50,7 @@ export function buildEpisodeCommit(input: EpisodeCommitInput): EpisodeCommit {
       executionId,
       name: instance.name,
       ...(instance.version !== undefined ? { version: instance.version } : {}),
-      ...(instance.input !== undefined ? { input: instance.input } : {}),
+      keepInput: true,
       ...customStatusOf(input),
     },
     activities: [],
@@ -183,8 +183,9 @@ function applyCompletion(
     commit.activities.length = 0;
     commit.startInstances.length = 0;
     commit.messages = commit.messages.filter((m) => m.instanceId !== input.instance.instanceId);
-    commit.instance = { ...commit.instance, status: 'ContinuedAsNew', executionId, ...opt('input', action.result) };
-    if (action.result === undefined) delete commit.instance.input;
+    // The new execution's input replaces the stored one (none: cleared).
+    const { keepInput: _keep, input: _old, ...fields } = commit.instance;
+    commit.instance = { ...fields, status: 'ContinuedAsNew', executionId, ...opt('input', action.result) };
     const startEvent = makeEvent(
       {
         eventType: 'ExecutionStarted',

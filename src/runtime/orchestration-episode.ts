@@ -198,13 +198,15 @@ async function runAndBuild(
         return;
       }
       const historyLength = (commit.historyMode === 'replace' ? 0 : instance.historyLength) + commit.history.length;
+      const { keepInput, ...update } = commit.instance;
       const after: InstanceRecord = {
         instanceId: instance.instanceId,
         createdAt: instance.createdAt,
         lastUpdatedAt: now,
         historyLength,
         ...(instance.parentInstanceId !== undefined ? { parentInstanceId: instance.parentInstanceId } : {}),
-        ...commit.instance,
+        ...(keepInput && instance.input !== undefined ? { input: instance.input } : {}),
+        ...update,
       };
       env.cache.put(instance.instanceId, { executor, instance: after, leaseEpoch: item.lease.epoch });
     },

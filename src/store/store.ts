@@ -124,7 +124,14 @@ export interface InstanceUpdate {
   executionId: string;
   name: string;
   version?: string;
+  /** JSON text; ignored with `keepInput`. */
   input?: string;
+  /**
+   * Leave the stored input as it is: an orchestration's steps never change it, so it is neither sent nor
+   * rewritten with each commit (which matters for large inputs). Entities keep their state in `input` and
+   * continue-as-new replaces it, so those send it.
+   */
+  keepInput?: boolean;
   output?: string;
   customStatus?: string;
   failureDetails?: FailureDetails;

@@ -11,6 +11,7 @@ import { NextDue } from '../../src/runtime/next-due.js';
 import { startWorker, type WorkerHandle, type WorkerOptions } from '../../src/runtime/worker.js';
 import { acquireStore, type StoreHandle } from '../../src/store/open-store.js';
 import { FaultyStore } from '../support/faulty-store.js';
+import type { EpisodeCommit } from '../../src/store/store.js';
 import { testStores } from '../support/stores.js';
 
 const STEPS = 40;
@@ -109,6 +110,34 @@ for (const store of testStores()) {
       const status = await client.waitForCompletion(id, { timeoutInMilliseconds: 20_000 });
       assert.equal(status?.runtimeStatus, 'Completed');
       assert.equal(status?.output, 'woke');
+    });
+
+    test("an orchestration's steps do not send its input again, and its status keeps it", async () => {
+      const { observed, client } = await setup((app) => {
+        app.activity('inc', (n: number) => n + 1);
+        app.orchestration('carry', function* (ctx) {
+          const { steps } = ctx.getInput<{ steps: number; payload: string }>()!;
+          let n = 0;
+          for (let i = 0; i < steps; i++) n = (yield ctx.callActivity('inc', n)) as number;
+          return n;
+        });
+      });
+      const input = { steps: 5, payload: 'x'.repeat(50_000) };
+      const sent: { input?: string; keepInput?: boolean }[] = [];
+      const stop = observed.observe((call) => {
+        if (call.method !== 'commitEpisodes') return;
+        for (const commit of call.args[0] as EpisodeCommit[]) sent.push(commit.instance);
+      });
+      try {
+        const id = await client.startNew('carry', { input });
+        const status = await client.waitForCompletion(id, { timeoutInMilliseconds: 20_000 });
+        assert.equal(status.output, 5);
+        assert.deepEqual(status.input, input);
+      } finally {
+        stop();
+      }
+      assert.equal(sent.length, 6, 'the first episode and one per result');
+      assert.ok(sent.every((u) => u.keepInput === true && u.input === undefined), 'a commit carried the input');
     });
 
     test('more instances than one claim takes all run without waiting for a poll', async () => {

@@ -206,6 +206,32 @@ export function orchestrationConformance(store: () => Store): void {
   });
 
   describe('commitEpisodes', () => {
+    test('keepInput leaves the stored input as it is; without it the input is written (or cleared)', async () => {
+      const hub = freshHub(store());
+      await hub.createInstance(startRequest('keep', { input: '{"big":"input"}' }));
+      let item = await claimOne(hub, 'keep');
+      // Even an input sent along is ignored when kept.
+      assert.deepEqual(await hub.commitEpisodes([commitOf(item, { history: [marker()], instance: { input: '"ignored"', keepInput: true } })]), ['committed']);
+      assert.equal((await hub.getInstance('keep'))!.input, '{"big":"input"}');
+      // The same through the general commit path (a sub-orchestration start in the same commit).
+      await hub.sendMessages([eventMessage('keep', 'e')]);
+      item = await claimOne(hub, 'keep');
+      const child = { request: startRequest('keep-child'), onConflict: eventMessage('keep', 'conflict') };
+      const kept = commitOf(item, { history: [marker()], startInstances: [child], instance: { keepInput: true } });
+      delete kept.instance.input;
+      assert.deepEqual(await hub.commitEpisodes([kept]), ['committed']);
+      assert.equal((await hub.getInstance('keep'))!.input, '{"big":"input"}');
+      // Without keepInput the update writes what it has: a new input, or none.
+      await hub.sendMessages([eventMessage('keep', 'e2')]);
+      assert.deepEqual(await hub.commitEpisodes([commitOf(await claimOne(hub, 'keep'), { instance: { input: '"new"' } })]), ['committed']);
+      assert.equal((await hub.getInstance('keep'))!.input, '"new"');
+      await hub.sendMessages([eventMessage('keep', 'e3')]);
+      const cleared = commitOf(await claimOne(hub, 'keep'));
+      delete cleared.instance.input;
+      assert.deepEqual(await hub.commitEpisodes([cleared]), ['committed']);
+      assert.equal((await hub.getInstance('keep'))!.input, undefined);
+    });
+
     test('appends history and updates the instance', async () => {
       const hub = freshHub(store());
       await hub.createInstance(startRequest('app', { input: '"x"' }));

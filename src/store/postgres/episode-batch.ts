@@ -120,10 +120,11 @@ export async function commitEpisodeBatch(
        SELECT $1, h.instance_id, h.seq, h.events FROM unnest($3::text[], $4::int[], $5::text[]) AS h(instance_id, seq, events)
      ), inst AS (
        UPDATE ${t.instances} i SET status = u.status, execution_id = u.execution_id, name = u.name, version = u.version,
-         input = u.input, output = u.output, custom_status = u.custom_status, failure_details = u.failure_details,
+         ${INPUT_SQL}, output = u.output, custom_status = u.custom_status, failure_details = u.failure_details,
          updated_at = ${NOW}, history_length = u.history_length, lock_owner = NULL, lock_until = 0
-       FROM unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::int[])
-         AS u(instance_id, status, execution_id, name, version, input, output, custom_status, failure_details, history_length)
+       FROM unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::int[],
+           $29::boolean[])
+         AS u(instance_id, status, execution_id, name, version, input, output, custom_status, failure_details, history_length, keep_input)
        WHERE i.hub = $1 AND i.instance_id = u.instance_id
      ), consumed AS (
        DELETE FROM ${t.inbox} m USING unnest($16::bigint[], $17::text[]) AS c(id, instance_id)
@@ -164,6 +165,7 @@ export async function commitEpisodeBatch(
       moreWorkPayload ?? '',
       activities.map((a) => a.lease?.workerId ?? null),
       activities.map((a) => a.lease?.leaseMs ?? null),
+      keepInputColumn(u),
     ],
   );
   if (written[0]?.more_work && !moreWorkKnown) notices.push({ kind: 'orchestrations' });
@@ -174,19 +176,30 @@ export async function commitEpisodeBatch(
   return { outcomes, leased: leasedItems };
 }
 
-/** The columns of instance updates as arrays for `unnest`: status, execution id, name, version, input, output, custom status, failure details. */
+/**
+ * The columns of instance updates as arrays for `unnest`: status, execution id, name, version, input (null where
+ * it is kept, see {@link INPUT_SQL}), output, custom status, failure details.
+ */
 export function instanceUpdateColumns(updates: readonly InstanceUpdate[]): (string | null)[][] {
   return [
     updates.map((x) => x.status),
     updates.map((x) => x.executionId),
     updates.map((x) => x.name),
     updates.map((x) => x.version ?? null),
-    updates.map((x) => x.input ?? null),
+    updates.map((x) => (x.keepInput ? null : (x.input ?? null))),
     updates.map((x) => x.output ?? null),
     updates.map((x) => x.customStatus ?? null),
     updates.map((x) => (x.failureDetails ? JSON.stringify(x.failureDetails) : null)),
   ];
 }
+
+/** Whether each update keeps the stored input, as an array for `unnest` (see `InstanceUpdate.keepInput`). */
+export function keepInputColumn(updates: readonly InstanceUpdate[]): boolean[] {
+  return updates.map((x) => x.keepInput === true);
+}
+
+/** The SET of `input` in an update from `unnest` rows `u` with a `keep_input` column, over instance rows `i`. */
+export const INPUT_SQL = 'input = CASE WHEN u.keep_input THEN i.input ELSE u.input END';
 
 /**
  * The INSERT of new activities from `unnest` arrays at `params` (instance id, execution id, task id, name,

@@ -17,7 +17,7 @@ import type { RuntimeStatus } from '../../core/history.js';
 import type { ActivityWorkItem, EpisodeCommit, StoreNotice } from '../store.js';
 import { delayedMessageNotices, entityNameOf, leasedActivity } from '../shared.js';
 import { prepared, type StatementRunner } from './connection.js';
-import { insertActivitiesSql, instanceUpdateColumns } from './episode-batch.js';
+import { INPUT_SQL, insertActivitiesSql, instanceUpdateColumns, keepInputColumn } from './episode-batch.js';
 import { messageColumns, NOW } from './hub-writes.js';
 import type { EncodedNotices } from './notice-listener.js';
 import type { Tables } from './schema.js';
@@ -118,12 +118,12 @@ export async function commitEpisodesInOneStatement(
   parts.push(
     `inst AS (
        UPDATE ${t.instances} i SET status = u.status, execution_id = u.execution_id, name = u.name, version = u.version,
-         input = u.input, output = u.output, custom_status = u.custom_status, failure_details = u.failure_details,
+         ${INPUT_SQL}, output = u.output, custom_status = u.custom_status, failure_details = u.failure_details,
          updated_at = ${NOW}, history_length = l.history_length + u.added, lock_owner = NULL, lock_until = 0
        FROM unnest(${ids}, ${statuses}, ${param(executionId, 'text[]')}, ${param(name, 'text[]')}, ${param(version, 'text[]')},
            ${param(input, 'text[]')}, ${param(output, 'text[]')}, ${param(customStatus, 'text[]')}, ${param(failureDetails, 'text[]')},
-           ${param(commits.map((c) => c.history.length), 'int[]')})
-         AS u(instance_id, status, execution_id, name, version, input, output, custom_status, failure_details, added)
+           ${param(commits.map((c) => c.history.length), 'int[]')}, ${param(keepInputColumn(commits.map((c) => c.instance)), 'boolean[]')})
+         AS u(instance_id, status, execution_id, name, version, input, output, custom_status, failure_details, added, keep_input)
          JOIN locked l ON l.instance_id = u.instance_id
        WHERE i.hub = ${hubParam} AND i.instance_id = ANY(${ids}) AND i.instance_id = u.instance_id AND ${gated}
      )`,

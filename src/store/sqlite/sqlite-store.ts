@@ -576,7 +576,8 @@ class SqliteHubStore implements HubStore {
     }
     const u = commit.instance;
     this.sql(
-      `UPDATE instances SET status = ?, execution_id = ?, name = ?, version = ?, input = ?, output = ?, custom_status = ?,
+      `UPDATE instances SET status = ?, execution_id = ?, name = ?, version = ?, input = CASE WHEN ? THEN input ELSE ? END,
+         output = ?, custom_status = ?,
          failure_details = ?, updated_at = ?, history_length = ?, lock_owner = NULL, lock_until = 0
        WHERE hub = ? AND instance_id = ?`,
     ).run(
@@ -584,7 +585,8 @@ class SqliteHubStore implements HubStore {
       u.executionId,
       u.name,
       u.version ?? null,
-      u.input ?? null,
+      u.keepInput ? 1 : 0,
+      u.keepInput ? null : (u.input ?? null),
       u.output ?? null,
       u.customStatus ?? null,
       u.failureDetails ? JSON.stringify(u.failureDetails) : null,
