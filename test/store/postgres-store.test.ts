@@ -72,6 +72,16 @@ if (unavailable && process.env['CI'] !== 'true') {
       schemas.push(schema);
       return schema;
     };
+    /** Two stores on a fresh schema: `receiver` listens (subscribed to hub 'h', collecting into `received`). */
+    const listeningPair = async () => {
+      const schema = fresh();
+      const sender = await open(schema);
+      const receiver = await open(schema);
+      const received: StoreNotice[] = [];
+      const stop = receiver.subscribe('h', (n) => received.push(n));
+      await receiver.whenListening();
+      return { sender, receiver, received, stop };
+    };
     before(requireServer);
     after(async () => {
       for (const store of stores) await store.close();
@@ -196,13 +206,8 @@ if (unavailable && process.env['CI'] !== 'true') {
     });
 
     test('a start and an ordinary step each take one statement, and their notices reach other stores', async () => {
-      const schema = fresh();
-      const sender = await open(schema);
-      const receiver = await open(schema);
-      const received: StoreNotice[] = [];
-      const stop = receiver.subscribe('h', (n) => received.push(n));
+      const { sender, received, stop } = await listeningPair();
       try {
-        await receiver.whenListening();
         const hub = sender.hub('h');
         await hub.createInstance(startRequest('peer'));
         const start = await countStatements(() => hub.createInstance(startRequest('one')));
@@ -255,13 +260,8 @@ if (unavailable && process.env['CI'] !== 'true') {
     });
 
     test('the LISTEN connection comes back after pg_terminate_backend, waking subscribers', async () => {
-      const schema = fresh();
-      const sender = await open(schema);
-      const receiver = await open(schema);
-      const received: StoreNotice[] = [];
-      const stop = receiver.subscribe('h', (n) => received.push(n));
+      const { sender, receiver, received, stop } = await listeningPair();
       try {
-        await receiver.whenListening();
         const pid = receiver.listenerBackendPid;
         assert.ok(pid);
         await withPgClient((client) => client.query('SELECT pg_terminate_backend($1)', [pid]));

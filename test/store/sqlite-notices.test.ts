@@ -24,6 +24,33 @@ function kinds(notices: StoreNotice[]): string[] {
   return notices.map((n) => n.kind).sort();
 }
 
+/**
+ * Runs a commit watcher over a fresh directory with a scripted `dataVersion`: once `ready()` holds and
+ * `beforeWrite` is done, writes one WAL frame, and answers how many commits it had reported when it first
+ * reported one.
+ */
+async function commitsAfterOneFrame(
+  dataVersion: () => number,
+  ready: () => boolean,
+  beforeWrite: () => void | Promise<void>,
+  recheckDelaysMs?: readonly number[],
+): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'duraflow-watch-'));
+  let commits = 0;
+  const watcher = new CommitWatcher(join(dir, 'db.sqlite'), dataVersion, () => commits++, silentLogger, recheckDelaysMs);
+  try {
+    watcher.start();
+    await eventually(async () => (ready() ? true : undefined), 'the looks after starting');
+    await beforeWrite();
+    appendFileSync(join(dir, 'db.sqlite-wal'), 'frame');
+    await eventually(async () => (commits > 0 ? true : undefined), 'the commit to be noticed without another file event');
+    return commits;
+  } finally {
+    watcher.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('SQLite notices across connections', () => {
   test('a second store on the same file hears the first one commit (every subscribed hub), and no store hears its own commits', async () => {
     const path = join(tmpdir(), `duraflow-notices-${randomUUID()}.db`);
@@ -97,8 +124,6 @@ describe('SQLite notices across connections', () => {
   });
 
   test('a commit published after its file event (the writer syncs its WAL first) is still noticed', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'duraflow-watch-'));
-    const path = join(dir, 'db.sqlite');
     let calls = 0;
     let published = false;
     let walWritten = false;
@@ -110,23 +135,11 @@ describe('SQLite notices across connections', () => {
       published = true;
       return 1;
     };
-    let commits = 0;
-    const watcher = new CommitWatcher(path, dataVersion, () => commits++, silentLogger);
-    try {
-      watcher.start();
-      await eventually(async () => (calls >= 2 ? true : undefined), 'the first look after starting');
-      walWritten = true;
-      appendFileSync(`${path}-wal`, 'frame');
-      await eventually(async () => (commits > 0 ? true : undefined), 'the commit to be noticed without another file event');
-      assert.equal(commits, 1);
-    } finally {
-      watcher.stop();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const commits = await commitsAfterOneFrame(dataVersion, () => calls >= 2, () => void (walWritten = true));
+    assert.equal(commits, 1);
   });
 
   test('a file event restarts the re-checks from the shortest delay, even while a long one is pending', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'duraflow-recheck-'));
     let version = 1;
     let looks = 0;
     let publishOnLook = Number.POSITIVE_INFINITY;
@@ -136,21 +149,18 @@ describe('SQLite notices across connections', () => {
       if (looks >= publishOnLook) version = 2;
       return version;
     };
-    let commits = 0;
-    // After the start's look and one 1 ms re-check, the next re-check is a minute away.
-    const watcher = new CommitWatcher(join(dir, 'db.sqlite'), dataVersion, () => commits++, silentLogger, [1, 60_000]);
-    try {
-      watcher.start();
-      await eventually(async () => (looks >= 2 ? true : undefined), 'the looks after starting');
-      await sleep(20);
-      publishOnLook = looks + 2;
-      appendFileSync(join(dir, 'db.sqlite-wal'), 'frame');
-      await eventually(async () => (commits > 0 ? true : undefined), 'the commit, seen by a re-check 1 ms after the event');
-      assert.equal(commits, 1);
-    } finally {
-      watcher.stop();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    // After the start's look and one 1 ms re-check, the next re-check is a minute away: only a restart at the
+    // file event finds the commit in time.
+    const commits = await commitsAfterOneFrame(
+      dataVersion,
+      () => looks >= 2,
+      async () => {
+        await sleep(20);
+        publishOnLook = looks + 2;
+      },
+      [1, 60_000],
+    );
+    assert.equal(commits, 1);
   });
 
   test('a commit made while the watch was paused is reported when it resumes, even with nothing else going on', async () => {
