@@ -117,19 +117,30 @@ export function checkPageSize(pageSize: number | undefined): number {
 
 /** Delivers notices to in-process subscribers, per task hub. */
 export class NoticeBus {
-  #listeners = new Map<string, Set<(notice: StoreNotice) => void>>();
+  /** Per hub, one entry per subscription (the same function subscribed twice is two subscriptions). */
+  #subscriptions = new Map<string, Set<{ listener: (notice: StoreNotice) => void }>>();
 
+  /** Subscribes `listener` to `hub`'s notices; the returned function unsubscribes (once; later calls do nothing). */
   subscribe(hub: string, listener: (notice: StoreNotice) => void): () => void {
-    const set = this.#listeners.get(hub) ?? new Set();
-    set.add(listener);
-    this.#listeners.set(hub, set);
-    return () => set.delete(listener);
+    let set = this.#subscriptions.get(hub);
+    if (!set) this.#subscriptions.set(hub, (set = new Set()));
+    const subscription = { listener };
+    set.add(subscription);
+    return () => {
+      if (!set.delete(subscription) || set.size > 0) return;
+      if (this.#subscriptions.get(hub) === set) this.#subscriptions.delete(hub);
+    };
+  }
+
+  /** The hubs that have subscribers now. */
+  hubs(): string[] {
+    return [...this.#subscriptions.keys()];
   }
 
   emit(hub: string, notice: StoreNotice): void {
-    const set = this.#listeners.get(hub);
+    const set = this.#subscriptions.get(hub);
     if (!set) return;
-    for (const listener of set) listener(notice);
+    for (const { listener } of set) listener(notice);
   }
 }
 

@@ -30,8 +30,6 @@ export class PostgresStore implements Store {
   readonly #id = randomUUID();
   readonly #bus = new NoticeBus();
   readonly #hubs = new Map<string, PostgresHubStore>();
-  /** Subscribers per hub, so a reconnection can wake exactly the hubs someone listens to. */
-  readonly #subscribers = new Map<string, number>();
   readonly #listener: NoticeListener;
   readonly #channel: string;
   #closed = false;
@@ -87,17 +85,7 @@ export class PostgresStore implements Store {
   subscribe(hub: string, listener: (notice: StoreNotice) => void): () => void {
     // The LISTEN connection opens with the first subscriber: a client that only starts instances never needs it.
     this.#listener.start();
-    this.#subscribers.set(hub, (this.#subscribers.get(hub) ?? 0) + 1);
-    const unsubscribe = this.#bus.subscribe(hub, listener);
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      unsubscribe();
-      const left = (this.#subscribers.get(hub) ?? 1) - 1;
-      if (left > 0) this.#subscribers.set(hub, left);
-      else this.#subscribers.delete(hub);
-    };
+    return this.#bus.subscribe(hub, listener);
   }
 
   /** Resolves once notices from other processes are being received (the LISTEN is active). */
@@ -120,7 +108,7 @@ export class PostgresStore implements Store {
 
   /** After a gap in LISTEN, anything may have happened: wake every subscribed hub. */
   #wakeAll(): void {
-    for (const hub of this.#subscribers.keys()) {
+    for (const hub of this.#bus.hubs()) {
       this.#bus.emit(hub, { kind: 'orchestrations' });
       this.#bus.emit(hub, { kind: 'activities' });
     }

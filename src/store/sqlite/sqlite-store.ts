@@ -74,9 +74,7 @@ export class SqliteStore implements Store {
   readonly db: Database.Database;
   readonly now: () => number;
   readonly #bus = new NoticeBus();
-  /** Subscribers per hub; the watch runs while there is any. */
-  readonly #subscribers = new Map<string, number>();
-  /** Undefined for `:memory:` (no other process can open it). */
+  /** Runs while any hub has subscribers (`#bus.hubs()`); undefined for `:memory:` (no other process can open it). */
   readonly #watcher: CommitWatcher | undefined;
   readonly #statements = new Map<string, Database.Statement>();
   readonly #hubs = new Map<string, SqliteHubStore>();
@@ -125,24 +123,17 @@ export class SqliteStore implements Store {
   }
 
   subscribe(hub: string, listener: (notice: StoreNotice) => void): () => void {
-    this.#subscribers.set(hub, (this.#subscribers.get(hub) ?? 0) + 1);
     const unsubscribe = this.#bus.subscribe(hub, listener);
     if (this.db.open) this.#watcher?.start();
-    let done = false;
     return () => {
-      if (done) return;
-      done = true;
       unsubscribe();
-      const left = (this.#subscribers.get(hub) ?? 1) - 1;
-      if (left > 0) this.#subscribers.set(hub, left);
-      else this.#subscribers.delete(hub);
-      if (this.#subscribers.size === 0) this.#watcher?.stop();
+      if (this.#bus.hubs().length === 0) this.#watcher?.stop();
     };
   }
 
   /** Another process committed something: every subscribed hub looks again. */
   #foreignCommit(): void {
-    for (const hub of [...this.#subscribers.keys()]) {
+    for (const hub of this.#bus.hubs()) {
       for (const notice of FOREIGN_COMMIT_NOTICES) this.#bus.emit(hub, notice);
     }
   }
