@@ -14,7 +14,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeEvent } from '../src/core/history.js';
+import { makeEvent } from '../src/sdk/history.js';
 import { DFApp, EntityId, type DurableClient, type EntityContext } from '../src/index.js';
 import { acquireStore } from '../src/store/open-store.js';
 import { sqliteCommitRate } from './limits.js';

@@ -5,6 +5,6 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 register();
-const built = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
-const { main } = await import(existsSync(built) ? built : '../src/cli/main.ts');
+const built = fileURLToPath(new URL('../dist/app/cli.js', import.meta.url));
+const { main } = await import(existsSync(built) ? built : '../src/app/cli.ts');
 process.exitCode = await main(process.argv);

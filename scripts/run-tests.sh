@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Runs every test file under test/ (Node 20's test runner takes no globs) after a type check.
+# Runs every test file under test/ (Node 20's test runner takes no globs) after a type check and the
+# architecture rules (.dependency-cruiser.cjs).
 # Files under test/serial/ (e.g. ones that restart the shared PostgreSQL server) run afterwards, one at a
 # time, so they never disturb other files; the exit status is non-zero if either phase failed.
 # Usage: scripts/run-tests.sh [file-or-dir ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npx tsc -p tsconfig.json --noEmit
+# The layers of docs/architecture.md: import order, no cycles, a pure core.
+npx depcruise src --config .dependency-cruiser.cjs
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(test)
 mapfile -t files < <(find "${targets[@]}" -name '*.test.ts' | sort -u)

@@ -2,8 +2,8 @@
  * duraflow: Durable Functions for TypeScript, self-hosted.
  * @packageDocumentation
  */
-export { DFApp } from './sdk/app.js';
-export type { DFAppOptions, Host, StartOptions, Worker } from './sdk/app.js';
+export { DFApp } from './app/df-app.js';
+export type { DFAppOptions, Host, StartOptions, Worker } from './app/df-app.js';
 export type { GrpcSidecarTuning } from './grpc/sidecar-server.js';
 export { Blueprint } from './sdk/blueprint.js';
 export type { AuthLevel, BlueprintOptions, RouteHandler, RouteOptions } from './sdk/blueprint.js';
@@ -13,20 +13,20 @@ export type {
   EntityClass,
   EntityContext,
   EntityFunction,
-  EntityLock,
   EntityRef,
   SignalEntityOptions,
 } from './sdk/entity-context.js';
 export { Task, CompletableTask, TimerTask, WhenAllTask, WhenAnyTask } from './sdk/task.js';
 export type { TaskState } from './sdk/task.js';
+export type { ActivityContext, ActivityFunction, ActivityRef } from './sdk/activity.js';
 export type {
-  ActivityContext,
-  ActivityFunction,
-  ActivityRef,
+  DurableHttpRequest,
+  DurableHttpResponse,
+  EntityLock,
+  OrchestrationContext,
   OrchestrationRef,
   OrchestratorFunction,
-} from './sdk/functions.js';
-export type { OrchestrationContext, DurableHttpRequest, DurableHttpResponse } from './sdk/orchestration-context.js';
+} from './sdk/orchestration-context.js';
 export type { Logger } from './sdk/logger.js';
 export { silentLogger } from './sdk/logger.js';
 export {
@@ -46,7 +46,7 @@ export {
 export { createClient } from './client/create-client.js';
 export { HttpClientError } from './client/http-client.js';
 export type { CreateClientOptions } from './client/create-client.js';
-export { OrchestrationRuntimeStatus } from './client/types.js';
+export { OrchestrationRuntimeStatus } from './sdk/durable-client.js';
 export type {
   DurableClient,
   DurableOrchestrationStatus,
@@ -63,7 +63,7 @@ export type {
   EntityPage,
   EntityStateResponse,
   ListEntitiesQuery,
-} from './client/types.js';
-export type { FailureDetails, HistoryEvent, HistoryEventType, RuntimeStatus } from './core/history.js';
+} from './sdk/durable-client.js';
+export type { FailureDetails, HistoryEvent, HistoryEventType, RuntimeStatus } from './sdk/history.js';
 export type { WorkerOptions } from './runtime/worker.js';
 export type { TokenProvider } from './runtime/http-activity.js';

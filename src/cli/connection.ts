@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { createClient } from '../client/create-client.js';
-import type { DurableClient } from '../client/types.js';
+import type { DurableClient } from '../sdk/durable-client.js';
 import { ValidationError } from '../sdk/errors.js';
 
 /** The connection options every instance/entity command takes. */

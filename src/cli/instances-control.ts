@@ -1,6 +1,6 @@
 /** `duraflow instances start|raise|terminate|suspend|resume|rewind|restart|purge`: steer instances. */
 import type { Command } from 'commander';
-import type { DurableClient } from '../client/types.js';
+import type { DurableClient } from '../sdk/durable-client.js';
 import { InstanceNotFoundError, ValidationError } from '../sdk/errors.js';
 import { parseCount, parseJsonArg, withClient, withConnection, type ConnectionOptions } from './connection.js';
 import { matchingInstances, printStatus, withFilters, type FilterOptions } from './instances-query.js';

@@ -1,7 +1,7 @@
 /** `duraflow instances list|get|history`: read instances, as tables or `--json`. */
 import type { Command } from 'commander';
-import { isTerminalStatus, type FailureDetails, type HistoryEvent, type RuntimeStatus } from '../core/history.js';
-import type { DurableClient, DurableOrchestrationStatus, OrchestrationFilter } from '../client/types.js';
+import { isTerminalStatus, type FailureDetails, type HistoryEvent, type RuntimeStatus } from '../sdk/history.js';
+import type { DurableClient, DurableOrchestrationStatus, OrchestrationFilter } from '../sdk/durable-client.js';
 import { formatDuration, preview } from '../dashboard/format.js';
 import { InstanceNotFoundError, ValidationError } from '../sdk/errors.js';
 import { collectList, parseCount, parseTimeArg, withClient, withConnection, type ConnectionOptions } from './connection.js';

@@ -1,5 +1,5 @@
 /** What the CLI prints: aligned tables for people, JSON for scripts. */
-import type { DurableOrchestrationStatus } from '../client/types.js';
+import type { DurableOrchestrationStatus } from '../sdk/durable-client.js';
 import { formatTime, prettyJson } from '../dashboard/format.js';
 
 /** Writes one line to stdout. */

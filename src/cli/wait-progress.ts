@@ -3,8 +3,8 @@
  * activities completed so far. Progress goes to stderr (one rewritten line on a terminal, a line per change
  * otherwise) so stdout carries only the result.
  */
-import { isTerminalStatus, type HistoryEvent } from '../core/history.js';
-import type { DurableClient, DurableOrchestrationStatus } from '../client/types.js';
+import { isTerminalStatus, type HistoryEvent } from '../sdk/history.js';
+import type { DurableClient, DurableOrchestrationStatus } from '../sdk/durable-client.js';
 import { formatDuration, preview } from '../dashboard/format.js';
 import { InstanceNotFoundError } from '../sdk/errors.js';
 import { safeText } from './output.js';

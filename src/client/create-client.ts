@@ -3,7 +3,7 @@ import { acquireStore, resolveStoreUrl } from '../store/open-store.js';
 import { ValidationError } from '../sdk/errors.js';
 import { HttpClient } from './http-client.js';
 import { StoreClient } from './store-client.js';
-import type { DurableClient } from './types.js';
+import type { DurableClient } from '../sdk/durable-client.js';
 
 /** Options of {@link createClient}. */
 export interface CreateClientOptions {

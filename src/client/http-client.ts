@@ -3,7 +3,7 @@
  * It behaves like the store-backed client, method for method, including the typed errors, which it
  * rebuilds from the error bodies the host sends (`ExceptionType` plus details).
  */
-import { isTerminalStatus, type RuntimeStatus } from '../core/history.js';
+import { isTerminalStatus, type RuntimeStatus } from '../sdk/history.js';
 import {
   DuraflowError,
   InstanceAlreadyExistsError,
@@ -27,14 +27,14 @@ import type {
   OrchestrationName,
   PurgeHistoryResult,
   StartNewOptions,
-} from './types.js';
+} from '../sdk/durable-client.js';
 import type {
   CleanEntityStorageOptions,
   CleanEntityStorageResult,
   EntityPage,
   EntityStateResponse,
   ListEntitiesQuery,
-} from './types.js';
+} from '../sdk/durable-client.js';
 import type { EntityId } from '../sdk/entity-id.js';
 import type { SignalEntityOptions } from '../sdk/entity-context.js';
 import { httpCleanEntityStorage, httpListEntities, httpReadEntityState, httpSignalEntity } from './http-entities.js';

@@ -4,7 +4,6 @@
  * `GET /entities[/{name}]` (listing, `x-ms-continuation-token` paging), and duraflow's own
  * `POST /entities/clean` (cleanEntityStorage). An empty key travels as `$`.
  */
-import { checkOperationName, checkScheduledTime, toEntityId } from '../core/entity-executor.js';
 import { serialize } from '../core/payload.js';
 import { EntityId } from '../sdk/entity-id.js';
 import type { SignalEntityOptions } from '../sdk/entity-context.js';
@@ -15,7 +14,8 @@ import type {
   EntityPage,
   EntityStateResponse,
   ListEntitiesQuery,
-} from './types.js';
+} from '../sdk/durable-client.js';
+import { checkOperationName, checkScheduledTime, toEntityId } from '../sdk/entity-id.js';
 
 /** The HTTP client's request function. */
 export type EntityHttpRequest = (

@@ -1,9 +1,9 @@
 /**
  * Durable Functions' management URLs and the responses built from them (check-status 202, status JSON).
  */
-import { isTerminalStatus } from '../core/history.js';
+import { isTerminalStatus } from '../sdk/history.js';
 import { ValidationError } from '../sdk/errors.js';
-import type { DurableOrchestrationStatus, HttpManagementPayload } from './types.js';
+import type { DurableOrchestrationStatus, HttpManagementPayload } from '../sdk/durable-client.js';
 
 /** Where the management API lives: the origin, the task hub, and the key (if one is required). */
 export interface ManagementLocation {

@@ -1,6 +1,6 @@
 /** The request that creates an instance with its ExecutionStarted event (every client starts through it). */
 import { randomUUID } from 'node:crypto';
-import { makeEvent } from '../core/history.js';
+import { makeEvent } from '../sdk/history.js';
 import type { StartInstanceRequest } from '../store/store.js';
 
 /** What a start names. */

@@ -2,14 +2,13 @@
  * The durable client over a store: what `createClient({ store })`, `host.client` and route handlers use.
  */
 import { randomUUID } from 'node:crypto';
-import { isTerminalStatus, makeEvent, type HistoryEvent, type RuntimeStatus } from '../core/history.js';
-import { validateInstanceId } from '../core/orchestration-executor.js';
+import { isTerminalStatus, makeEvent, type HistoryEvent, type RuntimeStatus } from '../sdk/history.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, deserialize, serialize } from '../core/payload.js';
 import { InstanceNotFoundError, InvalidInstanceStateError, UnknownFunctionError, ValidationError } from '../sdk/errors.js';
 import type { Registry } from '../sdk/registry.js';
 import { ANY_NAME, type HubStore, type InstanceRecord, type Store } from '../store/store.js';
 import { startInstanceRequest } from './start-request.js';
-import { reserveLocalStart } from '../runtime/local-starts.js';
+import { reserveLocalStart } from '../store/local-starts.js';
 import { checkStatusResponse, managementPayload, originOf, waitForCompletionOrCheckStatus } from './http-management.js';
 import * as entities from './store-entities.js';
 import type { EntityId } from '../sdk/entity-id.js';
@@ -30,7 +29,8 @@ import type {
   EntityPage,
   EntityStateResponse,
   ListEntitiesQuery,
-} from './types.js';
+} from '../sdk/durable-client.js';
+import { validateInstanceId } from '../sdk/instance-id.js';
 
 const RUNTIME_STATUSES = new Set<string>(['Running', 'Completed', 'ContinuedAsNew', 'Failed', 'Canceled', 'Terminated', 'Pending', 'Suspended']);
 

@@ -3,7 +3,6 @@
  * with ids `@name@key` whose `input` column holds the scheduler state (see `runtime/entity-episode.ts`).
  */
 import { randomUUID } from 'node:crypto';
-import { checkOperationName, checkScheduledTime, toEntityId } from '../core/entity-executor.js';
 import {
   ENTITY_RELEASE_EVENT,
   ENTITY_REQUEST_EVENT,
@@ -11,7 +10,7 @@ import {
   type EntityRequest,
 } from '../core/entity-messages.js';
 import { isEmptyEntity, parseSchedulerState } from '../core/entity-scheduler.js';
-import { isTerminalStatus, makeEvent } from '../core/history.js';
+import { isTerminalStatus, makeEvent } from '../sdk/history.js';
 import { deserialize, serialize } from '../core/payload.js';
 import { EntityId } from '../sdk/entity-id.js';
 import type { SignalEntityOptions } from '../sdk/entity-context.js';
@@ -26,7 +25,8 @@ import type {
   EntityPage,
   EntityStateResponse,
   ListEntitiesQuery,
-} from './types.js';
+} from '../sdk/durable-client.js';
+import { checkOperationName, checkScheduledTime, toEntityId } from '../sdk/entity-id.js';
 
 /** What the entity operations need from their client. */
 export interface EntityClientContext {

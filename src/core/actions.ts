@@ -3,7 +3,7 @@
  * The runtime turns each into history events and messages; another executor (a gRPC worker) produces
  * the same shapes.
  */
-import type { FailureDetails, HistoryEvent } from './history.js';
+import type { FailureDetails, HistoryEvent } from '../sdk/history.js';
 
 export interface ScheduleTaskAction {
   type: 'ScheduleTask';

@@ -9,16 +9,16 @@
  * touched it, which both checks it (a `SerializationError` or `PayloadTooLargeError` fails that operation)
  * and gives the rollback point.
  */
-import type { FailureDetails } from './history.js';
+import type { FailureDetails } from '../sdk/history.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, deserialize, serialize } from './payload.js';
-import { validateInstanceId } from './orchestration-executor.js';
-import { EntityId } from '../sdk/entity-id.js';
+import { EntityId, checkOperationName, checkScheduledTime, toEntityId } from '../sdk/entity-id.js';
 import type { EntityClass, EntityContext, EntityFunction, SignalEntityOptions } from '../sdk/entity-context.js';
 import { isEntityClass } from '../sdk/entity-context.js';
 import { UnknownFunctionError, ValidationError, toFailureDetails } from '../sdk/errors.js';
-import type { OrchestrationRef } from '../sdk/functions.js';
 import type { Logger } from '../sdk/logger.js';
 import { silentLogger } from '../sdk/logger.js';
+import { validateInstanceId } from '../sdk/instance-id.js';
+import type { OrchestrationRef } from '../sdk/orchestration-context.js';
 
 /** What the entity executor needs from its host. */
 export interface EntityExecutorOptions {
@@ -324,28 +324,8 @@ function findMethod(entityClass: EntityClass, name: string): ((...args: unknown[
     : ((entityClass.prototype as Record<string, unknown>)[match] as (...args: unknown[]) => unknown);
 }
 
-/** Accepts an `EntityId` or a plain `{ name, key }`. */
-export function toEntityId(value: unknown): EntityId {
-  if (value instanceof EntityId) return value;
-  if (typeof value === 'object' && value !== null && 'name' in value && 'key' in value) {
-    const { name, key } = value as { name: unknown; key: unknown };
-    return new EntityId(name as string, key as string);
-  }
-  throw new ValidationError('Expected an EntityId (new EntityId(name, key)).');
-}
 
-/** Checks an operation name: a string (the empty string is the default operation of HTTP signals). */
-export function checkOperationName(name: unknown): asserts name is string {
-  if (typeof name !== 'string') throw new ValidationError('An entity operation name must be a string.');
-}
 
-/** Checks an optional scheduled time; returns it as ISO-8601. */
-export function checkScheduledTime(time: unknown): string | undefined {
-  if (time === undefined) return undefined;
-  if (!(time instanceof Date) || Number.isNaN(time.getTime()))
-    throw new ValidationError('scheduledTime must be a valid Date.');
-  return time.toISOString();
-}
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (

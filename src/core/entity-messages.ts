@@ -8,7 +8,7 @@
  *
  * Payload fields (`input`, `result`) hold JSON text, so a value is serialized exactly once, by its sender.
  */
-import type { FailureDetails, HistoryEvent } from './history.js';
+import type { FailureDetails, HistoryEvent } from '../sdk/history.js';
 
 /** Event name of operation and lock requests. */
 export const ENTITY_REQUEST_EVENT = 'op';

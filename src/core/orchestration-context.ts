@@ -1,11 +1,9 @@
 /**
  * The `ctx` object user orchestrators receive: a thin facade over the executor, which owns the state.
  */
-import type { OrchestrationExecutor } from './orchestration-executor.js';
 import { uuidV5 } from './uuid.js';
 import { ValidationError } from '../sdk/errors.js';
 import type { EntityId } from '../sdk/entity-id.js';
-import type { EntityLock } from '../sdk/entity-context.js';
 import type { Logger } from '../sdk/logger.js';
 import { gatedLogger } from '../sdk/logger.js';
 import type {
@@ -22,7 +20,34 @@ import { RetryOptions } from '../sdk/retry-options.js';
 import type { Task, TimerTask } from '../sdk/task.js';
 import { Task as TaskClass, WhenAllTask, WhenAnyTask } from '../sdk/task.js';
 import { deserialize } from './payload.js';
-import { DurableHttpTask, checkHttpRequest } from './durable-http.js';
+import { DurableHttpTask, checkHttpRequest, type DurableHttpScheduler } from './durable-http.js';
+import type { ExecutionStartedEvent } from '../sdk/history.js';
+import type { CompletableTask } from '../sdk/task.js';
+import type { OrchestrationEntities } from './orchestration-entities.js';
+
+/**
+ * What the context needs from the executor that owns the state (the executor implements it). An interface, so
+ * the context does not import the executor that creates it.
+ */
+export interface ContextHost extends DurableHttpScheduler {
+  readonly logger: Logger;
+  readonly isReplaying: boolean;
+  readonly started: ExecutionStartedEvent | undefined;
+  readonly input: unknown;
+  readonly customStatusText: string | undefined;
+  readonly willContinueAsNew: boolean;
+  readonly entities: OrchestrationEntities;
+  readonly httpPollDelayMs: number;
+  scheduleActivity(name: string, input: unknown): CompletableTask<unknown>;
+  scheduleSubOrchestration(name: string, input: unknown, instanceId: string | undefined): CompletableTask<unknown>;
+  createTimer(fireAt: Date): TimerTask;
+  waitForExternalEvent(name: string): CompletableTask<unknown>;
+  withRetry<T>(options: RetryOptions, attempt: () => CompletableTask<T>): Task<T>;
+  continueAsNew(input: unknown): void;
+  setCustomStatus(value: unknown): void;
+  nextUuidName(): string;
+}
+import type { EntityLock } from '../sdk/orchestration-context.js';
 
 function targetName(target: unknown, kind: 'activity' | 'orchestration'): string {
   if (typeof target === 'string' && target.length > 0) return target;
@@ -43,7 +68,7 @@ function checkTasks(tasks: unknown, what: string): readonly Task<unknown>[] {
 /** Implements {@link OrchestrationContext} for the in-process executor. */
 export class OrchestrationContextImpl implements OrchestrationContext<any> {
   readonly log: Logger;
-  constructor(private readonly executor: OrchestrationExecutor) {
+  constructor(private readonly executor: ContextHost) {
     this.log = gatedLogger(executor.logger, () => !executor.isReplaying);
   }
   get instanceId(): string {

@@ -9,7 +9,7 @@
  * section, calls only to locked entities and at most one at a time per entity, no signals to locked entities,
  * no sub-orchestrations. Violations throw {@link LockingRulesViolationError}.
  */
-import type { EventRaisedEvent } from './history.js';
+import type { EventRaisedEvent } from '../sdk/history.js';
 import {
   ENTITY_RELEASE_EVENT,
   ENTITY_REQUEST_EVENT,
@@ -17,12 +17,12 @@ import {
   type EntityRelease,
   type EntityRequest,
 } from './entity-messages.js';
-import { checkOperationName, toEntityId } from './entity-executor.js';
 import { deserialize, serialize } from './payload.js';
 import type { EntityId } from '../sdk/entity-id.js';
-import type { EntityLock } from '../sdk/entity-context.js';
 import { LockingRulesViolationError, TaskFailedError, ValidationError } from '../sdk/errors.js';
 import { CompletableTask, type Task } from '../sdk/task.js';
+import { checkOperationName, toEntityId } from '../sdk/entity-id.js';
+import type { EntityLock } from '../sdk/orchestration-context.js';
 
 /** What the entity features need from the executor. */
 export interface EntityCallHost {

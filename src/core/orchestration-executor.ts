@@ -13,7 +13,7 @@ import type {
   OrchestratorAction,
 } from './actions.js';
 import { describeAction, describeRecorded } from './actions.js';
-import type { ExecutionStartedEvent, HistoryEvent } from './history.js';
+import type { ExecutionStartedEvent, HistoryEvent } from '../sdk/history.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, deserialize, serialize } from './payload.js';
 import { OrchestrationContextImpl } from './orchestration-context.js';
 import { DEFAULT_HTTP_POLL_DELAY_MS } from './durable-http.js';
@@ -26,11 +26,12 @@ import {
   ValidationError,
   toFailureDetails,
 } from '../sdk/errors.js';
-import type { OrchestratorFunction } from '../sdk/functions.js';
 import type { Logger } from '../sdk/logger.js';
 import { silentLogger } from '../sdk/logger.js';
 import type { RetryOptions } from '../sdk/retry-options.js';
 import { CompletableTask, RetryableTask, Task, TimerTask, isTask } from '../sdk/task.js';
+import { validateInstanceId } from '../sdk/instance-id.js';
+import type { OrchestratorFunction } from '../sdk/orchestration-context.js';
 
 /** What the executor needs from its host. */
 export interface ExecutorOptions {
@@ -520,20 +521,6 @@ export class OrchestrationExecutor {
   }
 }
 
-/** Instance id rules (reference §3.2): not starting with `@`, none of `/ \ # ?` or control characters, ≤256 chars. */
-export function validateInstanceId(instanceId: unknown): asserts instanceId is string {
-  if (typeof instanceId !== 'string' || instanceId.length === 0) {
-    throw new ValidationError('An instance id must be a non-empty string.');
-  }
-  if (instanceId.length > 256) throw new ValidationError(`An instance id may be at most 256 characters (got ${instanceId.length}).`);
-  if (instanceId.startsWith('@')) throw new ValidationError(`Instance ids starting with '@' are reserved for entities: '${instanceId}'.`);
-  // URLs resolve '.' and '..' path segments away, so such ids could never be addressed over HTTP.
-  if (instanceId === '.' || instanceId === '..') throw new ValidationError(`'${instanceId}' cannot be used as an instance id.`);
-  // eslint-disable-next-line no-control-regex
-  if (/[/\\#?\u0000-\u001f\u007f]/.test(instanceId)) {
-    throw new ValidationError(`An instance id may not contain '/', '\\', '#', '?' or control characters: ${JSON.stringify(instanceId)}.`);
-  }
-}
 
 function validateChildId(instanceId: string, ownId: string | undefined): void {
   validateInstanceId(instanceId);

@@ -4,8 +4,8 @@
  * and signal an entity. Typed client errors become the statuses of the management API (400, 404, 410, 413).
  */
 import type { Context, Hono } from 'hono';
-import type { RuntimeStatus } from '../core/history.js';
-import type { DurableClient } from '../client/types.js';
+import type { RuntimeStatus } from '../sdk/history.js';
+import type { DurableClient } from '../sdk/durable-client.js';
 import { ValidationError } from '../sdk/errors.js';
 import { EntityId } from '../sdk/entity-id.js';
 import { ACTION_HEADER } from './auth.js';

@@ -5,7 +5,7 @@
  * actions. With an API key configured every page and action requires it (see `auth.ts`).
  */
 import type { Context, Hono } from 'hono';
-import type { DurableClient } from '../client/types.js';
+import type { DurableClient } from '../sdk/durable-client.js';
 import type { Logger } from '../sdk/logger.js';
 import type { Registry } from '../sdk/registry.js';
 import type { Store } from '../store/store.js';

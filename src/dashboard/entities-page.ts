@@ -3,7 +3,7 @@
  * per entity (state, lock owner, the queue of waiting operations). The state, queue and lock come from the
  * entity's scheduler state, which the entity instance (`@name@key`) keeps as its input.
  */
-import type { DurableClient } from '../client/types.js';
+import type { DurableClient } from '../sdk/durable-client.js';
 import { formatTime, parsePayload, prettyJson, preview } from './format.js';
 import { html, props, type SafeHtml } from './html.js';
 import { instanceHref } from './layout.js';

@@ -1,5 +1,5 @@
 /** The instance list's histogram of starts: instances per time bin, split by status group. Pure. */
-import type { RuntimeStatus } from '../core/history.js';
+import type { RuntimeStatus } from '../sdk/history.js';
 
 /** Status groups the bars are stacked by. */
 export type StatusGroup = 'completed' | 'failed' | 'running' | 'other';

@@ -2,8 +2,8 @@
  * The instance page: summary, parent/children links, input, output, custom status, failure details, the
  * history as a timeline (Gantt) and as a table.
  */
-import { isTerminalStatus, type FailureDetails, type HistoryEvent } from '../core/history.js';
-import type { DurableOrchestrationStatus } from '../client/types.js';
+import { isTerminalStatus, type FailureDetails, type HistoryEvent } from '../sdk/history.js';
+import type { DurableOrchestrationStatus } from '../sdk/durable-client.js';
 import { formatDuration, formatTime, parsePayload, prettyJson, preview } from './format.js';
 import { html, props, type SafeHtml } from './html.js';
 import { instanceHref, statusBadge } from './layout.js';

@@ -1,5 +1,5 @@
 /** The instance list page: counts per status, filters, histogram of starts, the sortable paged table. */
-import type { RuntimeStatus } from '../core/history.js';
+import type { RuntimeStatus } from '../sdk/history.js';
 import { formatDuration, formatTime, preview } from './format.js';
 import type { Histogram } from './histogram.js';
 import { html, props, type SafeHtml } from './html.js';

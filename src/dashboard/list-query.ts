@@ -6,8 +6,8 @@
  * instances) and sorts in memory; its continuation token is a keyset cursor `(sort value, instance id)` in the
  * chosen order, so a page stays put while new instances arrive.
  */
-import type { RuntimeStatus } from '../core/history.js';
-import type { DurableClient, DurableOrchestrationStatus } from '../client/types.js';
+import type { RuntimeStatus } from '../sdk/history.js';
+import type { DurableClient, DurableOrchestrationStatus } from '../sdk/durable-client.js';
 import { buildHistogram, type Histogram } from './histogram.js';
 
 /** Every runtime status, in the order the dashboard shows them. */

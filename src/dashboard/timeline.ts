@@ -4,7 +4,7 @@
  * SubOrchestrationInstanceCreated ↔ …Completed/…Failed, TimerCreated ↔ TimerFired); raised and sent events
  * are points; suspended periods are spans. Pure: no I/O, so it is tested on plain histories.
  */
-import type { HistoryEvent } from '../core/history.js';
+import type { HistoryEvent } from '../sdk/history.js';
 
 /** What a span stands for. */
 export type SpanKind = 'orchestration' | 'activity' | 'sub-orchestration' | 'timer' | 'event-raised' | 'event-sent' | 'suspended' | 'marker';

@@ -5,13 +5,13 @@
  */
 import type { CompleteOrchestrationAction, OrchestratorAction } from '../core/actions.js';
 import { ENTITY_RELEASE_EVENT, ENTITY_REQUEST_EVENT, type EntityRelease, type EntityRequest } from '../core/entity-messages.js';
-import type { HistoryEvent } from '../core/history.js';
+import type { HistoryEvent } from '../sdk/history.js';
 import { checkPayloadSize } from '../core/payload.js';
-import { validateInstanceId } from '../core/orchestration-executor.js';
 import { EntityId } from '../sdk/entity-id.js';
 import { ValidationError } from '../sdk/errors.js';
 import { fromPbCarryover, fromPbFailure, fromPbString, fromPbTimestamp, type HistoryTranslator } from './history-mapping.js';
 import { PbStatus, type PbOrchestratorAction } from './proto-types.js';
+import { validateInstanceId } from '../sdk/instance-id.js';
 
 /** Where the actions come from. */
 export interface ActionContext {

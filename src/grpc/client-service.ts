@@ -4,11 +4,10 @@
  * size limit); everything else goes through the same store client the HTTP API uses.
  */
 import { randomUUID } from 'node:crypto';
-import { isTerminalStatus, makeEvent, type RuntimeStatus } from '../core/history.js';
+import { isTerminalStatus, makeEvent, type RuntimeStatus } from '../sdk/history.js';
 import { ENTITY_REQUEST_EVENT, type EntityRequest } from '../core/entity-messages.js';
 import { parseSchedulerState } from '../core/entity-scheduler.js';
 import { checkPayloadSize } from '../core/payload.js';
-import { validateInstanceId } from '../core/orchestration-executor.js';
 import type { StoreClient } from '../client/store-client.js';
 import { EntityId } from '../sdk/entity-id.js';
 import { InstanceAlreadyExistsError, InstanceNotFoundError, InvalidInstanceStateError, ValidationError } from '../sdk/errors.js';
@@ -16,6 +15,7 @@ import type { HubStore, InstanceRecord, Store } from '../store/store.js';
 import { HistoryTranslator, fromPbStatus, fromPbString, fromPbTimestamp, pbFailure, pbStatus, pbString, pbTimestamp } from './history-mapping.js';
 import type { PbEntityMetadata, PbHistoryEvent, PbOrchestrationState, PbString, PbTimestamp } from './proto-types.js';
 import { startInstanceRequest } from '../client/start-request.js';
+import { validateInstanceId } from '../sdk/instance-id.js';
 
 /** What the client calls of one hub need. */
 export interface ClientContext {

@@ -14,7 +14,7 @@ import {
   type EntityRelease,
   type EntityRequest,
 } from '../core/entity-messages.js';
-import type { FailureDetails, HistoryEvent, RuntimeStatus } from '../core/history.js';
+import type { FailureDetails, HistoryEvent, RuntimeStatus } from '../sdk/history.js';
 import { PbStatus, type PbFailureDetails, type PbHistoryEvent, type PbString, type PbTimestamp } from './proto-types.js';
 
 /** A JSON text (or absent) as a `StringValue`. */

@@ -2,11 +2,11 @@
  * One work item out at a gRPC worker: the answer the episode waits for, and the acknowledgement the worker's
  * `Complete*` call waits for (it returns only once the result is committed, or fails if it could not be).
  */
-import { EpisodeAbandonedError } from '../runtime/orchestration-episode.js';
 import type { Lease } from '../store/store.js';
 import type { WorkKind } from './completion-token.js';
 import { StaleCompletionError } from './grpc-errors.js';
 import type { WorkerConnection } from './worker-connection.js';
+import { EpisodeAbandonedError } from '../runtime/episode-environment.js';
 
 /** Why a work item was given back. */
 export type AbandonReason = 'disconnected' | 'timeout' | 'abandoned' | 'shutdown';

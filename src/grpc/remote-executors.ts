@@ -5,11 +5,10 @@
  */
 import type { OrchestratorAction } from '../core/actions.js';
 import type { EntityAction, EntityBatchResult, EntityOperation, EntityStateSnapshot } from '../core/entity-executor.js';
-import type { ExecutionStartedEvent, HistoryEvent } from '../core/history.js';
+import type { ExecutionStartedEvent, HistoryEvent } from '../sdk/history.js';
 import type { EpisodeResult } from '../core/orchestration-executor.js';
 import { EntityId } from '../sdk/entity-id.js';
 import { toFailureDetails } from '../sdk/errors.js';
-import type { EntityBatchExecutor, EpisodeExecutor } from '../runtime/orchestration-episode.js';
 import type { InstanceRecord } from '../store/store.js';
 import { fromPbActions } from './action-mapping.js';
 import { HistoryTranslator, fromPbFailure, fromPbString, fromPbTimestamp, pbString } from './history-mapping.js';
@@ -20,6 +19,7 @@ import type {
   PbOrchestratorRequest,
   PbOrchestratorResponse,
 } from './proto-types.js';
+import type { EntityBatchExecutor, EpisodeExecutor } from '../runtime/episode-environment.js';
 
 /** Sends one request to the worker and resolves with its answer (or rejects with `EpisodeAbandonedError`). */
 export type RemoteRequest<Req, Res> = (request: Req) => Promise<Res>;

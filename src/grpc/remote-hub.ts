@@ -9,7 +9,7 @@
  * their leases renewed while their worker is connected. A worker that disconnects gives its work back at once.
  */
 import { randomUUID } from 'node:crypto';
-import { makeEvent, type HistoryEvent } from '../core/history.js';
+import { makeEvent, type HistoryEvent } from '../sdk/history.js';
 import { checkPayloadSize } from '../core/payload.js';
 import { toFailureDetails } from '../sdk/errors.js';
 import type { Logger } from '../sdk/logger.js';
@@ -17,20 +17,10 @@ import type { Registry } from '../sdk/registry.js';
 import { runActivity } from '../runtime/activity-dispatcher.js';
 import { DispatchLoop } from '../runtime/dispatch-loop.js';
 import { prepareEntityEpisode } from '../runtime/entity-episode.js';
-import type { KnownNames } from '../runtime/episode-commit.js';
 import { HubKnownNames } from '../runtime/known-names.js';
 import { OrchestrationCache } from '../runtime/orchestration-cache.js';
-import { EpisodeAbandonedError, prepareEpisode, type EpisodeEnvironment, type PreparedEpisode } from '../runtime/orchestration-episode.js';
-import {
-  ANY_NAME,
-  type ActivityWorkItem,
-  type CommitOutcome,
-  type HubStore,
-  type Lease,
-  type OrchestrationWorkItem,
-  type RegisteredNames,
-  type Store,
-} from '../store/store.js';
+import { prepareEpisode } from '../runtime/orchestration-episode.js';
+import { ANY_NAME, type ActivityWorkItem, type CommitOutcome, type HubStore, type Lease, type OrchestrationWorkItem, type Store } from '../store/store.js';
 import { decodeToken, encodeToken, type TokenClaims, type WorkKind } from './completion-token.js';
 import { StaleCompletionError } from './grpc-errors.js';
 import { fromPbFailure, fromPbString } from './history-mapping.js';
@@ -39,6 +29,9 @@ import { RemoteCall } from './remote-call.js';
 import { RemoteEntityExecutor, RemoteOrchestrationExecutor, type EntityRequestFormat } from './remote-executors.js';
 import type { WorkerConnection } from './worker-connection.js';
 import { GroupCommit } from './group-commit.js';
+import type { RegisteredNames } from '../sdk/registry.js';
+import { EpisodeAbandonedError, type EpisodeEnvironment, type PreparedEpisode } from '../runtime/episode-environment.js';
+import type { KnownNames } from '../runtime/known-names.js';
 
 /** Tuning of a {@link RemoteHub}. */
 export interface RemoteHubOptions {

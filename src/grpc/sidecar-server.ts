@@ -9,10 +9,9 @@
  */
 import { hostname as machineName } from 'node:os';
 import type * as GrpcJs from '@grpc/grpc-js';
-import { isTerminalStatus } from '../core/history.js';
+import { isTerminalStatus } from '../sdk/history.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../core/payload.js';
 import { StoreClient } from '../client/store-client.js';
-import { assertSafeBinding, keysMatch, resolveApiKey } from '../http/auth.js';
 import { ValidationError } from '../sdk/errors.js';
 import type { Logger } from '../sdk/logger.js';
 import { silentLogger } from '../sdk/logger.js';
@@ -26,6 +25,7 @@ import type { EntityRequestFormat } from './remote-executors.js';
 import { RemoteHub } from './remote-hub.js';
 import { loadSidecarProtocol } from './service-definition.js';
 import { WorkerConnection } from './worker-connection.js';
+import { assertSafeBinding, keysMatch, resolveApiKey } from '../sdk/api-key.js';
 
 /** The default port of Durable Task sidecars (what the SDKs connect to without an address). */
 export const DEFAULT_GRPC_PORT = 4001;

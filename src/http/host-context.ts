@@ -1,12 +1,22 @@
 /** What the routers of the HTTP host share: the app, the store, the key and one client per task hub. */
 import { StoreClient } from '../client/store-client.js';
-import type { DFApp } from '../sdk/app.js';
+import type { AuthLevel } from '../sdk/blueprint.js';
+import type { Registry } from '../sdk/registry.js';
 import type { Logger } from '../sdk/logger.js';
 import type { Store } from '../store/store.js';
 
+/** What the host serves of an app (a `DFApp` is one): its functions and routes, its task hub and options. */
+export interface HostedApp {
+  readonly registry: Registry;
+  readonly taskHub: string;
+  /** Auth level of routes registered without one. */
+  readonly httpAuthLevel: AuthLevel;
+  readonly options: { readonly logger?: Logger; readonly apiKey?: string; readonly maxPayloadBytes?: number };
+}
+
 /** Shared state of one HTTP host. */
 export interface HostContext {
-  app: DFApp;
+  app: HostedApp;
   store: Store;
   logger: Logger;
   /** The API key, when one is configured. */

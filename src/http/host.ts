@@ -9,16 +9,15 @@ import { HTTPException } from 'hono/http-exception';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../core/payload.js';
-import type { DFApp, StartOptions } from '../sdk/app.js';
 import type { Logger } from '../sdk/logger.js';
 import { silentLogger } from '../sdk/logger.js';
 import type { Store } from '../store/store.js';
 import { mountDashboard } from '../dashboard/dashboard.js';
-import { assertSafeBinding, resolveApiKey } from './auth.js';
-import { createHostContext } from './host-context.js';
+import { createHostContext, type HostedApp } from './host-context.js';
 import { errorBody, errorResponse } from './http-errors.js';
 import { managementRouter } from './management-router.js';
 import { mountUserRoutes } from './user-routes.js';
+import { assertSafeBinding, resolveApiKey } from '../sdk/api-key.js';
 
 /** The bases under which the management API is served. */
 export const MANAGEMENT_BASES = ['/runtime/webhooks/durabletask', '/durabletask'] as const;
@@ -27,6 +26,14 @@ export const MANAGEMENT_BASES = ['/runtime/webhooks/durabletask', '/durabletask'
 export interface HttpHost {
   url: string;
   close(): Promise<void>;
+}
+
+/** Where the server listens. */
+export interface HttpListenOptions {
+  /** Port of the HTTP server (default 7071; 0 picks a free port). */
+  port?: number;
+  /** Address to listen on (default 127.0.0.1). */
+  hostname?: string;
 }
 
 /** Settings of the host beyond the app's own options. */
@@ -39,7 +46,7 @@ export interface HttpHostOptions {
 }
 
 /** Builds the hono app serving `app`'s management API and routes; mount `fetch` in any server. */
-export function buildHttpApp(app: DFApp, store: Store, baseUrl: () => string, options: HttpHostOptions = {}): Hono {
+export function buildHttpApp(app: HostedApp, store: Store, baseUrl: () => string, options: HttpHostOptions = {}): Hono {
   const logger = options.logger ?? app.options.logger ?? silentLogger;
   const ctx = createHostContext(
     {
@@ -63,7 +70,7 @@ export function buildHttpApp(app: DFApp, store: Store, baseUrl: () => string, op
 }
 
 /** Starts the HTTP server for `app`. */
-export async function startHttpHost(app: DFApp, store: Store, options: StartOptions & HttpHostOptions = {}): Promise<HttpHost> {
+export async function startHttpHost(app: HostedApp, store: Store, options: HttpListenOptions & HttpHostOptions = {}): Promise<HttpHost> {
   const hostname = options.hostname ?? '127.0.0.1';
   assertSafeBinding(hostname, resolveApiKey(options.apiKey ?? app.options.apiKey));
   let url = '';

@@ -13,7 +13,7 @@ import {
   UnknownFunctionError,
   ValidationError,
 } from '../sdk/errors.js';
-import { isTerminalStatus, type RuntimeStatus } from '../core/history.js';
+import { isTerminalStatus, type RuntimeStatus } from '../sdk/history.js';
 import type { Logger } from '../sdk/logger.js';
 
 /** A bad request that is not one of the SDK's typed errors (bad query value, wrong content type, …). */

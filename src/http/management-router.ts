@@ -4,17 +4,18 @@
  * anything, so a refused request changes nothing.
  */
 import { Hono, type Context } from 'hono';
-import { isTerminalStatus } from '../core/history.js';
+import { isTerminalStatus } from '../sdk/history.js';
 import { checkStatusResponse, checkWaitOptions, completionResponse, managementPayload, originOf } from '../client/http-management.js';
 import type { StoreClient } from '../client/store-client.js';
 import { InstanceNotFoundError } from '../sdk/errors.js';
-import { presentedKey, requireKey } from './auth.js';
+import { requireKey } from './auth.js';
 import { isJsonContentType, readJsonBody } from './body.js';
 import { entityRouter } from './entity-router.js';
 import type { HostContext } from './host-context.js';
 import { HttpError } from './http-errors.js';
 import { Query, taskHubOf } from './query.js';
 import { statusPayload, type StatusFormat } from './status-payload.js';
+import { presentedKey } from '../sdk/api-key.js';
 
 /** Retry-After of a status query on a running instance (the extension's value). */
 const STATUS_RETRY_AFTER_SECONDS = '5';

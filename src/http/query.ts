@@ -2,7 +2,7 @@
  * Query-string values of the management API, checked strictly: anything out of range or malformed is a
  * 400 that names the parameter, never a silently ignored value.
  */
-import type { RuntimeStatus } from '../core/history.js';
+import type { RuntimeStatus } from '../sdk/history.js';
 import { MAX_PAGE_SIZE } from '../store/shared.js';
 import { HttpError } from './http-errors.js';
 

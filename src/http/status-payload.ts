@@ -5,9 +5,9 @@
  * - `duraflow` (`format=duraflow`, used by the remote client): absent values omitted rather than null,
  *   millisecond times, and the raw history events, so a status survives the trip unchanged.
  */
-import type { HistoryEvent } from '../core/history.js';
+import type { HistoryEvent } from '../sdk/history.js';
 import { apiTime, statusJson } from '../client/http-management.js';
-import type { DurableOrchestrationStatus } from '../client/types.js';
+import type { DurableOrchestrationStatus } from '../sdk/durable-client.js';
 
 /** Which status JSON a request asked for. */
 export type StatusFormat = 'functions' | 'duraflow';

@@ -2,14 +2,14 @@
  * Runs activities: claims work items up to the concurrency limit, runs them, renews their leases while
  * they run, and group-commits their results into the orchestrations' inboxes.
  */
-import { makeEvent, type HistoryEvent } from '../core/history.js';
+import { makeEvent, type HistoryEvent } from '../sdk/history.js';
 import { serialize } from '../core/payload.js';
 import { UnknownFunctionError, toFailureDetails } from '../sdk/errors.js';
-import type { ActivityContext } from '../sdk/functions.js';
 import type { Registry } from '../sdk/registry.js';
 import type { ActivityCompletion, ActivityWorkItem, HubStore } from '../store/store.js';
 import { Batcher } from '../store/batcher.js';
 import { DispatchLoop, type DispatchLoopOptions, type StepResult } from './dispatch-loop.js';
+import type { ActivityContext } from '../sdk/activity.js';
 
 /** Settings of an {@link ActivityDispatcher}. */
 export interface ActivityDispatcherOptions {

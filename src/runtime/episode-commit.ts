@@ -4,17 +4,11 @@
  */
 import type { OrchestratorAction } from '../core/actions.js';
 import type { EpisodeResult } from '../core/orchestration-executor.js';
-import { makeEvent, type ExecutionStartedEvent, type FailureDetails, type HistoryEvent, type RuntimeStatus } from '../core/history.js';
+import { makeEvent, type ExecutionStartedEvent, type FailureDetails, type HistoryEvent, type RuntimeStatus } from '../sdk/history.js';
 import { UnknownFunctionError, toFailureDetails } from '../sdk/errors.js';
-import { refuseUnservedEntityCall } from './entity-episode.js';
 import type { EpisodeCommit, InboxMessage, InstanceRecord, Lease, NewMessage, StartInstanceRequest } from '../store/store.js';
-
-/** Which names the task hub's workers serve, for refusing unknown activities and sub-orchestrations. */
-export interface KnownNames {
-  /** Entity names are lower-cased. */
-  has(kind: 'activity' | 'orchestration' | 'entity', name: string): boolean;
-  list(kind: 'activity' | 'orchestration' | 'entity'): readonly string[];
-}
+import type { KnownNames } from './known-names.js';
+import { refuseUnservedEntityCall } from './unserved-entity-call.js';
 
 /** Everything {@link buildEpisodeCommit} needs. */
 export interface EpisodeCommitInput {

@@ -5,9 +5,9 @@
  */
 import { HTTP_ACTIVITY_NAME } from '../core/durable-http.js';
 import { ValidationError } from '../sdk/errors.js';
-import type { ActivityFunction } from '../sdk/functions.js';
 import type { DurableHttpRequest, DurableHttpResponse } from '../sdk/orchestration-context.js';
 import { Registry } from '../sdk/registry.js';
+import type { ActivityFunction } from '../sdk/activity.js';
 
 /**
  * Resolves a `tokenSource` of `ctx.callHttp` to a bearer token. duraflow has no managed identity: the app

@@ -3,8 +3,15 @@
  * store (refreshed at most once a second), so a scheduled name that nobody serves fails fast.
  */
 import type { Registry } from '../sdk/registry.js';
-import { ANY_NAME, type HubStore, type RegisteredNames } from '../store/store.js';
-import type { KnownNames } from './episode-commit.js';
+import { ANY_NAME, type HubStore } from '../store/store.js';
+import type { RegisteredNames } from '../sdk/registry.js';
+
+/** Which names the task hub's workers serve, for refusing unknown activities and sub-orchestrations. */
+export interface KnownNames {
+  /** Entity names are lower-cased. */
+  has(kind: 'activity' | 'orchestration' | 'entity', name: string): boolean;
+  list(kind: 'activity' | 'orchestration' | 'entity'): readonly string[];
+}
 
 /** {@link KnownNames} backed by the local registry and the store's worker registrations. */
 export class HubKnownNames implements KnownNames {

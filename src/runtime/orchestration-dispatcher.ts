@@ -7,14 +7,15 @@
  * its own commit — one durable write per step instead of two. Whatever cannot go that way (the instance is
  * busy, suspended or gone, or the commit loses a lease) is recorded through the inbox as usual.
  */
-import type { HistoryEvent } from '../core/history.js';
+import type { HistoryEvent } from '../sdk/history.js';
 import type { ActivityWorkItem, HubStore, OrchestrationWorkItem } from '../store/store.js';
 import { DispatchLoop, type DispatchLoopOptions, type StepResult } from './dispatch-loop.js';
 import type { LocalActivityRunner } from './activity-dispatcher.js';
 import type { HubKnownNames } from './known-names.js';
-import { prepareEpisode, type EpisodeEnvironment, type PreparedEpisode } from './orchestration-episode.js';
+import { prepareEpisode } from './orchestration-episode.js';
 import { prepareEntityEpisode } from './entity-episode.js';
-import type { LocalStartTaker, StartReservation } from './local-starts.js';
+import type { LocalStartTaker, StartReservation } from '../store/local-starts.js';
+import type { EpisodeEnvironment, PreparedEpisode } from './episode-environment.js';
 
 /** Settings of an {@link OrchestrationDispatcher}. */
 export interface OrchestrationDispatcherOptions {

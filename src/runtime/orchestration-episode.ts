@@ -4,63 +4,12 @@
  * and returns the commit.
  */
 import { OrchestrationExecutor, type EpisodeResult } from '../core/orchestration-executor.js';
-import { isTerminalStatus, makeEvent, type ExecutionStartedEvent, type HistoryEvent } from '../core/history.js';
+import { isTerminalStatus, makeEvent, type ExecutionStartedEvent, type HistoryEvent } from '../sdk/history.js';
 import { toFailureDetails } from '../sdk/errors.js';
-import type { Logger } from '../sdk/logger.js';
-import type { Registry } from '../sdk/registry.js';
-import type { EntityExecutor } from '../core/entity-executor.js';
-import type { EpisodeCommit, HubStore, InstanceRecord, OrchestrationWorkItem } from '../store/store.js';
-import { buildEpisodeCommit, parentNotice, type KnownNames } from './episode-commit.js';
-import type { OrchestrationCache } from './orchestration-cache.js';
+import type { InstanceRecord, OrchestrationWorkItem } from '../store/store.js';
+import { buildEpisodeCommit, parentNotice } from './episode-commit.js';
 import { rewindHistory, type RewindPlan } from './rewind.js';
-
-/** What an episode needs from its worker. */
-export interface EpisodeEnvironment {
-  store: HubStore;
-  registry: Registry;
-  cache: OrchestrationCache;
-  known: KnownNames;
-  maxPayloadBytes: number;
-  logger: Logger;
-  now: () => Date;
-  newExecutionId: () => string;
-  /** Wait between polls of a durable HTTP 202 without `Retry-After`. */
-  httpPollDelayMs?: number;
-  /** The executor of an instance whose functions run elsewhere (a gRPC worker); undefined runs it in-process. */
-  remoteExecutor?: (instance: InstanceRecord) => EpisodeExecutor | undefined;
-  /** Likewise for an entity's operation batches. */
-  remoteEntityExecutor?: (instance: InstanceRecord) => EntityBatchExecutor | undefined;
-}
-
-/**
- * The executor step of an episode (the seam of DESIGN §2): (past events, new events) → actions. The in-process
- * {@link OrchestrationExecutor} is one implementation; a remote worker (gRPC) is another, and answers later.
- */
-export interface EpisodeExecutor {
-  /** The ExecutionStarted event of the execution, once seen. */
-  readonly started: ExecutionStartedEvent | undefined;
-  /** True when the orchestration set its custom status in this execution. */
-  readonly customStatusSet: boolean;
-  execute(pastEvents: readonly HistoryEvent[], newEvents: readonly HistoryEvent[]): EpisodeResult | Promise<EpisodeResult>;
-}
-
-/** Runs a batch of entity operations (the entity half of the seam). */
-export type EntityBatchExecutor = Pick<EntityExecutor, 'executeBatch'>;
-
-/**
- * Thrown by an executor that gives its work back without a result (its remote worker went away or gave up):
- * nothing is committed and the lease is released, so the episode runs again.
- */
-export class EpisodeAbandonedError extends Error {
-  override readonly name = 'EpisodeAbandonedError';
-}
-
-/** A prepared episode: its commit and what to do with the executor once the commit is known. */
-export interface PreparedEpisode {
-  commit: EpisodeCommit;
-  /** Called with the commit's outcome: caches the executor when it can serve the next episode. */
-  settle(committed: boolean): void;
-}
+import { EpisodeAbandonedError, type EpisodeEnvironment, type EpisodeExecutor, type PreparedEpisode } from './episode-environment.js';
 
 /** Prepares the commit of one work item. */
 export async function prepareEpisode(item: OrchestrationWorkItem, env: EpisodeEnvironment): Promise<PreparedEpisode> {

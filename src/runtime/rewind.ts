@@ -3,7 +3,7 @@
  * (and without the failed ExecutionCompleted), then re-issue every piece of work that the rebuilt history
  * shows as still open. Successful results replay from history; only failed work runs again.
  */
-import { makeEvent, type HistoryEvent } from '../core/history.js';
+import { makeEvent, type HistoryEvent } from '../sdk/history.js';
 import type { HubStore, InstanceRecord, NewActivity, NewMessage } from '../store/store.js';
 
 /** The rebuilt history and the work to re-issue. */

@@ -9,7 +9,7 @@ import { DEFAULT_MAX_PAYLOAD_BYTES } from '../core/payload.js';
 import type { Logger } from '../sdk/logger.js';
 import { silentLogger } from '../sdk/logger.js';
 import type { Registry } from '../sdk/registry.js';
-import type { HistoryEvent } from '../core/history.js';
+import type { HistoryEvent } from '../sdk/history.js';
 import type { ActivityWorkItem, Store } from '../store/store.js';
 import { ActivityDispatcher } from './activity-dispatcher.js';
 import { withBuiltInActivities, type TokenProvider } from './http-activity.js';
@@ -17,7 +17,7 @@ import { HubKnownNames } from './known-names.js';
 import { OrchestrationCache } from './orchestration-cache.js';
 import { NextDue } from './next-due.js';
 import { OrchestrationDispatcher } from './orchestration-dispatcher.js';
-import { offerLocalStarts } from './local-starts.js';
+import { offerLocalStarts } from '../store/local-starts.js';
 
 /** Tuning knobs of a worker; every one has a sensible default. */
 export interface WorkerOptions {

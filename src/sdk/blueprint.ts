@@ -2,17 +2,12 @@
  * Blueprint: a group of functions registered into an app later (`app.registerFunctions(bp)`), as in the
  * Python SDK's V2 model. `DFApp` extends it.
  */
-import type {
-  ActivityFunction,
-  ActivityRef,
-  OrchestrationRef,
-  OrchestratorFunction,
-  PlainOrchestratorFunction,
-} from './functions.js';
 import { Registry } from './registry.js';
 import { EntityId } from './entity-id.js';
 import { entityRef, type EntityClass, type EntityFunction, type EntityRef } from './entity-context.js';
-import type { DurableClient } from '../client/types.js';
+import type { DurableClient } from './durable-client.js';
+import type { OrchestrationRef, OrchestratorFunction, PlainOrchestratorFunction } from './orchestration-context.js';
+import type { ActivityFunction, ActivityRef } from './activity.js';
 
 /** Who may call an HTTP route: `anonymous` needs no key; `function` and `admin` need the API key. */
 export type AuthLevel = 'anonymous' | 'function' | 'admin';

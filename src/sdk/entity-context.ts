@@ -4,8 +4,8 @@
  * typed reference `app.entity(...)` returns.
  */
 import { EntityId } from './entity-id.js';
-import type { OrchestrationRef } from './functions.js';
 import type { Logger } from './logger.js';
+import type { OrchestrationRef } from './orchestration-context.js';
 
 /** Options of a signal sent from an entity or a client. */
 export interface SignalEntityOptions {
@@ -72,12 +72,4 @@ export function entityRef(name: string): EntityRef {
 /** True when `fn` is a class (an entity written as a class) rather than a plain function. */
 export function isEntityClass(fn: unknown): fn is EntityClass {
   return typeof fn === 'function' && /^class[\s{]/.test(Function.prototype.toString.call(fn));
-}
-
-/** A critical section held by an orchestration (`yield ctx.lock([...])`). */
-export interface EntityLock {
-  /** The locked entities, sorted. */
-  readonly entities: readonly EntityId[];
-  /** Releases every lock of the section (also done when the orchestration ends). Safe to call twice. */
-  release(): void;
 }

@@ -2,7 +2,7 @@
  * Typed errors. Each has a stable `name` so callers (and other processes, through failure details)
  * can tell them apart without `instanceof`.
  */
-import type { FailureDetails } from '../core/history.js';
+import type { FailureDetails } from './history.js';
 
 /** Base class: sets `name` from the subclass so it survives minification and serialization. */
 export class DuraflowError extends Error {

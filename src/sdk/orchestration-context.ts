@@ -1,10 +1,45 @@
-/** The context an orchestrator function receives (`ctx`). */
-import type { EntityLock } from './entity-context.js';
+/**
+ * Orchestrations: the context an orchestrator function receives (`ctx`), the orchestrator signatures and the
+ * typed reference `app.orchestration(...)` returns.
+ */
 import type { EntityId } from './entity-id.js';
-import type { ActivityRef, InputOf, OrchestrationRef, OutputOf } from './functions.js';
+import type { ActivityRef } from './activity.js';
 import type { Logger } from './logger.js';
 import type { RetryOptions } from './retry-options.js';
 import type { Task, TimerTask } from './task.js';
+
+/**
+ * An orchestrator: a generator that yields durable tasks. It must be deterministic: the same history
+ * must lead to the same sequence of scheduling calls.
+ */
+export type OrchestratorFunction<TInput = any, TOutput = any> = (
+  ctx: OrchestrationContext<TInput>,
+  input: TInput,
+) => Generator<Task<any>, TOutput, any>;
+
+/** An orchestrator that schedules nothing: its return value is the output at once. */
+export type PlainOrchestratorFunction<TInput = any, TOutput = any> = (ctx: OrchestrationContext<TInput>, input: TInput) => TOutput;
+
+/** A typed handle on a registered orchestration. */
+export interface OrchestrationRef<TInput = any, TOutput = any> {
+  readonly kind: 'orchestration';
+  readonly name: string;
+  readonly fn: OrchestratorFunction<TInput, TOutput>;
+}
+
+/** Input type of an activity or orchestration reference. */
+export type InputOf<R> = R extends ActivityRef<infer I, any> ? I : R extends OrchestrationRef<infer I, any> ? I : unknown;
+/** Output type of an activity or orchestration reference (unwrapping promises). */
+export type OutputOf<R> =
+  R extends ActivityRef<any, infer O> ? Awaited<O> : R extends OrchestrationRef<any, infer O> ? O : unknown;
+
+/** A critical section held by an orchestration (`yield ctx.lock([...])`). */
+export interface EntityLock {
+  /** The locked entities, sorted. */
+  readonly entities: readonly EntityId[];
+  /** Releases every lock of the section (also done when the orchestration ends). Safe to call twice. */
+  release(): void;
+}
 
 /** A name, or a typed reference returned by registration. */
 export type ActivityTarget = string | ActivityRef;

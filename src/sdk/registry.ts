@@ -1,7 +1,14 @@
 /** The functions one app (or blueprint) registers, by name. */
 import { ValidationError } from './errors.js';
-import type { ActivityFunction, OrchestratorFunction } from './functions.js';
-import type { RegisteredNames } from '../store/store.js';
+import type { OrchestratorFunction } from './orchestration-context.js';
+import type { ActivityFunction } from './activity.js';
+
+/** Names of functions a worker serves (`'*'` for any: a gRPC worker without filters). */
+export interface RegisteredNames {
+  orchestrations: string[];
+  activities: string[];
+  entities: string[];
+}
 
 /** An HTTP route handler registered with `app.route`. */
 export interface RouteRegistration {

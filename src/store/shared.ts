@@ -1,7 +1,7 @@
 /**
  * Pieces every store shares: row ↔ record mapping, continuation tokens, and the in-process notice bus.
  */
-import type { FailureDetails, HistoryEvent, RuntimeStatus } from '../core/history.js';
+import type { FailureDetails, HistoryEvent, RuntimeStatus } from '../sdk/history.js';
 import { ValidationError } from '../sdk/errors.js';
 import type { ActivityWorkItem, InstanceRecord, NewActivity, NewMessage, OrchestrationWorkItem, StartInstanceRequest, StoreNotice } from './store.js';
 

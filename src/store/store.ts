@@ -5,7 +5,8 @@
  * Model (DTFx's): instances with an inbox of messages; a worker leases an instance that has visible
  * messages, runs an episode, and commits everything it produced in one transaction fenced by the lease.
  */
-import type { FailureDetails, HistoryEvent, ParentInstanceInfo, RuntimeStatus } from '../core/history.js';
+import type { RegisteredNames } from '../sdk/registry.js';
+import type { FailureDetails, HistoryEvent, ParentInstanceInfo, RuntimeStatus } from '../sdk/history.js';
 
 /** One orchestration (or entity) instance, as stored. */
 export interface InstanceRecord {
@@ -189,13 +190,6 @@ export interface InstanceQuery extends InstanceFilter {
  * serves whatever no local function serves.
  */
 export const ANY_NAME = '*';
-
-/** Names of functions a worker serves ({@link ANY_NAME} for any). */
-export interface RegisteredNames {
-  orchestrations: string[];
-  activities: string[];
-  entities: string[];
-}
 
 /**
  * What a store tells its listeners. `timers`: a message that becomes visible later was written (a durable

@@ -4,9 +4,10 @@
  */
 import type { EntityClass, EntityFunction, EntityRef } from '../sdk/entity-context.js';
 import { ValidationError } from '../sdk/errors.js';
-import type { ActivityFunction, ActivityRef, OrchestrationRef, OrchestratorFunction, PlainOrchestratorFunction } from '../sdk/functions.js';
 import type { OrchestrationContext } from '../sdk/orchestration-context.js';
 import { Registry } from '../sdk/registry.js';
+import type { OrchestrationRef, OrchestratorFunction, PlainOrchestratorFunction } from '../sdk/orchestration-context.js';
+import type { ActivityFunction, ActivityRef } from '../sdk/activity.js';
 
 /** One call the test host made to an activity or an orchestration (a top-level start or a sub-orchestration). */
 export interface FunctionCall<TInput = unknown> {

@@ -8,11 +8,11 @@
  * (or {@link captureHistory}); without results every activity seems to have returned `undefined`.
  */
 import { readFileSync } from 'node:fs';
-import type { DurableClient } from '../client/types.js';
-import type { ExecutionCompletedEvent, FailureDetails, HistoryEvent } from '../core/history.js';
+import type { DurableClient } from '../sdk/durable-client.js';
+import type { ExecutionCompletedEvent, FailureDetails, HistoryEvent } from '../sdk/history.js';
 import { deserialize } from '../core/payload.js';
 import { OrchestrationExecutor } from '../core/orchestration-executor.js';
-import { DFApp } from '../sdk/app.js';
+import { appSettings } from './app-settings.js';
 import type { Blueprint } from '../sdk/blueprint.js';
 import { DuraflowError, InstanceNotFoundError, NonDeterministicOrchestrationError, ValidationError } from '../sdk/errors.js';
 
@@ -45,10 +45,11 @@ export function replayHistory(app: Blueprint, history: RecordedHistory): ReplayR
     throw new ValidationError('The history has no ExecutionStarted event: pass the history of one orchestration execution.');
   }
   const registry = app.registry;
+  const { maxPayloadBytes } = appSettings(app).options;
   const executor = new OrchestrationExecutor({
     resolve: (name) => registry.orchestrations.get(name),
     registeredNames: () => [...registry.orchestrations.keys()].sort(),
-    ...(app instanceof DFApp && app.options.maxPayloadBytes !== undefined ? { maxPayloadBytes: app.options.maxPayloadBytes } : {}),
+    ...(maxPayloadBytes !== undefined ? { maxPayloadBytes } : {}),
   });
   let completion;
   try {

@@ -9,22 +9,23 @@
  * a test can start an instance and raise an event without racing a timeout.
  */
 import { StoreClient, type StoreClientOptions } from '../client/store-client.js';
-import type { DurableClient, DurableOrchestrationStatus } from '../client/types.js';
-import { isTerminalStatus } from '../core/history.js';
+import type { DurableClient, DurableOrchestrationStatus } from '../sdk/durable-client.js';
+import { isTerminalStatus } from '../sdk/history.js';
 import { HTTP_ACTIVITY_NAME } from '../core/durable-http.js';
 import { withBuiltInActivities } from '../runtime/http-activity.js';
 import { startWorker, type WorkerHandle, type WorkerOptions } from '../runtime/worker.js';
-import { DFApp } from '../sdk/app.js';
+import { appSettings } from './app-settings.js';
 import type { Blueprint } from '../sdk/blueprint.js';
 import type { EntityClass, EntityFunction, EntityRef } from '../sdk/entity-context.js';
 import { ValidationError } from '../sdk/errors.js';
-import type { ActivityFunction, ActivityRef, OrchestrationRef, OrchestratorFunction, PlainOrchestratorFunction } from '../sdk/functions.js';
 import { silentLogger, type Logger } from '../sdk/logger.js';
 import type { DurableHttpRequest, DurableHttpResponse } from '../sdk/orchestration-context.js';
 import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { HubStore } from '../store/store.js';
 import { FunctionMocks, type FunctionCall, type FunctionTarget } from './function-mocks.js';
 import { VirtualClock } from './virtual-clock.js';
+import type { OrchestrationRef, OrchestratorFunction, PlainOrchestratorFunction } from '../sdk/orchestration-context.js';
+import type { ActivityFunction, ActivityRef } from '../sdk/activity.js';
 
 /** Options of {@link createTestHost}. */
 export interface TestHostOptions {
@@ -83,7 +84,7 @@ export interface TestHost {
 export async function createTestHost(app: Blueprint, options: TestHostOptions = {}): Promise<TestHost> {
   const start = options.startTime instanceof Date ? options.startTime.getTime() : (options.startTime ?? Date.now());
   const clock = new VirtualClock(start);
-  const appOptions = app instanceof DFApp ? app.options : {};
+  const { options: appOptions, taskHub: appTaskHub } = appSettings(app);
   const workerOptions: WorkerOptions = {
     workerId: 'test-host',
     pollIntervalMs: 1000,
@@ -97,7 +98,7 @@ export async function createTestHost(app: Blueprint, options: TestHostOptions = 
   // The built-in activities are in the host's copy from the start: the worker then serves this very
   // registry (not a snapshot of it), so mocks added later, even of new names, take effect at once.
   const mocks = new FunctionMocks(withBuiltInActivities(app.registry, workerOptions));
-  const taskHub = options.taskHub ?? (app instanceof DFApp ? app.taskHub : 'default');
+  const taskHub = options.taskHub ?? appTaskHub;
   const store = new SqliteStore(':memory:', { clock: clock.now });
   let worker: WorkerHandle;
   try {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { EntityId, type DurableClient } from '../../src/index.js';
-import type { Host } from '../../src/sdk/app.js';
+import type { Host } from '../../src/app/df-app.js';
 import { sqliteTestStore } from '../support/stores.js';
 import { createDashboardApp } from '../dashboard/dashboard-app.js';
 

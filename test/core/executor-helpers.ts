@@ -18,7 +18,7 @@ import {
   type TaskScheduledEvent,
   type TimerCreatedEvent,
   type TimerFiredEvent,
-} from '../../src/core/history.js';
+} from '../../src/sdk/history.js';
 import { OrchestrationExecutor, type EpisodeResult } from '../../src/core/orchestration-executor.js';
 import type { OrchestratorFunction } from '../../src/index.js';
 

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { HistoryEvent } from '../../src/core/history.js';
+import type { HistoryEvent } from '../../src/sdk/history.js';
 import { OrchestrationExecutor } from '../../src/core/orchestration-executor.js';
 import type { OrchestrationContext, Task } from '../../src/index.js';
 import { HistoryRecorder, T0, ev, executorFor, failureOf } from './executor-helpers.js';

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { FailureDetails, HistoryEvent } from '../../src/core/history.js';
+import type { FailureDetails, HistoryEvent } from '../../src/sdk/history.js';
 import { RetryOptions, TaskFailedError, type OrchestrationContext, type Task } from '../../src/index.js';
 import { T0, at, ev, executorFor, failureOf } from './executor-helpers.js';
 

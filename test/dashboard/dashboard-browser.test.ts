@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { DurableClient } from '../../src/index.js';
-import type { Host } from '../../src/sdk/app.js';
+import type { Host } from '../../src/app/df-app.js';
 import { launchBrowser } from '../support/browser.js';
 import { sqliteTestStore } from '../support/stores.js';
 import { createDashboardApp } from './dashboard-app.js';

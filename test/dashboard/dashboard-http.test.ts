@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { EntityId, type DurableClient } from '../../src/index.js';
-import type { Host } from '../../src/sdk/app.js';
+import type { Host } from '../../src/app/df-app.js';
 import { acquireStore } from '../../src/store/open-store.js';
 import { sqliteTestStore } from '../support/stores.js';
 import { createDashboardApp } from './dashboard-app.js';

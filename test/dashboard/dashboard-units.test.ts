@@ -1,7 +1,7 @@
 /** The dashboard's pure parts: the escaping template, timeline pairing, histogram bins, list parameters. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { makeEvent, type HistoryEvent } from '../../src/core/history.js';
+import { makeEvent, type HistoryEvent } from '../../src/sdk/history.js';
 import { assetPath } from '../../src/dashboard/assets.js';
 import { safeNext } from '../../src/dashboard/auth.js';
 import { buildHistogram } from '../../src/dashboard/histogram.js';

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, describe, test } from 'node:test';
-import type { HistoryEvent } from '../../src/core/history.js';
+import type { HistoryEvent } from '../../src/sdk/history.js';
 import { createClient, InstanceAlreadyExistsError, type DurableClient } from '../../src/index.js';
 import { startWorker, type WorkerHandle } from '../../src/runtime/worker.js';
 import { acquireStore, type StoreHandle } from '../../src/store/open-store.js';

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { makeEvent, type HistoryEvent } from '../../src/core/history.js';
+import { makeEvent, type HistoryEvent } from '../../src/sdk/history.js';
 import { acquireStore } from '../../src/store/open-store.js';
 import type { EpisodeCommit, HubStore, OrchestrationWorkItem } from '../../src/store/store.js';
 import { killAllChildren, waitFor } from '../support/child-processes.js';

@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { DFApp, ValidationError } from '../../src/index.js';
-import { assertSafeBinding, isLoopbackHost, keysMatch, presentedKey, resolveApiKey } from '../../src/http/auth.js';
 import { sqliteTestStore } from '../support/stores.js';
 import { call, startTestHost, type TestHost } from './http-fixture.js';
+import { assertSafeBinding, isLoopbackHost, keysMatch, presentedKey, resolveApiKey } from '../../src/sdk/api-key.js';
 
 const KEY = 'correct horse battery staple';
 

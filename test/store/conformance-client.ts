@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { InstanceAlreadyExistsError, ValidationError } from '../../src/sdk/errors.js';
 import type { Store } from '../../src/store/store.js';
-import { makeEvent } from '../../src/core/history.js';
+import { makeEvent } from '../../src/sdk/history.js';
 import {
   claimAll,
   claimAllActivities,

@@ -4,17 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { makeEvent, type HistoryEvent, type ParentInstanceInfo, type RuntimeStatus } from '../../src/core/history.js';
-import type {
-  ActivityWorkItem,
-  EpisodeCommit,
-  HubStore,
-  InstanceUpdate,
-  NewMessage,
-  OrchestrationWorkItem,
-  StartInstanceRequest,
-  Store,
-} from '../../src/store/store.js';
+import { makeEvent, type HistoryEvent, type ParentInstanceInfo, type RuntimeStatus } from '../../src/sdk/history.js';
+import type { ActivityWorkItem, EpisodeCommit, HubStore, InstanceUpdate, NewMessage, OrchestrationWorkItem, StartInstanceRequest, Store } from '../../src/store/store.js';
 
 /** What a store factory of the suite returns. */
 export interface StoreUnderTest {

@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { makeEvent } from '../../src/core/history.js';
+import { makeEvent } from '../../src/sdk/history.js';
 import type { ActivityLeaseRequest, OrchestrationWorkItem, Store } from '../../src/store/store.js';
 import {
   claimAll,

@@ -11,7 +11,7 @@ import { openPostgresStore, PostgresStore } from '../../src/store/postgres/postg
 import { migrate, SCHEMA_VERSION, tablesOf } from '../../src/store/postgres/schema.js';
 import { parsePostgresUrl, PgDatabase } from '../../src/store/postgres/connection.js';
 import { silentLogger } from '../../src/sdk/logger.js';
-import { makeEvent } from '../../src/core/history.js';
+import { makeEvent } from '../../src/sdk/history.js';
 import { distinctRounds } from '../../src/store/postgres/hub-writes.js';
 import type { Store, StoreNotice } from '../../src/store/store.js';
 import { newTestSchema, pgUnavailableReason, withPgClient, type TestSchema } from '../support/postgres.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { makeEvent, type HistoryEvent } from '../../src/core/history.js';
+import { makeEvent, type HistoryEvent } from '../../src/sdk/history.js';
 import { migrate } from '../../src/store/sqlite/schema.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { claimOne, commitOf, marker, startRequest } from './conformance-fixtures.js';

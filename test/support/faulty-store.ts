@@ -4,26 +4,9 @@
  * real store (nothing was written) or `after` it returned (it was committed, but the caller never learns
  * so, as when a connection drops before the reply). Every call can also be observed.
  */
-import type {
-  ActivityCompletion,
-  ActivityWorkItem,
-  ClaimOptions,
-  CommitOutcome,
-  EpisodeCommit,
-  HubStore,
-  InstanceFilter,
-  InstanceQuery,
-  InstanceRecord,
-  Lease,
-  NewMessage,
-  OrchestrationWorkItem,
-  RegisteredNames,
-  StartInstanceRequest,
-  StartLease,
-  Store,
-  StoreNotice,
-} from '../../src/store/store.js';
-import type { HistoryEvent } from '../../src/core/history.js';
+import type { ActivityCompletion, ActivityWorkItem, ClaimOptions, CommitOutcome, EpisodeCommit, HubStore, InstanceFilter, InstanceQuery, InstanceRecord, Lease, NewMessage, OrchestrationWorkItem, StartInstanceRequest, StartLease, Store, StoreNotice } from '../../src/store/store.js';
+import type { HistoryEvent } from '../../src/sdk/history.js';
+import type { RegisteredNames } from '../../src/sdk/registry.js';
 
 /** The methods of a hub store a fault can target. */
 export type HubMethod = Exclude<keyof HubStore, 'hub'>;

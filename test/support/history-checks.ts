@@ -3,7 +3,7 @@
  * one start, whole episodes, unique scheduling ids, at most one completion per task, one end.
  */
 import assert from 'node:assert/strict';
-import type { HistoryEvent } from '../../src/core/history.js';
+import type { HistoryEvent } from '../../src/sdk/history.js';
 import type { HubStore } from '../../src/store/store.js';
 
 const SCHEDULING = new Set(['TaskScheduled', 'TimerCreated', 'SubOrchestrationInstanceCreated', 'EventSent']);

@@ -4,7 +4,7 @@
  * takes four: BEGIN, one statement that locks and reads the fences, one that writes everything (and sends
  * the notices), COMMIT. Rarer parts (continue-as-new, sub-orchestration starts, messages) add their own.
  */
-import type { RuntimeStatus } from '../../core/history.js';
+import type { RuntimeStatus } from '../../sdk/history.js';
 import type { ActivityWorkItem, CommitOutcome, EpisodeCommit, InstanceUpdate, NewMessage, StoreNotice } from '../store.js';
 import { dedupeNotices, delayedMessageNotices, leasedActivity } from '../shared.js';
 import type { TxClient } from './connection.js';

@@ -13,7 +13,7 @@
  * written. Under READ COMMITTED, `FOR UPDATE` returns the latest version of a row it had to wait for, so a
  * fence is judged on the committed epoch, not on the statement's snapshot.
  */
-import type { RuntimeStatus } from '../../core/history.js';
+import type { RuntimeStatus } from '../../sdk/history.js';
 import type { ActivityWorkItem, EpisodeCommit, StoreNotice } from '../store.js';
 import { delayedMessageNotices, entityNameOf, leasedActivity } from '../shared.js';
 import { prepared, type StatementRunner } from './connection.js';

@@ -2,7 +2,7 @@
  * The writes that several PostgreSQL hub-store operations share: creating (or overwriting) an instance
  * with its start message, and delivering messages. Both run inside the caller's transaction.
  */
-import { isTerminalStatus, type RuntimeStatus } from '../../core/history.js';
+import { isTerminalStatus, type RuntimeStatus } from '../../sdk/history.js';
 import { entityNameOf, startedWorkItem } from '../shared.js';
 import type { NewMessage, OrchestrationWorkItem, StartInstanceRequest, StartLease } from '../store.js';
 import { prepared, type StatementRunner, type TxClient } from './connection.js';

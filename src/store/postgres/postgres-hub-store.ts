@@ -6,7 +6,7 @@
  * `visibleAt`, `nextVisibleAt`) are re-based between this process's clock and the database's, so a
  * process whose clock is off by minutes still waits the right durations.
  */
-import type { HistoryEvent, RuntimeStatus } from '../../core/history.js';
+import type { HistoryEvent } from '../../sdk/history.js';
 import { InstanceAlreadyExistsError } from '../../sdk/errors.js';
 import {
   INSTANCE_COLUMNS,
@@ -19,25 +19,7 @@ import {
   rowToInstance,
   type InstanceRow,
 } from '../shared.js';
-import type {
-  ActivityCompletion,
-  ActivityWorkItem,
-  ClaimOptions,
-  CommitOutcome,
-  EpisodeCommit,
-  HubStore,
-  InboxMessage,
-  InstanceFilter,
-  InstanceQuery,
-  InstanceRecord,
-  Lease,
-  NewMessage,
-  OrchestrationWorkItem,
-  RegisteredNames,
-  StartInstanceRequest,
-  StartLease,
-  StoreNotice,
-} from '../store.js';
+import type { ActivityCompletion, ActivityWorkItem, ClaimOptions, CommitOutcome, EpisodeCommit, HubStore, InboxMessage, InstanceFilter, InstanceQuery, InstanceRecord, Lease, NewMessage, OrchestrationWorkItem, StartInstanceRequest, StartLease, StoreNotice } from '../store.js';
 import type { PgDatabase, TxClient } from './connection.js';
 import { commitEpisodeBatch } from './episode-batch.js';
 import { commitEpisodesInOneStatement, fitsOneStatement } from './episode-statement.js';
@@ -45,6 +27,7 @@ import type { EncodedNotices } from './notice-listener.js';
 import { distinctRounds, insertMessages, NOW, startInstances, TERMINAL_SQL, type StartAnswer, type StartRequest } from './hub-writes.js';
 import { Batcher } from '../batcher.js';
 import type { Tables } from './schema.js';
+import type { RegisteredNames } from '../../sdk/registry.js';
 
 const CONTROL_EVENTS_SQL = `('ExecutionResumed','ExecutionTerminated')`;
 

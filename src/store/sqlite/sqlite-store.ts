@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { isTerminalStatus, type HistoryEvent, type RuntimeStatus } from '../../core/history.js';
+import { isTerminalStatus, type HistoryEvent, type RuntimeStatus } from '../../sdk/history.js';
 import { InstanceAlreadyExistsError } from '../../sdk/errors.js';
 import { silentLogger, type Logger } from '../../sdk/logger.js';
 import {
@@ -24,28 +24,10 @@ import {
   startedWorkItem,
   type InstanceRow,
 } from '../shared.js';
-import type {
-  ActivityCompletion,
-  ActivityWorkItem,
-  ClaimOptions,
-  CommitOutcome,
-  EpisodeCommit,
-  HubStore,
-  InboxMessage,
-  InstanceFilter,
-  InstanceQuery,
-  InstanceRecord,
-  Lease,
-  NewMessage,
-  OrchestrationWorkItem,
-  RegisteredNames,
-  StartInstanceRequest,
-  StartLease,
-  Store,
-  StoreNotice,
-} from '../store.js';
+import type { ActivityCompletion, ActivityWorkItem, ClaimOptions, CommitOutcome, EpisodeCommit, HubStore, InboxMessage, InstanceFilter, InstanceQuery, InstanceRecord, Lease, NewMessage, OrchestrationWorkItem, StartInstanceRequest, StartLease, Store, StoreNotice } from '../store.js';
 import { CommitWatcher } from './commit-watcher.js';
 import { migrate } from './schema.js';
+import type { RegisteredNames } from '../../sdk/registry.js';
 
 const TERMINAL_SQL = `('Completed','Failed','Terminated','Canceled')`;
 const CONTROL_EVENTS_SQL = `('ExecutionResumed','ExecutionTerminated')`;

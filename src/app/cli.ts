@@ -3,11 +3,11 @@
  * `instances …` and `entities …` inspect and steer a task hub through a store URL or a running host.
  */
 import { Command, CommanderError } from 'commander';
-import { DFApp } from '../sdk/app.js';
+import { DFApp } from './df-app.js';
 import { ValidationError } from '../sdk/errors.js';
-import { registerEntityCommands } from './entities.js';
-import { registerControlCommands } from './instances-control.js';
-import { registerQueryCommands } from './instances-query.js';
+import { registerEntityCommands } from '../cli/entities.js';
+import { registerControlCommands } from '../cli/instances-control.js';
+import { registerQueryCommands } from '../cli/instances-query.js';
 import { loadApp } from './load-app.js';
 
 interface RunOptions {

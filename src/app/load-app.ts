@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DFApp } from '../sdk/app.js';
+import { DFApp } from './df-app.js';
 import { ValidationError } from '../sdk/errors.js';
 
 /** Imports `modulePath` and returns its DFApp: the default export, an export named `app`, or the only DFApp export. */

@@ -3,13 +3,14 @@
  * `startWorker()` for a worker only, or use `client` helpers.
  */
 import { StoreClient } from '../client/store-client.js';
-import type { DurableClient } from '../client/types.js';
+import type { DurableClient } from '../sdk/durable-client.js';
 import { acquireStore, resolveStoreUrl, type StoreHandle } from '../store/open-store.js';
 import { startWorker, type WorkerHandle, type WorkerOptions } from '../runtime/worker.js';
 import { withBuiltInActivities, type TokenProvider } from '../runtime/http-activity.js';
 import type { GrpcSidecarTuning } from '../grpc/sidecar-server.js';
-import { Blueprint, type BlueprintOptions } from './blueprint.js';
-import type { Logger } from './logger.js';
+import type { HttpListenOptions } from '../http/host.js';
+import { Blueprint, type BlueprintOptions } from '../sdk/blueprint.js';
+import type { Logger } from '../sdk/logger.js';
 
 /** Options of a {@link DFApp}. */
 export interface DFAppOptions extends BlueprintOptions {
@@ -32,12 +33,7 @@ export interface DFAppOptions extends BlueprintOptions {
 }
 
 /** Options of `app.start()`. */
-export interface StartOptions {
-  /** Port of the HTTP server (default 7071; 0 picks a free port). */
-  port?: number;
-  /** Address to listen on (default 127.0.0.1). */
-  hostname?: string;
-  /**
+export interface StartOptions extends HttpListenOptions {  /**
    * Also serve the Durable Task sidecar protocol (gRPC `TaskHubSidecarService`) on this port, so Python and
    * JavaScript durabletask SDK workers and clients use this app's engine and store (4001 is their default; 0
    * picks a free port). Off unless set.

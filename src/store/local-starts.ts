@@ -5,7 +5,7 @@
  * offer themselves per store object and task hub, so every client on a shared store (the app's, the HTTP
  * host's, the gRPC sidecar's) finds them; a start no worker here takes is claimed as usual, by any worker.
  */
-import type { OrchestrationWorkItem, StartLease, Store } from '../store/store.js';
+import type { OrchestrationWorkItem, StartLease, Store } from './store.js';
 
 /** A worker that takes starts made in its process. */
 export interface LocalStartTaker {

@@ -1,8 +1,8 @@
 /** Public types of the durable client (the same whether it talks to a store or to the HTTP API). */
-import type { FailureDetails, HistoryEvent, RuntimeStatus } from '../core/history.js';
-import type { OrchestrationRef } from '../sdk/functions.js';
-import type { EntityId } from '../sdk/entity-id.js';
-import type { SignalEntityOptions } from '../sdk/entity-context.js';
+import type { FailureDetails, HistoryEvent, RuntimeStatus } from './history.js';
+import type { EntityId } from './entity-id.js';
+import type { SignalEntityOptions } from './entity-context.js';
+import type { OrchestrationRef } from './orchestration-context.js';
 
 /** Runtime statuses as string constants (`OrchestrationRuntimeStatus.Completed === 'Completed'`). */
 export const OrchestrationRuntimeStatus = {
