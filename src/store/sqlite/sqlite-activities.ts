@@ -1,0 +1,104 @@
+/**
+ * Activity work items on a SQLite hub: claiming, completing (the result becomes a message to the
+ * orchestration) and releasing them; plus lease renewal (of either kind) and the next time any work
+ * becomes visible, which workers poll with.
+ */
+import type { ActivityCompletion, ActivityWorkItem, ClaimOptions, Lease } from '../store.js';
+import { namesParam, type SqliteStoreContext } from './sqlite-context.js';
+import { insertMessage } from './sqlite-hub-writes.js';
+
+/** `HubStore.claimActivities`: leases unleased activities in order, bumping each one's epoch and dequeue count. */
+export async function claimActivities(store: SqliteStoreContext, hub: string, options: ClaimOptions): Promise<ActivityWorkItem[]> {
+  const now = store.now();
+  return await store.write(() => {
+    const rows = store.sql(
+      `UPDATE activities SET lock_owner = ?, lock_until = ?, lock_epoch = lock_epoch + 1, dequeue_count = dequeue_count + 1
+       WHERE id IN (
+         SELECT id FROM activities WHERE hub = ? AND lock_until <= ?
+           AND (? IS NULL OR name IN (SELECT value FROM json_each(?)))
+         ORDER BY id LIMIT ?)
+       RETURNING id, instance_id, execution_id, task_id, name, input, dequeue_count, lock_epoch`,
+    ).all(options.workerId, now + options.leaseMs, hub, now, namesParam(options), namesParam(options), options.limit) as {
+      id: number;
+      instance_id: string;
+      execution_id: string;
+      task_id: number;
+      name: string;
+      input: string | null;
+      dequeue_count: number;
+      lock_epoch: number;
+    }[];
+    return rows.map((r) => ({
+      id: r.id,
+      instanceId: r.instance_id,
+      executionId: r.execution_id,
+      taskId: r.task_id,
+      name: r.name,
+      ...(r.input !== null ? { input: r.input } : {}),
+      dequeueCount: r.dequeue_count,
+      lease: { id: String(r.id), epoch: r.lock_epoch },
+    }));
+  }, false);
+}
+
+/** `HubStore.completeActivities`: each completion whose lease still holds deletes its activity and sends its result. */
+export async function completeActivities(store: SqliteStoreContext, hub: string, completions: ActivityCompletion[]): Promise<boolean[]> {
+  const now = store.now();
+  const results = await store.write(
+    () =>
+      completions.map((c) => {
+        const deleted = store.sql('DELETE FROM activities WHERE id = ? AND hub = ? AND lock_epoch = ?').run(
+          Number(c.lease.id),
+          hub,
+          c.lease.epoch,
+        );
+        if (deleted.changes === 0) return false;
+        insertMessage(store, hub, c.message, now);
+        return true;
+      }),
+    true,
+  );
+  if (results.some(Boolean)) store.emit(hub, { kind: 'orchestrations' });
+  return results;
+}
+
+/** `HubStore.releaseActivities`: gives up leases (those still current) so any worker may claim again. */
+export async function releaseActivities(store: SqliteStoreContext, hub: string, leases: Lease[]): Promise<void> {
+  await store.write(() => {
+    const release = store.sql('UPDATE activities SET lock_owner = NULL, lock_until = 0 WHERE id = ? AND hub = ? AND lock_epoch = ?');
+    for (const lease of leases) release.run(Number(lease.id), hub, lease.epoch);
+  }, false);
+  if (leases.length) store.emit(hub, { kind: 'activities' });
+}
+
+/** `HubStore.renewLeases`: extends the leases that are still current; answers which were. */
+export async function renewLeases(
+  store: SqliteStoreContext,
+  hub: string,
+  kind: 'orchestration' | 'activity',
+  leases: Lease[],
+  leaseMs: number,
+): Promise<boolean[]> {
+  const until = store.now() + leaseMs;
+  return await store.write(() => {
+    const renew =
+      kind === 'orchestration'
+        ? store.sql('UPDATE instances SET lock_until = ? WHERE hub = ? AND instance_id = ? AND lock_epoch = ?')
+        : store.sql('UPDATE activities SET lock_until = ? WHERE hub = ? AND id = ? AND lock_epoch = ?');
+    return leases.map(
+      (lease) => renew.run(until, hub, kind === 'orchestration' ? lease.id : Number(lease.id), lease.epoch).changes > 0,
+    );
+  }, false);
+}
+
+/** `HubStore.nextVisibleAt`: the earliest future message visibility or lease expiry, if any. */
+export async function nextVisibleAt(store: SqliteStoreContext, hub: string, lookBackMs = 0): Promise<Date | undefined> {
+  const now = store.now() - Math.max(0, lookBackMs);
+  const row = store.sql(
+    `SELECT MIN(t) AS t FROM (
+       SELECT MIN(visible_at) AS t FROM inbox WHERE hub = ? AND visible_at > ?
+       UNION ALL SELECT MIN(lock_until) FROM activities WHERE hub = ? AND lock_until > ?
+       UNION ALL SELECT MIN(lock_until) FROM instances WHERE hub = ? AND lock_until > ?)`,
+  ).get(hub, now, hub, now, hub, now) as { t: number | null };
+  return row.t === null ? undefined : new Date(row.t);
+}

@@ -1,0 +1,202 @@
+/**
+ * Orchestration episodes on a SQLite hub: claiming instances with their visible messages, committing what
+ * an episode did (fenced by its lease epoch), and releasing leases. Claims and releases are lease-only
+ * writes (no fsync of their own); commits are durable.
+ */
+import type { HistoryEvent, RuntimeStatus } from '../../sdk/history.js';
+import { INSTANCE_COLUMNS, dedupeNotices, delayedMessageNotices, leasedActivity, rowToInstance, type InstanceRow } from '../shared.js';
+import type {
+  ActivityWorkItem,
+  ClaimOptions,
+  CommitOutcome,
+  EpisodeCommit,
+  InboxMessage,
+  Lease,
+  OrchestrationWorkItem,
+  StoreNotice,
+} from '../store.js';
+import { namesParam, type SqliteStoreContext } from './sqlite-context.js';
+import { insertMessage, nextEpoch, startInstance } from './sqlite-hub-writes.js';
+
+const CONTROL_EVENTS_SQL = `('ExecutionResumed','ExecutionTerminated')`;
+
+interface MessageRow {
+  id: number;
+  instance_id: string;
+  execution_id: string | null;
+  event: string;
+}
+
+/**
+ * `HubStore.claimOrchestrations`: leases unleased instances with visible messages (of a suspended one, only
+ * control messages wake it), each under a new epoch.
+ */
+export async function claimOrchestrations(store: SqliteStoreContext, hub: string, options: ClaimOptions): Promise<OrchestrationWorkItem[]> {
+  const now = store.now();
+  return await store.write(() => {
+    const candidates = store.sql(
+      `SELECT DISTINCT m.instance_id AS id FROM inbox m
+       JOIN instances i ON i.hub = m.hub AND i.instance_id = m.instance_id
+       WHERE m.hub = ? AND m.visible_at <= ? AND i.lock_until <= ?
+         AND (i.status <> 'Suspended' OR m.event_type IN ${CONTROL_EVENTS_SQL})
+         AND (? IS NULL OR i.name IN (SELECT value FROM json_each(?)))
+       LIMIT ?`,
+    ).all(hub, now, now, namesParam(options), namesParam(options), options.limit) as { id: string }[];
+    const items: OrchestrationWorkItem[] = [];
+    for (const { id } of candidates) {
+      const row = store.sql(
+        `UPDATE instances SET lock_owner = ?, lock_until = ?, lock_epoch = ?
+         WHERE hub = ? AND instance_id = ? RETURNING ${INSTANCE_COLUMNS}, lock_epoch`,
+      ).get(options.workerId, now + options.leaseMs, nextEpoch(store), hub, id) as (InstanceRow & { lock_epoch: number }) | undefined;
+      if (row) items.push(workItem(store, hub, row, now));
+    }
+    return items;
+  }, false);
+}
+
+/** `HubStore.leaseInstances`: leases the given running instances that are not leased, each under a new epoch. */
+export async function leaseInstances(
+  store: SqliteStoreContext,
+  hub: string,
+  instanceIds: readonly string[],
+  options: { workerId: string; leaseMs: number },
+): Promise<OrchestrationWorkItem[]> {
+  const now = store.now();
+  return await store.write(() => {
+    const items: OrchestrationWorkItem[] = [];
+    for (const id of instanceIds) {
+      const row = store.sql(
+        `UPDATE instances SET lock_owner = ?, lock_until = ?, lock_epoch = ?
+         WHERE hub = ? AND instance_id = ? AND lock_until <= ? AND status = 'Running' RETURNING ${INSTANCE_COLUMNS}, lock_epoch`,
+      ).get(options.workerId, now + options.leaseMs, nextEpoch(store), hub, id, now) as (InstanceRow & { lock_epoch: number }) | undefined;
+      if (row) items.push(workItem(store, hub, row, now));
+    }
+    return items;
+  }, false);
+}
+
+/** A leased instance with its visible messages. */
+function workItem(store: SqliteStoreContext, hub: string, row: InstanceRow & { lock_epoch: number }, now: number): OrchestrationWorkItem {
+  const messages = (
+    store.sql(
+      `SELECT id, instance_id, execution_id, event FROM inbox INDEXED BY inbox_by_instance
+       WHERE hub = ? AND instance_id = ? AND visible_at <= ? ORDER BY id`,
+    ).all(hub, row.instance_id, now) as MessageRow[]
+  ).map(toInboxMessage);
+  return { instance: rowToInstance(row), messages, lease: { id: row.instance_id, epoch: row.lock_epoch } };
+}
+
+function toInboxMessage(row: MessageRow): InboxMessage {
+  return {
+    id: row.id,
+    instanceId: row.instance_id,
+    ...(row.execution_id !== null ? { executionId: row.execution_id } : {}),
+    event: JSON.parse(row.event) as HistoryEvent,
+  };
+}
+
+/** `HubStore.commitEpisodes`: commits all `commits` in one write, each fenced by its own lease. */
+export async function commitEpisodes(store: SqliteStoreContext, hub: string, commits: EpisodeCommit[]): Promise<CommitOutcome[]> {
+  const now = store.now();
+  const notices: StoreNotice[] = [];
+  const { outcomes, leased } = await store.write(() => {
+    notices.length = 0;
+    const leased = new Map<EpisodeCommit, ActivityWorkItem[]>();
+    return { outcomes: commits.map((commit) => commitOne(store, hub, commit, now, notices, leased)), leased };
+  }, true);
+  // Handed out only now that the transaction is durable.
+  for (const [commit, items] of leased) commit.activityLease?.leased.push(...items);
+  for (const notice of dedupeNotices(notices)) store.emit(hub, notice);
+  return outcomes;
+}
+
+/** Writes one episode unless its lease (or a lease of an activity result it took) was lost. */
+function commitOne(
+  store: SqliteStoreContext,
+  hub: string,
+  commit: EpisodeCommit,
+  now: number,
+  notices: StoreNotice[],
+  leased: Map<EpisodeCommit, ActivityWorkItem[]>,
+): CommitOutcome {
+  const id = commit.lease.id;
+  const current = store.sql('SELECT history_length, lock_epoch, status FROM instances WHERE hub = ? AND instance_id = ?').get(
+    hub,
+    id,
+  ) as { history_length: number; lock_epoch: number; status: RuntimeStatus } | undefined;
+  if (!current || current.lock_epoch !== commit.lease.epoch) return 'lease-lost';
+  const activityLease = store.sql('SELECT 1 FROM activities WHERE id = ? AND hub = ? AND lock_epoch = ?');
+  for (const lease of commit.completedActivities ?? []) {
+    if (!activityLease.get(Number(lease.id), hub, lease.epoch)) return 'lease-lost';
+  }
+  const deleteActivity = store.sql('DELETE FROM activities WHERE id = ? AND hub = ?');
+  for (const lease of commit.completedActivities ?? []) deleteActivity.run(Number(lease.id), hub);
+  const base = commit.historyMode === 'replace' ? 0 : current.history_length;
+  if (commit.historyMode === 'replace') store.sql('DELETE FROM history WHERE hub = ? AND instance_id = ?').run(hub, id);
+  if (commit.history.length) {
+    store.sql('INSERT INTO history (hub, instance_id, seq, events) VALUES (?, ?, ?, ?)').run(hub, id, base, JSON.stringify(commit.history));
+  }
+  const u = commit.instance;
+  store.sql(
+    `UPDATE instances SET status = ?, execution_id = ?, name = ?, version = ?, input = CASE WHEN ? THEN input ELSE ? END,
+       output = ?, custom_status = ?,
+       failure_details = ?, updated_at = ?, history_length = ?, lock_owner = NULL, lock_until = 0
+     WHERE hub = ? AND instance_id = ?`,
+  ).run(
+    u.status,
+    u.executionId,
+    u.name,
+    u.version ?? null,
+    u.keepInput ? 1 : 0,
+    u.keepInput ? null : (u.input ?? null),
+    u.output ?? null,
+    u.customStatus ?? null,
+    u.failureDetails ? JSON.stringify(u.failureDetails) : null,
+    now,
+    base + commit.history.length,
+    hub,
+    id,
+  );
+  const deleteMessage = store.sql('DELETE FROM inbox WHERE id = ? AND hub = ? AND instance_id = ?');
+  for (const messageId of commit.consumedMessageIds) deleteMessage.run(messageId, hub, id);
+  const insertActivity = store.sql(
+    `INSERT INTO activities (hub, instance_id, execution_id, task_id, name, input, lock_owner, lock_until, lock_epoch, dequeue_count)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const lease = commit.activityLease;
+  const here: ActivityWorkItem[] = [];
+  for (const a of commit.activities) {
+    const runHere = lease !== undefined && a.runHere === true;
+    const input = a.input ?? null;
+    const row = runHere
+      ? insertActivity.run(hub, a.instanceId, a.executionId, a.taskId, a.name, input, lease.workerId, now + lease.leaseMs, 1, 1)
+      : insertActivity.run(hub, a.instanceId, a.executionId, a.taskId, a.name, input, null, 0, 0, 0);
+    if (runHere) here.push(leasedActivity(Number(row.lastInsertRowid), a));
+  }
+  if (here.length) leased.set(commit, here);
+  for (const { request, onConflict } of commit.startInstances) {
+    if (startInstance(store, hub, request, now).conflict) insertMessage(store, hub, onConflict, now);
+    else notices.push({ kind: 'instance', instanceId: request.instanceId, status: 'Pending' });
+  }
+  for (const message of commit.messages) insertMessage(store, hub, message, now);
+  notices.push(...delayedMessageNotices(commit.messages));
+  if (commit.activities.length > here.length) notices.push({ kind: 'activities' });
+  const moreWork =
+    commit.messages.length > 0 ||
+    commit.startInstances.length > 0 ||
+    store.sql('SELECT 1 FROM inbox INDEXED BY inbox_by_instance WHERE hub = ? AND instance_id = ? AND visible_at <= ? LIMIT 1').get(hub, id, now);
+  if (moreWork) notices.push({ kind: 'orchestrations' });
+  if (u.status !== current.status) notices.push({ kind: 'instance', instanceId: id, status: u.status });
+  return 'committed';
+}
+
+/** `HubStore.releaseOrchestrations`: gives up leases (those still current) so any worker may claim again. */
+export async function releaseOrchestrations(store: SqliteStoreContext, hub: string, leases: Lease[]): Promise<void> {
+  await store.write(() => {
+    const release = store.sql(
+      'UPDATE instances SET lock_owner = NULL, lock_until = 0 WHERE hub = ? AND instance_id = ? AND lock_epoch = ?',
+    );
+    for (const lease of leases) release.run(hub, lease.id, lease.epoch);
+  }, false);
+  if (leases.length) store.emit(hub, { kind: 'orchestrations' });
+}

@@ -1,0 +1,67 @@
+/**
+ * Listing instances of a SQLite hub: `queryInstances` pages by (created_at, instance_id), and its filter
+ * SQL also selects what `purgeInstances` deletes.
+ */
+import {
+  INSTANCE_COLUMNS,
+  checkPageSize,
+  decodeContinuationToken,
+  encodeContinuationToken,
+  rowToInstance,
+  type InstanceRow,
+} from '../shared.js';
+import type { InstanceFilter, InstanceQuery, InstanceRecord } from '../store.js';
+import type { SqliteStoreContext } from './sqlite-context.js';
+
+/** One page of the hub's instances matching `query`, with a token for the next page if there is one. */
+export async function queryInstances(
+  store: SqliteStoreContext,
+  hub: string,
+  query: InstanceQuery,
+): Promise<{ instances: InstanceRecord[]; continuationToken?: string }> {
+  const pageSize = checkPageSize(query.pageSize);
+  const { where, params } = filterSql(hub, query);
+  if (query.continuationToken) {
+    const after = decodeContinuationToken(query.continuationToken);
+    where.push('(created_at > ? OR (created_at = ? AND instance_id > ?))');
+    params.push(after.createdAt, after.createdAt, after.instanceId);
+  }
+  // Not cached: the text varies with the filter.
+  const rows = store.db
+    .prepare(
+      `SELECT ${INSTANCE_COLUMNS} FROM instances WHERE ${where.join(' AND ')}
+       ORDER BY created_at, instance_id LIMIT ?`,
+    )
+    .all(...params, pageSize + 1) as InstanceRow[];
+  const instances = rows.slice(0, pageSize).map(rowToInstance);
+  const last = instances[instances.length - 1];
+  return rows.length > pageSize && last
+    ? { instances, continuationToken: encodeContinuationToken({ createdAt: last.createdAt.getTime(), instanceId: last.instanceId }) }
+    : { instances };
+}
+
+/** The WHERE conditions (to join with AND) and their parameters that select `filter`'s instances of `hub`. */
+export function filterSql(hub: string, filter: InstanceFilter): { where: string[]; params: unknown[] } {
+  const where = ['hub = ?'];
+  const params: unknown[] = [hub];
+  if (filter.createdTimeFrom) {
+    where.push('created_at >= ?');
+    params.push(filter.createdTimeFrom.getTime());
+  }
+  if (filter.createdTimeTo) {
+    where.push('created_at <= ?');
+    params.push(filter.createdTimeTo.getTime());
+  }
+  if (filter.runtimeStatus?.length) {
+    where.push(`status IN (${filter.runtimeStatus.map(() => '?').join(', ')})`);
+    params.push(...filter.runtimeStatus);
+  }
+  const prefix = filter.instanceIdPrefix ?? '';
+  if (prefix) {
+    where.push('substr(instance_id, 1, ?) = ?');
+    params.push(prefix.length, prefix);
+  }
+  // Entities live in the same table under '@name@key'; instance queries do not list them.
+  if (!prefix.startsWith('@')) where.push(`instance_id NOT LIKE '@%'`);
+  return { where, params };
+}
