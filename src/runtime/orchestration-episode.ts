@@ -101,6 +101,8 @@ async function runAndBuild(
   const { instance } = item;
   // Every event of the episode carries its time, so nothing it records predates a timer it delivers.
   const now = episodeTime(clockNow, deliver);
+  // A timer's message is written when the timer is created; it fires when an episode delivers it.
+  deliver = deliver.map((e) => (e.eventType === 'TimerFired' ? { ...e, timestamp: now.toISOString() } : e));
   const started = makeEvent({ eventType: 'OrchestratorStarted' }, now);
   let result: EpisodeResult;
   try {

@@ -28,6 +28,11 @@ for (const store of testStores()) {
           const history = await historyOf(client, status.instanceId);
           assert.deepEqual(eventsOf(history, 'TimerCreated').map((e) => [e.eventId, e.fireAt]), [[0, output.fireAt]]);
           assert.deepEqual(eventsOf(history, 'TimerFired').map((e) => [e.timerId, e.fireAt]), [[0, output.fireAt]]);
+          // The fired event is stamped when it fired, never before it was due (nor before it was created).
+          const [created] = eventsOf(history, 'TimerCreated');
+          const [fired] = eventsOf(history, 'TimerFired');
+          assert.ok(Date.parse(fired!.timestamp) >= Date.parse(output.fireAt), `fired ${fired!.timestamp} before due ${output.fireAt}`);
+          assert.ok(Date.parse(fired!.timestamp) > Date.parse(created!.timestamp));
         },
       );
     });
