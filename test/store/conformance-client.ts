@@ -265,6 +265,16 @@ export function clientConformance(store: () => Store): void {
       assert.deepEqual(await ids('zzz'), []);
     });
 
+    test('filters by id prefix in whole characters (accents, emoji outside the BMP, CJK)', async () => {
+      const hub = freshHub(store());
+      for (const id of ['ü-😀-日本', 'ü-😀', 'ü-x', '😀😀']) await hub.createInstance(startRequest(id));
+      const ids = async (instanceIdPrefix: string) =>
+        (await hub.queryInstances({ instanceIdPrefix })).instances.map((r) => r.instanceId).sort();
+      assert.deepEqual(await ids('ü-😀'), ['ü-😀', 'ü-😀-日本']);
+      assert.deepEqual(await ids('ü-😀-日'), ['ü-😀-日本']);
+      assert.deepEqual(await ids('😀'), ['😀😀']);
+    });
+
     test('leaves entities (ids starting with @) out unless the prefix asks for them', async () => {
       const hub = freshHub(store());
       await hub.createInstance(startRequest('@counter@k1', { name: 'counter' }));

@@ -58,8 +58,9 @@ export function filterSql(hub: string, filter: InstanceFilter): { where: string[
   }
   const prefix = filter.instanceIdPrefix ?? '';
   if (prefix) {
-    where.push('substr(instance_id, 1, ?) = ?');
-    params.push(prefix.length, prefix);
+    // length() counts characters as substr() does (JavaScript's length counts UTF-16 units).
+    where.push('substr(instance_id, 1, length(?)) = ?');
+    params.push(prefix, prefix);
   }
   // Entities live in the same table under '@name@key'; instance queries do not list them.
   if (!prefix.startsWith('@')) where.push(`instance_id NOT LIKE '@%'`);
