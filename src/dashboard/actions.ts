@@ -6,28 +6,18 @@
 import type { Context, Hono } from 'hono';
 import type { RuntimeStatus } from '../sdk/history.js';
 import type { DurableClient } from '../sdk/durable-client.js';
-import { ValidationError } from '../sdk/errors.js';
+import { ValidationError, httpStatusOfError } from '../sdk/errors.js';
 import { EntityId } from '../sdk/entity-id.js';
 import { ACTION_HEADER } from './auth.js';
 import { ALL_STATUSES } from './list-query.js';
 
-/** Error names → HTTP statuses. */
-const STATUS_BY_ERROR: Record<string, number> = {
-  ValidationError: 400,
-  SerializationError: 400,
-  UnknownFunctionError: 400,
-  ListParamError: 400,
-  SyntaxError: 400,
-  InstanceNotFoundError: 404,
-  InvalidInstanceStateError: 410,
-  InstanceAlreadyExistsError: 409,
-  PayloadTooLargeError: 413,
-};
+/** Errors of the dashboard's own parsing that are bad requests too. */
+const BAD_REQUEST_ERRORS = new Set(['ListParamError', 'SyntaxError']);
 
-/** An error as the islands show it: `{ error, message }` with a fitting status. */
+/** An error as the islands show it: `{ error, message }` with the management API's status for it. */
 export function errorResponse(c: Context, error: unknown): Response {
   const name = error instanceof Error ? error.name : 'Error';
-  const status = STATUS_BY_ERROR[name] ?? 500;
+  const status = httpStatusOfError(error) ?? (BAD_REQUEST_ERRORS.has(name) ? 400 : 500);
   const message = error instanceof Error ? error.message : String(error);
   return c.json({ error: name, message }, status as 400);
 }
@@ -73,6 +63,8 @@ interface PurgeFilter {
   to?: unknown;
 }
 
+const PURGE_FILTER_KEYS = new Set(['statuses', 'name', 'prefix', 'from', 'to']);
+
 function date(value: unknown, what: string): Date | undefined {
   const text = optionalString(value, what);
   if (text === undefined) return undefined;
@@ -83,7 +75,14 @@ function date(value: unknown, what: string): Date | undefined {
 
 /** Purges the finished instances (never entities) that the list shows for `filter`; returns how many. */
 async function purgeByFilter(client: DurableClient, filter: PurgeFilter): Promise<number> {
-  const statuses = Array.isArray(filter.statuses) ? filter.statuses : [];
+  // A filter it cannot read is refused: a dropped filter would purge more than the list shows.
+  if (typeof filter !== 'object' || filter === null || Array.isArray(filter)) throw new ValidationError('filter must be a JSON object.');
+  const unknown = Object.keys(filter).filter((key) => !PURGE_FILTER_KEYS.has(key));
+  if (unknown.length) throw new ValidationError(`Unknown purge filter field(s): ${unknown.join(', ')} (use ${[...PURGE_FILTER_KEYS].join(', ')}).`);
+  if (filter.statuses !== undefined && filter.statuses !== null && !Array.isArray(filter.statuses)) {
+    throw new ValidationError('filter.statuses must be an array of runtime statuses.');
+  }
+  const statuses: unknown[] = filter.statuses ?? [];
   for (const s of statuses) if (!ALL_STATUSES.includes(s as RuntimeStatus)) throw new ValidationError(`Unknown status '${String(s)}'.`);
   const name = optionalString(filter.name, 'name')?.toLowerCase();
   const prefix = optionalString(filter.prefix, 'prefix');

@@ -9,11 +9,9 @@ import {
   InstanceNotFoundError,
   InvalidInstanceStateError,
   PayloadTooLargeError,
-  SerializationError,
   UnknownFunctionError,
-  ValidationError,
+  httpStatusOfError,
 } from '../sdk/errors.js';
-import { isTerminalStatus, type RuntimeStatus } from '../sdk/history.js';
 import type { Logger } from '../sdk/logger.js';
 
 /** A bad request that is not one of the SDK's typed errors (bad query value, wrong content type, …). */
@@ -35,13 +33,7 @@ export function errorBody(type: string, message: string, details: Record<string,
 /** The HTTP status of an error. */
 export function statusOf(error: unknown): number {
   if (error instanceof HttpError) return error.status;
-  if (error instanceof InstanceNotFoundError) return 404;
-  // Gone: the instance finished; Conflict: it is alive but not in a state that allows the operation.
-  if (error instanceof InvalidInstanceStateError) return isTerminalStatus(error.status as RuntimeStatus) ? 410 : 409;
-  if (error instanceof InstanceAlreadyExistsError) return 409;
-  if (error instanceof PayloadTooLargeError) return 413;
-  if (error instanceof UnknownFunctionError || error instanceof ValidationError || error instanceof SerializationError) return 400;
-  return 500;
+  return httpStatusOfError(error) ?? 500;
 }
 
 /** Turns any error into a JSON response; unexpected errors become a 500 without internals, and are logged. */

@@ -2,7 +2,7 @@
  * Typed errors. Each has a stable `name` so callers (and other processes, through failure details)
  * can tell them apart without `instanceof`.
  */
-import type { FailureDetails } from './history.js';
+import { isTerminalStatus, type FailureDetails, type RuntimeStatus } from './history.js';
 
 /** Base class: sets `name` from the subclass so it survives minification and serialization. */
 export class DuraflowError extends Error {
@@ -114,4 +114,18 @@ export function toFailureDetails(error: unknown, depth = 0): FailureDetails {
     return details;
   }
   return { errorType: typeof error, message: String(error) };
+}
+
+/**
+ * The HTTP status the management API (and the dashboard) answer for a typed error, as the reference gives
+ * them; `undefined` for an error that is not one of the SDK's (a 500).
+ */
+export function httpStatusOfError(error: unknown): number | undefined {
+  if (error instanceof InstanceNotFoundError) return 404;
+  // Gone: the instance finished; Conflict: it is alive but not in a state that allows the operation.
+  if (error instanceof InvalidInstanceStateError) return isTerminalStatus(error.status as RuntimeStatus) ? 410 : 409;
+  if (error instanceof InstanceAlreadyExistsError) return 409;
+  if (error instanceof PayloadTooLargeError) return 413;
+  if (error instanceof UnknownFunctionError || error instanceof ValidationError || error instanceof SerializationError) return 400;
+  return undefined;
 }

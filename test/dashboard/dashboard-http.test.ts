@@ -201,6 +201,19 @@ describe('dashboard without an API key', () => {
     assert.ok(await client.getStatus(keep));
     assert.ok(await client.getStatus(other));
     assert.equal((await action(host.url, 'purge', { filter: { statuses: ['Sleeping'] } })).status, 400);
+    // A filter that cannot be read is a 400, never a wider purge.
+    const failed = await client.startNew('broken', { instanceId: 'purge-failed' });
+    const alsoDone = await client.startNew('echo', { instanceId: 'purge-done', input: 4 });
+    for (const id of [failed, alsoDone]) await client.waitForCompletion(id, { timeoutInMilliseconds: 20_000 });
+    for (const filter of [{ prefix: 'purge-', statuses: 'Completed' }, { prefix: 'purge-', status: ['Completed'] }, ['purge-'], 'purge-']) {
+      const refused = await action(host.url, 'purge', { filter });
+      assert.equal(refused.status, 400, JSON.stringify(filter));
+    }
+    assert.equal((await client.getStatus(failed))?.runtimeStatus, 'Failed');
+    assert.equal((await client.getStatus(alsoDone))?.runtimeStatus, 'Completed');
+    // Purge and rewind of a running instance: 409, as the management API answers.
+    assert.equal((await action(host.url, `instances/${keep}/purge`, {})).status, 409);
+    assert.equal((await action(host.url, `instances/${keep}/rewind`, {})).status, 409);
     await client.terminate(keep, 'done');
   });
 
