@@ -17,6 +17,7 @@ import { createHostContext, type HostedApp } from './host-context.js';
 import { errorBody, errorResponse } from './http-errors.js';
 import { managementRouter } from './management-router.js';
 import { mountUserRoutes } from './user-routes.js';
+import { rejectMalformedPaths } from './path-check.js';
 import { assertSafeBinding, resolveApiKey } from '../sdk/api-key.js';
 
 /** The bases under which the management API is served. */
@@ -60,6 +61,7 @@ export function buildHttpApp(app: HostedApp, store: Store, baseUrl: () => string
     baseUrl,
   );
   const http = new Hono({ strict: false });
+  http.use('*', rejectMalformedPaths());
   const management = managementRouter(ctx);
   for (const base of MANAGEMENT_BASES) http.route(base, management);
   mountUserRoutes(http, ctx);

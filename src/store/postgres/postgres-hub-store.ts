@@ -10,6 +10,7 @@ import type { HistoryEvent } from '../../sdk/history.js';
 import { InstanceAlreadyExistsError } from '../../sdk/errors.js';
 import {
   INSTANCE_COLUMNS,
+  checkInstanceFilter,
   checkPageSize,
   decodeContinuationToken,
   dedupeNotices,
@@ -153,6 +154,7 @@ export class PostgresHubStore implements HubStore {
 
   /** WHERE terms of an instance filter; pushes its parameters onto `params`. */
   #filterSql(filter: InstanceFilter, params: unknown[]): string[] {
+    checkInstanceFilter(filter);
     const add = (value: unknown) => {
       params.push(value);
       return `$${params.length}`;
