@@ -12,7 +12,15 @@ export interface HostedApp {
   readonly taskHub: string;
   /** Auth level of routes registered without one. */
   readonly httpAuthLevel: AuthLevel;
-  readonly options: { readonly logger?: Logger; readonly apiKey?: string; readonly maxPayloadBytes?: number };
+  readonly options: {
+    readonly logger?: Logger;
+    readonly apiKey?: string;
+    readonly maxPayloadBytes?: number;
+    /** Extra host names the server answers to (see `allowed-hosts.ts`). */
+    readonly allowedHosts?: readonly string[];
+    /** Origins whose pages may call the API from a browser (see `cross-origin.ts`). */
+    readonly cors?: { readonly origins: readonly string[] };
+  };
 }
 
 /** Shared state of one HTTP host. */

@@ -2,6 +2,8 @@
  * The HTTP host: one hono server (on node) serving the Durable Functions management API under
  * `/runtime/webhooks/durabletask/` and `/durabletask/`, and the app's routes under `/api/`.
  * It listens on 127.0.0.1 unless told otherwise, and refuses a non-loopback address without an API key.
+ * Before any route, two guards keep web pages out: the `Host` allowlist (DNS rebinding, `allowed-hosts.ts`)
+ * and the Origin rule with CORS (cross-site request forgery, `cross-origin.ts`).
  */
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
@@ -19,6 +21,8 @@ import { managementRouter } from './management-router.js';
 import { mountUserRoutes } from './user-routes.js';
 import { rejectMalformedPaths } from './path-check.js';
 import { assertSafeBinding, resolveApiKey } from '../sdk/api-key.js';
+import { allowedHostsGuard, normalizeAllowedHosts } from './allowed-hosts.js';
+import { crossOriginGuard, normalizeCorsOrigins } from './cross-origin.js';
 
 /** The bases under which the management API is served. */
 export const MANAGEMENT_BASES = ['/runtime/webhooks/durabletask', '/durabletask'] as const;
@@ -46,9 +50,20 @@ export interface HttpHostOptions {
   maxBodyBytes?: number;
 }
 
-/** Builds the hono app serving `app`'s management API and routes; mount `fetch` in any server. */
-export function buildHttpApp(app: HostedApp, store: Store, baseUrl: () => string, options: HttpHostOptions = {}): Hono {
+/**
+ * Builds the hono app serving `app`'s management API and routes; mount `fetch` in any server. `hostname` is the
+ * address or name the server listens on (one more name the `Host` check accepts).
+ * @throws ValidationError for malformed `allowedHosts` or `cors` options of the app.
+ */
+export function buildHttpApp(
+  app: HostedApp,
+  store: Store,
+  baseUrl: () => string,
+  options: HttpHostOptions & Pick<HttpListenOptions, 'hostname'> = {},
+): Hono {
   const logger = options.logger ?? app.options.logger ?? silentLogger;
+  const hostRule = { boundHostname: options.hostname, allowedHosts: normalizeAllowedHosts(app.options.allowedHosts) };
+  const corsOrigins = normalizeCorsOrigins(app.options.cors);
   const ctx = createHostContext(
     {
       app,
@@ -61,6 +76,8 @@ export function buildHttpApp(app: HostedApp, store: Store, baseUrl: () => string
     baseUrl,
   );
   const http = new Hono({ strict: false });
+  http.use('*', allowedHostsGuard(hostRule));
+  http.use('*', crossOriginGuard(corsOrigins));
   http.use('*', rejectMalformedPaths());
   const management = managementRouter(ctx);
   for (const base of MANAGEMENT_BASES) http.route(base, management);
@@ -76,7 +93,7 @@ export async function startHttpHost(app: HostedApp, store: Store, options: HttpL
   const hostname = options.hostname ?? '127.0.0.1';
   assertSafeBinding(hostname, resolveApiKey(options.apiKey ?? app.options.apiKey));
   let url = '';
-  const http = buildHttpApp(app, store, () => url, options);
+  const http = buildHttpApp(app, store, () => url, { ...options, hostname });
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: http.fetch, port: options.port ?? 7071, hostname }, () => resolve(s));
     s.once('error', reject);
