@@ -4,6 +4,7 @@
  * the work of a killed worker moves within seconds, while leases keep their long expiry for workers that never
  * beat. The cost does not grow with the work a worker holds: one small write per beat.
  */
+import { ValidationError } from '../sdk/errors.js';
 import type { Logger } from '../sdk/logger.js';
 import type { RegisteredNames } from '../sdk/registry.js';
 import type { HubStore } from '../store/store.js';
@@ -31,8 +32,11 @@ export class WorkerHeartbeat {
   #beating: Promise<void> | undefined;
 
   constructor(private readonly options: WorkerHeartbeatOptions) {
-    if (!(options.timeoutMs > options.intervalMs)) {
-      throw new RangeError(`The heartbeat timeout (${options.timeoutMs} ms) must be longer than its interval (${options.intervalMs} ms).`);
+    const { intervalMs, timeoutMs } = options;
+    if (!(Number.isFinite(intervalMs) && intervalMs > 0 && Number.isFinite(timeoutMs) && timeoutMs > intervalMs)) {
+      throw new ValidationError(
+        `heartbeatTimeoutMs (${timeoutMs}) must be a number of milliseconds longer than heartbeatIntervalMs (${intervalMs}), which must be positive (or 0 for no heartbeat).`,
+      );
     }
   }
 

@@ -156,7 +156,7 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
   // Before the first claim: the first heartbeat takes over what a predecessor with this id held.
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
   const heartbeat =
-    heartbeatIntervalMs > 0
+    heartbeatIntervalMs !== 0
       ? new WorkerHeartbeat({
           store: hubStore,
           workerId,
