@@ -36,8 +36,8 @@ for (const store of testStores()) {
       const id = await env.client.startNew('blocking', { input: 'k1' });
       await waitFor(() => readInvocations(env!.dir).some((i) => i.key === 'k1'), 20_000, 'the activity to start');
       const standby = await env.startWorker(config);
-      env.release('k1'); // the victim never gets to finish it
       assert.equal((await victim.kill()).signal, 'SIGKILL');
+      env.release('k1'); // only now: the victim must not finish it
 
       const status = await env.client.waitForCompletion(id, { timeoutInMilliseconds: MOVE_MS });
       assert.equal(status.runtimeStatus, 'Completed');
@@ -84,8 +84,8 @@ for (const store of testStores()) {
       const first = await env.startWorker(config);
       const id = await env.client.startNew('blocking', { input: 'r1' });
       await waitFor(() => readInvocations(env!.dir).some((i) => i.key === 'r1'), 20_000, 'the activity to start');
-      env.release('r1');
       await first.kill();
+      env.release('r1');
 
       const second = await env.startWorker(config);
       const status = await env.client.waitForCompletion(id, { timeoutInMilliseconds: MOVE_MS });
