@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../core/payload.js';
 import type { Logger } from '../sdk/logger.js';
+import { checkTimeout } from '../sdk/activity.js';
 import { silentLogger } from '../sdk/logger.js';
 import type { Registry } from '../sdk/registry.js';
 import type { HistoryEvent } from '../sdk/history.js';
@@ -17,6 +18,7 @@ import { HubKnownNames } from './known-names.js';
 import { OrchestrationCache } from './orchestration-cache.js';
 import { NextDue } from './next-due.js';
 import { OrchestrationDispatcher } from './orchestration-dispatcher.js';
+import { DEFAULT_ENTITY_OPERATION_TIMEOUT_MS } from './entity-episode.js';
 import { offerLocalStarts } from '../store/local-starts.js';
 
 /** Tuning knobs of a worker; every one has a sensible default. */
@@ -44,8 +46,19 @@ export interface WorkerOptions {
   httpPollDelayMs?: number;
   /** Bearer tokens for `ctx.callHttp({ tokenSource })` (there is no managed identity outside Azure). */
   tokenProvider?: TokenProvider;
-  /** Longest single durable HTTP request (default 240 s). */
+  /** Longest single durable HTTP request, getting its token included (default 240 s). */
   httpTimeoutMs?: number;
+  /**
+   * Longest an activity attempt may run unless the activity sets its own `timeoutMs` (default 30 min,
+   * `Infinity` for none). A timed-out attempt fails with `ActivityTimeoutError` and frees its slot.
+   */
+  activityTimeoutMs?: number;
+  /**
+   * How long the operations of one entity batch may await, together (default 10 s, at most half the
+   * orchestration lease; `Infinity` for no limit).
+   * An operation still pending then fails with `EntityOperationTimeoutError` and is rolled back.
+   */
+  entityOperationTimeoutMs?: number;
   /**
    * Hand the result of an activity whose orchestration this worker has cached straight to that
    * orchestration's next episode, which deletes the work item in its own commit: one durable write per step
@@ -80,7 +93,10 @@ export interface WorkerHandle {
 
 /** Starts a worker for `hub` of `store` serving the functions in `registry`. */
 export async function startWorker(store: Store, hub: string, appRegistry: Registry, options: WorkerOptions = {}): Promise<WorkerHandle> {
+  if (options.activityTimeoutMs !== undefined) checkTimeout(options.activityTimeoutMs, 'activityTimeoutMs');
+  if (options.entityOperationTimeoutMs !== undefined) checkTimeout(options.entityOperationTimeoutMs, 'entityOperationTimeoutMs');
   const registry = withBuiltInActivities(appRegistry, options);
+  const leaseMs = options.orchestrationLeaseMs ?? 30_000;
   const hubStore = store.hub(hub);
   const logger = options.logger ?? silentLogger;
   const clock = options.clock ?? Date.now;
@@ -113,6 +129,7 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
     registry,
     workerId,
     maxConcurrent: options.maxConcurrentActivities ?? 100,
+    ...(options.activityTimeoutMs !== undefined ? { activityTimeoutMs: options.activityTimeoutMs } : {}),
     leaseMs: options.activityLeaseMs ?? 60_000,
     maxPayloadBytes,
     now,
@@ -129,10 +146,12 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
       now,
       newExecutionId: () => randomUUID().replace(/-/g, ''),
       ...(options.httpPollDelayMs !== undefined ? { httpPollDelayMs: options.httpPollDelayMs } : {}),
+      // An entity batch commits with its episode batch, which must commit while its lease holds.
+      entityOperationTimeoutMs: options.entityOperationTimeoutMs ?? Math.min(DEFAULT_ENTITY_OPERATION_TIMEOUT_MS, leaseMs / 2),
     },
     workerId,
     batchSize: options.orchestrationBatchSize ?? 100,
-    leaseMs: options.orchestrationLeaseMs ?? 30_000,
+    leaseMs,
     loop: { logger, pollIntervalMs, nextDueInMs, onIdle, clock },
     localActivities: activities,
   });
