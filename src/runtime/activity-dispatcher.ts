@@ -136,7 +136,14 @@ export class ActivityDispatcher implements LocalActivityRunner {
     return items.length === 0 ? false : items.length < capacity ? 'drained' : true;
   }
 
+  /** Number of activity attempts started. */
+  get started(): number {
+    return this.#started;
+  }
+  #started = 0;
+
   async #run(item: ActivityWorkItem): Promise<void> {
+    this.#started++;
     const { name } = item;
     const event = await runActivity(item, this.options.registry, this.options.maxPayloadBytes, this.options.now, {
       ...(this.options.activityTimeoutMs !== undefined ? { timeoutMs: this.options.activityTimeoutMs } : {}),

@@ -69,6 +69,12 @@ export class OrchestrationDispatcher implements LocalStartTaker {
     await this.#releaseStarted(this.#started.splice(0));
   }
 
+  /** Number of steps that had episodes to run. */
+  get worked(): number {
+    return this.#worked;
+  }
+  #worked = 0;
+
   /** Results and starts held in memory for their episode (the worker is not idle while there are any). */
   get pendingLocalWork(): number {
     return this.#local.size + this.#started.length + this.#reservedStarts;
@@ -209,6 +215,7 @@ export class OrchestrationDispatcher implements LocalStartTaker {
       items.push(item);
     }
     if (items.length === 0) return false;
+    this.#worked++;
     const found: StepResult = limit === 0 || claimed.length < limit ? 'drained' : true;
     await env.known.refresh();
     const prepared: PreparedEpisode[] = [];

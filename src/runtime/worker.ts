@@ -85,6 +85,11 @@ export interface WorkerHandle {
    * message arrives or a timer falls due. The test host moves its virtual clock only then.
    */
   isIdle(): boolean;
+  /**
+   * Grows whenever the worker starts work: an episode batch or an activity attempt (a claim that finds nothing
+   * does not count). The test host's clock runs with real time only across spells in which it grew.
+   */
+  readonly progress: number;
   /** Calls `listener` whenever a dispatcher goes to sleep for lack of work; returns the unsubscribe function. */
   onIdle(listener: () => void): () => void;
   /** Stops claiming, drains in-flight work (or releases it after the drain timeout). */
@@ -177,6 +182,9 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
     },
     get activitiesInFlight() {
       return activities.inFlight;
+    },
+    get progress() {
+      return orchestrations.worked + activities.started;
     },
     isIdle() {
       return (
