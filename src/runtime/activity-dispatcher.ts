@@ -10,7 +10,7 @@ import type { ActivityCompletion, ActivityWorkItem, HubStore } from '../store/st
 import { Batcher } from '../store/batcher.js';
 import { DispatchLoop, type DispatchLoopOptions, type StepResult } from './dispatch-loop.js';
 import { DEFAULT_ACTIVITY_TIMEOUT_MS, type ActivityContext } from '../sdk/activity.js';
-import { withTimeLimit } from './time-limit.js';
+import { forwardAbort, withTimeLimit } from './time-limit.js';
 
 /** Settings of an {@link ActivityDispatcher}. */
 export interface ActivityDispatcherOptions {
@@ -196,7 +196,8 @@ export async function runActivity(
 ): Promise<HistoryEvent> {
   const { name, taskId } = item;
   const attempt = new AbortController();
-  const signal = options.signal ? AbortSignal.any([attempt.signal, options.signal]) : attempt.signal;
+  const signal = attempt.signal;
+  const unlink = forwardAbort(options.signal, attempt);
   const timeoutMs = registry.activityOptions.get(name)?.timeoutMs ?? options.timeoutMs ?? DEFAULT_ACTIVITY_TIMEOUT_MS;
   try {
     const fn = registry.activities.get(name);
@@ -212,5 +213,7 @@ export async function runActivity(
     return makeEvent({ eventType: 'TaskCompleted', taskScheduledId: taskId, ...(result !== undefined ? { result } : {}) }, now());
   } catch (error) {
     return makeEvent({ eventType: 'TaskFailed', taskScheduledId: taskId, failureDetails: toFailureDetails(error) }, now());
+  } finally {
+    unlink();
   }
 }

@@ -8,6 +8,7 @@ import { ValidationError } from '../sdk/errors.js';
 import type { DurableHttpRequest, DurableHttpResponse } from '../sdk/orchestration-context.js';
 import { Registry } from '../sdk/registry.js';
 import type { ActivityFunction } from '../sdk/activity.js';
+import { forwardAbort } from './time-limit.js';
 
 /**
  * Resolves a `tokenSource` of `ctx.callHttp` to a bearer token. duraflow has no managed identity: the app
@@ -34,11 +35,12 @@ export function createHttpActivity(options: HttpActivityOptions = {}): ActivityF
     // A timer of our own, not AbortSignal.timeout: that one does not keep the process alive while it waits.
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), Math.min(timeoutMs, 2 ** 31 - 1));
-    const signal = ctx?.signal ? AbortSignal.any([deadline.signal, ctx.signal]) : deadline.signal;
+    const unlink = forwardAbort(ctx?.signal, deadline);
     try {
-      return await send(request, signal, timeoutMs, options);
+      return await send(request, deadline.signal, timeoutMs, options);
     } finally {
       clearTimeout(timer);
+      unlink();
     }
   };
 }

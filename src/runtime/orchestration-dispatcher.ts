@@ -221,7 +221,8 @@ export class OrchestrationDispatcher implements LocalStartTaker {
     const prepared: PreparedEpisode[] = [];
     const failed = [];
     const unrecorded: LocalResult[] = [];
-    // Prepared side by side: an entity operation that awaits (up to its time limit) holds up no other episode.
+    // Prepared side by side: entity operations that await (each batch up to its time limit) hold the batch up
+    // for the longest of them, not for all of them in turn, so the batch commits while its leases hold.
     const outcomes = await Promise.all(
       items.map((item) =>
         (item.instance.instanceId.startsWith('@') ? prepareEntityEpisode(item, env) : prepareEpisode(item, env)).then(

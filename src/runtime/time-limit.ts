@@ -26,3 +26,18 @@ export function withTimeLimit<T>(work: PromiseLike<T>, timeoutMs: number, onTime
   // race subscribes to `pending`, so its rejection after the limit is handled (and ignored).
   return Promise.race([pending, expired]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * Aborts `target` when `source` aborts (with its reason); returns the function that unlinks them. Used instead
+ * of `AbortSignal.any` on the activity hot path: an explicit listener that is always removed holds nothing.
+ */
+export function forwardAbort(source: AbortSignal | undefined, target: AbortController): () => void {
+  if (!source) return () => {};
+  if (source.aborted) {
+    target.abort(source.reason);
+    return () => {};
+  }
+  const forward = () => target.abort(source.reason);
+  source.addEventListener('abort', forward, { once: true });
+  return () => source.removeEventListener('abort', forward);
+}

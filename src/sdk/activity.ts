@@ -13,7 +13,7 @@ export interface ActivityContext {
   name: string;
   /** The sequence id of the activity in the orchestration's history. */
   taskId: number;
-  /** 1 for the first delivery; higher when a crashed or timed-out attempt is re-run. */
+  /** 1 for the first delivery; higher when an attempt whose worker died (its lease expired) is re-run. */
   dequeueCount: number;
   /**
    * Aborted when this attempt times out (its reason is the `ActivityTimeoutError`) or when the worker stops
