@@ -19,7 +19,7 @@ export type {
 } from './sdk/entity-context.js';
 export { Task, CompletableTask, TimerTask, WhenAllTask, WhenAnyTask } from './sdk/task.js';
 export type { TaskState } from './sdk/task.js';
-export type { ActivityContext, ActivityFunction, ActivityRef } from './sdk/activity.js';
+export type { ActivityContext, ActivityFunction, ActivityOptions, ActivityRef } from './sdk/activity.js';
 export type {
   DurableHttpRequest,
   DurableHttpResponse,
@@ -43,6 +43,8 @@ export {
   ValidationError,
   LeaseLostError,
   LockingRulesViolationError,
+  ActivityTimeoutError,
+  EntityOperationTimeoutError,
 } from './sdk/errors.js';
 export { createClient } from './client/create-client.js';
 export { HttpClientError } from './client/http-client.js';

@@ -9,6 +9,7 @@ import { registerEntityCommands } from '../cli/entities.js';
 import { registerControlCommands } from '../cli/instances-control.js';
 import { registerQueryCommands } from '../cli/instances-query.js';
 import { loadApp } from './load-app.js';
+import { installProcessGuards } from './process-guards.js';
 
 interface RunOptions {
   store?: string;
@@ -79,6 +80,7 @@ export async function main(argv: string[]): Promise<number> {
       const grpcPort = grpcPortOf(options.grpc);
       if (modulePath === undefined && grpcPort === undefined) throw new ValidationError('duraflow start needs an app module (or --grpc to serve only gRPC workers).');
       const app = modulePath === undefined ? new DFApp() : await loadApp(modulePath);
+      installProcessGuards({ logger: () => app.options.logger });
       applyOverrides(app, options);
       const host = await app.start({
         ...(options.port !== undefined ? { port: Number(options.port) } : {}),
@@ -101,6 +103,7 @@ export async function main(argv: string[]): Promise<number> {
     .addHelpText('after', "\nExample:\n  duraflow worker app.ts --store postgres://localhost/app")
     .action(async (modulePath: string, options: RunOptions) => {
       const app = await loadApp(modulePath);
+      installProcessGuards({ logger: () => app.options.logger });
       applyOverrides(app, options);
       const worker = await app.startWorker();
       process.stdout.write(`duraflow worker ${worker.workerId} running (${describe(app)})\n`);

@@ -18,6 +18,7 @@ import { UnknownFunctionError, ValidationError, toFailureDetails } from '../sdk/
 import type { Logger } from '../sdk/logger.js';
 import { silentLogger } from '../sdk/logger.js';
 import { validateInstanceId } from '../sdk/instance-id.js';
+import { isThenable } from './foreign-values.js';
 import type { OrchestrationRef } from '../sdk/orchestration-context.js';
 
 /** What the entity executor needs from its host. */
@@ -33,6 +34,11 @@ export interface EntityExecutorOptions {
   knownOrchestrations?: () => readonly string[];
   maxPayloadBytes?: number;
   logger?: Logger;
+  /**
+   * Awaits an operation that returned a Promise. The host puts its time limit here (the core has no clock); it
+   * rejects when the limit passes, which fails and rolls back the operation. Default: wait as long as it takes.
+   */
+  awaitOperation?: (pending: PromiseLike<unknown>, operation: EntityOperation) => Promise<unknown>;
 }
 
 /** An entity's stored state: whether it exists, and its value as JSON text. */
@@ -104,7 +110,7 @@ export class EntityExecutor {
       try {
         if (!impl) throw new UnknownFunctionError('entity', entityId.name, this.options.registeredNames?.() ?? []);
         let returned = isEntityClass(impl) ? runClassOperation(impl, ctx, operation, state) : impl(ctx);
-        if (isThenable(returned)) returned = await returned;
+        if (isThenable(returned)) returned = await (this.options.awaitOperation?.(returned, operation) ?? returned);
         const value = ctx.resultSet ? ctx.result : returned;
         const result = serialize(value, `result of operation '${operation.name}' of entity '${entityId}'`, this.#limit);
         state.commit(`state of entity '${entityId}'`, this.#limit);
@@ -113,6 +119,9 @@ export class EntityExecutor {
       } catch (error) {
         state.rollback();
         results.push({ failureDetails: toFailureDetails(error) });
+      } finally {
+        // An operation given up on may still run: what it does to its ctx afterwards must not reach the next one.
+        ctx.close();
       }
     }
     return { ...state.snapshot(), results, actions };
@@ -206,6 +215,7 @@ class OperationContext implements EntityContext<any> {
   readonly actions: EntityAction[] = [];
   result: unknown;
   resultSet = false;
+  #closed = false;
 
   constructor(
     private readonly options: EntityExecutorOptions,
@@ -221,6 +231,17 @@ class OperationContext implements EntityContext<any> {
     this.isNewlyConstructed = !state.exists;
   }
 
+  /** Ends the operation: later calls on this ctx throw (the batch has moved on). */
+  close(): void {
+    this.#closed = true;
+  }
+  #checkOpen(): void {
+    if (this.#closed) {
+      throw new ValidationError(
+        `Operation '${this.operation.name}' of entity '${this.entityId}' has ended (it timed out or already returned); its ctx can no longer be used.`,
+      );
+    }
+  }
   get operationName(): string {
     return this.operation.name;
   }
@@ -228,6 +249,7 @@ class OperationContext implements EntityContext<any> {
     return deserialize<T>(this.operation.input);
   }
   getState<T = any>(initializer?: () => NoInfer<T>): T | undefined {
+    this.#checkOpen();
     if (!this.state.exists && !this.state.entityClass) {
       if (!initializer) return undefined;
       this.state.set(initializer());
@@ -235,16 +257,20 @@ class OperationContext implements EntityContext<any> {
     return this.state.get() as T;
   }
   setState(state: unknown): void {
+    this.#checkOpen();
     this.state.set(state);
   }
   deleteState(): void {
+    this.#checkOpen();
     this.state.delete();
   }
   setResult(result: unknown): void {
+    this.#checkOpen();
     this.result = result;
     this.resultSet = true;
   }
   signalEntity(entityId: EntityId, operationName: string, input?: unknown, options: SignalEntityOptions = {}): void {
+    this.#checkOpen();
     const target = toEntityId(entityId);
     checkOperationName(operationName);
     const scheduledTime = checkScheduledTime(options.scheduledTime);
@@ -259,6 +285,7 @@ class OperationContext implements EntityContext<any> {
     });
   }
   startNewOrchestration(target: string | OrchestrationRef, input?: unknown, instanceId?: string): string {
+    this.#checkOpen();
     const name = typeof target === 'string' ? target : target?.kind === 'orchestration' ? target.name : undefined;
     if (typeof name !== 'string' || name.length === 0)
       throw new ValidationError('startNewOrchestration needs an orchestration name or reference.');
@@ -324,13 +351,3 @@ function findMethod(entityClass: EntityClass, name: string): ((...args: unknown[
     : ((entityClass.prototype as Record<string, unknown>)[match] as (...args: unknown[]) => unknown);
 }
 
-
-
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as PromiseLike<unknown>).then === 'function'
-  );
-}

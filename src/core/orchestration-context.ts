@@ -20,6 +20,7 @@ import { RetryOptions } from '../sdk/retry-options.js';
 import type { Task, TimerTask } from '../sdk/task.js';
 import { Task as TaskClass, WhenAllTask, WhenAnyTask } from '../sdk/task.js';
 import { deserialize } from './payload.js';
+import { defuse, describeValue } from './foreign-values.js';
 import { DurableHttpTask, checkHttpRequest, type DurableHttpScheduler } from './durable-http.js';
 import type { ExecutionStartedEvent } from '../sdk/history.js';
 import type { CompletableTask } from '../sdk/task.js';
@@ -61,8 +62,16 @@ function targetName(target: unknown, kind: 'activity' | 'orchestration'): string
 
 function checkTasks(tasks: unknown, what: string): readonly Task<unknown>[] {
   if (!Array.isArray(tasks)) throw new ValidationError(`${what} needs an array of tasks.`);
-  for (const t of tasks) if (!(t instanceof TaskClass)) throw new ValidationError(`${what} accepts only tasks from the context.`);
-  return tasks as Task<unknown>[];
+  const items: unknown[] = [...tasks];
+  const bad = items.findIndex((t) => !(t instanceof TaskClass));
+  if (bad >= 0) {
+    // A refused Promise must not reject unhandled later; nor may any of its neighbours.
+    for (const t of items) defuse(t);
+    throw new ValidationError(
+      `${what} accepts only tasks from the context; item ${bad} is ${describeValue(items[bad])}. Do I/O in an activity.`,
+    );
+  }
+  return items as Task<unknown>[];
 }
 
 /** Implements {@link OrchestrationContext} for the in-process executor. */

@@ -32,6 +32,7 @@ import type { RetryOptions } from '../sdk/retry-options.js';
 import { CompletableTask, RetryableTask, Task, TimerTask, isTask } from '../sdk/task.js';
 import { validateInstanceId } from '../sdk/instance-id.js';
 import type { OrchestratorFunction } from '../sdk/orchestration-context.js';
+import { defuse, describeValue, isThenable } from './foreign-values.js';
 
 /** What the executor needs from its host. */
 export interface ExecutorOptions {
@@ -247,10 +248,12 @@ export class OrchestrationExecutor {
     if (isGenerator(result)) {
       this.#generator = result;
       this.#resume();
-    } else if (isThenable(result)) {
+    } else if (isThenable(result) || isAsyncIterable(result)) {
+      defuse(result); // its rejection is nobody's to handle now
+      const what = isThenable(result) ? `returned ${describeValue(result)}` : 'returned an async generator';
       this.#fail(
         new TypeError(
-          `Orchestrator '${event.name}' returned a Promise: orchestrators must be generator functions (function*), ` +
+          `Orchestrator '${event.name}' ${what}: orchestrators must be generator functions (function*), ` +
             'not async functions. Use `yield ctx.callActivity(...)` instead of `await`.',
         ),
       );
@@ -344,7 +347,9 @@ export class OrchestrationExecutor {
         this.#onReturned(step.value);
         return;
       }
-      if (!isTask(step.value)) {
+      if (!isYieldedTask(step.value)) {
+        // A yielded Promise is refused, and must not end the process when it rejects later.
+        defuse(step.value);
         this.#fail(new TypeError(describeBadYield(this.started?.name ?? '?', step.value)));
         return;
       }
@@ -528,30 +533,42 @@ function validateChildId(instanceId: string, ownId: string | undefined): void {
 }
 
 function isGenerator(value: unknown): value is Generator<unknown, unknown, unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as Generator).next === 'function' &&
-    typeof (value as Generator).throw === 'function' &&
-    Symbol.iterator in value
-  );
+  if (typeof value !== 'object' || value === null) return false;
+  try {
+    // Getters and Proxy traps of user code run here: a throw means "not a generator".
+    return typeof (value as Generator).next === 'function' && typeof (value as Generator).throw === 'function' && Symbol.iterator in value;
+  } catch {
+    return false;
+  }
 }
 
-function isThenable(value: unknown): boolean {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    (typeof (value as PromiseLike<unknown>).then === 'function' || Symbol.asyncIterator in value)
-  );
+function isAsyncIterable(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  try {
+    return Symbol.asyncIterator in value;
+  } catch {
+    return false;
+  }
+}
+
+/** `isTask`, guarded: `instanceof` runs a Proxy's getPrototypeOf trap. */
+function isYieldedTask(value: unknown): value is Task<unknown> {
+  try {
+    return isTask(value);
+  } catch {
+    return false;
+  }
 }
 
 function describeBadYield(name: string, value: unknown): string {
-  if (isThenable(value)) {
+  if (isThenable(value) || isAsyncIterable(value)) {
     return (
-      `Orchestrator '${name}' yielded a Promise. Orchestrators may only yield tasks returned by the context ` +
-      '(ctx.callActivity, ctx.createTimer, …); do I/O in an activity instead of awaiting it here.'
+      `Orchestrator '${name}' yielded ${describeValue(value)}, which is not allowed: an orchestrator may only yield tasks returned by ` +
+      'the context (ctx.callActivity, ctx.createTimer, ctx.waitForExternalEvent, …), because only their results are recorded in ' +
+      'history and replayed. Do I/O (fetch, a database call) in an activity, or use ctx.callHttp, instead of yielding or awaiting it here.'
     );
   }
-  const shown = value === null ? 'null' : Array.isArray(value) ? 'an array (use ctx.taskAll)' : typeof value;
+  const described = describeValue(value);
+  const shown = described === 'an array' ? 'an array (use ctx.taskAll)' : typeof value === 'object' || value === undefined ? described : typeof value;
   return `Orchestrator '${name}' yielded ${shown}, which is not a task. Yield only tasks returned by the context.`;
 }

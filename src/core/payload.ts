@@ -3,7 +3,8 @@
  * values JSON cannot carry are refused with a `SerializationError` naming where they came from,
  * and payloads over the configured limit with a `PayloadTooLargeError`.
  */
-import { PayloadTooLargeError, SerializationError } from '../sdk/errors.js';
+import { PayloadTooLargeError, SerializationError, toFailureDetails } from '../sdk/errors.js';
+import { defuse, describeValue, isThenable } from './foreign-values.js';
 
 /** Default payload limit: 1 MiB of UTF-8 JSON. */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024;
@@ -23,6 +24,12 @@ function rejectingReplacer(where: string) {
         }
         return value;
       case 'object':
+        if (isThenable(value)) {
+          defuse(value);
+          throw new SerializationError(
+            `${where}: ${describeValue(value)} (at '${key}') cannot be serialized as JSON; pass its result, from an activity.`,
+          );
+        }
         if (value instanceof Map || value instanceof Set) {
           throw new SerializationError(
             `${where}: a ${value.constructor.name} (at '${key}') would lose its contents in JSON; convert it first.`,
@@ -68,8 +75,8 @@ export function serialize(value: unknown, where: string, limit = DEFAULT_MAX_PAY
     text = JSON.stringify(value, rejectingReplacer(where));
   } catch (error) {
     if (error instanceof SerializationError) throw error;
-    // JSON.stringify throws a TypeError for cycles.
-    throw new SerializationError(`${where}: ${(error as Error).message}`);
+    // JSON.stringify throws a TypeError for cycles; a getter or toJSON of user code may throw anything.
+    throw new SerializationError(`${where}: ${toFailureDetails(error).message}`);
   }
   checkPayloadSize(text, where, limit);
   return text;

@@ -7,7 +7,8 @@
 import type { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { AuthLevel } from '../sdk/blueprint.js';
-import { ValidationError } from '../sdk/errors.js';
+import { ValidationError, safeString } from '../sdk/errors.js';
+import { describeValue } from '../core/foreign-values.js';
 import type { RouteRegistration } from '../sdk/registry.js';
 import { levelNeedsKey, requireKey } from './auth.js';
 import type { HostContext } from './host-context.js';
@@ -44,10 +45,23 @@ function mountRoute(http: Hono, ctx: HostContext, route: RouteRegistration): voi
         errorResponse(new HttpError(413, `The request body is over the limit of ${ctx.maxBodyBytes} bytes.`, 'PayloadTooLargeError'), ctx.logger),
     }),
     async (c) => {
-      const result = await route.handler(c.req.raw, ctx.clientFor(taskHub), c.req.param());
+      const result = await runHandler(route, c.req.raw, ctx.clientFor(taskHub), c.req.param());
       if (result instanceof Response) return result;
       if (result === undefined) return c.body(null, 204);
       return new Response(JSON.stringify(result), { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' } });
     },
   );
+}
+
+/**
+ * Calls a route's handler. Whatever it throws ends as the host's error response: hono hands only `Error`s to
+ * the error handler, so another thrown value (`throw 'nope'`, `throw null`) becomes an Error naming the route.
+ */
+async function runHandler(route: RouteRegistration, request: Request, client: unknown, params: Record<string, string>): Promise<unknown> {
+  try {
+    return await route.handler(request, client, params);
+  } catch (thrown) {
+    if (thrown instanceof Error) throw thrown;
+    throw new Error(`The handler of route '${route.path}' threw ${describeValue(thrown)} (${safeString(thrown)}), not an Error.`);
+  }
 }

@@ -4,12 +4,13 @@
  */
 import { makeEvent, type HistoryEvent } from '../sdk/history.js';
 import { serialize } from '../core/payload.js';
-import { UnknownFunctionError, toFailureDetails } from '../sdk/errors.js';
+import { ActivityTimeoutError, UnknownFunctionError, toFailureDetails } from '../sdk/errors.js';
 import type { Registry } from '../sdk/registry.js';
 import type { ActivityCompletion, ActivityWorkItem, HubStore } from '../store/store.js';
 import { Batcher } from '../store/batcher.js';
 import { DispatchLoop, type DispatchLoopOptions, type StepResult } from './dispatch-loop.js';
-import type { ActivityContext } from '../sdk/activity.js';
+import { DEFAULT_ACTIVITY_TIMEOUT_MS, type ActivityContext } from '../sdk/activity.js';
+import { forwardAbort, withTimeLimit } from './time-limit.js';
 
 /** Settings of an {@link ActivityDispatcher}. */
 export interface ActivityDispatcherOptions {
@@ -23,6 +24,8 @@ export interface ActivityDispatcherOptions {
   loop: Omit<DispatchLoopOptions, 'name'>;
   /** Hands a result to this worker's orchestration dispatcher in memory; false: record it through the inbox. */
   deliverLocally?: (item: ActivityWorkItem, event: HistoryEvent) => boolean;
+  /** Longest an attempt may run unless its activity sets `timeoutMs` (default 30 min). */
+  activityTimeoutMs?: number;
 }
 
 /**
@@ -49,6 +52,8 @@ export class ActivityDispatcher implements LocalActivityRunner {
   /** Slots promised to episodes whose commits may lease activities to this worker. */
   #reserved = 0;
   #stopped = false;
+  /** Aborted when stop() gives up waiting for running activities (their `ctx.signal`). */
+  readonly #abandon = new AbortController();
 
   constructor(private readonly options: ActivityDispatcherOptions) {
     this.#completions = new Batcher((items) => options.store.completeActivities(items));
@@ -103,6 +108,7 @@ export class ActivityDispatcher implements LocalActivityRunner {
     }
     clearInterval(this.#renewTimer);
     this.#stopped = true;
+    if (this.#inFlight.size > 0) this.#abandon.abort(new Error('The worker stopped before this activity finished; it will run again.'));
     const abandoned = [...this.#inFlight.values()].map((item) => item.lease);
     this.#inFlight.clear();
     if (abandoned.length) await this.options.store.releaseActivities(abandoned).catch(() => undefined);
@@ -130,9 +136,19 @@ export class ActivityDispatcher implements LocalActivityRunner {
     return items.length === 0 ? false : items.length < capacity ? 'drained' : true;
   }
 
+  /** Number of activity attempts started. */
+  get started(): number {
+    return this.#started;
+  }
+  #started = 0;
+
   async #run(item: ActivityWorkItem): Promise<void> {
+    this.#started++;
     const { name } = item;
-    const event = await runActivity(item, this.options.registry, this.options.maxPayloadBytes, this.options.now);
+    const event = await runActivity(item, this.options.registry, this.options.maxPayloadBytes, this.options.now, {
+      ...(this.options.activityTimeoutMs !== undefined ? { timeoutMs: this.options.activityTimeoutMs } : {}),
+      signal: this.#abandon.signal,
+    });
     try {
       if (this.#inFlight.has(item.id) && !this.options.deliverLocally?.(item, event)) {
         await this.#completions.add({ lease: item.lease, message: { instanceId: item.instanceId, executionId: item.executionId, event } });
@@ -158,18 +174,46 @@ export class ActivityDispatcher implements LocalActivityRunner {
   }
 }
 
-/** Runs the activity function of `item` from `registry`; its result or failure as the event for the orchestration. */
-export async function runActivity(item: ActivityWorkItem, registry: Registry, maxPayloadBytes: number, now: () => Date): Promise<HistoryEvent> {
+/** How {@link runActivity} runs an attempt. */
+export interface RunActivityOptions {
+  /** Limit of an attempt when the activity sets none (default {@link DEFAULT_ACTIVITY_TIMEOUT_MS}). */
+  timeoutMs?: number;
+  /** Aborts the attempt's `ctx.signal` from outside (the worker stopping). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs the activity function of `item` from `registry`; its result or failure as the event for the orchestration.
+ * Never rejects, whatever the activity does: a throw, a rejection, a value that cannot be serialized and an attempt
+ * that outlives its timeout (`ActivityTimeoutError`) are all a `TaskFailed`.
+ */
+export async function runActivity(
+  item: ActivityWorkItem,
+  registry: Registry,
+  maxPayloadBytes: number,
+  now: () => Date,
+  options: RunActivityOptions = {},
+): Promise<HistoryEvent> {
   const { name, taskId } = item;
+  const attempt = new AbortController();
+  const signal = attempt.signal;
+  const unlink = forwardAbort(options.signal, attempt);
+  const timeoutMs = registry.activityOptions.get(name)?.timeoutMs ?? options.timeoutMs ?? DEFAULT_ACTIVITY_TIMEOUT_MS;
   try {
     const fn = registry.activities.get(name);
     if (!fn) throw new UnknownFunctionError('activity', name, [...registry.activities.keys()]);
-    const context: ActivityContext = { instanceId: item.instanceId, name, taskId, dequeueCount: item.dequeueCount };
+    const context: ActivityContext = { instanceId: item.instanceId, name, taskId, dequeueCount: item.dequeueCount, signal };
     const input = item.input === undefined ? undefined : JSON.parse(item.input);
-    const output = await fn(input, context);
+    const output = await withTimeLimit(Promise.resolve().then(() => fn(input, context)), timeoutMs, () => {
+      const error = new ActivityTimeoutError(name, taskId, timeoutMs);
+      attempt.abort(error);
+      return error;
+    });
     const result = serialize(output, `output of activity '${name}'`, maxPayloadBytes);
     return makeEvent({ eventType: 'TaskCompleted', taskScheduledId: taskId, ...(result !== undefined ? { result } : {}) }, now());
   } catch (error) {
     return makeEvent({ eventType: 'TaskFailed', taskScheduledId: taskId, failureDetails: toFailureDetails(error) }, now());
+  } finally {
+    unlink();
   }
 }

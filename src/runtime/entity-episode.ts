@@ -11,7 +11,9 @@
  */
 import { makeEvent, type HistoryEvent } from '../sdk/history.js';
 import { decodeEntityMessage } from '../core/entity-messages.js';
-import { EntityExecutor } from '../core/entity-executor.js';
+import { EntityExecutor, type EntityOperation } from '../core/entity-executor.js';
+import { EntityOperationTimeoutError } from '../sdk/errors.js';
+import { withTimeLimit } from './time-limit.js';
 import {
   isEmptyEntity,
   parseSchedulerState,
@@ -25,6 +27,13 @@ import type { EpisodeEnvironment, PreparedEpisode } from './episode-environment.
 
 /** Most messages one entity episode takes from its inbox; the rest wait for the next episode. */
 export const MAX_ENTITY_MESSAGES_PER_EPISODE = 5000;
+
+/**
+ * How long the operations of one entity batch may await, together (10 s). The batch runs inside an episode
+ * batch that must commit while its lease holds, so a hanging operation fails (rolled back, its caller gets an
+ * `EntityOperationTimeoutError`) instead of wedging the entity and every episode committed with it.
+ */
+export const DEFAULT_ENTITY_OPERATION_TIMEOUT_MS = 10_000;
 
 /** Prepares the commit of one entity work item. */
 export async function prepareEntityEpisode(
@@ -49,6 +58,7 @@ export async function prepareEntityEpisode(
       knownOrchestrations: () => env.known.list('orchestration'),
       maxPayloadBytes: env.maxPayloadBytes,
       logger: env.logger,
+      awaitOperation: operationTimeLimit(entityId, env.entityOperationTimeoutMs ?? DEFAULT_ENTITY_OPERATION_TIMEOUT_MS),
     });
   const outcome = await runEntityEpisode(
     entityId,
@@ -74,6 +84,13 @@ export async function prepareEntityEpisode(
     startInstances: outcome.starts.map((s) => startRequest(s, entityId, env.newExecutionId(), now)),
   };
   return { commit, settle: () => {} };
+}
+
+/** Awaits operations of one batch until the batch's shared time budget (real time: a limit, not an event time) runs out. */
+function operationTimeLimit(entityId: EntityId, budgetMs: number): (pending: PromiseLike<unknown>, operation: EntityOperation) => Promise<unknown> {
+  const deadline = Date.now() + budgetMs;
+  return (pending, operation) =>
+    withTimeLimit(pending, Math.max(0, deadline - Date.now()), () => new EntityOperationTimeoutError(entityId.toString(), operation.name, budgetMs));
 }
 
 function toNewMessage(message: EntityOutgoingMessage, now: Date): NewMessage {

@@ -23,6 +23,8 @@ export interface EpisodeEnvironment {
   newExecutionId: () => string;
   /** Wait between polls of a durable HTTP 202 without `Retry-After`. */
   httpPollDelayMs?: number;
+  /** How long the operations of one entity batch may await in total (default 10 s). */
+  entityOperationTimeoutMs?: number;
   /** The executor of an instance whose functions run elsewhere (a gRPC worker); undefined runs it in-process. */
   remoteExecutor?: (instance: InstanceRecord) => EpisodeExecutor | undefined;
   /** Likewise for an entity's operation batches. */

@@ -8,6 +8,7 @@
  * busy, suspended or gone, or the commit loses a lease) is recorded through the inbox as usual.
  */
 import type { HistoryEvent } from '../sdk/history.js';
+import { toFailureDetails } from '../sdk/errors.js';
 import type { ActivityWorkItem, HubStore, OrchestrationWorkItem } from '../store/store.js';
 import { DispatchLoop, type DispatchLoopOptions, type StepResult } from './dispatch-loop.js';
 import type { LocalActivityRunner } from './activity-dispatcher.js';
@@ -67,6 +68,12 @@ export class OrchestrationDispatcher implements LocalStartTaker {
     this.#local = new Map();
     await this.#releaseStarted(this.#started.splice(0));
   }
+
+  /** Number of steps that had episodes to run. */
+  get worked(): number {
+    return this.#worked;
+  }
+  #worked = 0;
 
   /** Results and starts held in memory for their episode (the worker is not idle while there are any). */
   get pendingLocalWork(): number {
@@ -208,25 +215,36 @@ export class OrchestrationDispatcher implements LocalStartTaker {
       items.push(item);
     }
     if (items.length === 0) return false;
+    this.#worked++;
     const found: StepResult = limit === 0 || claimed.length < limit ? 'drained' : true;
     await env.known.refresh();
     const prepared: PreparedEpisode[] = [];
     const failed = [];
     const unrecorded: LocalResult[] = [];
-    for (const item of items) {
+    // Prepared side by side: entity operations that await (each batch up to its time limit) hold the batch up
+    // for the longest of them, not for all of them in turn, so the batch commits while its leases hold.
+    const outcomes = await Promise.all(
+      items.map((item) =>
+        (item.instance.instanceId.startsWith('@') ? prepareEntityEpisode(item, env) : prepareEpisode(item, env)).then(
+          (episode) => ({ item, episode }),
+          (error: unknown) => ({ item, error }),
+        ),
+      ),
+    );
+    for (const outcome of outcomes) {
+      const { item } = outcome;
       const id = item.instance.instanceId;
-      try {
-        const isEntity = id.startsWith('@');
-        const episode = await (isEntity ? prepareEntityEpisode(item, env) : prepareEpisode(item, env));
+      if ('episode' in outcome) {
+        const { episode } = outcome;
         const results = fused.get(id);
         if (results) {
           episode.commit.consumedMessageIds = episode.commit.consumedMessageIds.filter((m) => m >= 0);
           episode.commit.completedActivities = [...(episode.commit.completedActivities ?? []), ...results.map((r) => r.item.lease)];
         }
         prepared.push(episode);
-      } catch (error) {
+      } else {
         env.cache.delete(id);
-        env.logger.error(`episode of '${id}' could not be prepared: ${(error as Error).message}`, error);
+        env.logger.error(`episode of '${id}' could not be prepared: ${toFailureDetails(outcome.error).message}`, outcome.error);
         failed.push(item.lease);
         unrecorded.push(...(fused.get(id) ?? []));
       }
@@ -237,9 +255,9 @@ export class OrchestrationDispatcher implements LocalStartTaker {
       return found;
     }
     const reserved = this.#reserveActivities(prepared);
-    let outcomes;
+    let committed;
     try {
-      outcomes = await this.#store.commitEpisodes(prepared.map((p) => p.commit));
+      committed = await this.#store.commitEpisodes(prepared.map((p) => p.commit));
     } catch (error) {
       this.options.localActivities?.adopt([], reserved);
       for (const p of prepared) p.settle(false);
@@ -249,9 +267,9 @@ export class OrchestrationDispatcher implements LocalStartTaker {
     }
     this.options.localActivities?.adopt(prepared.flatMap((p) => p.commit.activityLease?.leased ?? []), reserved);
     prepared.forEach((p, i) => {
-      const committed = outcomes[i] === 'committed';
-      p.settle(committed);
-      if (!committed) unrecorded.push(...(fused.get(p.commit.lease.id) ?? []));
+      const ok = committed[i] === 'committed';
+      p.settle(ok);
+      if (!ok) unrecorded.push(...(fused.get(p.commit.lease.id) ?? []));
     });
     await this.#toInbox(unrecorded);
     return found;

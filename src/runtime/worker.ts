@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../core/payload.js';
 import type { Logger } from '../sdk/logger.js';
+import { checkTimeout } from '../sdk/activity.js';
 import { silentLogger } from '../sdk/logger.js';
 import type { Registry } from '../sdk/registry.js';
 import type { HistoryEvent } from '../sdk/history.js';
@@ -18,6 +19,7 @@ import { OrchestrationCache } from './orchestration-cache.js';
 import { NextDue } from './next-due.js';
 import { OrchestrationDispatcher } from './orchestration-dispatcher.js';
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_HEARTBEAT_TIMEOUT_MS, WorkerHeartbeat } from './worker-heartbeat.js';
+import { DEFAULT_ENTITY_OPERATION_TIMEOUT_MS } from './entity-episode.js';
 import { offerLocalStarts } from '../store/local-starts.js';
 
 /** Tuning knobs of a worker; every one has a sensible default. */
@@ -61,8 +63,19 @@ export interface WorkerOptions {
   httpPollDelayMs?: number;
   /** Bearer tokens for `ctx.callHttp({ tokenSource })` (there is no managed identity outside Azure). */
   tokenProvider?: TokenProvider;
-  /** Longest single durable HTTP request (default 240 s). */
+  /** Longest single durable HTTP request, getting its token included (default 240 s). */
   httpTimeoutMs?: number;
+  /**
+   * Longest an activity attempt may run unless the activity sets its own `timeoutMs` (default 30 min,
+   * `Infinity` for none). A timed-out attempt fails with `ActivityTimeoutError` and frees its slot.
+   */
+  activityTimeoutMs?: number;
+  /**
+   * How long the operations of one entity batch may await, together (default 10 s, at most half the
+   * orchestration lease; `Infinity` for no limit).
+   * An operation still pending then fails with `EntityOperationTimeoutError` and is rolled back.
+   */
+  entityOperationTimeoutMs?: number;
   /**
    * Hand the result of an activity whose orchestration this worker has cached straight to that
    * orchestration's next episode, which deletes the work item in its own commit: one durable write per step
@@ -89,6 +102,11 @@ export interface WorkerHandle {
    * message arrives or a timer falls due. The test host moves its virtual clock only then.
    */
   isIdle(): boolean;
+  /**
+   * Grows whenever the worker starts work: an episode batch or an activity attempt (a claim that finds nothing
+   * does not count). The test host's clock runs with real time only across spells in which it grew.
+   */
+  readonly progress: number;
   /** Calls `listener` whenever a dispatcher goes to sleep for lack of work; returns the unsubscribe function. */
   onIdle(listener: () => void): () => void;
   /** Stops claiming, drains in-flight work (or releases it after the drain timeout). */
@@ -97,7 +115,10 @@ export interface WorkerHandle {
 
 /** Starts a worker for `hub` of `store` serving the functions in `registry`. */
 export async function startWorker(store: Store, hub: string, appRegistry: Registry, options: WorkerOptions = {}): Promise<WorkerHandle> {
+  if (options.activityTimeoutMs !== undefined) checkTimeout(options.activityTimeoutMs, 'activityTimeoutMs');
+  if (options.entityOperationTimeoutMs !== undefined) checkTimeout(options.entityOperationTimeoutMs, 'entityOperationTimeoutMs');
   const registry = withBuiltInActivities(appRegistry, options);
+  const leaseMs = options.orchestrationLeaseMs ?? 30_000;
   const hubStore = store.hub(hub);
   const logger = options.logger ?? silentLogger;
   const clock = options.clock ?? Date.now;
@@ -130,6 +151,7 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
     registry,
     workerId,
     maxConcurrent: options.maxConcurrentActivities ?? 100,
+    ...(options.activityTimeoutMs !== undefined ? { activityTimeoutMs: options.activityTimeoutMs } : {}),
     leaseMs: options.activityLeaseMs ?? 60_000,
     maxPayloadBytes,
     now,
@@ -146,10 +168,12 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
       now,
       newExecutionId: () => randomUUID().replace(/-/g, ''),
       ...(options.httpPollDelayMs !== undefined ? { httpPollDelayMs: options.httpPollDelayMs } : {}),
+      // An entity batch commits with its episode batch, which must commit while its lease holds.
+      entityOperationTimeoutMs: options.entityOperationTimeoutMs ?? Math.min(DEFAULT_ENTITY_OPERATION_TIMEOUT_MS, leaseMs / 2),
     },
     workerId,
     batchSize: options.orchestrationBatchSize ?? 100,
-    leaseMs: options.orchestrationLeaseMs ?? 30_000,
+    leaseMs,
     loop: { logger, pollIntervalMs, nextDueInMs, onIdle, clock },
     localActivities: activities,
   });
@@ -189,6 +213,9 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
     },
     get activitiesInFlight() {
       return activities.inFlight;
+    },
+    get progress() {
+      return orchestrations.worked + activities.started;
     },
     isIdle() {
       return (

@@ -7,7 +7,8 @@ import { EntityId } from './entity-id.js';
 import { entityRef, type EntityClass, type EntityFunction, type EntityRef } from './entity-context.js';
 import type { DurableClient } from './durable-client.js';
 import type { OrchestrationRef, OrchestratorFunction, PlainOrchestratorFunction } from './orchestration-context.js';
-import type { ActivityFunction, ActivityRef } from './activity.js';
+import { checkTimeout, type ActivityFunction, type ActivityOptions, type ActivityRef } from './activity.js';
+import { ValidationError } from './errors.js';
 
 /** Who may call an HTTP route: `anonymous` needs no key; `function` and `admin` need the API key. */
 export type AuthLevel = 'anonymous' | 'function' | 'admin';
@@ -44,9 +45,18 @@ export class Blueprint {
     this.httpAuthLevel = options.httpAuthLevel ?? 'function';
   }
 
-  /** Registers an activity; returns a typed reference usable with `ctx.callActivity`. */
-  activity<TInput = any, TOutput = any>(name: string, fn: ActivityFunction<TInput, TOutput>): ActivityRef<TInput, TOutput> {
+  /**
+   * Registers an activity; returns a typed reference usable with `ctx.callActivity`. `options.timeoutMs` limits
+   * how long one attempt may run (default: the worker's `activityTimeoutMs`, 30 minutes).
+   */
+  activity<TInput = any, TOutput = any>(
+    name: string,
+    fn: ActivityFunction<TInput, TOutput>,
+    options: ActivityOptions = {},
+  ): ActivityRef<TInput, TOutput> {
+    const checked = checkActivityOptions(name, options);
     this.registry.add('activity', name, fn);
+    if (checked) this.registry.activityOptions.set(name, checked);
     return { kind: 'activity', name, fn };
   }
 
@@ -82,3 +92,13 @@ export class Blueprint {
     this.registry.routes.push({ path: path.replace(/^\/+/, ''), handler, options: { ...options, authLevel: options.authLevel ?? this.httpAuthLevel } });
   }
 }
+
+function checkActivityOptions(name: string, options: unknown): ActivityOptions | undefined {
+  if (options === undefined) return undefined;
+  if (typeof options !== 'object' || options === null) throw new ValidationError(`The options of activity '${name}' must be an object.`);
+  const { timeoutMs } = options as ActivityOptions;
+  if (timeoutMs === undefined) return undefined;
+  checkTimeout(timeoutMs, `timeoutMs of activity '${name}'`);
+  return { timeoutMs };
+}
+

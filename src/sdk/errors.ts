@@ -95,8 +95,56 @@ export class LockingRulesViolationError extends DuraflowError {}
 /** A commit was refused because another worker took over the lease (fencing). */
 export class LeaseLostError extends DuraflowError {}
 
-/** Turns any thrown value into failure details, keeping the type, message, stack and cause chain. */
+/**
+ * An activity attempt ran longer than its timeout (`app.activity(name, fn, { timeoutMs })`, else the worker's
+ * `activityTimeoutMs`, default 30 min). The attempt fails with this error and the orchestration's retry policy
+ * decides what happens next. The activity's code cannot be stopped from outside: its `ctx.signal` is aborted,
+ * and whatever it still does is ignored.
+ */
+export class ActivityTimeoutError extends DuraflowError {
+  readonly activityName: string;
+  readonly timeoutMs: number;
+  constructor(activityName: string, taskId: number, timeoutMs: number) {
+    super(
+      `Activity '${activityName}' (task #${taskId}) did not finish within its timeout of ${timeoutMs} ms; the attempt was ` +
+        'abandoned (set { timeoutMs } on app.activity, or the worker\'s activityTimeoutMs, to allow longer).',
+    );
+    this.activityName = activityName;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * An entity operation was still pending when the time its batch may await ran out (the worker's
+ * `entityOperationTimeoutMs`, default 10 s). The operation is rolled back and its caller gets this error.
+ */
+export class EntityOperationTimeoutError extends DuraflowError {
+  readonly operationName: string;
+  readonly timeoutMs: number;
+  constructor(entity: string, operationName: string, timeoutMs: number) {
+    super(
+      `Operation '${operationName}' of entity '${entity}' did not finish within ${timeoutMs} ms (an entity's operations ` +
+        'may await that long per batch); it was rolled back. Do slow I/O in an activity, not in an entity operation.',
+    );
+    this.operationName = operationName;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * Turns any thrown value into failure details, keeping the type, message, stack and cause chain. Never throws:
+ * user code can throw anything (`null`, an object without a prototype, an error whose getters throw), and a
+ * failure that cannot be described must still fail its task rather than the worker.
+ */
 export function toFailureDetails(error: unknown, depth = 0): FailureDetails {
+  try {
+    return describeFailure(error, depth);
+  } catch {
+    return { errorType: 'Error', message: `(a thrown value that could not be read: ${safeString(error)})` };
+  }
+}
+
+function describeFailure(error: unknown, depth: number): FailureDetails {
   if (error instanceof TaskFailedError && depth === 0) {
     // Re-thrown task failures keep the original details as the inner failure.
     return {
@@ -107,13 +155,39 @@ export function toFailureDetails(error: unknown, depth = 0): FailureDetails {
     };
   }
   if (error instanceof Error) {
-    const details: FailureDetails = { errorType: error.name || 'Error', message: error.message };
-    if (error.stack) details.stack = error.stack;
-    if (error.cause !== undefined && depth < 8) details.inner = toFailureDetails(error.cause, depth + 1);
-    if ((error as { isNonRetriable?: unknown }).isNonRetriable === true) details.isNonRetriable = true;
+    const details: FailureDetails = { errorType: text(() => error.name) || 'Error', message: text(() => error.message) };
+    const stack = text(() => error.stack);
+    if (stack) details.stack = stack;
+    const cause = read(() => error.cause);
+    if (cause !== undefined && depth < 8) details.inner = toFailureDetails(cause, depth + 1);
+    if (read(() => (error as { isNonRetriable?: unknown }).isNonRetriable) === true) details.isNonRetriable = true;
     return details;
   }
-  return { errorType: typeof error, message: String(error) };
+  return { errorType: typeof error, message: safeString(error) };
+}
+
+/** A property read that may throw (a getter of user code): undefined then. */
+function read(get: () => unknown): unknown {
+  try {
+    return get();
+  } catch {
+    return undefined;
+  }
+}
+
+/** A string property of user code, '' when it is missing, not a string, or its getter throws. */
+function text(get: () => unknown): string {
+  const value = read(get);
+  return typeof value === 'string' ? value : value === undefined ? '' : safeString(value);
+}
+
+/** `String(value)`, or a description when that throws (`Object.create(null)`, a throwing `toString`). */
+export function safeString(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return `[${typeof value}]`;
+  }
 }
 
 /**

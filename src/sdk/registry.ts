@@ -1,7 +1,7 @@
 /** The functions one app (or blueprint) registers, by name. */
 import { ValidationError } from './errors.js';
 import type { OrchestratorFunction } from './orchestration-context.js';
-import type { ActivityFunction } from './activity.js';
+import type { ActivityFunction, ActivityOptions } from './activity.js';
 
 /** Names of functions a worker serves (`'*'` for any: a gRPC worker without filters). */
 export interface RegisteredNames {
@@ -21,6 +21,8 @@ export interface RouteRegistration {
 export class Registry {
   readonly orchestrations = new Map<string, OrchestratorFunction>();
   readonly activities = new Map<string, ActivityFunction>();
+  /** Options given with `app.activity(name, fn, options)`, by activity name. */
+  readonly activityOptions = new Map<string, ActivityOptions>();
   readonly entities = new Map<string, (...args: any[]) => unknown>();
   readonly routes: RouteRegistration[] = [];
 
@@ -40,6 +42,7 @@ export class Registry {
   merge(other: Registry): void {
     for (const [name, fn] of other.orchestrations) this.add('orchestration', name, fn);
     for (const [name, fn] of other.activities) this.add('activity', name, fn);
+    for (const [name, options] of other.activityOptions) this.activityOptions.set(name, options);
     for (const [name, fn] of other.entities) this.add('entity', name, fn);
     this.routes.push(...other.routes);
   }

@@ -1,12 +1,14 @@
 /**
  * `createTestHost(app)`: the app's functions on an in-memory store with a virtual clock, for unit tests.
  *
- * Time skipping: while a test waits on `env.client.waitForCompletion` (or
- * `waitForCompletionOrCreateCheckStatusResponse`), the host moves the clock to the next due timer each
- * time nothing else can progress (no activity running, no work the worker can see, no episode in
- * progress). Timers therefore fire in order, at exactly their `fireAt`, and a 30-day wait ends in
- * milliseconds with the history a real run would write. Outside such a wait the clock stands still, so
- * a test can start an instance and raise an event without racing a timeout.
+ * Time (Temporal's time-skipping semantics): while the worker works — an episode or an activity in progress —
+ * the virtual clock runs with real time, so code that keeps working without waiting on a timer sees time pass
+ * as in production (the monitor pattern's "poll until the deadline" loop ends). While a test waits on
+ * `env.client.waitForCompletion` (or `waitForCompletionOrCreateCheckStatusResponse`), the host moves the clock
+ * to the next due timer each time nothing else can progress (no activity running, no work the worker can see,
+ * no episode in progress). Timers therefore fire in order, never before their `fireAt`, and a 30-day wait ends
+ * in milliseconds with the history a real run would write. While the host is idle outside such a wait the
+ * clock stands still, so a test can start an instance and raise an event without racing a timeout.
  */
 import { StoreClient, type StoreClientOptions } from '../client/store-client.js';
 import type { DurableClient, DurableOrchestrationStatus } from '../sdk/durable-client.js';
@@ -33,7 +35,7 @@ export interface TestHostOptions {
   startTime?: Date | number;
   /**
    * Skip to the next due timer whenever nothing else can progress while the test waits for completion
-   * (default true). With false, time moves only through `env.advanceTime`.
+   * (default true). With false, only `env.advanceTime` skips; work still runs the clock with real time.
    */
   autoSkipTime?: boolean;
   /** Task hub name (default: the app's). */
@@ -51,8 +53,9 @@ export interface TestHost {
   /** The virtual time now. */
   now(): Date;
   /**
-   * Moves the virtual clock forward by `ms`, firing every timer that falls due on the way at its own time
-   * and letting the work it causes finish before moving on. Resolves once the host is idle again.
+   * Lets the work under way finish, then moves the virtual clock forward by `ms` from there, firing every
+   * timer that falls due on the way at its own time and letting the work it causes finish before moving on.
+   * Resolves once the host is idle again.
    */
   advanceTime(ms: number): Promise<void>;
   /** Resolves when nothing can progress without the clock moving (or the host stopped). */
@@ -146,6 +149,11 @@ class TestHostImpl implements TestHost {
       },
       (instanceId, wait) => this.#whileWaiting(instanceId, wait),
     );
+    // Temporal's semantics: the clock runs with real time while the worker works, and stands still otherwise.
+    clock.runWhile(
+      () => this.#stopped === undefined && !worker.isIdle(),
+      () => worker.progress,
+    );
     this.#unsubscribe.push(worker.onIdle(() => this.#changed()));
     this.#unsubscribe.push(store.subscribe(taskHub, () => this.#changed()));
   }
@@ -159,6 +167,9 @@ class TestHostImpl implements TestHost {
       throw new ValidationError(`advanceTime needs a finite number of milliseconds >= 0 (got ${String(ms)}).`);
     }
     this.#checkRunning('advanceTime');
+    // Measured from when the work already under way is done: the clock ran with it, and a timer that work
+    // created counts from its own (later) time.
+    await this.waitForIdle();
     const target = this.clock.now() + ms;
     for (;;) {
       await this.waitForIdle();
@@ -299,6 +310,7 @@ class TestHostImpl implements TestHost {
   }
 
   #changed(): void {
+    this.clock.sync(); // the worker may have gone idle: time stops now, not at the next read
     for (const check of [...this.#watchers]) check();
   }
 

@@ -237,7 +237,7 @@ describe('durable HTTP helpers', () => {
   test('the activity refuses a token source when no tokenProvider is configured', async () => {
     const activity = createHttpActivity();
     await assert.rejects(
-      Promise.resolve(activity({ method: 'GET', uri: 'http://127.0.0.1:9/', tokenSource: 'res' }, { instanceId: 'i', name: HTTP_ACTIVITY_NAME, taskId: 0, dequeueCount: 1 })),
+      Promise.resolve(activity({ method: 'GET', uri: 'http://127.0.0.1:9/', tokenSource: 'res' }, { instanceId: 'i', name: HTTP_ACTIVITY_NAME, taskId: 0, dequeueCount: 1, signal: new AbortController().signal })),
       /no tokenProvider is configured/,
     );
   });

@@ -33,7 +33,8 @@ test('a week-long timer is skipped and the activity is mocked', async () => {
     const status = await env.client.waitForCompletion(id, { timeoutInMilliseconds: 5000 });
     expect(status.output).toBe('Hi Ada');
     expect(env.calls('greet').map((call) => call.input)).toEqual(['Ada']);
-    expect(env.now().getTime() - started).toBe(WEEK);
+    expect(env.now().getTime() - started).toBeGreaterThanOrEqual(WEEK);
+    expect(env.now().getTime() - started).toBeLessThan(WEEK + 60000);
   } finally {
     await env.stop();
   }

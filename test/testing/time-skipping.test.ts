@@ -4,6 +4,7 @@ import { DFApp, RetryOptions, type HistoryEvent, type OrchestrationContext, type
 import { createTestHost } from '../../src/testing/index.js';
 import { eventsOf, historyOf, run, withApp } from '../support/engine-helpers.js';
 import { sqliteTestStore } from '../support/stores.js';
+import { assertAtOrJustAfter } from '../support/virtual-time.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -65,22 +66,26 @@ function approvalApp(): DFApp {
 }
 
 describe('test host time skipping', () => {
-  test('a 30-day timer is skipped: it fires at exactly its fireAt, with the history a real run writes', async () => {
+  test('a 30-day timer is skipped: it fires at its fireAt, not before, with the history a real run writes', async () => {
     const env = await createTestHost(sleeperApp(), { startTime: START });
     let virtual: HistoryEvent[];
     try {
       const id = await env.client.startNew('sleeper', { input: 30 * DAY });
       const status = await env.client.waitForCompletion(id, WAIT);
       assert.equal(status.runtimeStatus, 'Completed');
-      assert.deepEqual(status.output, { before: 'BEFORE', after: 'AFTER', slept: 30 * DAY });
-      assert.equal(env.now().getTime(), START.getTime() + 30 * DAY);
+      const output = status.output as { before: string; after: string; slept: number };
+      assert.deepEqual([output.before, output.after], ['BEFORE', 'AFTER']);
+      // 30 days skipped, plus the real milliseconds the episode and activity after the timer took.
+      assertAtOrJustAfter(output.slept, 30 * DAY, 'slept');
+      assertAtOrJustAfter(env.now(), START.getTime() + 30 * DAY, 'now');
       virtual = await historyOf(env.client, id);
       const [created] = eventsOf(virtual, 'TimerCreated');
-      assert.equal(created?.fireAt, new Date(START.getTime() + 30 * DAY).toISOString());
+      assert.equal(Date.parse(created!.fireAt) - Date.parse(created!.timestamp), 30 * DAY);
+      assertAtOrJustAfter(created?.fireAt, START.getTime() + 30 * DAY, 'fireAt');
       // The episode that saw the timer fire ran at the timer's time, not a moment later.
       const fired = virtual.findIndex((e) => e.eventType === 'TimerFired');
       assert.equal(virtual[fired - 1]?.eventType, 'OrchestratorStarted');
-      assert.equal(virtual[fired - 1]?.timestamp, created?.fireAt);
+      assertAtOrJustAfter(virtual[fired - 1]?.timestamp, created!.fireAt, 'the TimerFired episode');
       assert.equal(status.createdTime.getTime(), START.getTime());
     } finally {
       await env.stop();
@@ -117,11 +122,8 @@ describe('test host time skipping', () => {
       virtual = await historyOf(env.client, id);
       // Back-off 1 h, 2 h, 4 h, each counted from the episode that saw the failure.
       assert.deepEqual(timerDelays(virtual), [HOUR, 2 * HOUR, 4 * HOUR]);
-      assert.deepEqual(
-        eventsOf(virtual, 'TimerCreated').map((e) => e.fireAt),
-        [1, 3, 7].map((h) => new Date(START.getTime() + h * HOUR).toISOString()),
-      );
-      assert.equal(env.now().getTime(), START.getTime() + 7 * HOUR);
+      eventsOf(virtual, 'TimerCreated').forEach((e, i) => assertAtOrJustAfter(e.fireAt, START.getTime() + [1, 3, 7][i]! * HOUR, `fireAt ${i}`));
+      assertAtOrJustAfter(env.now(), START.getTime() + 7 * HOUR, 'now');
       assert.deepEqual(
         env.calls('flaky').map((c) => c.input),
         ['payload', 'payload', 'payload', 'payload'],
@@ -153,21 +155,26 @@ describe('test host time skipping', () => {
     try {
       const id = await env.client.startNew('approval', { input: 30 * DAY });
       const status = await env.client.waitForCompletion(id, WAIT);
-      assert.deepEqual(status.output, { outcome: 'timed out', at: new Date(START.getTime() + 30 * DAY).toISOString() });
+      const output = status.output as { outcome: string; at: string };
+      assert.equal(output.outcome, 'timed out');
+      assertAtOrJustAfter(output.at, START.getTime() + 30 * DAY, 'at');
     } finally {
       await env.stop();
     }
   });
 
-  test('a 30-day wait for an event: an event raised before waiting wins, and the clock does not move', async () => {
+  test('a 30-day wait for an event: an event raised before waiting wins, and the clock does not skip', async () => {
     const env = await createTestHost(approvalApp(), { startTime: START });
     try {
       const id = await env.client.startNew('approval', { input: 30 * DAY });
       await env.waitForIdle();
       await env.client.raiseEvent(id, 'Approval', 'alice');
       const status = await env.client.waitForCompletion(id, WAIT);
-      assert.deepEqual(status.output, { outcome: 'approved by alice', at: START.toISOString() });
-      assert.equal(env.now().getTime(), START.getTime());
+      const output = status.output as { outcome: string; at: string };
+      assert.equal(output.outcome, 'approved by alice');
+      // No skip: only the real milliseconds of the work.
+      assertAtOrJustAfter(output.at, START, 'at');
+      assertAtOrJustAfter(env.now(), START, 'now');
       const history = await historyOf(env.client, id);
       assert.equal(eventsOf(history, 'TimerFired').length, 0);
     } finally {
@@ -183,10 +190,13 @@ describe('test host time skipping', () => {
       // A bounded wait returns the status at its timeout: the 30-day timer has not fired on day 29.
       const waiting = await env.client.waitForCompletion(id, { timeoutInMilliseconds: 100 });
       assert.equal(waiting.runtimeStatus, 'Running');
-      assert.equal(env.now().getTime(), START.getTime() + 29 * DAY);
+      assertAtOrJustAfter(env.now(), START.getTime() + 29 * DAY, 'now');
+      const day29 = env.now().getTime();
       await env.client.raiseEvent(id, 'Approval', 'bob');
       const status = await env.client.waitForCompletion(id, WAIT);
-      assert.deepEqual(status.output, { outcome: 'approved by bob', at: new Date(START.getTime() + 29 * DAY).toISOString() });
+      const output = status.output as { outcome: string; at: string };
+      assert.equal(output.outcome, 'approved by bob');
+      assertAtOrJustAfter(output.at, day29, 'at');
     } finally {
       await env.stop();
     }
@@ -207,14 +217,14 @@ describe('test host time skipping', () => {
     try {
       const id = await env.client.startNew('ticks');
       await env.advanceTime(2.5 * HOUR);
-      assert.equal(env.now().getTime(), START.getTime() + 2.5 * HOUR);
+      assertAtOrJustAfter(env.now(), START.getTime() + 2.5 * HOUR, 'now');
       const midway = await env.client.getStatus(id);
       assert.equal(midway?.runtimeStatus, 'Running');
       assert.equal(midway?.customStatus, 2);
       await env.advanceTime(HOUR);
       const done = await env.client.getStatus(id);
       assert.equal(done?.runtimeStatus, 'Completed');
-      assert.deepEqual(done?.output, [1, 2, 3].map((h) => new Date(START.getTime() + h * HOUR).toISOString()));
+      (done?.output as string[]).forEach((at, i) => assertAtOrJustAfter(at, START.getTime() + (i + 1) * HOUR, `tick ${i + 1}`));
     } finally {
       await env.stop();
     }
@@ -238,7 +248,8 @@ describe('test host time skipping', () => {
       const id = await env.client.startNew('race');
       const status = await env.client.waitForCompletion(id, WAIT);
       assert.equal(status.output, 'activity');
-      assert.equal(env.now().getTime(), START.getTime());
+      // The clock ran with the activity's real 50 ms, and skipped nothing.
+      assertAtOrJustAfter(env.now(), START.getTime() + 50, 'now');
     } finally {
       await env.stop();
     }
@@ -258,10 +269,9 @@ describe('test host time skipping', () => {
     try {
       const id = await env.client.startNew('parent');
       const status = await env.client.waitForCompletion(id, WAIT);
-      assert.deepEqual(status.output, {
-        results: ['child slept 7 days', 'child slept 3 days'],
-        at: new Date(START.getTime() + 7 * DAY).toISOString(),
-      });
+      const output = status.output as { results: string[]; at: string };
+      assert.deepEqual(output.results, ['child slept 7 days', 'child slept 3 days']);
+      assertAtOrJustAfter(output.at, START.getTime() + 7 * DAY, 'at');
     } finally {
       await env.stop();
     }

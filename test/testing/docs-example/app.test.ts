@@ -37,8 +37,10 @@ test('without a decision the expense goes to finance after a week (in millisecon
     const id = await env.client.startNew(approveExpense, { input: expense });
     const status = await env.client.waitForCompletion(id, { timeoutInMilliseconds: 5000 });
     assert.equal(status.output, 'escalated');
-    // One hourly retry of the mail, then the full week: virtual time, exactly.
-    assert.equal(env.now().getTime() - startedAt, HOUR + 7 * DAY);
+    // One hourly retry of the mail, then the full week, skipped; the clock also ran with the real
+    // milliseconds the work took, as it would in production.
+    const elapsed = env.now().getTime() - startedAt;
+    assert.ok(elapsed >= HOUR + 7 * DAY && elapsed < HOUR + 7 * DAY + 60_000);
     assert.deepEqual(
       env.calls(sendEmail).map((call) => call.input.to),
       ['bo@example.com', 'bo@example.com', 'finance@example.com'],

@@ -1,0 +1,43 @@
+/**
+ * Awaiting user code with a time limit. JavaScript cannot stop a Promise, so a limit only stops the waiting:
+ * the work is abandoned (its later result or rejection is ignored — never unhandled) and the caller goes on
+ * with a timeout error.
+ */
+
+/** Longest delay `setTimeout` keeps (about 24.8 days); a longer limit is no limit. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Resolves like `work`, unless `timeoutMs` passes first: then rejects with `onTimeout()`. `Infinity` (or any
+ * limit beyond what a timer can hold) waits as long as it takes.
+ */
+export function withTimeLimit<T>(work: PromiseLike<T>, timeoutMs: number, onTimeout: () => Error): Promise<T> {
+  let pending: Promise<T>;
+  try {
+    pending = Promise.resolve(work);
+  } catch (error) {
+    pending = Promise.reject(error as Error); // a Promise whose `constructor` getter throws
+  }
+  if (!(timeoutMs < MAX_TIMER_MS)) return pending;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(onTimeout()), Math.max(0, timeoutMs));
+  });
+  // race subscribes to `pending`, so its rejection after the limit is handled (and ignored).
+  return Promise.race([pending, expired]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Aborts `target` when `source` aborts (with its reason); returns the function that unlinks them. Used instead
+ * of `AbortSignal.any` on the activity hot path: an explicit listener that is always removed holds nothing.
+ */
+export function forwardAbort(source: AbortSignal | undefined, target: AbortController): () => void {
+  if (!source) return () => {};
+  if (source.aborted) {
+    target.abort(source.reason);
+    return () => {};
+  }
+  const forward = () => target.abort(source.reason);
+  source.addEventListener('abort', forward, { once: true });
+  return () => source.removeEventListener('abort', forward);
+}
