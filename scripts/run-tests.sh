@@ -24,7 +24,7 @@ for file in "${files[@]}"; do
   esac
 done
 # Node's --test-timeout bounds each test file as a whole: 120 s, except test/package/ (npm pack and an install
-# that compiles better-sqlite3), which gets 20 minutes (the install alone took 3 to 10 minutes here, depending on the load).
+# that compiles better-sqlite3), which gets 20 minutes (its install took 3 to 10 minutes here, by the load).
 run() {
   local concurrency=$1 timeout=$2
   shift 2
