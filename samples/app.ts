@@ -13,8 +13,16 @@ import { monitor } from './monitor.js';
 export function createSampleApp(store?: string): DFApp {
   const app = new DFApp({ ...(store ? { store } : {}), httpAuthLevel: 'anonymous' });
   for (const blueprint of [functionChaining, fanOutFanIn, monitor, humanInteraction, errorHandling]) app.registerFunctions(blueprint);
+  // POST /api/start/{name}: the body, if any, is the input as JSON (`curl -X POST …/api/start/helloCities`).
   app.route('start/{name}', async (req, client, params) => {
-    const input = req.headers.get('content-length') === '0' || req.method === 'GET' ? undefined : await req.json();
+    const body = await req.text();
+    let input: unknown;
+    try {
+      input = body.trim() === '' ? undefined : JSON.parse(body);
+    } catch {
+      const error = JSON.stringify({ error: 'The body is not JSON: send the input as JSON, or no body.' });
+      return new Response(error, { status: 400, headers: { 'content-type': 'application/json' } });
+    }
     const id = await client.startNew(params['name']!, { input });
     return client.createCheckStatusResponse(req, id);
   });

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test file under test/ (Node 20's test runner takes no globs) after a type check and the
 # architecture rules (.dependency-cruiser.cjs).
+# Files under test/package/ (npm pack, then an install into a scratch project) run next, with a longer timeout.
 # Files under test/serial/ (e.g. ones that restart the shared PostgreSQL server) run afterwards, one at a
-# time, so they never disturb other files; the exit status is non-zero if either phase failed.
+# time, so they never disturb other files; the exit status is non-zero if any phase failed.
 # Usage: scripts/run-tests.sh [file-or-dir ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,24 +14,34 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(test)
 mapfile -t files < <(find "${targets[@]}" -name '*.test.ts' | sort -u)
 concurrent=()
+package=()
 serial=()
 for file in "${files[@]}"; do
   case "$file" in
     test/serial/* | */test/serial/*) serial+=("$file") ;;
+    test/package/* | */test/package/*) package+=("$file") ;;
     *) concurrent+=("$file") ;;
   esac
 done
+# Node's --test-timeout bounds each test file as a whole: 120 s, except test/package/ (npm pack and an install
+# that compiles better-sqlite3), which gets 20 minutes (its install took 3 to 10 minutes here, by the load).
 run() {
-  local concurrency=$1
-  shift
-  node --import tsx --test --test-concurrency="$concurrency" --test-timeout=120000 --test-reporter=spec "$@"
+  local concurrency=$1 timeout=$2
+  shift 2
+  node --import tsx --test --test-concurrency="$concurrency" --test-timeout="$timeout" --test-reporter=spec "$@"
 }
 concurrent_status=0
+package_status=0
 serial_status=0
-if [ ${#concurrent[@]} -gt 0 ]; then run 2 "${concurrent[@]}" || concurrent_status=$?; fi
+if [ ${#concurrent[@]} -gt 0 ]; then run 2 120000 "${concurrent[@]}" || concurrent_status=$?; fi
+if [ ${#package[@]} -gt 0 ]; then
+  echo "# package tests (npm pack + install into a scratch project): ${package[*]}"
+  run 1 1200000 "${package[@]}" || package_status=$?
+fi
 if [ ${#serial[@]} -gt 0 ]; then
   echo "# serial tests, one file at a time: ${serial[*]}"
-  run 1 "${serial[@]}" || serial_status=$?
+  run 1 120000 "${serial[@]}" || serial_status=$?
 fi
 [ "$concurrent_status" -eq 0 ] || exit "$concurrent_status"
+[ "$package_status" -eq 0 ] || exit "$package_status"
 exit "$serial_status"

@@ -17,7 +17,7 @@ export interface CreateClientOptions {
   maxPayloadBytes?: number;
 }
 
-/** Creates a client; `close()` it to release its connections. */
+/** Creates a client (`const client = await createClient({ store })`); `close()` it to release its connections. */
 export async function createClient(options: CreateClientOptions = {}): Promise<DurableClient> {
   if (options.url !== undefined) {
     if (options.store !== undefined) throw new ValidationError('createClient takes either { store } or { url }, not both.');
