@@ -46,11 +46,22 @@ function mountRoute(http: Hono, ctx: HostContext, route: RouteRegistration): voi
     }),
     async (c) => {
       const result = await runHandler(route, c.req.raw, ctx.clientFor(taskHub), c.req.param());
-      if (result instanceof Response) return result;
+      if (isResponse(result)) return result;
       if (result === undefined) return c.body(null, 204);
       return new Response(JSON.stringify(result), { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' } });
     },
   );
+}
+
+/**
+ * True for a web `Response`. Not `instanceof` alone: @hono/node-server swaps the global `Response` for its own
+ * class once a server runs, so a `Response.json(…)` made with the original global would read as a plain value.
+ */
+function isResponse(value: unknown): value is Response {
+  if (value instanceof Response) return true;
+  if (typeof value !== 'object' || value === null) return false;
+  const r = value as Partial<Response>;
+  return Object.prototype.toString.call(value) === '[object Response]' || (typeof r.status === 'number' && r.headers instanceof Headers && typeof r.arrayBuffer === 'function');
 }
 
 /**

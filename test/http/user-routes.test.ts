@@ -5,6 +5,9 @@ import { Blueprint, InstanceNotFoundError } from '../../src/index.js';
 import { userRoutePath } from '../../src/http/user-routes.js';
 import { call, postJson, startTestHost, type TestHost } from './http-fixture.js';
 
+// The global Response before any server runs: @hono/node-server replaces the global once it serves.
+const OriginalResponse = globalThis.Response;
+
 describe('user routes', () => {
   let host: TestHost;
   before(async () => {
@@ -24,6 +27,8 @@ describe('user routes', () => {
         app.route('nothing', () => undefined);
         app.route('falsy', () => 0);
         app.route('text', () => new Response('plain', { status: 201, headers: { 'content-type': 'text/plain' } }));
+        app.route('json-response', () => OriginalResponse.json({ made: 'with Response.json' }, { status: 201 }));
+        app.route('json-response-later', () => Response.json({ made: 'later' }, { status: 202 }));
         app.route('missing', async (_req, client) => client.terminate('no-such-instance', 'x'));
         app.route('crash', () => {
           throw new Error('secret internal detail');
@@ -72,6 +77,12 @@ describe('user routes', () => {
     const text = await call(`${host.url}/api/text`);
     assert.equal(text.status, 201);
     assert.equal(text.text, 'plain');
+    const json = await call(`${host.url}/api/json-response`);
+    assert.equal(json.status, 201);
+    assert.deepEqual(json.json, { made: 'with Response.json' });
+    const later = await call(`${host.url}/api/json-response-later`);
+    assert.equal(later.status, 202);
+    assert.deepEqual(later.json, { made: 'later' });
     assert.deepEqual((await call(`${host.url}/api/from-blueprint`)).json, { from: 'blueprint' });
   });
 
