@@ -2,6 +2,7 @@
  * Runs activities: claims work items up to the concurrency limit, runs them, renews their leases while
  * they run, and group-commits their results into the orchestrations' inboxes.
  */
+import { setMaxListeners } from 'node:events';
 import { makeEvent, type HistoryEvent } from '../sdk/history.js';
 import { serialize } from '../core/payload.js';
 import { ActivityTimeoutError, UnknownFunctionError, toFailureDetails } from '../sdk/errors.js';
@@ -56,6 +57,8 @@ export class ActivityDispatcher implements LocalActivityRunner {
   readonly #abandon = new AbortController();
 
   constructor(private readonly options: ActivityDispatcherOptions) {
+    // Every running attempt listens on it (up to maxConcurrentActivities): not a leak, so no warning.
+    setMaxListeners(0, this.#abandon.signal);
     this.#completions = new Batcher((items) => options.store.completeActivities(items));
     this.loop = new DispatchLoop({ ...options.loop, name: 'activity dispatcher' }, () => this.#step());
   }
