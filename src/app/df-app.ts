@@ -11,6 +11,7 @@ import type { GrpcSidecarTuning } from '../grpc/sidecar-server.js';
 import type { HttpListenOptions } from '../http/host.js';
 import { Blueprint, type BlueprintOptions } from '../sdk/blueprint.js';
 import type { Logger } from '../sdk/logger.js';
+import { checkVersioningOptions, type VersioningOptions } from '../sdk/versioning.js';
 
 /** Options of a {@link DFApp}. */
 export interface DFAppOptions extends BlueprintOptions {
@@ -30,6 +31,11 @@ export interface DFAppOptions extends BlueprintOptions {
    * token source is the resource itself); the result is sent as `Authorization: Bearer <token>`.
    */
   tokenProvider?: TokenProvider;
+  /**
+   * Orchestration versioning (Durable Functions' model): the version new instances get, and which instance
+   * versions this app's workers run. See "Deploying changes" in the README.
+   */
+  versioning?: VersioningOptions;
 }
 
 /** Options of `app.start()`. */
@@ -70,7 +76,8 @@ export class DFApp extends Blueprint {
 
   constructor(options: DFAppOptions = {}) {
     super(options);
-    this.options = { ...options };
+    const versioning = checkVersioningOptions(options.versioning);
+    this.options = { ...options, ...(versioning ? { versioning: { ...versioning } } : {}) };
   }
 
   /** The task hub this app's worker serves (default `default`). */

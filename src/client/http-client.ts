@@ -322,6 +322,9 @@ async function toError(response: Response, context: { instanceId?: string | unde
         'orchestration',
         String(body['functionName'] ?? context.functionName ?? ''),
         Array.isArray(body['registeredNames']) ? (body['registeredNames'] as string[]) : [],
+        typeof body['version'] === 'string'
+          ? { version: body['version'], registeredVersions: Array.isArray(body['registeredVersions']) ? (body['registeredVersions'] as string[]) : [] }
+          : undefined,
       );
       break;
     case 'PayloadTooLargeError':

@@ -14,6 +14,7 @@ import type {
 } from './actions.js';
 import { describeAction, describeRecorded } from './actions.js';
 import type { ExecutionStartedEvent, HistoryEvent } from '../sdk/history.js';
+import { checkPatchId, readPatchMarker, type PatchMarker } from './patch-markers.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, deserialize, serialize } from './payload.js';
 import { OrchestrationContextImpl } from './orchestration-context.js';
 import { DEFAULT_HTTP_POLL_DELAY_MS } from './durable-http.js';
@@ -35,10 +36,12 @@ import type { OrchestratorFunction } from '../sdk/orchestration-context.js';
 
 /** What the executor needs from its host. */
 export interface ExecutorOptions {
-  /** Finds the orchestrator function for a name. */
-  resolve: (name: string) => OrchestratorFunction | undefined;
+  /** Finds the orchestrator function for a name and the instance's version (side-by-side registrations). */
+  resolve: (name: string, version: string | undefined) => OrchestratorFunction | undefined;
   /** Names to list when a name is unknown. */
   registeredNames?: () => readonly string[];
+  /** The versions registered for a name side by side, to list when its instance's version is not one of them. */
+  registeredVersions?: (name: string) => readonly string[];
   maxPayloadBytes?: number;
   logger?: Logger;
   /** Wait between polls of a durable HTTP 202 without `Retry-After` (default 30 s). */
@@ -104,6 +107,12 @@ export class OrchestrationExecutor {
   #completionEmitted = false;
   #continueAsNew: { input: string | undefined; cutoff: number } | undefined;
   #carryover: HistoryEvent[] = [];
+  /** Patch markers in the recorded history (read before replay: the code reaches a patch before its marker). */
+  #recordedPatches = new Map<string, PatchMarker>();
+  /** Answers of `isPatched` in this execution (the first answer holds), and the ids `deprecatePatch` was called with. */
+  #patchAnswers = new Map<string, boolean>();
+  /** Markers to record with this episode's actions. */
+  #newMarkers: PatchMarker[] = [];
 
   constructor(private readonly options: ExecutorOptions) {
     this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
@@ -130,6 +139,10 @@ export class OrchestrationExecutor {
    */
   execute(pastEvents: readonly HistoryEvent[], newEvents: readonly HistoryEvent[]): EpisodeResult {
     const acceptedEvents: HistoryEvent[] = [];
+    for (const event of pastEvents) {
+      const marker = readPatchMarker(event);
+      if (marker) this.#recordedPatches.set(marker.patchId, marker);
+    }
     try {
       this.isReplaying = true;
       for (const event of pastEvents) {
@@ -153,11 +166,14 @@ export class OrchestrationExecutor {
   }
 
   #takeActions(): OrchestratorAction[] {
-    let actions = [...this.#pendingActions.values()];
+    // Markers first: on replay the code reaches a patch before its marker is read back (see #checkMarker).
+    const markers = this.#newMarkers.map((m): OrchestratorAction => ({ type: 'RecordPatch', id: -1, patchId: m.patchId, deprecated: m.deprecated }));
+    this.#newMarkers = [];
+    let actions = [...markers, ...this.#pendingActions.values()];
     this.#pendingActions.clear();
     const completion = this.#completion;
     if (completion) {
-      if (completion.status === 'Failed') actions = actions.filter((a) => a.type === 'SendEvent');
+      if (completion.status === 'Failed') actions = actions.filter((a) => a.type === 'SendEvent' || a.type === 'RecordPatch');
       if (this.#continueAsNew) actions = actions.filter((a) => a.id < this.#continueAsNew!.cutoff);
       if (!this.#completionEmitted) {
         if (completion.status === 'ContinuedAsNew') completion.carryoverEvents = this.#collectCarryover();
@@ -219,6 +235,9 @@ export class OrchestrationExecutor {
       case 'OrchestratorCompleted':
         if (isPast) this.#checkAllRecorded();
         return true;
+      case 'GenericEvent':
+        if (isPast) this.#checkMarker(event);
+        return true;
       default:
         return true;
     }
@@ -231,9 +250,15 @@ export class OrchestrationExecutor {
 
   #start(event: ExecutionStartedEvent): void {
     this.started = event;
-    const fn = this.options.resolve(event.name);
+    const fn = this.options.resolve(event.name, event.version);
     if (!fn) {
-      this.#fail(new UnknownFunctionError('orchestration', event.name, this.options.registeredNames?.() ?? []));
+      const versions = this.options.registeredVersions?.(event.name) ?? [];
+      const registered = this.options.registeredNames?.() ?? [];
+      this.#fail(
+        versions.length && event.version
+          ? new UnknownFunctionError('orchestration', event.name, registered, { version: event.version, registeredVersions: versions })
+          : new UnknownFunctionError('orchestration', event.name, registered),
+      );
       return;
     }
     let result: unknown;
@@ -276,6 +301,20 @@ export class OrchestrationExecutor {
       );
     }
     this.#pendingActions.delete(event.eventId);
+  }
+
+  /**
+   * A recorded patch marker: the code must have asked for the patch by now (markers follow the episode's events,
+   * and the code runs up to its next yield on each event), unless the marker was written by `deprecatePatch`.
+   */
+  #checkMarker(event: HistoryEvent): void {
+    const marker = readPatchMarker(event);
+    if (!marker || marker.deprecated || this.#patchAnswers.has(marker.patchId)) return;
+    throw new NonDeterministicOrchestrationError(
+      `Non-deterministic orchestration '${this.started?.name}' (instance '${this.started?.instanceId}'): history recorded ` +
+        `ctx.isPatched('${marker.patchId}') returning true here, but the orchestrator code no longer calls ctx.isPatched('${marker.patchId}'). ` +
+        `Keep the call while instances that recorded the patch run, or call ctx.deprecatePatch('${marker.patchId}') instead.`,
+    );
   }
 
   #checkAllRecorded(): void {
@@ -416,8 +455,30 @@ export class OrchestrationExecutor {
     return this.#track(action.id, 'activity', name);
   }
 
+  /**
+   * `ctx.isPatched`: live, true (recording a marker); replaying, whether the history recorded the patch. The first
+   * answer of an execution holds for every later call with the same id.
+   */
+  isPatched(patchId: string): boolean {
+    checkPatchId(patchId);
+    const known = this.#patchAnswers.get(patchId);
+    if (known !== undefined) return known;
+    const answer = this.isReplaying ? this.#recordedPatches.has(patchId) : true;
+    if (answer && !this.#recordedPatches.has(patchId)) this.#newMarkers.push({ patchId, deprecated: false });
+    this.#patchAnswers.set(patchId, answer);
+    return answer;
+  }
+
+  /** `ctx.deprecatePatch`: accepts the patch's marker on replay, and records a deprecated one live. */
+  deprecatePatch(patchId: string): void {
+    checkPatchId(patchId);
+    if (this.#patchAnswers.has(patchId)) return;
+    if (!this.isReplaying && !this.#recordedPatches.has(patchId)) this.#newMarkers.push({ patchId, deprecated: true });
+    this.#patchAnswers.set(patchId, true);
+  }
+
   /** Starts a sub-orchestration; without an explicit id the child id is derived from this instance and the sequence id. */
-  scheduleSubOrchestration(name: string, input: unknown, instanceId: string | undefined): CompletableTask<unknown> {
+  scheduleSubOrchestration(name: string, input: unknown, instanceId: string | undefined, version?: string): CompletableTask<unknown> {
     const inputText = serialize(input, `input of sub-orchestration '${name}'`, this.maxPayloadBytes);
     if (instanceId !== undefined) validateChildId(instanceId, this.started?.instanceId);
     const generation = this.started?.generation ?? 0;
@@ -426,6 +487,7 @@ export class OrchestrationExecutor {
       id,
       name,
       instanceId: instanceId ?? `${this.started?.instanceId}:${generation > 0 ? `${generation}:` : ''}${id}`,
+      ...(version !== undefined ? { version } : {}),
       ...(inputText !== undefined ? { input: inputText } : {}),
     }));
     return this.#track(action.id, 'subOrchestration', name);

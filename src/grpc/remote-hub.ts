@@ -228,7 +228,7 @@ export class RemoteHub {
 
   #isLocal(kind: WorkKind, name: string): boolean {
     const { registry } = this.options;
-    return kind === 'orchestration' ? registry.orchestrations.has(name) : kind === 'activity' ? registry.activities.has(name) : registry.entities.has(name);
+    return kind === 'orchestration' ? registry.hasOrchestration(name) : kind === 'activity' ? registry.activities.has(name) : registry.entities.has(name);
   }
 
   /** The least busy connected worker that asked for `name`, if one has room. */

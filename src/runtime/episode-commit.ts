@@ -9,6 +9,7 @@ import { UnknownFunctionError, toFailureDetails } from '../sdk/errors.js';
 import type { EpisodeCommit, InboxMessage, InstanceRecord, Lease, NewMessage, StartInstanceRequest } from '../store/store.js';
 import type { KnownNames } from './known-names.js';
 import { refuseUnservedEntityCall } from './unserved-entity-call.js';
+import { patchMarkerEvent } from '../core/patch-markers.js';
 
 /** Everything {@link buildEpisodeCommit} needs. */
 export interface EpisodeCommitInput {
@@ -100,6 +101,9 @@ export function buildEpisodeCommit(input: EpisodeCommitInput): EpisodeCommit {
           refuseUnservedEntityCall(action, input.known, now) ??
             { instanceId: action.instanceId, event: makeEvent({ eventType: 'EventRaised', name: action.name, ...opt('input', action.input) }, now) },
         );
+        break;
+      case 'RecordPatch':
+        history.push(patchMarkerEvent(action, now));
         break;
       case 'CompleteOrchestration':
         applyCompletion(commit, action, input);

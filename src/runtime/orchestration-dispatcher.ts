@@ -188,7 +188,7 @@ export class OrchestrationDispatcher implements LocalStartTaker {
             .claimOrchestrations({
               workerId: this.options.workerId,
               // Entity instances ('@name@key') carry the entity name; their episodes share this claim and commit.
-              names: [...env.registry.orchestrations.keys(), ...env.registry.entities.keys()],
+              names: [...env.registry.orchestrationNames(), ...env.registry.entities.keys()],
               limit,
               leaseMs: this.options.leaseMs,
             })

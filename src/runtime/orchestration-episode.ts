@@ -79,8 +79,9 @@ export async function prepareEpisode(item: OrchestrationWorkItem, env: EpisodeEn
 
 function newExecutor(env: EpisodeEnvironment): OrchestrationExecutor {
   return new OrchestrationExecutor({
-    resolve: (name) => env.registry.orchestrations.get(name),
+    resolve: (name, version) => env.registry.resolveOrchestration(name, version),
     registeredNames: () => env.known.list('orchestration'),
+    registeredVersions: (name) => env.registry.orchestrationVersions(name),
     maxPayloadBytes: env.maxPayloadBytes,
     logger: env.logger,
     ...(env.httpPollDelayMs !== undefined ? { httpPollDelayMs: env.httpPollDelayMs } : {}),

@@ -47,8 +47,9 @@ export function replayHistory(app: Blueprint, history: RecordedHistory): ReplayR
   const registry = app.registry;
   const { maxPayloadBytes } = appSettings(app).options;
   const executor = new OrchestrationExecutor({
-    resolve: (name) => registry.orchestrations.get(name),
-    registeredNames: () => [...registry.orchestrations.keys()].sort(),
+    resolve: (name, version) => registry.resolveOrchestration(name, version),
+    registeredNames: () => registry.orchestrationNames(),
+    registeredVersions: (name) => registry.orchestrationVersions(name),
     ...(maxPayloadBytes !== undefined ? { maxPayloadBytes } : {}),
   });
   let completion;

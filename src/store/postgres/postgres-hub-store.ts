@@ -29,6 +29,7 @@ import { distinctRounds, insertMessages, NOW, startInstances, TERMINAL_SQL, type
 import { Batcher } from '../batcher.js';
 import type { Tables } from './schema.js';
 import type { RegisteredNames } from '../../sdk/registry.js';
+import { unionRegisteredNames } from '../../sdk/registered-names.js';
 
 const CONTROL_EVENTS_SQL = `('ExecutionResumed','ExecutionTerminated')`;
 
@@ -230,18 +231,7 @@ export class PostgresHubStore implements HubStore {
   async getRegisteredNames(): Promise<RegisteredNames | undefined> {
     const rows = await this.ctx.db.query<{ names: string }>(`SELECT names FROM ${this.#t.workers} WHERE hub = $1`, [this.hub]);
     if (rows.length === 0) return undefined;
-    const union = { orchestrations: new Set<string>(), activities: new Set<string>(), entities: new Set<string>() };
-    for (const row of rows) {
-      const names = JSON.parse(row.names) as RegisteredNames;
-      names.orchestrations.forEach((n) => union.orchestrations.add(n));
-      names.activities.forEach((n) => union.activities.add(n));
-      names.entities.forEach((n) => union.entities.add(n));
-    }
-    return {
-      orchestrations: [...union.orchestrations].sort(),
-      activities: [...union.activities].sort(),
-      entities: [...union.entities].sort(),
-    };
+    return unionRegisteredNames(rows.map((row) => JSON.parse(row.names) as RegisteredNames));
   }
 
   // ---- worker side ----------------------------------------------------------------------------
