@@ -12,6 +12,7 @@ import { clientConformance } from './conformance-client.js';
 import type { StoreUnderTest } from './conformance-fixtures.js';
 import { hubConformance } from './conformance-hubs.js';
 import { orchestrationConformance } from './conformance-orchestrations.js';
+import { versionConformance } from './conformance-versions.js';
 
 /** Declares the conformance suite for the store that `makeStore` opens. */
 export function storeConformanceSuite(name: string, makeStore: () => Promise<StoreUnderTest>): void {
@@ -31,5 +32,6 @@ export function storeConformanceSuite(name: string, makeStore: () => Promise<Sto
     orchestrationConformance(store);
     activityConformance(store);
     hubConformance(store);
+    versionConformance(store);
   });
 }

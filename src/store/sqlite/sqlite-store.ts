@@ -13,6 +13,7 @@ import { NoticeBus } from '../shared.js';
 import type { HubStore, Store, StoreNotice } from '../store.js';
 import { CommitWatcher } from './commit-watcher.js';
 import { migrate } from './schema.js';
+import { compareVersions } from '../../sdk/versioning.js';
 import type { SqliteStoreContext } from './sqlite-context.js';
 import { SqliteHubStore } from './sqlite-hub-store.js';
 import { LruCache, MAX_CACHED_HUBS } from '../lru-cache.js';
@@ -60,6 +61,10 @@ export class SqliteStore implements Store, SqliteStoreContext {
     this.db.pragma(`synchronous = ${this.#synchronous}`);
     this.db.pragma('busy_timeout = 10000');
     this.now = options.clock ?? Date.now;
+    // Version filters of claims and queries compare as the SDK does (the same function, not a copy in SQL).
+    this.db.function('duraflow_version_compare', { deterministic: true }, (a: unknown, b: unknown) =>
+      compareVersions(typeof a === 'string' ? a : null, typeof b === 'string' ? b : null),
+    );
     migrate(this.db);
     if (path !== ':memory:' && path !== '') {
       const dataVersion = this.db.prepare('PRAGMA data_version').pluck();
