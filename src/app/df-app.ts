@@ -170,6 +170,7 @@ export class DFApp extends Blueprint {
       ...(this.options.logger ? { logger: this.options.logger } : {}),
       ...(this.options.maxPayloadBytes !== undefined ? { maxPayloadBytes: this.options.maxPayloadBytes } : {}),
       ...(this.options.tokenProvider ? { tokenProvider: this.options.tokenProvider } : {}),
+      ...(this.options.versioning ? { versioning: this.options.versioning } : {}),
       ...this.options.worker,
       ...options,
     });
@@ -180,6 +181,7 @@ export class DFApp extends Blueprint {
       store: handle.store,
       taskHub: this.taskHub,
       registry: this.registry,
+      ...(this.options.versioning?.defaultVersion !== undefined ? { defaultVersion: this.options.versioning.defaultVersion } : {}),
       ...(this.options.maxPayloadBytes !== undefined ? { maxPayloadBytes: this.options.maxPayloadBytes } : {}),
       ...(baseUrl ? { baseUrl } : {}),
     });

@@ -12,7 +12,12 @@ export interface HostedApp {
   readonly taskHub: string;
   /** Auth level of routes registered without one. */
   readonly httpAuthLevel: AuthLevel;
-  readonly options: { readonly logger?: Logger; readonly apiKey?: string; readonly maxPayloadBytes?: number };
+  readonly options: {
+    readonly logger?: Logger;
+    readonly apiKey?: string;
+    readonly maxPayloadBytes?: number;
+    readonly versioning?: { readonly defaultVersion?: string };
+  };
 }
 
 /** Shared state of one HTTP host. */
@@ -47,6 +52,9 @@ export function createHostContext(
             store: fields.store,
             taskHub,
             ...(taskHub === fields.app.taskHub ? { registry: fields.app.registry } : {}),
+            ...(taskHub === fields.app.taskHub && fields.app.options.versioning?.defaultVersion !== undefined
+              ? { defaultVersion: fields.app.options.versioning.defaultVersion }
+              : {}),
             ...(fields.maxPayloadBytes !== undefined ? { maxPayloadBytes: fields.maxPayloadBytes } : {}),
             baseUrl: baseUrl(),
           }),

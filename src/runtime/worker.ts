@@ -18,6 +18,8 @@ import { OrchestrationCache } from './orchestration-cache.js';
 import { NextDue } from './next-due.js';
 import { OrchestrationDispatcher } from './orchestration-dispatcher.js';
 import { offerLocalStarts } from '../store/local-starts.js';
+import type { VersioningOptions } from '../sdk/versioning.js';
+import { VersionGate } from './version-gate.js';
 
 /** Tuning knobs of a worker; every one has a sensible default. */
 export interface WorkerOptions {
@@ -58,6 +60,8 @@ export interface WorkerOptions {
    * every start is claimed, by whichever worker gets there first.
    */
   localStarts?: boolean;
+  /** Orchestration versioning: which instance versions this worker runs (see `version-gate.ts`). */
+  versioning?: VersioningOptions;
 }
 
 /** A running worker. */
@@ -100,7 +104,8 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
       }
     }
   };
-  await hubStore.registerWorker(workerId, registry.names());
+  const defaultVersion = options.versioning?.defaultVersion;
+  await hubStore.registerWorker(workerId, { ...registry.names(), ...(defaultVersion !== undefined ? { defaultVersion } : {}) });
   const known = new HubKnownNames(registry, hubStore);
   await known.refresh(0);
 
@@ -129,6 +134,7 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
       now,
       newExecutionId: () => randomUUID().replace(/-/g, ''),
       ...(options.httpPollDelayMs !== undefined ? { httpPollDelayMs: options.httpPollDelayMs } : {}),
+      versions: new VersionGate(registry, options.versioning),
     },
     workerId,
     batchSize: options.orchestrationBatchSize ?? 100,

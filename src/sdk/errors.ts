@@ -68,7 +68,7 @@ export class UnknownFunctionError extends DuraflowError {
     const list = (items: readonly string[]) => (items.length ? items.map((n) => `'${n}'`).join(', ') : '(none)');
     super(
       versions
-        ? `The ${kind} function '${functionName}' has no registration for version '${versions.version}'. ` +
+        ? `The ${kind} function '${functionName}' has no registration for ${versions.version ? `version '${versions.version}'` : 'instances without a version'}. ` +
             `Registered versions of '${functionName}': ${list(versions.registeredVersions)}.`
         : `The ${kind} function '${functionName}' is not registered. Registered ${kind} functions: ${list(registeredNames)}.`,
     );
