@@ -10,7 +10,7 @@ import type { InstanceRecord, OrchestrationWorkItem } from '../store/store.js';
 import { buildEpisodeCommit, parentNotice } from './episode-commit.js';
 import { rewindHistory, type RewindPlan } from './rewind.js';
 import { EpisodeAbandonedError, type EpisodeEnvironment, type EpisodeExecutor, type PreparedEpisode } from './episode-environment.js';
-import { FailingExecutor } from './version-gate.js';
+import { FailingExecutor } from './failing-executor.js';
 
 /** Prepares the commit of one work item. */
 export async function prepareEpisode(item: OrchestrationWorkItem, env: EpisodeEnvironment): Promise<PreparedEpisode> {

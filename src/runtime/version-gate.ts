@@ -7,16 +7,12 @@
  * a version; instances it cannot run stay for a worker that can (like names it does not serve). Of those, the
  * match strategy picks: `None` all, `Strict` exactly its versions, `CurrentOrOlder` up to the newest of them.
  * With `failureStrategy: 'Reject'` the others are never claimed (the claim filters them in the store, so a
- * rejecting worker never spins on them); with `'Fail'` they are claimed and failed with a `VersionMismatchError`.
+ * rejecting worker never spins on them); with `'Fail'` they are claimed and failed with a `VersionMismatchError` (see `failing-executor.ts`).
  */
-import type { EpisodeResult } from '../core/orchestration-executor.js';
-import type { CompleteOrchestrationAction } from '../core/actions.js';
-import { toFailureDetails, VersionMismatchError } from '../sdk/errors.js';
-import type { ExecutionStartedEvent, HistoryEvent } from '../sdk/history.js';
+import { VersionMismatchError } from '../sdk/errors.js';
 import type { Registry } from '../sdk/registry.js';
 import { describeVersion, latestVersion, strategyAccepts, type VersioningOptions } from '../sdk/versioning.js';
 import type { ClaimVersionRule } from '../store/store.js';
-import type { EpisodeExecutor } from './episode-environment.js';
 import type { KnownNames } from './known-names.js';
 
 /** What a worker does with an instance: run it, leave it to another worker, or fail it. */
@@ -85,19 +81,5 @@ export class VersionGate {
     const served = known?.versions?.(name);
     const local = this.registry.orchestrationVersions(name);
     return latestVersion([...local, ...(served && served !== 'any' ? served : [])].filter((v) => v !== ''));
-  }
-}
-
-/** An executor that fails the execution with `error` without running any orchestrator code. */
-export class FailingExecutor implements EpisodeExecutor {
-  started: ExecutionStartedEvent | undefined;
-  readonly customStatusSet = false;
-
-  constructor(private readonly error: Error) {}
-
-  execute(pastEvents: readonly HistoryEvent[], newEvents: readonly HistoryEvent[]): EpisodeResult {
-    this.started = [...pastEvents, ...newEvents].find((e): e is ExecutionStartedEvent => e.eventType === 'ExecutionStarted');
-    const completion: CompleteOrchestrationAction = { type: 'CompleteOrchestration', id: -1, status: 'Failed', failureDetails: toFailureDetails(this.error) };
-    return { actions: [completion], acceptedEvents: [...newEvents], customStatus: undefined, completion };
   }
 }
