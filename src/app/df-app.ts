@@ -161,6 +161,7 @@ export class DFApp extends Blueprint {
       ...(this.options.apiKey !== undefined ? { apiKey: this.options.apiKey } : {}),
       ...(this.options.logger ? { logger: this.options.logger } : {}),
       ...(this.options.maxPayloadBytes !== undefined ? { maxPayloadBytes: this.options.maxPayloadBytes } : {}),
+      ...(this.options.versioning ? { versioning: this.options.versioning } : {}),
       ...options.grpc,
     });
   }

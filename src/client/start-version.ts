@@ -42,6 +42,11 @@ export async function startVersion(name: string, explicit: unknown, sources: Sta
   return version;
 }
 
+/** The version a start of `name` that names none gets (see the rule above). */
+export function defaultStartVersion(name: string, sources: StartVersionSources): Promise<string | undefined> {
+  return defaultFor(name, sources, sources.served);
+}
+
 async function defaultFor(name: string, sources: StartVersionSources, hub: () => Promise<RegisteredNames | undefined>): Promise<string | undefined> {
   if (sources.registry?.hasOrchestration(name)) return sources.defaultVersion ?? latestVersion(sources.registry.orchestrationVersions(name));
   if (sources.defaultVersion !== undefined) return sources.defaultVersion;

@@ -8,7 +8,7 @@ import { InstanceNotFoundError, InvalidInstanceStateError, UnknownFunctionError,
 import type { Registry } from '../sdk/registry.js';
 import { ANY_NAME, type HubStore, type InstanceRecord, type Store } from '../store/store.js';
 import { startInstanceRequest } from './start-request.js';
-import { startVersion } from './start-version.js';
+import { defaultStartVersion, startVersion } from './start-version.js';
 import { reserveLocalStart } from '../store/local-starts.js';
 import { checkStatusResponse, managementPayload, originOf, waitForCompletionOrCheckStatus } from './http-management.js';
 import * as entities from './store-entities.js';
@@ -82,11 +82,16 @@ export class StoreClient implements DurableClient {
 
   /** The version of a start (see `start-version.ts`). */
   #versionOf(name: string, explicit: string | undefined): Promise<string | undefined> {
-    return startVersion(name, explicit, {
-      registry: this.options.registry,
-      defaultVersion: this.options.defaultVersion,
-      served: () => this.#hub.getRegisteredNames(),
-    });
+    return startVersion(name, explicit, this.#versionSources());
+  }
+
+  /** The version a start of `name` that names none gets here (for starts that do not go through `startNew`). */
+  defaultVersionFor(name: string): Promise<string | undefined> {
+    return defaultStartVersion(name, this.#versionSources());
+  }
+
+  #versionSources() {
+    return { registry: this.options.registry, defaultVersion: this.options.defaultVersion, served: () => this.#hub.getRegisteredNames() };
   }
 
   async #checkServed(name: string): Promise<void> {

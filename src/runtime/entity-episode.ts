@@ -71,9 +71,16 @@ export async function prepareEntityEpisode(
     },
     activities: [],
     messages: outcome.messages.map((m) => toNewMessage(m, now)),
-    startInstances: outcome.starts.map((s) => startRequest(s, entityId, env.newExecutionId(), now)),
+    startInstances: outcome.starts.map((s) =>
+      // A new instance like any other: without a version of its own it gets the worker's default.
+      startRequest({ ...s, ...versionOf(s.version ?? env.versions?.childVersion(s.name, env.known)) }, entityId, env.newExecutionId(), now),
+    ),
   };
   return { commit, settle: () => {} };
+}
+
+function versionOf(version: string | undefined): { version?: string } {
+  return version !== undefined ? { version } : {};
 }
 
 function toNewMessage(message: EntityOutgoingMessage, now: Date): NewMessage {
@@ -91,7 +98,7 @@ function startRequest(
   executionId: string,
   now: Date,
 ): { request: StartInstanceRequest; onConflict: NewMessage } {
-  const input = start.input !== undefined ? { input: start.input } : {};
+  const input = { ...(start.version !== undefined ? { version: start.version } : {}), ...(start.input !== undefined ? { input: start.input } : {}) };
   const startEvent: HistoryEvent = makeEvent(
     { eventType: 'ExecutionStarted', name: start.name, instanceId: start.instanceId, executionId, ...input },
     now,

@@ -152,6 +152,7 @@ function childStart(
   const executionId = input.newExecutionId();
   const parentInstance = {
     name: input.instance.name,
+    ...opt('version', input.instance.version),
     instanceId: input.instance.instanceId,
     executionId: input.instance.executionId,
     taskScheduledId: action.id,
