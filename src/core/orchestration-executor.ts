@@ -113,6 +113,8 @@ export class OrchestrationExecutor {
   #patchAnswers = new Map<string, boolean>();
   /** Markers to record with this episode's actions. */
   #newMarkers: PatchMarker[] = [];
+  /** The non-determinism that failed this execution, if one did (with what was recorded and what the code does now). */
+  nonDeterminism: NonDeterministicOrchestrationError | undefined;
 
   constructor(private readonly options: ExecutorOptions) {
     this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
@@ -159,6 +161,7 @@ export class OrchestrationExecutor {
       // Non-determinism is only found while replaying, so a return reached before it (the code now returns
       // earlier than history shows) was never real: the failure replaces it. A failure of the code stays.
       if (!this.#completionEmitted && this.#completion?.status !== 'Failed') this.#completion = undefined;
+      this.nonDeterminism ??= error;
       this.#fail(error);
     }
     this.isReplaying = false;
@@ -291,6 +294,7 @@ export class OrchestrationExecutor {
       throw new NonDeterministicOrchestrationError(
         `${where}: history recorded ${describeRecorded(event)}, but the orchestrator code did not schedule it ` +
           '(it scheduled fewer actions, or in another order).',
+        { recorded: describeRecorded(event), current: 'nothing' },
       );
     }
     const sameName =
@@ -298,6 +302,7 @@ export class OrchestrationExecutor {
     if (SCHEDULING_MATCH[event.eventType] !== action.type || !sameName) {
       throw new NonDeterministicOrchestrationError(
         `${where}: history recorded ${describeRecorded(event)}, but the orchestrator code now schedules ${describeAction(action)}.`,
+        { recorded: describeRecorded(event), current: describeAction(action) },
       );
     }
     this.#pendingActions.delete(event.eventId);
@@ -314,6 +319,7 @@ export class OrchestrationExecutor {
       `Non-deterministic orchestration '${this.started?.name}' (instance '${this.started?.instanceId}'): history recorded ` +
         `ctx.isPatched('${marker.patchId}') returning true here, but the orchestrator code no longer calls ctx.isPatched('${marker.patchId}'). ` +
         `Keep the call while instances that recorded the patch run, or call ctx.deprecatePatch('${marker.patchId}') instead.`,
+      { recorded: `isPatched('${marker.patchId}')`, current: 'nothing' },
     );
   }
 
@@ -323,6 +329,7 @@ export class OrchestrationExecutor {
       throw new NonDeterministicOrchestrationError(
         `Non-deterministic orchestration '${this.started?.name}' (instance '${this.started?.instanceId}'): the orchestrator code now ` +
           `schedules ${describeAction(unrecorded)}, but history recorded no such action at that point (it scheduled more actions).`,
+        { recorded: 'nothing', current: describeAction(unrecorded) },
       );
     }
   }

@@ -25,7 +25,17 @@ export class TaskFailedError extends DuraflowError {
 }
 
 /** Replay produced a different action than the one recorded in history. */
-export class NonDeterministicOrchestrationError extends DuraflowError {}
+export class NonDeterministicOrchestrationError extends DuraflowError {
+  /** What history recorded at the divergence (e.g. `callActivity('charge') #0`), when known. */
+  readonly recorded: string | undefined;
+  /** What the code does there now (e.g. `callActivity('chargeCard') #0`, or `nothing`), when known. */
+  readonly current: string | undefined;
+  constructor(message: string, divergence: { recorded?: string; current?: string } = {}) {
+    super(message);
+    this.recorded = divergence.recorded;
+    this.current = divergence.current;
+  }
+}
 
 /** No instance with the given id exists in the task hub. */
 export class InstanceNotFoundError extends DuraflowError {

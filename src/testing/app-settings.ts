@@ -13,6 +13,8 @@ export interface TestedAppOptions {
   readonly maxPayloadBytes?: number;
   readonly tokenProvider?: TokenProvider;
   readonly versioning?: VersioningOptions;
+  /** The store URL a `DFApp` names. */
+  readonly store?: string;
 }
 
 /** The app's options (none for a blueprint) and task hub (`default` for a blueprint). */

@@ -8,6 +8,7 @@
  * are byte-wise (as in SQLite) and can use the primary key.
  */
 import { quoteIdent, type PgDatabase } from './connection.js';
+import { ValidationError } from '../../sdk/errors.js';
 
 /** The fully qualified names of the store's tables in one schema. */
 export interface Tables {
@@ -152,6 +153,12 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Any 32-bit number of our own; the second key is the schema, so schemas migrate independently. */
 const ADVISORY_LOCK_CLASS = 0x64666c77; // 'dflw'
+
+/** Checks, without writing anything, that the schema holds a duraflow store (for read-only opens). */
+export async function checkSchema(db: PgDatabase, tables: Tables): Promise<void> {
+  const rows = await db.query<{ found: string | null }>(`SELECT to_regclass($1)::text AS found`, [`${quoteIdent(tables.schema)}.schema_migrations`]);
+  if (!rows[0]?.found) throw new ValidationError(`There is no duraflow store in schema '${tables.schema}' of this database.`);
+}
 
 /**
  * Creates the schema if needed and applies pending migrations (up to `target`, which tests use to build an old
