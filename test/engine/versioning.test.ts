@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DFApp, UnknownFunctionError, ValidationError, type DFAppOptions, type OrchestrationContext, type Task } from '../../src/index.js';
+import { DFApp, EntityId, UnknownFunctionError, ValidationError, type DFAppOptions, type OrchestrationContext, type Task } from '../../src/index.js';
+import { createTestHost } from '../../src/testing/index.js';
 import { eventsOf, finished, historyOf, run, statusWhere, withApp } from '../support/engine-helpers.js';
 import { testStores } from '../support/stores.js';
 
@@ -57,6 +58,9 @@ for (const store of testStores()) {
         (app) => {
           app.activity('noop', () => null);
           app.orchestration('child', reporter('child'));
+          app.entity('starter', (ctx) => {
+            ctx.startNewOrchestration('child', undefined, 'from-entity');
+          });
           app.orchestration('parent', function* (ctx) {
             const a = yield ctx.callSubOrchestrator('child');
             const b = yield ctx.callSubOrchestrator('child', undefined, undefined, '0.9');
@@ -73,6 +77,9 @@ for (const store of testStores()) {
           assert.deepEqual(created.map((e) => e.version), ['3', '0.9']);
           const restarted = await client.restart('P');
           assert.equal((await finished(client, restarted)).version, '3');
+          // An orchestration an entity starts is a new instance like any other.
+          await client.signalEntity(new EntityId('starter', 'k'), 'go');
+          assert.equal((await statusWhere(client, 'from-entity', (s) => s.runtimeStatus === 'Completed')).version, '3');
         },
         { app: { versioning: { defaultVersion: '3' } } },
       );
@@ -89,11 +96,18 @@ for (const store of testStores()) {
           app.orchestration('viaRef', function* (ctx) {
             return yield ctx.callSubOrchestrator(v1);
           });
+          app.orchestration('childAt', function* (ctx) {
+            return yield ctx.callSubOrchestrator('order', undefined, undefined, ctx.getInput<string>());
+          });
         },
         async ({ client }) => {
           assert.deepEqual((await run(client, 'order')).output, { label: 'v10', version: '10' });
           assert.deepEqual((await run(client, 'order', undefined, { version: '9' })).output, { label: 'v9', version: '9' });
           assert.deepEqual((await run(client, 'viaRef')).output, { label: 'v1', version: '1' });
+          // A child at a version no worker serves fails fast, naming the registered versions.
+          const child = await run(client, 'childAt', '3');
+          assert.equal(child.runtimeStatus, 'Failed');
+          assert.match(child.failureDetails!.message, /no registration for version '3'. Registered versions of 'order': '1', '9', '10'/);
           const error = await client.startNew('order', { version: '3' }).catch((e: unknown) => e);
           assert.ok(error instanceof UnknownFunctionError);
           assert.equal(error.version, '3');
@@ -153,3 +167,22 @@ for (const store of testStores()) {
     });
   });
 }
+
+describe('versioning under the test host', () => {
+  test('the default version is stamped, the versioning applies, and a mock stands for every version of its name', async () => {
+    const app = orderApp('sqlite::memory:', ['1', '2'], { defaultVersion: '2', matchStrategy: 'CurrentOrOlder' });
+    app.orchestration('parent', function* (ctx) {
+      return yield ctx.callSubOrchestrator('order', undefined, undefined, '1');
+    });
+    const env = await createTestHost(app);
+    try {
+      const id = await env.client.startNew('order');
+      assert.deepEqual((await env.client.waitForCompletion(id)).output, { label: '2', version: '2' });
+      env.mockOrchestration('order', (ctx) => ({ label: 'mock', version: ctx.version }));
+      const parent = await env.client.startNew('parent');
+      assert.deepEqual((await env.client.waitForCompletion(parent)).output, { label: 'mock', version: '1' });
+    } finally {
+      await env.stop();
+    }
+  });
+});
