@@ -94,6 +94,7 @@ export class RemoteHub {
     const known: KnownNames & { refresh(): Promise<void> } = {
       has: (kind, name) => this.#sawUnfiltered || this.#known.has(kind, name),
       list: (kind) => this.#known.list(kind),
+      versions: (name) => (this.#sawUnfiltered ? 'any' : this.#known.versions(name)),
       refresh: () => this.#known.refresh(),
     };
     const now = () => new Date();
