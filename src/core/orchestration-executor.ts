@@ -14,7 +14,7 @@ import type {
 } from './actions.js';
 import { describeAction, describeRecorded } from './actions.js';
 import type { ExecutionStartedEvent, HistoryEvent } from '../sdk/history.js';
-import { checkPatchId, readPatchMarker, type PatchMarker } from './patch-markers.js';
+import { PatchState } from './patch-state.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, deserialize, serialize } from './payload.js';
 import { OrchestrationContextImpl } from './orchestration-context.js';
 import { DEFAULT_HTTP_POLL_DELAY_MS } from './durable-http.js';
@@ -107,12 +107,8 @@ export class OrchestrationExecutor {
   #completionEmitted = false;
   #continueAsNew: { input: string | undefined; cutoff: number } | undefined;
   #carryover: HistoryEvent[] = [];
-  /** Patch markers in the recorded history (read before replay: the code reaches a patch before its marker). */
-  #recordedPatches = new Map<string, PatchMarker>();
-  /** Answers of `isPatched` in this execution (the first answer holds), and the ids `deprecatePatch` was called with. */
-  #patchAnswers = new Map<string, boolean>();
-  /** Markers to record with this episode's actions. */
-  #newMarkers: PatchMarker[] = [];
+  /** `ctx.isPatched` / `ctx.deprecatePatch` of this execution. */
+  readonly #patches = new PatchState();
   /** The non-determinism that failed this execution, if one did (with what was recorded and what the code does now). */
   nonDeterminism: NonDeterministicOrchestrationError | undefined;
 
@@ -141,10 +137,7 @@ export class OrchestrationExecutor {
    */
   execute(pastEvents: readonly HistoryEvent[], newEvents: readonly HistoryEvent[]): EpisodeResult {
     const acceptedEvents: HistoryEvent[] = [];
-    for (const event of pastEvents) {
-      const marker = readPatchMarker(event);
-      if (marker) this.#recordedPatches.set(marker.patchId, marker);
-    }
+    this.#patches.noteRecorded(pastEvents);
     try {
       this.isReplaying = true;
       for (const event of pastEvents) {
@@ -169,10 +162,8 @@ export class OrchestrationExecutor {
   }
 
   #takeActions(): OrchestratorAction[] {
-    // Markers first: on replay the code reaches a patch before its marker is read back (see #checkMarker).
-    const markers = this.#newMarkers.map((m): OrchestratorAction => ({ type: 'RecordPatch', id: -1, patchId: m.patchId, deprecated: m.deprecated }));
-    this.#newMarkers = [];
-    let actions = [...markers, ...this.#pendingActions.values()];
+    // Markers first: on replay the code reaches a patch before its marker is read back (see PatchState.check).
+    let actions: OrchestratorAction[] = [...this.#patches.takeNewMarkers(), ...this.#pendingActions.values()];
     this.#pendingActions.clear();
     const completion = this.#completion;
     if (completion) {
@@ -239,7 +230,7 @@ export class OrchestrationExecutor {
         if (isPast) this.#checkAllRecorded();
         return true;
       case 'GenericEvent':
-        if (isPast) this.#checkMarker(event);
+        if (isPast) this.#patches.check(event, `Non-deterministic orchestration '${this.started?.name}' (instance '${this.started?.instanceId}')`);
         return true;
       default:
         return true;
@@ -306,21 +297,6 @@ export class OrchestrationExecutor {
       );
     }
     this.#pendingActions.delete(event.eventId);
-  }
-
-  /**
-   * A recorded patch marker: the code must have asked for the patch by now (markers follow the episode's events,
-   * and the code runs up to its next yield on each event), unless the marker was written by `deprecatePatch`.
-   */
-  #checkMarker(event: HistoryEvent): void {
-    const marker = readPatchMarker(event);
-    if (!marker || marker.deprecated || this.#patchAnswers.has(marker.patchId)) return;
-    throw new NonDeterministicOrchestrationError(
-      `Non-deterministic orchestration '${this.started?.name}' (instance '${this.started?.instanceId}'): history recorded ` +
-        `ctx.isPatched('${marker.patchId}') returning true here, but the orchestrator code no longer calls ctx.isPatched('${marker.patchId}'). ` +
-        `Keep the call while instances that recorded the patch run, or call ctx.deprecatePatch('${marker.patchId}') instead.`,
-      { recorded: `isPatched('${marker.patchId}')`, current: 'nothing' },
-    );
   }
 
   #checkAllRecorded(): void {
@@ -462,26 +438,14 @@ export class OrchestrationExecutor {
     return this.#track(action.id, 'activity', name);
   }
 
-  /**
-   * `ctx.isPatched`: live, true (recording a marker); replaying, whether the history recorded the patch. The first
-   * answer of an execution holds for every later call with the same id.
-   */
+  /** `ctx.isPatched` (see {@link PatchState.isPatched}). */
   isPatched(patchId: string): boolean {
-    checkPatchId(patchId);
-    const known = this.#patchAnswers.get(patchId);
-    if (known !== undefined) return known;
-    const answer = this.isReplaying ? this.#recordedPatches.has(patchId) : true;
-    if (answer && !this.#recordedPatches.has(patchId)) this.#newMarkers.push({ patchId, deprecated: false });
-    this.#patchAnswers.set(patchId, answer);
-    return answer;
+    return this.#patches.isPatched(patchId, this.isReplaying);
   }
 
-  /** `ctx.deprecatePatch`: accepts the patch's marker on replay, and records a deprecated one live. */
+  /** `ctx.deprecatePatch` (see {@link PatchState.deprecatePatch}). */
   deprecatePatch(patchId: string): void {
-    checkPatchId(patchId);
-    if (this.#patchAnswers.has(patchId)) return;
-    if (!this.isReplaying && !this.#recordedPatches.has(patchId)) this.#newMarkers.push({ patchId, deprecated: true });
-    this.#patchAnswers.set(patchId, true);
+    this.#patches.deprecatePatch(patchId, this.isReplaying);
   }
 
   /** Starts a sub-orchestration; without an explicit id the child id is derived from this instance and the sequence id. */
