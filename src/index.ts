@@ -7,7 +7,9 @@ export type { DFAppOptions, Host, StartOptions, Worker } from './app/df-app.js';
 export type { GrpcSidecarTuning } from './grpc/sidecar-server.js';
 export type { CorsOptions } from './http/cross-origin.js';
 export { Blueprint } from './sdk/blueprint.js';
-export type { AuthLevel, BlueprintOptions, RouteHandler, RouteOptions } from './sdk/blueprint.js';
+export type { AuthLevel, BlueprintOptions, OrchestrationOptions, RouteHandler, RouteOptions } from './sdk/blueprint.js';
+export { compareVersions } from './sdk/versioning.js';
+export type { VersioningOptions, VersionMatchStrategy, VersionFailureStrategy } from './sdk/versioning.js';
 export { RetryOptions } from './sdk/retry-options.js';
 export { EntityId } from './sdk/entity-id.js';
 export type {
@@ -41,6 +43,7 @@ export {
   PayloadTooLargeError,
   SerializationError,
   ValidationError,
+  VersionMismatchError,
   LeaseLostError,
   LockingRulesViolationError,
   ActivityTimeoutError,

@@ -10,6 +10,8 @@ import { registerControlCommands } from '../cli/instances-control.js';
 import { registerQueryCommands } from '../cli/instances-query.js';
 import { loadApp } from './load-app.js';
 import { installProcessGuards } from './process-guards.js';
+import { registerReplayCheckCommand } from '../cli/replay-check.js';
+import { replayCheck } from '../testing/replay-check.js';
 
 interface RunOptions {
   store?: string;
@@ -58,6 +60,8 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command('duraflow')
     .description('Durable Functions for TypeScript, self-hosted.')
     .exitOverride()
+    // Options of the program only before a command: `instances start --version 2` is the command's own option.
+    .enablePositionalOptions()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
 
   program
@@ -120,6 +124,7 @@ export async function main(argv: string[]): Promise<number> {
   registerQueryCommands(instances);
   registerControlCommands(instances, (code) => (exitCode = code));
   registerEntityCommands(program);
+  registerReplayCheckCommand(program, { loadApp, replayCheck }, (code) => (exitCode = code));
 
   try {
     await program.parseAsync(argv);

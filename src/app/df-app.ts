@@ -12,6 +12,7 @@ import type { HttpListenOptions } from '../http/host.js';
 import type { CorsOptions } from '../http/cross-origin.js';
 import { Blueprint, type BlueprintOptions } from '../sdk/blueprint.js';
 import type { Logger } from '../sdk/logger.js';
+import { checkVersioningOptions, type VersioningOptions } from '../sdk/versioning.js';
 
 /** Options of a {@link DFApp}. */
 export interface DFAppOptions extends BlueprintOptions {
@@ -43,6 +44,11 @@ export interface DFAppOptions extends BlueprintOptions {
    * token source is the resource itself); the result is sent as `Authorization: Bearer <token>`.
    */
   tokenProvider?: TokenProvider;
+  /**
+   * Orchestration versioning (Durable Functions' model): the version new instances get, and which instance
+   * versions this app's workers run. See "Deploying changes" in the README.
+   */
+  versioning?: VersioningOptions;
 }
 
 /** Options of `app.start()`. */
@@ -83,7 +89,8 @@ export class DFApp extends Blueprint {
 
   constructor(options: DFAppOptions = {}) {
     super(options);
-    this.options = { ...options };
+    const versioning = checkVersioningOptions(options.versioning);
+    this.options = { ...options, ...(versioning ? { versioning: { ...versioning } } : {}) };
   }
 
   /** The task hub this app's worker serves (default `default`). */
@@ -167,6 +174,7 @@ export class DFApp extends Blueprint {
       ...(this.options.apiKey !== undefined ? { apiKey: this.options.apiKey } : {}),
       ...(this.options.logger ? { logger: this.options.logger } : {}),
       ...(this.options.maxPayloadBytes !== undefined ? { maxPayloadBytes: this.options.maxPayloadBytes } : {}),
+      ...(this.options.versioning ? { versioning: this.options.versioning } : {}),
       ...options.grpc,
     });
   }
@@ -176,6 +184,7 @@ export class DFApp extends Blueprint {
       ...(this.options.logger ? { logger: this.options.logger } : {}),
       ...(this.options.maxPayloadBytes !== undefined ? { maxPayloadBytes: this.options.maxPayloadBytes } : {}),
       ...(this.options.tokenProvider ? { tokenProvider: this.options.tokenProvider } : {}),
+      ...(this.options.versioning ? { versioning: this.options.versioning } : {}),
       ...this.options.worker,
       ...options,
     });
@@ -186,6 +195,7 @@ export class DFApp extends Blueprint {
       store: handle.store,
       taskHub: this.taskHub,
       registry: this.registry,
+      ...(this.options.versioning?.defaultVersion !== undefined ? { defaultVersion: this.options.versioning.defaultVersion } : {}),
       ...(this.options.maxPayloadBytes !== undefined ? { maxPayloadBytes: this.options.maxPayloadBytes } : {}),
       ...(baseUrl ? { baseUrl } : {}),
     });

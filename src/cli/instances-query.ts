@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { isTerminalStatus, type FailureDetails, type HistoryEvent, type RuntimeStatus } from '../sdk/history.js';
 import type { DurableClient, DurableOrchestrationStatus, OrchestrationFilter } from '../sdk/durable-client.js';
 import { formatDuration, preview } from '../dashboard/format.js';
+import { describePatchMarker, readPatchMarker } from '../core/patch-markers.js';
 import { InstanceNotFoundError, ValidationError } from '../sdk/errors.js';
 import { collectList, parseCount, parseTimeArg, withClient, withConnection, type ConnectionOptions } from './connection.js';
 import { block, formatTime, printJson, println, safeText, statusToJson, table } from './output.js';
@@ -16,6 +17,7 @@ export interface FilterOptions {
   prefix?: string;
   from?: string;
   to?: string;
+  version?: string;
 }
 
 /** Adds the filter options to a command. */
@@ -25,7 +27,8 @@ export function withFilters(command: Command): Command {
     .option('--name <text>', 'orchestration name contains this text (case-insensitive)')
     .option('--prefix <text>', 'instance id starts with this text')
     .option('--from <time>', 'created at or after: ISO-8601, or an age like 15m, 2h, 7d')
-    .option('--to <time>', 'created at or before: ISO-8601, or an age');
+    .option('--to <time>', 'created at or before: ISO-8601, or an age')
+    .option('--version <version>', "orchestration version (as versions compare: V1 is v1; '' for instances without one)");
 }
 
 /** The store-side filter of the options (the name filter is applied by the caller). */
@@ -42,6 +45,7 @@ export function filterOf(options: FilterOptions): OrchestrationFilter {
     ...(options.prefix ? { instanceIdPrefix: options.prefix } : {}),
     ...(from ? { createdTimeFrom: from } : {}),
     ...(to ? { createdTimeTo: to } : {}),
+    ...(options.version !== undefined ? { version: options.version } : {}),
   };
 }
 
@@ -97,8 +101,8 @@ function printTable(instances: DurableOrchestrationStatus[]): void {
   if (instances.length === 0) return println('No instances match.');
   println(
     table(
-      ['INSTANCE ID', 'NAME', 'STATUS', 'CREATED (UTC)', 'DURATION', 'CUSTOM STATUS'],
-      instances.map((i) => [i.instanceId, i.name, i.runtimeStatus, formatTime(i.createdTime), duration(i), preview(i.customStatus, 40)]),
+      ['INSTANCE ID', 'NAME', 'VERSION', 'STATUS', 'CREATED (UTC)', 'DURATION', 'CUSTOM STATUS'],
+      instances.map((i) => [i.instanceId, i.name, i.version ?? '', i.runtimeStatus, formatTime(i.createdTime), duration(i), preview(i.customStatus, 40)]),
       70,
     ),
   );
@@ -116,6 +120,7 @@ export function printStatus(status: DurableOrchestrationStatus): void {
   const rows: [string, string][] = [
     ['Instance ID', status.instanceId],
     ['Name', status.name],
+    ...(status.version !== undefined ? ([['Version', status.version]] as [string, string][]) : []),
     ['Status', status.runtimeStatus],
     ['Created', `${formatTime(status.createdTime)} UTC`],
     ['Last updated', `${formatTime(status.lastUpdatedTime)} UTC`],
@@ -142,9 +147,12 @@ async function get(instanceId: string, options: ConnectionOptions & { history?: 
 }
 
 function eventDetails(event: HistoryEvent): string {
+  const marker = readPatchMarker(event);
+  if (marker) return describePatchMarker(marker);
   const e = event as unknown as Record<string, unknown>;
   const parts: string[] = [];
   if (typeof e['name'] === 'string') parts.push(e['name']);
+  if (typeof e['version'] === 'string') parts.push(`version ${e['version']}`);
   if (typeof e['taskScheduledId'] === 'number') parts.push(`→ #${e['taskScheduledId']}`);
   if (typeof e['timerId'] === 'number') parts.push(`→ #${e['timerId']}`);
   if (typeof e['fireAt'] === 'string') parts.push(`fires ${formatTime(e['fireAt'])}`);

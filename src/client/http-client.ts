@@ -89,8 +89,9 @@ export class HttpClient implements DurableClient {
     }
     const body = serialize(options.input, `input of orchestration '${orchestration}'`, Number.POSITIVE_INFINITY);
     const path = `/orchestrators/${seg(orchestration)}${options.instanceId !== undefined ? `/${seg(options.instanceId)}` : ''}`;
+    const version = options.version ?? (typeof name === 'string' ? undefined : name.version);
     const response = await this.#request('POST', path, {
-      query: options.version !== undefined ? { version: options.version } : {},
+      query: version !== undefined ? { version } : {},
       ...(body !== undefined ? { body } : {}),
       ok: [202],
       context: { instanceId: options.instanceId, functionName: orchestration },
@@ -322,6 +323,9 @@ async function toError(response: Response, context: { instanceId?: string | unde
         'orchestration',
         String(body['functionName'] ?? context.functionName ?? ''),
         Array.isArray(body['registeredNames']) ? (body['registeredNames'] as string[]) : [],
+        typeof body['version'] === 'string'
+          ? { version: body['version'], registeredVersions: Array.isArray(body['registeredVersions']) ? (body['registeredVersions'] as string[]) : [] }
+          : undefined,
       );
       break;
     case 'PayloadTooLargeError':
@@ -349,6 +353,7 @@ function toStatus(json: unknown): DurableOrchestrationStatus {
     name: String(j['name']),
     instanceId: String(j['instanceId']),
     runtimeStatus: j['runtimeStatus'] as RuntimeStatus,
+    ...(typeof j['version'] === 'string' ? { version: j['version'] } : {}),
     createdTime: new Date(String(j['createdTime'])),
     lastUpdatedTime: new Date(String(j['lastUpdatedTime'])),
   };
@@ -370,6 +375,10 @@ function filterQuery(filter: OrchestrationFilter): Record<string, string> {
   }
   if (filter.runtimeStatus?.length) query['runtimeStatus'] = filter.runtimeStatus.join(',');
   if (filter.instanceIdPrefix) query['instanceIdPrefix'] = filter.instanceIdPrefix;
+  if (filter.version !== undefined) {
+    if (typeof filter.version !== 'string') throw new ValidationError('version must be a string.');
+    query['version'] = filter.version;
+  }
   return query;
 }
 

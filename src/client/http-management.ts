@@ -59,6 +59,7 @@ export function statusJson(status: DurableOrchestrationStatus): Record<string, u
     name: status.name,
     instanceId: status.instanceId,
     runtimeStatus: status.runtimeStatus,
+    ...(status.version !== undefined ? { version: status.version } : {}),
     input: status.input ?? null,
     customStatus: status.customStatus ?? null,
     output: status.output ?? null,

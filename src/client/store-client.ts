@@ -8,6 +8,7 @@ import { InstanceNotFoundError, InvalidInstanceStateError, UnknownFunctionError,
 import type { Registry } from '../sdk/registry.js';
 import { ANY_NAME, type HubStore, type InstanceRecord, type Store } from '../store/store.js';
 import { startInstanceRequest } from './start-request.js';
+import { defaultStartVersion, startVersion } from './start-version.js';
 import { reserveLocalStart } from '../store/local-starts.js';
 import { checkStatusResponse, managementPayload, originOf, waitForCompletionOrCheckStatus } from './http-management.js';
 import * as entities from './store-entities.js';
@@ -40,6 +41,8 @@ export interface StoreClientOptions {
   taskHub: string;
   /** The app's own functions, accepted even before any worker registered them. */
   registry?: Registry;
+  /** The app's `versioning.defaultVersion`, stamped on starts that name no version. */
+  defaultVersion?: string;
   maxPayloadBytes?: number;
   /** Origin used in management URLs when no request gives one (default http://127.0.0.1:7071). */
   baseUrl?: string;
@@ -72,17 +75,32 @@ export class StoreClient implements DurableClient {
     validateInstanceId(instanceId);
     if (options.version !== undefined && typeof options.version !== 'string') throw new ValidationError('version must be a string.');
     const input = serialize(options.input, `input of orchestration '${orchestration}'`, this.#limit);
-    await this.#start(orchestration, instanceId, input, options.version);
+    const version = await this.#versionOf(orchestration, options.version ?? (typeof name === 'string' ? undefined : name.version));
+    await this.#start(orchestration, instanceId, input, version);
     return instanceId;
+  }
+
+  /** The version of a start (see `start-version.ts`). */
+  #versionOf(name: string, explicit: string | undefined): Promise<string | undefined> {
+    return startVersion(name, explicit, this.#versionSources());
+  }
+
+  /** The version a start of `name` that names none gets here (for starts that do not go through `startNew`). */
+  defaultVersionFor(name: string): Promise<string | undefined> {
+    return defaultStartVersion(name, this.#versionSources());
+  }
+
+  #versionSources() {
+    return { registry: this.options.registry, defaultVersion: this.options.defaultVersion, served: () => this.#hub.getRegisteredNames() };
   }
 
   async #checkServed(name: string): Promise<void> {
     if (name.startsWith('@')) throw new ValidationError(`Orchestration names may not start with '@': '${name}'.`);
-    if (this.options.registry?.orchestrations.has(name)) return;
+    if (this.options.registry?.hasOrchestration(name)) return;
     const served = await this.#hub.getRegisteredNames();
     if (!served) return; // no worker has registered yet: the start waits for one
     if (!served.orchestrations.includes(name) && !served.orchestrations.includes(ANY_NAME)) {
-      const names = new Set([...served.orchestrations, ...(this.options.registry?.orchestrations.keys() ?? [])]);
+      const names = new Set([...served.orchestrations, ...(this.options.registry?.orchestrationNames() ?? [])]);
       throw new UnknownFunctionError('orchestration', name, [...names].sort());
     }
   }
@@ -90,7 +108,7 @@ export class StoreClient implements DurableClient {
   /** Creates the instance; a worker in this process that serves `name` may take it leased (see `local-starts.ts`). */
   async #start(name: string, instanceId: string, input: string | undefined, version: string | undefined): Promise<void> {
     const request = startInstanceRequest({ name, instanceId, input, version }, this.#now());
-    const reservation = reserveLocalStart(this.options.store, this.taskHub, name);
+    const reservation = reserveLocalStart(this.options.store, this.taskHub, name, version);
     let item;
     try {
       item = await this.#hub.createInstance(request, reservation?.lease);
@@ -206,7 +224,8 @@ export class StoreClient implements DurableClient {
   async restart(instanceId: string, options: { restartWithNewInstanceId?: boolean } = {}): Promise<string> {
     const record = await this.#require(instanceId);
     const newId = options.restartWithNewInstanceId ?? true ? randomUUID().replace(/-/g, '') : instanceId;
-    await this.#start(record.name, newId, record.input, record.version);
+    // A restart is a new instance: it gets the version a start gets now, not the old one's.
+    await this.#start(record.name, newId, record.input, await this.#versionOf(record.name, undefined));
     return newId;
   }
 
@@ -309,6 +328,7 @@ function checkFilter(filter: OrchestrationFilter): void {
   for (const status of filter.runtimeStatus ?? []) {
     if (!RUNTIME_STATUSES.has(status)) throw new ValidationError(`Unknown runtime status '${status}'.`);
   }
+  if (filter.version !== undefined && typeof filter.version !== 'string') throw new ValidationError('version must be a string.');
 }
 
 /** Maps a stored record to the public status. */
@@ -317,6 +337,7 @@ export function toStatus(record: InstanceRecord, showInput: boolean): DurableOrc
     name: record.name,
     instanceId: record.instanceId,
     runtimeStatus: record.status as RuntimeStatus,
+    ...(record.version !== undefined ? { version: record.version } : {}),
     createdTime: record.createdAt,
     lastUpdatedTime: record.lastUpdatedAt,
   };

@@ -46,12 +46,21 @@ export interface CompleteOrchestrationAction {
   carryoverEvents?: HistoryEvent[];
 }
 
+/** A patch marker to record in history (`ctx.isPatched` / `ctx.deprecatePatch` reached live); it has no sequence id. */
+export interface RecordPatchAction {
+  type: 'RecordPatch';
+  id: -1;
+  patchId: string;
+  deprecated: boolean;
+}
+
 /** Any orchestrator action. */
 export type OrchestratorAction =
   | ScheduleTaskAction
   | CreateSubOrchestrationAction
   | CreateTimerAction
   | SendEventAction
+  | RecordPatchAction
   | CompleteOrchestrationAction;
 
 /** The history event a scheduling action is recorded as. */
@@ -65,6 +74,8 @@ export function describeAction(action: OrchestratorAction): string {
       return `createTimer(${action.fireAt}) #${action.id}`;
     case 'SendEvent':
       return `sendEvent('${action.name}' to '${action.instanceId}') #${action.id}`;
+    case 'RecordPatch':
+      return `${action.deprecated ? 'deprecatePatch' : 'isPatched'}('${action.patchId}')`;
     case 'CompleteOrchestration':
       return `complete(${action.status})`;
   }

@@ -74,7 +74,7 @@ export type EntityAction =
       /** ISO-8601. */
       scheduledTime?: string;
     }
-  | { type: 'StartOrchestration'; operation: number; name: string; instanceId: string; input?: string };
+  | { type: 'StartOrchestration'; operation: number; name: string; instanceId: string; version?: string; input?: string };
 
 /** Outcome of a batch. */
 export interface EntityBatchResult extends EntityStateSnapshot {
@@ -295,11 +295,13 @@ class OperationContext implements EntityContext<any> {
     if (instanceId !== undefined) validateInstanceId(instanceId);
     const id = instanceId ?? this.options.newId();
     const inputText = serialize(input, `input of orchestration '${name}'`, this.limit);
+    const version = typeof target === 'object' ? target.version : undefined;
     this.actions.push({
       type: 'StartOrchestration',
       operation: this.index,
       name,
       instanceId: id,
+      ...(version !== undefined ? { version } : {}),
       ...(inputText !== undefined ? { input: inputText } : {}),
     });
     return id;

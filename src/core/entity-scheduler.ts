@@ -52,6 +52,8 @@ export interface EntityOutgoingMessage {
 export interface EntityOrchestrationStart {
   name: string;
   instanceId: string;
+  /** Its version, when the start named one (else the runtime stamps the default). */
+  version?: string;
   input?: string;
 }
 
@@ -158,7 +160,7 @@ export async function runEntityEpisode(
     for (; action < batch.actions.length && batch.actions[action]!.operation === index; action++) {
       const a = batch.actions[action]!;
       if (a.type === 'StartOrchestration') {
-        starts.push({ name: a.name, instanceId: a.instanceId, ...(a.input !== undefined ? { input: a.input } : {}) });
+        starts.push({ name: a.name, instanceId: a.instanceId, ...(a.version !== undefined ? { version: a.version } : {}), ...(a.input !== undefined ? { input: a.input } : {}) });
         continue;
       }
       const signal: EntityRequest = {

@@ -3,6 +3,7 @@
  */
 import { uuidV5 } from './uuid.js';
 import { ValidationError } from '../sdk/errors.js';
+import { checkVersion } from '../sdk/versioning.js';
 import type { EntityId } from '../sdk/entity-id.js';
 import type { Logger } from '../sdk/logger.js';
 import { gatedLogger } from '../sdk/logger.js';
@@ -40,7 +41,9 @@ export interface ContextHost extends DurableHttpScheduler {
   readonly entities: OrchestrationEntities;
   readonly httpPollDelayMs: number;
   scheduleActivity(name: string, input: unknown): CompletableTask<unknown>;
-  scheduleSubOrchestration(name: string, input: unknown, instanceId: string | undefined): CompletableTask<unknown>;
+  scheduleSubOrchestration(name: string, input: unknown, instanceId: string | undefined, version?: string): CompletableTask<unknown>;
+  isPatched(patchId: string): boolean;
+  deprecatePatch(patchId: string): void;
   createTimer(fireAt: Date): TimerTask;
   waitForExternalEvent(name: string): CompletableTask<unknown>;
   withRetry<T>(options: RetryOptions, attempt: () => CompletableTask<T>): Task<T>;
@@ -58,6 +61,15 @@ function targetName(target: unknown, kind: 'activity' | 'orchestration'): string
     return ref.name;
   }
   throw new ValidationError(`Expected an ${kind} name or reference, got ${typeof target}.`);
+}
+
+/** The version a sub-orchestration call asks for: the explicit one, else a versioned reference's. */
+function childVersion(target: unknown, version: unknown): string | undefined {
+  if (version !== undefined) return checkVersion(version, 'The version of a sub-orchestration');
+  if (typeof target === 'object' && target !== null && typeof (target as { version?: unknown }).version === 'string') {
+    return (target as { version: string }).version;
+  }
+  return undefined;
 }
 
 function checkTasks(tasks: unknown, what: string): readonly Task<unknown>[] {
@@ -115,22 +127,32 @@ export class OrchestrationContextImpl implements OrchestrationContext<any> {
     checkRetryOptions(retryOptions);
     return this.executor.withRetry(retryOptions, () => this.executor.scheduleActivity(name, input)) as Task<ResultOf<T>>;
   }
-  callSubOrchestrator<T extends OrchestrationTarget>(target: T, input?: ArgOf<T>, instanceId?: string): Task<ResultOf<T>> {
+  callSubOrchestrator<T extends OrchestrationTarget>(target: T, input?: ArgOf<T>, instanceId?: string, version?: string): Task<ResultOf<T>> {
+    const name = targetName(target, 'orchestration');
+    const childVersionText = childVersion(target, version);
     this.executor.entities.checkSubOrchestration();
-    return this.executor.scheduleSubOrchestration(targetName(target, 'orchestration'), input, instanceId) as Task<ResultOf<T>>;
+    return this.executor.scheduleSubOrchestration(name, input, instanceId, childVersionText) as Task<ResultOf<T>>;
   }
   callSubOrchestratorWithRetry<T extends OrchestrationTarget>(
     target: T,
     retryOptions: RetryOptions,
     input?: ArgOf<T>,
     instanceId?: string,
+    version?: string,
   ): Task<ResultOf<T>> {
     const name = targetName(target, 'orchestration');
+    const childVersionText = childVersion(target, version);
     checkRetryOptions(retryOptions);
     this.executor.entities.checkSubOrchestration();
     return this.executor.withRetry(retryOptions, () =>
-      this.executor.scheduleSubOrchestration(name, input, instanceId),
+      this.executor.scheduleSubOrchestration(name, input, instanceId, childVersionText),
     ) as Task<ResultOf<T>>;
+  }
+  isPatched(patchId: string): boolean {
+    return this.executor.isPatched(patchId);
+  }
+  deprecatePatch(patchId: string): void {
+    this.executor.deprecatePatch(patchId);
   }
   createTimer(fireAt: Date): TimerTask {
     return this.executor.createTimer(fireAt);

@@ -14,6 +14,7 @@ import type {
 } from './actions.js';
 import { describeAction, describeRecorded } from './actions.js';
 import type { ExecutionStartedEvent, HistoryEvent } from '../sdk/history.js';
+import { PatchState } from './patch-state.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, deserialize, serialize } from './payload.js';
 import { OrchestrationContextImpl } from './orchestration-context.js';
 import { DEFAULT_HTTP_POLL_DELAY_MS } from './durable-http.js';
@@ -36,10 +37,12 @@ import { defuse, describeValue, isThenable } from './foreign-values.js';
 
 /** What the executor needs from its host. */
 export interface ExecutorOptions {
-  /** Finds the orchestrator function for a name. */
-  resolve: (name: string) => OrchestratorFunction | undefined;
+  /** Finds the orchestrator function for a name and the instance's version (side-by-side registrations). */
+  resolve: (name: string, version: string | undefined) => OrchestratorFunction | undefined;
   /** Names to list when a name is unknown. */
   registeredNames?: () => readonly string[];
+  /** The versions registered for a name side by side, to list when its instance's version is not one of them. */
+  registeredVersions?: (name: string) => readonly string[];
   maxPayloadBytes?: number;
   logger?: Logger;
   /** Wait between polls of a durable HTTP 202 without `Retry-After` (default 30 s). */
@@ -105,6 +108,10 @@ export class OrchestrationExecutor {
   #completionEmitted = false;
   #continueAsNew: { input: string | undefined; cutoff: number } | undefined;
   #carryover: HistoryEvent[] = [];
+  /** `ctx.isPatched` / `ctx.deprecatePatch` of this execution. */
+  readonly #patches = new PatchState();
+  /** The non-determinism that failed this execution, if one did (with what was recorded and what the code does now). */
+  nonDeterminism: NonDeterministicOrchestrationError | undefined;
 
   constructor(private readonly options: ExecutorOptions) {
     this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
@@ -131,6 +138,7 @@ export class OrchestrationExecutor {
    */
   execute(pastEvents: readonly HistoryEvent[], newEvents: readonly HistoryEvent[]): EpisodeResult {
     const acceptedEvents: HistoryEvent[] = [];
+    this.#patches.noteRecorded(pastEvents);
     try {
       this.isReplaying = true;
       for (const event of pastEvents) {
@@ -147,6 +155,7 @@ export class OrchestrationExecutor {
       // Non-determinism is only found while replaying, so a return reached before it (the code now returns
       // earlier than history shows) was never real: the failure replaces it. A failure of the code stays.
       if (!this.#completionEmitted && this.#completion?.status !== 'Failed') this.#completion = undefined;
+      this.nonDeterminism ??= error;
       this.#fail(error);
     }
     this.isReplaying = false;
@@ -154,11 +163,12 @@ export class OrchestrationExecutor {
   }
 
   #takeActions(): OrchestratorAction[] {
-    let actions = [...this.#pendingActions.values()];
+    // Markers first: on replay the code reaches a patch before its marker is read back (see PatchState.check).
+    let actions: OrchestratorAction[] = [...this.#patches.takeNewMarkers(), ...this.#pendingActions.values()];
     this.#pendingActions.clear();
     const completion = this.#completion;
     if (completion) {
-      if (completion.status === 'Failed') actions = actions.filter((a) => a.type === 'SendEvent');
+      if (completion.status === 'Failed') actions = actions.filter((a) => a.type === 'SendEvent' || a.type === 'RecordPatch');
       if (this.#continueAsNew) actions = actions.filter((a) => a.id < this.#continueAsNew!.cutoff);
       if (!this.#completionEmitted) {
         if (completion.status === 'ContinuedAsNew') completion.carryoverEvents = this.#collectCarryover();
@@ -220,6 +230,9 @@ export class OrchestrationExecutor {
       case 'OrchestratorCompleted':
         if (isPast) this.#checkAllRecorded();
         return true;
+      case 'GenericEvent':
+        if (isPast) this.#patches.check(event, `Non-deterministic orchestration '${this.started?.name}' (instance '${this.started?.instanceId}')`);
+        return true;
       default:
         return true;
     }
@@ -232,9 +245,15 @@ export class OrchestrationExecutor {
 
   #start(event: ExecutionStartedEvent): void {
     this.started = event;
-    const fn = this.options.resolve(event.name);
+    const fn = this.options.resolve(event.name, event.version);
     if (!fn) {
-      this.#fail(new UnknownFunctionError('orchestration', event.name, this.options.registeredNames?.() ?? []));
+      const versions = this.options.registeredVersions?.(event.name) ?? [];
+      const registered = this.options.registeredNames?.() ?? [];
+      this.#fail(
+        versions.length && event.version
+          ? new UnknownFunctionError('orchestration', event.name, registered, { version: event.version, registeredVersions: versions })
+          : new UnknownFunctionError('orchestration', event.name, registered),
+      );
       return;
     }
     let result: unknown;
@@ -269,6 +288,7 @@ export class OrchestrationExecutor {
       throw new NonDeterministicOrchestrationError(
         `${where}: history recorded ${describeRecorded(event)}, but the orchestrator code did not schedule it ` +
           '(it scheduled fewer actions, or in another order).',
+        { recorded: describeRecorded(event), current: 'nothing' },
       );
     }
     const sameName =
@@ -276,6 +296,7 @@ export class OrchestrationExecutor {
     if (SCHEDULING_MATCH[event.eventType] !== action.type || !sameName) {
       throw new NonDeterministicOrchestrationError(
         `${where}: history recorded ${describeRecorded(event)}, but the orchestrator code now schedules ${describeAction(action)}.`,
+        { recorded: describeRecorded(event), current: describeAction(action) },
       );
     }
     this.#pendingActions.delete(event.eventId);
@@ -287,6 +308,7 @@ export class OrchestrationExecutor {
       throw new NonDeterministicOrchestrationError(
         `Non-deterministic orchestration '${this.started?.name}' (instance '${this.started?.instanceId}'): the orchestrator code now ` +
           `schedules ${describeAction(unrecorded)}, but history recorded no such action at that point (it scheduled more actions).`,
+        { recorded: 'nothing', current: describeAction(unrecorded) },
       );
     }
   }
@@ -421,8 +443,18 @@ export class OrchestrationExecutor {
     return this.#track(action.id, 'activity', name);
   }
 
+  /** `ctx.isPatched` (see {@link PatchState.isPatched}). */
+  isPatched(patchId: string): boolean {
+    return this.#patches.isPatched(patchId, this.isReplaying);
+  }
+
+  /** `ctx.deprecatePatch` (see {@link PatchState.deprecatePatch}). */
+  deprecatePatch(patchId: string): void {
+    this.#patches.deprecatePatch(patchId, this.isReplaying);
+  }
+
   /** Starts a sub-orchestration; without an explicit id the child id is derived from this instance and the sequence id. */
-  scheduleSubOrchestration(name: string, input: unknown, instanceId: string | undefined): CompletableTask<unknown> {
+  scheduleSubOrchestration(name: string, input: unknown, instanceId: string | undefined, version?: string): CompletableTask<unknown> {
     const inputText = serialize(input, `input of sub-orchestration '${name}'`, this.maxPayloadBytes);
     if (instanceId !== undefined) validateChildId(instanceId, this.started?.instanceId);
     const generation = this.started?.generation ?? 0;
@@ -431,6 +463,7 @@ export class OrchestrationExecutor {
       id,
       name,
       instanceId: instanceId ?? `${this.started?.instanceId}:${generation > 0 ? `${generation}:` : ''}${id}`,
+      ...(version !== undefined ? { version } : {}),
       ...(inputText !== undefined ? { input: inputText } : {}),
     }));
     return this.#track(action.id, 'subOrchestration', name);

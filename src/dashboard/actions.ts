@@ -61,9 +61,10 @@ interface PurgeFilter {
   prefix?: unknown;
   from?: unknown;
   to?: unknown;
+  version?: unknown;
 }
 
-const PURGE_FILTER_KEYS = new Set(['statuses', 'name', 'prefix', 'from', 'to']);
+const PURGE_FILTER_KEYS = new Set(['statuses', 'name', 'prefix', 'from', 'to', 'version']);
 
 function date(value: unknown, what: string): Date | undefined {
   const text = optionalString(value, what);
@@ -88,9 +89,11 @@ async function purgeByFilter(client: DurableClient, filter: PurgeFilter): Promis
   const prefix = optionalString(filter.prefix, 'prefix');
   const from = date(filter.from, 'from');
   const to = date(filter.to, 'to');
+  const version = optionalString(filter.version, 'version');
   const finished = new Set<string>(['Completed', 'Failed', 'Terminated', 'Canceled']);
   const matches = await client.getStatusBy({
     ...(prefix ? { instanceIdPrefix: prefix } : {}),
+    ...(version ? { version } : {}),
     ...(from ? { createdTimeFrom: from } : {}),
     ...(to ? { createdTimeTo: to } : {}),
   });

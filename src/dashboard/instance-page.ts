@@ -9,6 +9,7 @@ import { html, props, type SafeHtml } from './html.js';
 import { instanceHref, statusBadge } from './layout.js';
 import { instanceDuration } from './list-query.js';
 import { buildTimeline, childInstances, parentInstance, type TimelineSpan } from './timeline.js';
+import { describePatchMarker, readPatchMarker } from '../core/patch-markers.js';
 
 /** Renders the page body of one instance (its status must carry the history). */
 export function instancePage(status: DurableOrchestrationStatus, now: number): SafeHtml {
@@ -16,7 +17,8 @@ export function instancePage(status: DurableOrchestrationStatus, now: number): S
   const parent = parentInstance(history);
   const children = childInstances(history);
   const terminal = isTerminalStatus(status.runtimeStatus);
-  const version = history.find((e) => e.eventType === 'ExecutionStarted');
+  const started = history.find((e) => e.eventType === 'ExecutionStarted');
+  const version = status.version ?? (started?.eventType === 'ExecutionStarted' ? started.version : undefined);
   return html`
 <nav class="crumbs"><a href="/dashboard">Instances</a> / <span class="mono">${status.instanceId}</span></nav>
 <div class="page-head">
@@ -34,7 +36,7 @@ export function instancePage(status: DurableOrchestrationStatus, now: number): S
     <dt>Created</dt><dd>${formatTime(status.createdTime)} UTC</dd>
     <dt>Last updated</dt><dd>${formatTime(status.lastUpdatedTime)} UTC</dd>
     <dt>${terminal ? 'Ran for' : 'Running for'}</dt><dd>${formatDuration(instanceDuration(status, now))}</dd>
-    ${version?.eventType === 'ExecutionStarted' && version.version ? html`<dt>Version</dt><dd>${version.version}</dd>` : ''}
+    ${version ? html`<dt>Version</dt><dd id="instance-version">${version}</dd>` : ''}
     ${parent ? html`<dt>Parent</dt><dd><a class="mono" href="${instanceHref(parent.instanceId)}" data-link="parent">${parent.instanceId}</a> (${parent.name})</dd>` : ''}
     ${children.length
       ? html`<dt>Children</dt><dd><ul class="children">${children.map(
@@ -115,6 +117,8 @@ function timeline(history: readonly HistoryEvent[], now: number): SafeHtml {
 
 /** The fields of an event worth a column of their own. */
 function eventName(event: HistoryEvent): string {
+  const marker = readPatchMarker(event);
+  if (marker) return describePatchMarker(marker);
   const e = event as unknown as Record<string, unknown>;
   return typeof e['name'] === 'string' ? e['name'] : '';
 }
@@ -140,6 +144,7 @@ function eventDetails(event: HistoryEvent): SafeHtml {
         : html`<details><summary><span class="muted">${label}:</span> <code>${short}</code></summary><pre class="json">${prettyJson(value)}</pre></details>`,
     );
   };
+  if (typeof e['version'] === 'string') parts.push(html`<div><span class="muted">version:</span> ${e['version']}</div>`);
   payloadField('input', e['input']);
   payloadField('result', e['result']);
   payloadField('data', e['data']);

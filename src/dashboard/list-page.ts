@@ -30,7 +30,7 @@ export function listPage(model: ListPageModel): SafeHtml {
 </div>
 ${model.error ? html`<div class="banner error" role="alert">${model.error}</div>` : ''}
 <section id="status-counts" data-refresh class="counts">${result ? counts(params, result) : ''}</section>
-${filterForm(params, result?.names ?? [])}
+${filterForm(params, result?.names ?? [], result?.versions ?? [])}
 <section id="histogram" data-refresh class="card">${result ? histogram(result.histogram, params) : ''}</section>
 <section id="instances" data-refresh class="card">${result ? table(params, result, model.now) : ''}</section>
 <div class="below-table">
@@ -44,6 +44,7 @@ function filterOf(params: ListParams): Record<string, unknown> {
     statuses: params.statuses,
     ...(params.name ? { name: params.name } : {}),
     ...(params.prefix ? { prefix: params.prefix } : {}),
+    ...(params.version ? { version: params.version } : {}),
     ...(params.from ? { from: params.from.toISOString() } : {}),
     ...(params.to ? { to: params.to.toISOString() } : {}),
   };
@@ -65,7 +66,7 @@ function counts(params: ListParams, result: ListResult): SafeHtml {
 
 const localInput = (date: Date | undefined) => (date ? date.toISOString().slice(0, 19) : '');
 
-function filterForm(params: ListParams, names: string[]): SafeHtml {
+function filterForm(params: ListParams, names: string[], versions: string[]): SafeHtml {
   return html`<form class="filters card" method="get" action="/dashboard">
   <fieldset class="statuses"><legend>Status</legend>
     ${ALL_STATUSES.map(
@@ -75,6 +76,8 @@ function filterForm(params: ListParams, names: string[]): SafeHtml {
   <label>Name <input name="name" value="${params.name ?? ''}" list="orchestration-names" placeholder="contains…"></label>
   <datalist id="orchestration-names">${names.map((n) => html`<option value="${n}"></option>`)}</datalist>
   <label>Instance id prefix <input name="prefix" value="${params.prefix ?? ''}" placeholder="prefix…"></label>
+  <label>Version <input name="version" value="${params.version ?? ''}" list="orchestration-versions" placeholder="any" size="8"></label>
+  <datalist id="orchestration-versions">${versions.map((v) => html`<option value="${v}"></option>`)}</datalist>
   <label>Created from (UTC) <input type="datetime-local" step="1" name="from" value="${localInput(params.from)}"></label>
   <label>Created to (UTC) <input type="datetime-local" step="1" name="to" value="${localInput(params.to)}"></label>
   <label>Per page <select name="size">${PAGE_SIZES.map((n) => html`<option value="${n}" ${n === params.pageSize ? 'selected' : ''}>${n}</option>`)}</select></label>
@@ -114,6 +117,7 @@ function histogram(model: Histogram, params: ListParams): SafeHtml {
 const COLUMNS: { key: SortKey; label: string }[] = [
   { key: 'id', label: 'Instance ID' },
   { key: 'name', label: 'Name' },
+  { key: 'version', label: 'Version' },
   { key: 'status', label: 'Status' },
   { key: 'created', label: 'Created (UTC)' },
   { key: 'updated', label: 'Last updated (UTC)' },
@@ -131,6 +135,7 @@ function table(params: ListParams, result: ListResult, now: number): SafeHtml {
     (i) => html`<tr data-instance-id="${i.instanceId}">
   <td class="mono"><a href="${instanceHref(i.instanceId)}">${i.instanceId}</a></td>
   <td>${i.name}</td>
+  <td class="version">${i.version ?? ''}</td>
   <td>${statusBadge(i.runtimeStatus)}</td>
   <td class="nowrap">${formatTime(i.createdTime)}</td>
   <td class="nowrap">${formatTime(i.lastUpdatedTime)}</td>
@@ -145,7 +150,7 @@ function table(params: ListParams, result: ListResult, now: number): SafeHtml {
 </div>`;
   return html`<table class="instances">
 <thead><tr>${header}<th>Custom status</th></tr></thead>
-<tbody>${rows.length ? rows : html`<tr><td colspan="7" class="empty">No instances match these filters.</td></tr>`}</tbody>
+<tbody>${rows.length ? rows : html`<tr><td colspan="8" class="empty">No instances match these filters.</td></tr>`}</tbody>
 </table>
 ${pager}`;
 }

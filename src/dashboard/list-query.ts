@@ -9,12 +9,13 @@
 import type { RuntimeStatus } from '../sdk/history.js';
 import type { DurableClient, DurableOrchestrationStatus } from '../sdk/durable-client.js';
 import { buildHistogram, type Histogram } from './histogram.js';
+import { compareVersions, MAX_VERSION_LENGTH } from '../sdk/versioning.js';
 
 /** Every runtime status, in the order the dashboard shows them. */
 export const ALL_STATUSES: readonly RuntimeStatus[] = ['Running', 'Pending', 'Suspended', 'Completed', 'Failed', 'Terminated', 'Canceled', 'ContinuedAsNew'];
 
 /** Columns the list sorts by. */
-export const SORT_KEYS = ['created', 'updated', 'name', 'status', 'id', 'duration'] as const;
+export const SORT_KEYS = ['created', 'updated', 'name', 'version', 'status', 'id', 'duration'] as const;
 /** A sortable column. */
 export type SortKey = (typeof SORT_KEYS)[number];
 
@@ -31,6 +32,8 @@ export interface ListParams {
   statuses: RuntimeStatus[];
   name?: string;
   prefix?: string;
+  /** Only instances of this version (as versions compare). */
+  version?: string;
   from?: Date;
   to?: Date;
   sort: SortKey;
@@ -39,7 +42,7 @@ export interface ListParams {
   after?: string;
 }
 
-/** Parses `?status=…&name=…&prefix=…&from=…&to=…&sort=…&dir=…&size=…&after=…`; throws {@link ListParamError}. */
+/** Parses `?status=…&name=…&prefix=…&version=…&from=…&to=…&sort=…&dir=…&size=…&after=…`; throws {@link ListParamError}. */
 export function parseListParams(search: URLSearchParams): ListParams {
   const statuses: RuntimeStatus[] = [];
   for (const raw of search.getAll('status').flatMap((v) => v.split(','))) {
@@ -60,6 +63,11 @@ export function parseListParams(search: URLSearchParams): ListParams {
   if (name) params.name = name;
   const prefix = search.get('prefix') ?? '';
   if (prefix) params.prefix = prefix;
+  const version = search.get('version')?.trim();
+  if (version) {
+    if (version.length > MAX_VERSION_LENGTH || version.includes('\u0000')) throw new ListParamError(`Invalid version filter '${version.slice(0, 40)}'.`);
+    params.version = version;
+  }
   const from = parseTime(search.get('from'), 'from');
   if (from) params.from = from;
   const to = parseTime(search.get('to'), 'to');
@@ -93,6 +101,7 @@ export function listQueryString(params: ListParams, changes: Partial<Record<keyo
   };
   put('name', merged['name']);
   put('prefix', merged['prefix']);
+  put('version', merged['version']);
   put('from', merged['from']);
   put('to', merged['to']);
   if (merged['sort'] !== 'created' || merged['dir'] !== 'desc') {
@@ -119,6 +128,8 @@ export interface ListResult {
   histogram: Histogram;
   /** Orchestration names seen in the scan, for the name filter. */
   names: string[];
+  /** Versions seen in the scan, newest first, for the version filter. */
+  versions: string[];
 }
 
 /** Loads one page of the list and its statistics. */
@@ -130,6 +141,7 @@ export async function loadList(
   const counts = Object.fromEntries(ALL_STATUSES.map((s) => [s, 0])) as Record<RuntimeStatus, number>;
   const matching: DurableOrchestrationStatus[] = [];
   const names = new Set<string>();
+  const versions = new Set<string>();
   const needle = params.name?.toLowerCase();
   let scanned = 0;
   let truncated = false;
@@ -139,6 +151,7 @@ export async function loadList(
       showInput: false,
       pageSize: 1000,
       ...(params.prefix ? { instanceIdPrefix: params.prefix } : {}),
+      ...(params.version ? { version: params.version } : {}),
       ...(params.from ? { createdTimeFrom: params.from } : {}),
       ...(params.to ? { createdTimeTo: params.to } : {}),
       ...(continuationToken ? { continuationToken } : {}),
@@ -146,6 +159,7 @@ export async function loadList(
     for (const instance of page.instances) {
       if (instance.instanceId.startsWith('@')) continue; // entities have their own page
       names.add(instance.name);
+      if (instance.version !== undefined) versions.add(instance.version);
       if (needle !== undefined && !instance.name.toLowerCase().includes(needle)) continue;
       counts[instance.runtimeStatus] = (counts[instance.runtimeStatus] ?? 0) + 1;
       if (params.statuses.length === 0 || params.statuses.includes(instance.runtimeStatus)) matching.push(instance);
@@ -157,7 +171,9 @@ export async function loadList(
 
   const key = sortValue(params.sort, options.now);
   const sign = params.dir === 'asc' ? 1 : -1;
-  const compare = (a: SortTuple, b: SortTuple) => sign * (cmp(a[0], b[0]) || cmp(a[1], b[1]));
+  // Versions sort as they compare (2 before 10), not as text.
+  const first = params.sort === 'version' ? (a: string | number, b: string | number) => compareVersions(String(a), String(b)) : cmp;
+  const compare = (a: SortTuple, b: SortTuple) => sign * (first(a[0], b[0]) || cmp(a[1], b[1]));
   const sorted = matching.map((i) => [key(i), i.instanceId, i] as const).sort((a, b) => compare([a[0], a[1]], [b[0], b[1]]));
   let start = 0;
   if (params.after) {
@@ -174,6 +190,7 @@ export async function loadList(
     truncated,
     histogram: buildHistogram(matching, { ...(params.from ? { from: params.from } : {}), ...(params.to ? { to: params.to } : {}), now: options.now }),
     names: [...names].sort(),
+    versions: [...versions].sort((a, b) => compareVersions(b, a)),
   };
   if (last && start + params.pageSize < sorted.length) result.next = encodeCursor([last[0], last[1]]);
   return result;
@@ -195,6 +212,8 @@ function sortValue(sort: SortKey, now: number): (i: DurableOrchestrationStatus) 
       return (i) => i.lastUpdatedTime.getTime();
     case 'name':
       return (i) => i.name;
+    case 'version':
+      return (i) => i.version ?? '';
     case 'status':
       return (i) => i.runtimeStatus;
     case 'id':

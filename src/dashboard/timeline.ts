@@ -2,9 +2,10 @@
  * Turns an execution's history into timeline spans (the instance page's Gantt chart): each scheduling event
  * is paired with the event that ends it by sequence id (TaskScheduled ↔ TaskCompleted/TaskFailed,
  * SubOrchestrationInstanceCreated ↔ …Completed/…Failed, TimerCreated ↔ TimerFired); raised and sent events
- * are points; suspended periods are spans. Pure: no I/O, so it is tested on plain histories.
+ * are points; suspended periods are spans; patch markers (`ctx.isPatched`) are marker points. Pure: no I/O, so it is tested on plain histories.
  */
 import type { HistoryEvent } from '../sdk/history.js';
+import { describePatchMarker, readPatchMarker } from '../core/patch-markers.js';
 
 /** What a span stands for. */
 export type SpanKind = 'orchestration' | 'activity' | 'sub-orchestration' | 'timer' | 'event-raised' | 'event-sent' | 'suspended' | 'marker';
@@ -108,6 +109,12 @@ export function buildTimeline(history: readonly HistoryEvent[], now: number): Ti
       case 'ExecutionRewound':
         spans.push({ kind: 'marker', label: 'rewound', start: at, end: at, outcome: 'point' });
         break;
+      case 'GenericEvent': {
+        // A patch marker (ctx.isPatched): where the execution first ran the patch's code.
+        const marker = readPatchMarker(event);
+        if (marker) spans.push({ kind: 'marker', label: describePatchMarker(marker), start: at, end: at, outcome: 'point' });
+        break;
+      }
       default:
         break;
     }

@@ -16,6 +16,7 @@ import { HistoryTranslator, fromPbStatus, fromPbString, fromPbTimestamp, pbFailu
 import type { PbEntityMetadata, PbHistoryEvent, PbOrchestrationState, PbString, PbTimestamp } from './proto-types.js';
 import { startInstanceRequest } from '../client/start-request.js';
 import { validateInstanceId } from '../sdk/instance-id.js';
+import { checkVersion } from '../sdk/versioning.js';
 
 /** What the client calls of one hub need. */
 export interface ClientContext {
@@ -49,7 +50,9 @@ export async function startInstance(ctx: ClientContext, request: CreateInstanceR
   const instanceId = request.instanceId || randomUUID().replace(/-/g, '');
   validateInstanceId(instanceId);
   const input = jsonText(request.input, `input of orchestration '${name}'`, ctx.maxPayloadBytes);
-  const version = fromPbString(request.version);
+  const explicit = fromPbString(request.version);
+  // The SDKs send "" for "no version": such a start gets the version any start gets (see client/start-version.ts).
+  const version = explicit !== undefined ? checkVersion(explicit, 'version') : await ctx.client.defaultVersionFor(name);
   const scheduled = fromPbTimestamp(request.scheduledStartTimestamp);
   const policy = request.orchestrationIdReusePolicy?.replaceableStatus;
   if (policy) await applyReusePolicy(ctx, instanceId, policy.map(fromPbStatus).filter((s): s is RuntimeStatus => s !== undefined));

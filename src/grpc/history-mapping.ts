@@ -128,6 +128,7 @@ export class HistoryTranslator {
                   parentInstance: {
                     taskScheduledId: event.parentInstance.taskScheduledId,
                     name: { value: event.parentInstance.name },
+                    ...opt('version', pbString(event.parentInstance.version)),
                     orchestrationInstance: {
                       instanceId: event.parentInstance.instanceId,
                       executionId: { value: event.parentInstance.executionId },

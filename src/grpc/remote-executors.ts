@@ -11,6 +11,7 @@ import { EntityId } from '../sdk/entity-id.js';
 import { toFailureDetails } from '../sdk/errors.js';
 import type { InstanceRecord } from '../store/store.js';
 import { fromPbActions } from './action-mapping.js';
+import { readPatchMarker } from '../core/patch-markers.js';
 import { HistoryTranslator, fromPbFailure, fromPbString, fromPbTimestamp, pbString } from './history-mapping.js';
 import type {
   PbEntityBatchRequest,
@@ -42,7 +43,8 @@ export class RemoteOrchestrationExecutor implements EpisodeExecutor {
     const request: PbOrchestratorRequest = {
       instanceId: this.instance.instanceId,
       executionId: { value: this.instance.executionId },
-      pastEvents: pastEvents.map((e) => translator.translate(e)),
+      // Patch markers are duraflow's own (ctx.isPatched): an SDK worker has no use for them, so they are not sent.
+      pastEvents: pastEvents.filter((e) => !readPatchMarker(e)).map((e) => translator.translate(e)),
       newEvents: accepted.map((e) => translator.translate(e)),
     };
     const response = await this.request(request);
@@ -214,11 +216,13 @@ function toBatchResult(result: PbEntityBatchResult, start: EntityStateSnapshot, 
     } else if (action.startNewOrchestration) {
       const startAction = action.startNewOrchestration;
       const input = fromPbString(startAction.input);
+      const version = fromPbString(startAction.version);
       actions.push({
         type: 'StartOrchestration',
         operation: last,
         name: startAction.name ?? '',
         instanceId: startAction.instanceId || newId(),
+        ...(version !== undefined ? { version } : {}),
         ...(input !== undefined ? { input } : {}),
       });
     }

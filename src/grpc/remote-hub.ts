@@ -20,7 +20,9 @@ import { prepareEntityEpisode } from '../runtime/entity-episode.js';
 import { HubKnownNames } from '../runtime/known-names.js';
 import { OrchestrationCache } from '../runtime/orchestration-cache.js';
 import { prepareEpisode } from '../runtime/orchestration-episode.js';
-import { ANY_NAME, type ActivityWorkItem, type CommitOutcome, type HubStore, type Lease, type OrchestrationWorkItem, type Store } from '../store/store.js';
+import { ANY_NAME, type ActivityWorkItem, type ClaimVersionRule, type CommitOutcome, type HubStore, type Lease, type OrchestrationWorkItem, type Store } from '../store/store.js';
+import { VersionGate } from '../runtime/version-gate.js';
+import { compareVersions, type VersioningOptions } from '../sdk/versioning.js';
 import { decodeToken, encodeToken, type TokenClaims, type WorkKind } from './completion-token.js';
 import { StaleCompletionError } from './grpc-errors.js';
 import { fromPbFailure, fromPbString } from './history-mapping.js';
@@ -54,6 +56,8 @@ export interface RemoteHubOptions {
   abandonDelayMs: number;
   /** How long results wait to share one durable commit with others arriving meanwhile. */
   commitLingerMs: number;
+  /** The app's versioning, for the functions of `registry` (gRPC workers filter versions themselves). */
+  versioning?: VersioningOptions;
 }
 
 /** Dispatches one hub's work to gRPC workers. */
@@ -71,6 +75,9 @@ export class RemoteHub {
   readonly #env: EpisodeEnvironment;
   /** Names workers have asked for since this sidecar started (a worker that restarts keeps its names served). */
   readonly #seen: RegisteredNames = { orchestrations: [], activities: [], entities: [] };
+  /** Versions workers asked for per orchestration name; `'any'` once one asked for the name without versions. */
+  readonly #seenVersions = new Map<string, string[] | 'any'>();
+  readonly #gate: VersionGate;
   #sawUnfiltered = false;
   #serial = 0;
   #localEpisodes = 0;
@@ -83,9 +90,11 @@ export class RemoteHub {
   constructor(private readonly options: RemoteHubOptions) {
     this.#store = options.store.hub(options.hub);
     this.#known = new HubKnownNames(options.registry, this.#store);
+    this.#gate = new VersionGate(options.registry, options.versioning);
     const known: KnownNames & { refresh(): Promise<void> } = {
       has: (kind, name) => this.#sawUnfiltered || this.#known.has(kind, name),
       list: (kind) => this.#known.list(kind),
+      versions: (name) => (this.#sawUnfiltered ? 'any' : this.#known.versions(name)),
       refresh: () => this.#known.refresh(),
     };
     const now = () => new Date();
@@ -102,6 +111,7 @@ export class RemoteHub {
       logger: options.logger,
       now,
       newExecutionId: () => randomUUID().replace(/-/g, ''),
+      versions: this.#gate,
     };
     this.#commits = new GroupCommit(this.#store, options.commitLingerMs);
     const loop = { logger: options.logger, pollIntervalMs: options.pollIntervalMs, nextDueInMs };
@@ -130,6 +140,12 @@ export class RemoteHub {
       add(this.#seen.orchestrations, worker.filters.orchestration);
       add(this.#seen.activities, worker.filters.activity);
       add(this.#seen.entities, worker.filters.entity);
+      for (const name of worker.filters.orchestration) {
+        const asked = worker.orchestrationVersions.get(name);
+        const seen = this.#seenVersions.get(name);
+        if (asked === undefined || seen === 'any') this.#seenVersions.set(name, 'any');
+        else this.#seenVersions.set(name, [...new Set([...(seen ?? []), ...asked])]);
+      }
     }
     await this.#register();
     this.#wake();
@@ -199,10 +215,12 @@ export class RemoteHub {
    * undefined when nothing fits. The count never exceeds the free slots of any kind a worker asked for, since the
    * claim cannot choose which kind it gets (claimed work with no free worker would only be released again).
    */
-  #claimable(kinds: WorkKind[]): { names: string[] | undefined; room: number } | undefined {
+  #claimable(kinds: WorkKind[]): { names: string[] | undefined; room: number; versions?: Record<string, ClaimVersionRule> } | undefined {
     let room = this.options.batchSize;
     let any = true;
     const names = new Set<string>();
+    // Per orchestration name, the versions the workers with room asked for (`'any'`: one asked for every version).
+    const versions = new Map<string, Set<string> | 'any'>();
     let wanted = false;
     for (const kind of kinds) {
       let kindRoom = 0;
@@ -216,6 +234,13 @@ export class RemoteHub {
         kindRoom += free;
         if (!worker.filters) kindAny = true;
         else for (const name of worker.filters[kind]) if (!this.#isLocal(kind, name)) names.add(name);
+        if (kind !== 'orchestration' || !worker.filters) continue;
+        for (const name of worker.filters.orchestration) {
+          const asked = worker.orchestrationVersions.get(name);
+          const seen = versions.get(name);
+          if (asked === undefined || seen === 'any') versions.set(name, 'any');
+          else versions.set(name, new Set([...(seen ?? []), ...asked]));
+        }
       }
       if (!kindWanted) continue;
       wanted = true;
@@ -223,19 +248,27 @@ export class RemoteHub {
       any &&= kindAny;
     }
     if (!wanted || room <= 0 || (!any && names.size === 0)) return undefined;
-    return { names: any ? undefined : [...names], room };
+    // A worker gets only the name/version pairs it listed; an unfiltered one takes anything, and what this process
+    // serves itself follows the app's versioning.
+    const rules: Record<string, ClaimVersionRule> = {};
+    if (any) {
+      Object.assign(rules, this.#gate.claimRules());
+    } else {
+      for (const [name, listed] of versions) if (listed !== 'any' && !this.#isLocal('orchestration', name)) rules[name] = { oneOf: [...listed] };
+    }
+    return { names: any ? undefined : [...names], room, ...(Object.keys(rules).length ? { versions: rules } : {}) };
   }
 
   #isLocal(kind: WorkKind, name: string): boolean {
     const { registry } = this.options;
-    return kind === 'orchestration' ? registry.orchestrations.has(name) : kind === 'activity' ? registry.activities.has(name) : registry.entities.has(name);
+    return kind === 'orchestration' ? registry.hasOrchestration(name) : kind === 'activity' ? registry.activities.has(name) : registry.entities.has(name);
   }
 
-  /** The least busy connected worker that asked for `name`, if one has room. */
-  #pick(kind: WorkKind, name: string): WorkerConnection | undefined {
+  /** The least busy connected worker that asked for `name` (at `version`), if one has room. */
+  #pick(kind: WorkKind, name: string, version?: string): WorkerConnection | undefined {
     let best: WorkerConnection | undefined;
     for (const worker of this.workers) {
-      if (!worker.wants(kind, name) || worker.room(kind) <= 0) continue;
+      if (!worker.wants(kind, name, version) || worker.room(kind) <= 0) continue;
       // A worker that named this function beats one that takes anything.
       if (!best || (best.filters === undefined && worker.filters !== undefined) || worker.inFlight[kind] < best.inFlight[kind]) best = worker;
     }
@@ -256,6 +289,7 @@ export class RemoteHub {
     const items = await this.#store.claimOrchestrations({
       workerId: this.#workerId,
       ...(claim.names ? { names: claim.names } : {}),
+      ...(claim.versions ? { versions: claim.versions } : {}),
       limit: claim.room,
       leaseMs: this.options.orchestrationLeaseMs,
     });
@@ -270,7 +304,7 @@ export class RemoteHub {
     const isEntity = instance.instanceId.startsWith('@');
     const kind: WorkKind = isEntity ? 'entity' : 'orchestration';
     const local = this.#isLocal(kind, instance.name);
-    const worker = local ? undefined : this.#pick(kind, instance.name);
+    const worker = local ? undefined : this.#pick(kind, instance.name, instance.version);
     if (!local && !worker) {
       await this.#store.releaseOrchestrations([lease]).catch(() => undefined);
       return;
@@ -449,10 +483,12 @@ export class RemoteHub {
 
   async #registerNow(): Promise<void> {
     const withAny = (names: string[]) => (this.#sawUnfiltered ? [...names, ANY_NAME] : [...names]).sort();
+    const versioned = [...this.#seenVersions].filter((entry): entry is [string, string[]] => entry[1] !== 'any');
     const names: RegisteredNames = {
       orchestrations: withAny(this.#seen.orchestrations),
       activities: withAny(this.#seen.activities),
       entities: withAny(this.#seen.entities),
+      ...(versioned.length ? { orchestrationVersions: Object.fromEntries(versioned.map(([n, v]) => [n, [...v].sort(compareVersions)])) } : {}),
     };
     const text = JSON.stringify(names);
     if (text === this.#registered) return;

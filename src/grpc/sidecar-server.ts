@@ -16,6 +16,7 @@ import { ValidationError } from '../sdk/errors.js';
 import type { Logger } from '../sdk/logger.js';
 import { silentLogger } from '../sdk/logger.js';
 import { Registry } from '../sdk/registry.js';
+import type { VersioningOptions } from '../sdk/versioning.js';
 import type { Store } from '../store/store.js';
 import * as client from './client-service.js';
 import type { WorkKind } from './completion-token.js';
@@ -69,6 +70,8 @@ export interface GrpcSidecarOptions extends GrpcSidecarTuning {
   apiKey?: string;
   logger?: Logger;
   maxPayloadBytes?: number;
+  /** The app's versioning: the default version of starts, and which versions `registry`'s functions run here. */
+  versioning?: VersioningOptions;
 }
 
 /** A running sidecar. */
@@ -106,7 +109,9 @@ export async function startGrpcSidecar(options: GrpcSidecarOptions): Promise<Grp
     let runtime = hubs.get(name);
     if (!runtime) {
       runtime = (async () => {
-        const registry = name === options.taskHub ? (options.registry ?? new Registry()) : new Registry();
+        const own = name === options.taskHub;
+        const registry = own ? (options.registry ?? new Registry()) : new Registry();
+        const versioning = own ? options.versioning : undefined;
         const orchestrationLeaseMs = options.orchestrationLeaseMs ?? 30_000;
         const remote = new RemoteHub({
           store: options.store,
@@ -123,9 +128,11 @@ export async function startGrpcSidecar(options: GrpcSidecarOptions): Promise<Grp
           entityRequestFormat: options.entityRequestFormat ?? 'v1',
           abandonDelayMs: options.abandonDelayMs ?? 1000,
           commitLingerMs: options.commitLingerMs ?? 2,
+          ...(versioning ? { versioning } : {}),
         });
         await remote.start();
-        const storeClient = new StoreClient({ store: options.store, taskHub: name, registry, maxPayloadBytes });
+        const defaultVersion = versioning?.defaultVersion;
+        const storeClient = new StoreClient({ store: options.store, taskHub: name, registry, maxPayloadBytes, ...(defaultVersion !== undefined ? { defaultVersion } : {}) });
         return { remote, context: { store: options.store, hubName: name, hub: options.store.hub(name), client: storeClient, maxPayloadBytes } };
       })();
       runtime.catch(() => hubs.delete(name));

@@ -6,6 +6,7 @@
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { WorkKind } from './completion-token.js';
 import type { PbGetWorkItemsRequest, PbWorkItem } from './proto-types.js';
+import { sameVersion } from '../sdk/versioning.js';
 
 /** Settings of a connection. */
 export interface WorkerConnectionOptions {
@@ -22,6 +23,11 @@ export class WorkerConnection {
   readonly id = `grpc-worker-${nextConnection++}`;
   /** Names per kind this worker asked for; `undefined` when it sent no filters (it serves any name). */
   readonly filters: Record<WorkKind, ReadonlySet<string>> | undefined;
+  /**
+   * The versions of the orchestrations it listed with versions (`OrchestrationFilter.versions`); a name listed
+   * without versions (or not filtered at all) is wanted at any version.
+   */
+  readonly orchestrationVersions: ReadonlyMap<string, readonly string[]>;
   readonly capacity: Record<WorkKind, number>;
   readonly inFlight: Record<WorkKind, number> = { orchestration: 0, activity: 0, entity: 0 };
   /** Completion tokens of the work this worker holds. */
@@ -45,6 +51,17 @@ export class WorkerConnection {
           entity: new Set((f.entities ?? []).map((e) => (e.name ?? '').toLowerCase()).filter(Boolean)),
         }
       : undefined;
+    const versions = new Map<string, string[]>();
+    for (const o of f?.orchestrations ?? []) {
+      const listed = (o.versions ?? []).filter((v) => v !== '');
+      // The same name twice: the versions add up, and a listing without versions takes any.
+      if (!o.name || !listed.length || (versions.has(o.name) && versions.get(o.name)!.length === 0)) {
+        if (o.name) versions.set(o.name, []);
+        continue;
+      }
+      versions.set(o.name, [...(versions.get(o.name) ?? []), ...listed]);
+    }
+    this.orchestrationVersions = new Map([...versions].filter(([, v]) => v.length > 0));
     const limit = (n: number | undefined) => (n && n > 0 ? n : options.defaultConcurrency);
     this.capacity = {
       orchestration: limit(request.maxConcurrentOrchestrationWorkItems),
@@ -66,9 +83,11 @@ export class WorkerConnection {
     return this.#closed;
   }
 
-  /** Whether this worker asked for `name` of `kind` (an unfiltered worker asks for every name). */
-  wants(kind: WorkKind, name: string): boolean {
-    return this.filters === undefined || this.filters[kind].has(kind === 'entity' ? name.toLowerCase() : name);
+  /** Whether this worker asked for `name` of `kind` (an unfiltered worker asks for every name), at `version` for orchestrations. */
+  wants(kind: WorkKind, name: string, version?: string): boolean {
+    if (this.filters !== undefined && !this.filters[kind].has(kind === 'entity' ? name.toLowerCase() : name)) return false;
+    const versions = kind === 'orchestration' ? this.orchestrationVersions.get(name) : undefined;
+    return versions === undefined || versions.some((v) => sameVersion(v, version));
   }
 
   /** Free slots for `kind`. */

@@ -20,6 +20,7 @@ export interface HostedApp {
     readonly allowedHosts?: readonly string[];
     /** Origins whose pages may call the API from a browser (see `cross-origin.ts`). */
     readonly cors?: { readonly origins: readonly string[] };
+    readonly versioning?: { readonly defaultVersion?: string };
   };
 }
 
@@ -55,6 +56,9 @@ export function createHostContext(
             store: fields.store,
             taskHub,
             ...(taskHub === fields.app.taskHub ? { registry: fields.app.registry } : {}),
+            ...(taskHub === fields.app.taskHub && fields.app.options.versioning?.defaultVersion !== undefined
+              ? { defaultVersion: fields.app.options.versioning.defaultVersion }
+              : {}),
             ...(fields.maxPayloadBytes !== undefined ? { maxPayloadBytes: fields.maxPayloadBytes } : {}),
             baseUrl: baseUrl(),
           }),

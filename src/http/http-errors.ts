@@ -48,7 +48,10 @@ export function errorResponse(error: unknown, logger: Logger): Response {
     const details: Record<string, unknown> = {};
     if (e instanceof InstanceNotFoundError || e instanceof InstanceAlreadyExistsError) details['instanceId'] = e.instanceId;
     if (e instanceof InvalidInstanceStateError) Object.assign(details, { instanceId: e.instanceId, instanceStatus: e.status });
-    if (e instanceof UnknownFunctionError) Object.assign(details, { functionName: e.functionName, registeredNames: e.registeredNames });
+    if (e instanceof UnknownFunctionError) {
+      Object.assign(details, { functionName: e.functionName, registeredNames: e.registeredNames });
+      if (e.version !== undefined) Object.assign(details, { version: e.version, registeredVersions: e.registeredVersions });
+    }
     if (e instanceof PayloadTooLargeError) Object.assign(details, { size: e.size, limit: e.limit });
     body = errorBody(e instanceof HttpError ? e.type : e.name, e.message, details);
   }

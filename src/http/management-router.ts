@@ -176,7 +176,9 @@ function filterOf(query: Query) {
   }
   const runtimeStatus = query.statuses('runtimeStatus');
   const instanceIdPrefix = query.string('instanceIdPrefix');
+  const version = query.string('version');
   return {
+    ...(version !== undefined ? { version } : {}),
     ...(createdTimeFrom ? { createdTimeFrom } : {}),
     ...(createdTimeTo ? { createdTimeTo } : {}),
     ...(runtimeStatus ? { runtimeStatus } : {}),

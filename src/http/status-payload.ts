@@ -19,6 +19,7 @@ export function statusPayload(status: DurableOrchestrationStatus, format: Status
       name: status.name,
       instanceId: status.instanceId,
       runtimeStatus: status.runtimeStatus,
+      ...(status.version !== undefined ? { version: status.version } : {}),
       ...('input' in status && status.input !== undefined ? { input: status.input } : {}),
       ...(status.output !== undefined ? { output: status.output } : {}),
       ...(status.customStatus !== undefined ? { customStatus: status.customStatus } : {}),

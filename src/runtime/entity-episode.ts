@@ -81,7 +81,10 @@ export async function prepareEntityEpisode(
     },
     activities: [],
     messages: outcome.messages.map((m) => toNewMessage(m, now)),
-    startInstances: outcome.starts.map((s) => startRequest(s, entityId, env.newExecutionId(), now)),
+    startInstances: outcome.starts.map((s) =>
+      // A new instance like any other: without a version of its own it gets the worker's default.
+      startRequest({ ...s, ...versionOf(s.version ?? env.versions?.childVersion(s.name, env.known)) }, entityId, env.newExecutionId(), now),
+    ),
   };
   return { commit, settle: () => {} };
 }
@@ -91,6 +94,10 @@ function operationTimeLimit(entityId: EntityId, budgetMs: number): (pending: Pro
   const deadline = Date.now() + budgetMs;
   return (pending, operation) =>
     withTimeLimit(pending, Math.max(0, deadline - Date.now()), () => new EntityOperationTimeoutError(entityId.toString(), operation.name, budgetMs));
+}
+
+function versionOf(version: string | undefined): { version?: string } {
+  return version !== undefined ? { version } : {};
 }
 
 function toNewMessage(message: EntityOutgoingMessage, now: Date): NewMessage {
@@ -108,7 +115,7 @@ function startRequest(
   executionId: string,
   now: Date,
 ): { request: StartInstanceRequest; onConflict: NewMessage } {
-  const input = start.input !== undefined ? { input: start.input } : {};
+  const input = { ...(start.version !== undefined ? { version: start.version } : {}), ...(start.input !== undefined ? { input: start.input } : {}) };
   const startEvent: HistoryEvent = makeEvent(
     { eventType: 'ExecutionStarted', name: start.name, instanceId: start.instanceId, executionId, ...input },
     now,

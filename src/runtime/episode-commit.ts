@@ -9,6 +9,8 @@ import { UnknownFunctionError, toFailureDetails } from '../sdk/errors.js';
 import type { EpisodeCommit, InboxMessage, InstanceRecord, Lease, NewMessage, StartInstanceRequest } from '../store/store.js';
 import type { KnownNames } from './known-names.js';
 import { refuseUnservedEntityCall } from './unserved-entity-call.js';
+import { patchMarkerEvent } from '../core/patch-markers.js';
+import { sameVersion } from '../sdk/versioning.js';
 
 /** Everything {@link buildEpisodeCommit} needs. */
 export interface EpisodeCommitInput {
@@ -27,6 +29,8 @@ export interface EpisodeCommitInput {
   /** True when setCustomStatus was called in this execution (otherwise the stored value is kept). */
   customStatusSet: boolean;
   newExecutionId: () => string;
+  /** The version of a sub-orchestration whose call names none (the worker's versioning). */
+  childVersion?: (name: string) => string | undefined;
 }
 
 /** Builds the commit of one episode. */
@@ -69,22 +73,31 @@ export function buildEpisodeCommit(input: EpisodeCommitInput): EpisodeCommit {
           commit.messages.push(toSelf(makeEvent({ eventType: 'TaskFailed', taskScheduledId: action.id, failureDetails: toFailureDetails(error) }, now)));
         }
         break;
-      case 'CreateSubOrchestration':
+      case 'CreateSubOrchestration': {
+        const child = { ...action, ...opt('version', action.version ?? input.childVersion?.(action.name)) };
         history.push(
           makeEvent(
-            { eventType: 'SubOrchestrationInstanceCreated', eventId: action.id, name: action.name, instanceId: action.instanceId, ...opt('input', action.input) },
+            {
+              eventType: 'SubOrchestrationInstanceCreated',
+              eventId: child.id,
+              name: child.name,
+              instanceId: child.instanceId,
+              ...opt('version', child.version),
+              ...opt('input', child.input),
+            },
             now,
           ),
         );
-        if (input.known.has('orchestration', action.name)) {
-          commit.startInstances.push(childStart(input, action, now, toSelf));
+        const unserved = unservedChild(input.known, child.name, child.version);
+        if (!unserved) {
+          commit.startInstances.push(childStart(input, child, now, toSelf));
         } else {
-          const error = new UnknownFunctionError('orchestration', action.name, input.known.list('orchestration'));
           commit.messages.push(
-            toSelf(makeEvent({ eventType: 'SubOrchestrationInstanceFailed', taskScheduledId: action.id, failureDetails: toFailureDetails(error) }, now)),
+            toSelf(makeEvent({ eventType: 'SubOrchestrationInstanceFailed', taskScheduledId: child.id, failureDetails: toFailureDetails(unserved) }, now)),
           );
         }
         break;
+      }
       case 'CreateTimer':
         history.push(makeEvent({ eventType: 'TimerCreated', eventId: action.id, fireAt: action.fireAt }, now));
         if (!action.isCanceled) {
@@ -101,6 +114,9 @@ export function buildEpisodeCommit(input: EpisodeCommitInput): EpisodeCommit {
             { instanceId: action.instanceId, event: makeEvent({ eventType: 'EventRaised', name: action.name, ...opt('input', action.input) }, now) },
         );
         break;
+      case 'RecordPatch':
+        history.push(patchMarkerEvent(action, now));
+        break;
       case 'CompleteOrchestration':
         applyCompletion(commit, action, input);
         break;
@@ -108,6 +124,14 @@ export function buildEpisodeCommit(input: EpisodeCommitInput): EpisodeCommit {
   }
   if (commit.historyMode === 'append') history.push(makeEvent({ eventType: 'OrchestratorCompleted' }, now));
   return commit;
+}
+
+/** Why no worker of the hub can run a child of `name` at `version` (undefined when one can). */
+function unservedChild(known: KnownNames, name: string, version: string | undefined): UnknownFunctionError | undefined {
+  if (!known.has('orchestration', name)) return new UnknownFunctionError('orchestration', name, known.list('orchestration'));
+  const versions = known.versions?.(name);
+  if (versions === undefined || versions === 'any' || versions.some((v) => sameVersion(v, version))) return undefined;
+  return new UnknownFunctionError('orchestration', name, known.list('orchestration'), { version: version ?? '', registeredVersions: versions });
 }
 
 function customStatusOf(input: EpisodeCommitInput): { customStatus?: string } {
@@ -128,6 +152,7 @@ function childStart(
   const executionId = input.newExecutionId();
   const parentInstance = {
     name: input.instance.name,
+    ...opt('version', input.instance.version),
     instanceId: input.instance.instanceId,
     executionId: input.instance.executionId,
     taskScheduledId: action.id,

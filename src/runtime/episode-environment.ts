@@ -10,6 +10,7 @@ import type { Registry } from '../sdk/registry.js';
 import type { EpisodeCommit, HubStore, InstanceRecord } from '../store/store.js';
 import type { KnownNames } from './known-names.js';
 import type { OrchestrationCache } from './orchestration-cache.js';
+import type { VersionGate } from './version-gate.js';
 
 /** What an episode needs from its worker. */
 export interface EpisodeEnvironment {
@@ -25,6 +26,8 @@ export interface EpisodeEnvironment {
   httpPollDelayMs?: number;
   /** How long the operations of one entity batch may await in total (default 10 s). */
   entityOperationTimeoutMs?: number;
+  /** The worker's versioning: which instance versions run here (in-process executors only). */
+  versions?: VersionGate;
   /** The executor of an instance whose functions run elsewhere (a gRPC worker); undefined runs it in-process. */
   remoteExecutor?: (instance: InstanceRecord) => EpisodeExecutor | undefined;
   /** Likewise for an entity's operation batches. */

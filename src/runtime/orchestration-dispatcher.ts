@@ -9,14 +9,21 @@
  */
 import type { HistoryEvent } from '../sdk/history.js';
 import { toFailureDetails } from '../sdk/errors.js';
-import type { ActivityWorkItem, HubStore, OrchestrationWorkItem } from '../store/store.js';
+import type { ActivityWorkItem, ClaimVersionRule, HubStore, OrchestrationWorkItem } from '../store/store.js';
+import { VersionGate } from './version-gate.js';
 import { DispatchLoop, type DispatchLoopOptions, type StepResult } from './dispatch-loop.js';
 import type { LocalActivityRunner } from './activity-dispatcher.js';
 import type { HubKnownNames } from './known-names.js';
 import { prepareEpisode } from './orchestration-episode.js';
 import { prepareEntityEpisode } from './entity-episode.js';
 import type { LocalStartTaker, StartReservation } from '../store/local-starts.js';
-import type { EpisodeEnvironment, PreparedEpisode } from './episode-environment.js';
+import { EpisodeAbandonedError, type EpisodeEnvironment, type PreparedEpisode } from './episode-environment.js';
+
+/** The claim's version rules: what the worker's versioning runs, and without it what its registrations can run. */
+function versionRules(env: EpisodeEnvironment): { versions?: Record<string, ClaimVersionRule> } {
+  const rules = (env.versions ?? new VersionGate(env.registry)).claimRules();
+  return rules ? { versions: rules } : {};
+}
 
 /** Settings of an {@link OrchestrationDispatcher}. */
 export interface OrchestrationDispatcherOptions {
@@ -84,9 +91,11 @@ export class OrchestrationDispatcher implements LocalStartTaker {
    * Takes a start made in this process when this worker serves `name` and holds fewer than a batch of them;
    * beyond that the start is left to the claims of all workers, so one busy client does not hog the starts.
    */
-  reserve(name: string): StartReservation | undefined {
+  reserve(name: string, version?: string): StartReservation | undefined {
     const { env, workerId, leaseMs, batchSize } = this.options;
-    if (this.loop.stopping || !env.registry.orchestrations.has(name)) return undefined;
+    if (this.loop.stopping || !env.registry.hasOrchestration(name)) return undefined;
+    // Only a start this worker runs: one it would reject or fail is left to the claims of all workers.
+    if (env.versions ? !env.versions.decide(name, version).run : !env.registry.resolveOrchestration(name, version)) return undefined;
     if (this.#started.length + this.#reservedStarts >= batchSize) return undefined;
     this.#reservedStarts++;
     let settled = false;
@@ -195,7 +204,8 @@ export class OrchestrationDispatcher implements LocalStartTaker {
             .claimOrchestrations({
               workerId: this.options.workerId,
               // Entity instances ('@name@key') carry the entity name; their episodes share this claim and commit.
-              names: [...env.registry.orchestrations.keys(), ...env.registry.entities.keys()],
+              names: [...env.registry.orchestrationNames(), ...env.registry.entities.keys()],
+              ...versionRules(env),
               limit,
               leaseMs: this.options.leaseMs,
             })
@@ -244,7 +254,9 @@ export class OrchestrationDispatcher implements LocalStartTaker {
         prepared.push(episode);
       } else {
         env.cache.delete(id);
-        env.logger.error(`episode of '${id}' could not be prepared: ${toFailureDetails(outcome.error).message}`, outcome.error);
+        const { error } = outcome;
+        if (error instanceof EpisodeAbandonedError) env.logger.debug(`episode of '${id}' given back: ${error.message}`);
+        else env.logger.error(`episode of '${id}' could not be prepared: ${toFailureDetails(error).message}`, error);
         failed.push(item.lease);
         unrecorded.push(...(fused.get(id) ?? []));
       }

@@ -10,6 +10,7 @@ import type { InstanceRecord, OrchestrationWorkItem } from '../store/store.js';
 import { buildEpisodeCommit, parentNotice } from './episode-commit.js';
 import { rewindHistory, type RewindPlan } from './rewind.js';
 import { EpisodeAbandonedError, type EpisodeEnvironment, type EpisodeExecutor, type PreparedEpisode } from './episode-environment.js';
+import { FailingExecutor } from './failing-executor.js';
 
 /** Prepares the commit of one work item. */
 export async function prepareEpisode(item: OrchestrationWorkItem, env: EpisodeEnvironment): Promise<PreparedEpisode> {
@@ -69,6 +70,14 @@ export async function prepareEpisode(item: OrchestrationWorkItem, env: EpisodeEn
   }
 
   const remote = env.remoteExecutor?.(instance);
+  const decision = remote ? undefined : env.versions?.decide(instance.name, instance.version);
+  if (decision && !decision.run) {
+    // Rejected: the lease is given back and the claim rules keep this worker from taking it again.
+    if (decision.reject) throw new EpisodeAbandonedError(`'${instance.instanceId}' is left to a worker that runs its version`);
+    env.cache.delete(instance.instanceId);
+    const history = instance.historyLength > 0 ? await env.store.getHistory(instance.instanceId) : [];
+    return runAndBuild(item, env, new FailingExecutor(decision.error), history, deliver, consumed, suspended, now);
+  }
   const cached = rewind || remote ? undefined : env.cache.take(instance.instanceId, instance.executionId, instance.historyLength);
   if (cached) return runAndBuild(item, env, cached.executor, [], deliver, consumed, suspended, now);
   const history = instance.historyLength > 0 ? await env.store.getHistory(instance.instanceId) : [];
@@ -79,8 +88,9 @@ export async function prepareEpisode(item: OrchestrationWorkItem, env: EpisodeEn
 
 function newExecutor(env: EpisodeEnvironment): OrchestrationExecutor {
   return new OrchestrationExecutor({
-    resolve: (name) => env.registry.orchestrations.get(name),
+    resolve: (name, version) => env.registry.resolveOrchestration(name, version),
     registeredNames: () => env.known.list('orchestration'),
+    registeredVersions: (name) => env.registry.orchestrationVersions(name),
     maxPayloadBytes: env.maxPayloadBytes,
     logger: env.logger,
     ...(env.httpPollDelayMs !== undefined ? { httpPollDelayMs: env.httpPollDelayMs } : {}),
@@ -133,6 +143,7 @@ async function runAndBuild(
     known: env.known,
     customStatusSet: executor.customStatusSet,
     newExecutionId: env.newExecutionId,
+    ...(env.versions ? { childVersion: (name: string) => env.versions!.childVersion(name, env.known) } : {}),
   });
   if (rewound && commit.historyMode === 'append') {
     // The rebuilt history replaces the failed one; only the failed work runs again.

@@ -21,6 +21,8 @@ import { OrchestrationDispatcher } from './orchestration-dispatcher.js';
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_HEARTBEAT_TIMEOUT_MS, WorkerHeartbeat } from './worker-heartbeat.js';
 import { DEFAULT_ENTITY_OPERATION_TIMEOUT_MS } from './entity-episode.js';
 import { offerLocalStarts } from '../store/local-starts.js';
+import type { VersioningOptions } from '../sdk/versioning.js';
+import { VersionGate } from './version-gate.js';
 
 /** Tuning knobs of a worker; every one has a sensible default. */
 export interface WorkerOptions {
@@ -88,6 +90,8 @@ export interface WorkerOptions {
    * every start is claimed, by whichever worker gets there first.
    */
   localStarts?: boolean;
+  /** Orchestration versioning: which instance versions this worker runs (see `version-gate.ts`). */
+  versioning?: VersioningOptions;
 }
 
 /** A running worker. */
@@ -138,7 +142,8 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
       }
     }
   };
-  await hubStore.registerWorker(workerId, registry.names());
+  const defaultVersion = options.versioning?.defaultVersion;
+  await hubStore.registerWorker(workerId, { ...registry.names(), ...(defaultVersion !== undefined ? { defaultVersion } : {}) });
   const known = new HubKnownNames(registry, hubStore);
   await known.refresh(0);
 
@@ -170,6 +175,7 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
       ...(options.httpPollDelayMs !== undefined ? { httpPollDelayMs: options.httpPollDelayMs } : {}),
       // An entity batch commits with its episode batch, which must commit while its lease holds.
       entityOperationTimeoutMs: options.entityOperationTimeoutMs ?? Math.min(DEFAULT_ENTITY_OPERATION_TIMEOUT_MS, leaseMs / 2),
+      versions: new VersionGate(registry, options.versioning),
     },
     workerId,
     batchSize: options.orchestrationBatchSize ?? 100,

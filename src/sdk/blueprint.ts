@@ -4,11 +4,11 @@
  */
 import { Registry } from './registry.js';
 import { EntityId } from './entity-id.js';
+import { ValidationError } from './errors.js';
 import { entityRef, type EntityClass, type EntityFunction, type EntityRef } from './entity-context.js';
 import type { DurableClient } from './durable-client.js';
 import type { OrchestrationRef, OrchestratorFunction, PlainOrchestratorFunction } from './orchestration-context.js';
 import { checkTimeout, type ActivityFunction, type ActivityOptions, type ActivityRef } from './activity.js';
-import { ValidationError } from './errors.js';
 
 /** Who may call an HTTP route: `anonymous` needs no key; `function` and `admin` need the API key. */
 export type AuthLevel = 'anonymous' | 'function' | 'admin';
@@ -28,6 +28,12 @@ export type RouteHandler<C = DurableClient> = (
   client: C,
   params: Record<string, string>,
 ) => Response | unknown | Promise<Response | unknown>;
+
+/** Options of `orchestration`. */
+export interface OrchestrationOptions {
+  /** The version this registration runs (side by side with other versions of the name). */
+  version?: string;
+}
 
 /** Options of a blueprint (and of `DFApp`). */
 export interface BlueprintOptions {
@@ -60,19 +66,27 @@ export class Blueprint {
     return { kind: 'activity', name, fn };
   }
 
-  /** Registers an orchestrator generator; returns a typed reference usable with `startNew` and `callSubOrchestrator`. */
+  /**
+   * Registers an orchestrator generator; returns a typed reference usable with `startNew` and `callSubOrchestrator`.
+   * With `{ version }` it is one of several versions of the name side by side: an instance runs the registration
+   * of its own version (else the one registered without a version).
+   */
   orchestration<TInput = any, TOutput = any>(
     name: string,
     fn: OrchestratorFunction<TInput, TOutput>,
+    options?: OrchestrationOptions,
   ): OrchestrationRef<TInput, TOutput>;
   /** Registers an orchestrator that schedules nothing (its return value is the output). */
   orchestration<TInput = any, TOutput = any>(
     name: string,
     fn: PlainOrchestratorFunction<TInput, TOutput>,
+    options?: OrchestrationOptions,
   ): OrchestrationRef<TInput, TOutput>;
-  orchestration(name: string, fn: OrchestratorFunction | PlainOrchestratorFunction): OrchestrationRef {
-    this.registry.add('orchestration', name, fn);
-    return { kind: 'orchestration', name, fn: fn as OrchestratorFunction };
+  orchestration(name: string, fn: OrchestratorFunction | PlainOrchestratorFunction, options: OrchestrationOptions = {}): OrchestrationRef {
+    if (typeof options !== 'object' || options === null) throw new ValidationError(`The options of orchestration '${name}' must be an object.`);
+    const { version } = options;
+    this.registry.add('orchestration', name, fn, version);
+    return { kind: 'orchestration', name, fn: fn as OrchestratorFunction, ...(version !== undefined ? { version } : {}) };
   }
 
   /**

@@ -23,6 +23,8 @@ export interface DurableOrchestrationStatus {
   name: string;
   instanceId: string;
   runtimeStatus: OrchestrationRuntimeStatus;
+  /** The instance's version (`ctx.version`), when it has one. */
+  version?: string;
   input?: unknown;
   /** The return value (Completed), the failure message (Failed) or the reason (Terminated). */
   output?: unknown;
@@ -39,6 +41,10 @@ export interface StartNewOptions {
   /** Defaults to a random 32-character hex id. */
   instanceId?: string;
   input?: unknown;
+  /**
+   * The instance's version (`ctx.version`). Without one: a versioned reference's, else the app's
+   * `versioning.defaultVersion`, else the newest version registered for the name; `''` starts it without a version.
+   */
   version?: string;
 }
 
@@ -57,6 +63,8 @@ export interface OrchestrationFilter {
   createdTimeTo?: Date;
   runtimeStatus?: OrchestrationRuntimeStatus[];
   instanceIdPrefix?: string;
+  /** Only instances of this version (compared as `compareVersions`: `V1` is `v1`); `''` for those without one. */
+  version?: string;
 }
 
 /** A page request of `listInstances`. */

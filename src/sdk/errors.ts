@@ -25,7 +25,17 @@ export class TaskFailedError extends DuraflowError {
 }
 
 /** Replay produced a different action than the one recorded in history. */
-export class NonDeterministicOrchestrationError extends DuraflowError {}
+export class NonDeterministicOrchestrationError extends DuraflowError {
+  /** What history recorded at the divergence (e.g. `callActivity('charge') #0`), when known. */
+  readonly recorded: string | undefined;
+  /** What the code does there now (e.g. `callActivity('chargeCard') #0`, or `nothing`), when known. */
+  readonly current: string | undefined;
+  constructor(message: string, divergence: { recorded?: string; current?: string } = {}) {
+    super(message);
+    this.recorded = divergence.recorded;
+    this.current = divergence.current;
+  }
+}
 
 /** No instance with the given id exists in the task hub. */
 export class InstanceNotFoundError extends DuraflowError {
@@ -56,17 +66,34 @@ export class InstanceAlreadyExistsError extends DuraflowError {
   }
 }
 
-/** A name that no registered function (or no worker of the task hub) serves. */
+/** A name that no registered function (or no worker of the task hub) serves, or a version of it that none serves. */
 export class UnknownFunctionError extends DuraflowError {
   readonly functionName: string;
   readonly registeredNames: string[];
-  constructor(kind: string, functionName: string, registeredNames: readonly string[]) {
-    const names = registeredNames.length ? registeredNames.map((n) => `'${n}'`).join(', ') : '(none)';
-    super(`The ${kind} function '${functionName}' is not registered. Registered ${kind} functions: ${names}.`);
+  /** The version asked for, when the name is served but not that version. */
+  readonly version: string | undefined;
+  /** The versions of `functionName` that are served (with `version`). */
+  readonly registeredVersions: string[] | undefined;
+  constructor(kind: string, functionName: string, registeredNames: readonly string[], versions?: { version: string; registeredVersions: readonly string[] }) {
+    const list = (items: readonly string[]) => (items.length ? items.map((n) => `'${n}'`).join(', ') : '(none)');
+    super(
+      versions
+        ? `The ${kind} function '${functionName}' has no registration for ${versions.version ? `version '${versions.version}'` : 'instances without a version'}. ` +
+            `Registered versions of '${functionName}': ${list(versions.registeredVersions)}.`
+        : `The ${kind} function '${functionName}' is not registered. Registered ${kind} functions: ${list(registeredNames)}.`,
+    );
     this.functionName = functionName;
     this.registeredNames = [...registeredNames];
+    this.version = versions?.version;
+    this.registeredVersions = versions ? [...versions.registeredVersions] : undefined;
   }
 }
+
+/**
+ * A worker whose versioning strategy does not accept an instance's version, with `failureStrategy: 'Fail'`,
+ * failed the instance with this error (its message names both versions).
+ */
+export class VersionMismatchError extends DuraflowError {}
 
 /** A payload (input, output, event data, state) exceeds the configured limit. */
 export class PayloadTooLargeError extends DuraflowError {

@@ -45,6 +45,8 @@ interface EventBase {
 /** Identifies the parent of a sub-orchestration and the task in the parent that waits for it. */
 export interface ParentInstanceInfo {
   name: string;
+  /** The parent's version. */
+  version?: string;
   instanceId: string;
   executionId: string;
   taskScheduledId: number;

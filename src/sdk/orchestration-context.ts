@@ -25,6 +25,8 @@ export interface OrchestrationRef<TInput = any, TOutput = any> {
   readonly kind: 'orchestration';
   readonly name: string;
   readonly fn: OrchestratorFunction<TInput, TOutput>;
+  /** The version it was registered at (side by side): `startNew(ref)` and `callSubOrchestrator(ref)` start that version. */
+  readonly version?: string;
 }
 
 /** Input type of an activity or orchestration reference. */
@@ -95,17 +97,38 @@ export interface OrchestrationContext<TInput = unknown> {
     retryOptions: RetryOptions,
     input?: ArgOf<T>,
   ): Task<ResultOf<T>>;
+  /**
+   * Starts a sub-orchestration and waits for its output. `version` picks the child's version (as in the Python
+   * SDK's `call_sub_orchestrator(name, input_, instance_id, version)`); without it the child gets the version of a
+   * versioned reference, else the app's `versioning.defaultVersion`, else the newest version registered for the name.
+   */
   callSubOrchestrator<T extends OrchestrationTarget>(
     target: T,
     input?: ArgOf<T>,
     instanceId?: string,
+    version?: string,
   ): Task<ResultOf<T>>;
   callSubOrchestratorWithRetry<T extends OrchestrationTarget>(
     target: T,
     retryOptions: RetryOptions,
     input?: ArgOf<T>,
     instanceId?: string,
+    version?: string,
   ): Task<ResultOf<T>>;
+  /**
+   * Patching a running orchestration: `true` when this execution runs the code of the patch `patchId` — it reached
+   * this call live, or its history recorded the patch — and `false` while replaying a history recorded before the
+   * patch existed. The first live call records a marker in history; a later replay of that history on code
+   * without the call fails as non-deterministic. Keep both branches until no instance started before the patch
+   * is left, then replace the call with {@link deprecatePatch}.
+   */
+  isPatched(patchId: string): boolean;
+  /**
+   * Marks `patchId` as deprecated: the code keeps only the patched branch. Histories with the patch's marker
+   * (and without it) replay, and new executions record a deprecated marker, which code without any call for
+   * the patch replays too. Remove the call once no instance that ran `isPatched` is left.
+   */
+  deprecatePatch(patchId: string): void;
   createTimer(fireAt: Date): TimerTask;
   waitForExternalEvent<T = any>(name: string): Task<T>;
   /** Completes with all values (in input order) or fails with the first failure. */

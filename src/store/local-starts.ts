@@ -9,8 +9,8 @@ import type { OrchestrationWorkItem, StartLease, Store } from './store.js';
 
 /** A worker that takes starts made in its process. */
 export interface LocalStartTaker {
-  /** A reservation for a new instance of orchestration `name`, or undefined to leave the start to a claim. */
-  reserve(name: string): StartReservation | undefined;
+  /** A reservation for a new instance of orchestration `name` at `version`, or undefined to leave the start to a claim. */
+  reserve(name: string, version?: string): StartReservation | undefined;
 }
 
 /** A worker's promise to run a start's first episode; the client settles it once, after the start's commit. */
@@ -38,10 +38,10 @@ export function offerLocalStarts(store: Store, hub: string, taker: LocalStartTak
   };
 }
 
-/** A reservation from the first worker of this process that takes a start of `name` on `store`/`hub` now. */
-export function reserveLocalStart(store: Store, hub: string, name: string): StartReservation | undefined {
+/** A reservation from the first worker of this process that takes a start of `name` (at `version`) on `store`/`hub` now. */
+export function reserveLocalStart(store: Store, hub: string, name: string, version?: string): StartReservation | undefined {
   for (const taker of takers.get(store)?.get(hub) ?? []) {
-    const reservation = taker.reserve(name);
+    const reservation = taker.reserve(name, version);
     if (reservation) return reservation;
   }
   return undefined;

@@ -40,6 +40,24 @@ async function createStore(url: string): Promise<Store> {
   );
 }
 
+/**
+ * Opens the existing store at `url` for reading only, never shared and never created: a missing SQLite file or a
+ * PostgreSQL schema without a store is a `ValidationError`, and every write fails. Close it when done.
+ */
+export async function openStoreReadOnly(url: string): Promise<Store> {
+  if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length);
+    if (!path) throw new ValidationError(`The store URL '${url}' names no file; use 'sqlite:<path>'.`);
+    return new SqliteStore(path, { readOnly: true });
+  }
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    const specifier = './postgres/postgres-store.js';
+    const module = (await import(specifier)) as { openPostgresStore(url: string, options: { readOnly: boolean; poolSize: number }): Promise<Store> };
+    return module.openPostgresStore(url, { readOnly: true, poolSize: 2 });
+  }
+  throw new ValidationError(`Unknown store URL '${url}': expected 'sqlite:<path>' or 'postgres://user@host:port/database'.`);
+}
+
 /** A handle on a shared store; `release()` closes it when the last holder lets go. */
 export interface StoreHandle {
   store: Store;

@@ -4,7 +4,7 @@
 import type { FailureDetails, HistoryEvent, RuntimeStatus } from '../sdk/history.js';
 import { ValidationError } from '../sdk/errors.js';
 import { checkStorableText } from '../sdk/instance-id.js';
-import type { ActivityWorkItem, InstanceFilter, InstanceRecord, NewActivity, NewMessage, OrchestrationWorkItem, StartInstanceRequest, StoreNotice } from './store.js';
+import type { ActivityWorkItem, ClaimOptions, InstanceFilter, InstanceRecord, NewActivity, NewMessage, OrchestrationWorkItem, StartInstanceRequest, StoreNotice } from './store.js';
 
 /** An `instances` row as both stores select it (snake_case columns, times in ms). */
 export interface InstanceRow {
@@ -191,11 +191,26 @@ export function entityNameOf(instanceId: string): string | undefined {
   return at > 1 ? instanceId.slice(1, at) : undefined;
 }
 
+/**
+ * The claim's version rules as JSON for the stores' SQL (`[{ name, oneOf?, atMost? }]`), or null for none. Both
+ * stores compare with `duraflow_version_compare`, which is `compareVersions` (SQLite registers the JavaScript
+ * function itself; PostgreSQL has it in PL/pgSQL, see `postgres/schema.ts`).
+ */
+export function versionRulesParam(options: ClaimOptions): string | null {
+  const rules = Object.entries(options.versions ?? {});
+  if (rules.length === 0) return null;
+  return JSON.stringify(rules.map(([name, rule]) => ({ name, ...(rule.oneOf ? { oneOf: rule.oneOf } : {}), ...(rule.atMost !== undefined ? { atMost: rule.atMost } : {}) })));
+}
+
 /** Checks the parts of an instance filter both stores bind as parameters; a bad one is a `ValidationError`. */
 export function checkInstanceFilter(filter: InstanceFilter): void {
   if (filter.instanceIdPrefix !== undefined) {
     if (typeof filter.instanceIdPrefix !== 'string') throw new ValidationError('instanceIdPrefix must be a string.');
     checkStorableText(filter.instanceIdPrefix, 'instanceIdPrefix');
+  }
+  if (filter.version !== undefined) {
+    if (typeof filter.version !== 'string') throw new ValidationError('version must be a string.');
+    checkStorableText(filter.version, 'version');
   }
   for (const [what, time] of [['createdTimeFrom', filter.createdTimeFrom], ['createdTimeTo', filter.createdTimeTo]] as const) {
     if (time !== undefined && (!(time instanceof Date) || !Number.isFinite(time.getTime()))) throw new ValidationError(`${what} must be a valid Date.`);

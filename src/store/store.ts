@@ -177,6 +177,8 @@ export interface InstanceFilter {
   createdTimeTo?: Date;
   runtimeStatus?: RuntimeStatus[];
   instanceIdPrefix?: string;
+  /** Only instances of this version, compared as `compareVersions` compares (`''`: instances without a version). */
+  version?: string;
 }
 
 /** A page of an instance query. */
@@ -204,11 +206,27 @@ export type StoreNotice =
   | { kind: 'instance'; instanceId: string; status: RuntimeStatus }
   | { kind: 'instances' };
 
+/**
+ * Which versions of one orchestration name a claim takes, compared as `compareVersions` compares (`''` stands
+ * for an instance without a version). Both conditions hold when both are given.
+ */
+export interface ClaimVersionRule {
+  /** Only these versions. */
+  oneOf?: readonly string[];
+  /** Only versions up to this one (`''`: only instances without a version). */
+  atMost?: string;
+}
+
 /** Options of a claim. */
 export interface ClaimOptions {
   workerId: string;
   /** Only work for these names (undefined: any). */
   names?: readonly string[];
+  /**
+   * Per orchestration name, the versions to take (a worker's versioning, side-by-side registrations, a gRPC
+   * worker's version filters); instances of names without a rule, and entities, are taken at any version.
+   */
+  versions?: Readonly<Record<string, ClaimVersionRule>>;
   limit: number;
   leaseMs: number;
 }

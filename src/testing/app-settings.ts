@@ -5,12 +5,16 @@
 import type { Blueprint } from '../sdk/blueprint.js';
 import type { Logger } from '../sdk/logger.js';
 import type { TokenProvider } from '../runtime/http-activity.js';
+import type { VersioningOptions } from '../sdk/versioning.js';
 
 /** The options of an app that matter under test. */
 export interface TestedAppOptions {
   readonly logger?: Logger;
   readonly maxPayloadBytes?: number;
   readonly tokenProvider?: TokenProvider;
+  readonly versioning?: VersioningOptions;
+  /** The store URL a `DFApp` names. */
+  readonly store?: string;
 }
 
 /** The app's options (none for a blueprint) and task hub (`default` for a blueprint). */

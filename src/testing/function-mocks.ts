@@ -38,6 +38,9 @@ export class FunctionMocks {
     this.registry.merge(source);
     for (const [name, fn] of source.activities) this.#setActivity(name, fn);
     for (const [name, fn] of source.orchestrations) this.#setOrchestration(name, fn);
+    for (const [name, versions] of this.registry.versionedOrchestrations) {
+      for (const [version, fn] of versions) versions.set(version, this.#recorded(name, () => fn));
+    }
   }
 
   /** Replaces (or adds) an activity for this host only; its calls are recorded like any other. */
@@ -56,6 +59,8 @@ export class FunctionMocks {
     const name = nameOf(target, 'orchestration');
     if (name.startsWith('@')) throw new ValidationError(`Orchestration names may not start with '@': '${name}'.`);
     checkFunction(fn, `mock of orchestration '${name}'`);
+    // A mock stands for every version of the name.
+    this.registry.versionedOrchestrations.delete(name);
     this.#setOrchestration(name, fn as OrchestratorFunction);
   }
 
@@ -99,11 +104,16 @@ export class FunctionMocks {
     const known = this.#orchestrations.has(name);
     this.#orchestrations.set(name, fn);
     if (known) return;
-    this.registry.orchestrations.set(name, (ctx: OrchestrationContext, input: unknown) => {
+    this.registry.orchestrations.set(name, this.#recorded(name, () => this.#orchestrations.get(name)!));
+  }
+
+  /** Wraps the orchestrator `current()` returns so that its live starts are recorded as calls. */
+  #recorded(name: string, current: () => OrchestratorFunction): OrchestratorFunction {
+    return (ctx: OrchestrationContext, input: unknown) => {
       // An orchestrator runs again on every replay; only its first, live start is a call.
       if (!ctx.isReplaying) this.#calls.push({ kind: 'orchestration', name, input, instanceId: ctx.instanceId });
-      return this.#orchestrations.get(name)!(ctx, input);
-    });
+      return current()(ctx, input);
+    };
   }
 }
 

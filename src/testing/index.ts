@@ -5,6 +5,8 @@
  *   per-host mocks and a record of every call.
  * - {@link replayHistory} / {@link assertReplayable}: check that today's orchestrator code still replays
  *   histories recorded from real instances.
+ * - {@link replayCheck}: the pre-deploy gate — replays every in-flight instance of a store (read-only) against
+ *   the app's code and reports which would break.
  *
  * Nothing here keeps global state: every host owns its store, clock and mocks.
  * @packageDocumentation
@@ -16,3 +18,5 @@ export type { FunctionCall, FunctionTarget } from './function-mocks.js';
 export { HTTP_ACTIVITY_NAME } from '../core/durable-http.js';
 export { replayHistory, assertReplayable, readHistoryFile, captureHistory, ReplayError } from './replay-history.js';
 export type { RecordedHistory, ReplayResult, ReplayedStatus } from './replay-history.js';
+export { replayCheck, IN_FLIGHT_STATUSES } from './replay-check.js';
+export type { ReplayCheckOptions, ReplayCheckReport, ReplayCheckResult } from './replay-check.js';

@@ -47,8 +47,9 @@ export function replayHistory(app: Blueprint, history: RecordedHistory): ReplayR
   const registry = app.registry;
   const { maxPayloadBytes } = appSettings(app).options;
   const executor = new OrchestrationExecutor({
-    resolve: (name) => registry.orchestrations.get(name),
-    registeredNames: () => [...registry.orchestrations.keys()].sort(),
+    resolve: (name, version) => registry.resolveOrchestration(name, version),
+    registeredNames: () => registry.orchestrationNames(),
+    registeredVersions: (name) => registry.orchestrationVersions(name),
     ...(maxPayloadBytes !== undefined ? { maxPayloadBytes } : {}),
   });
   let completion;
@@ -61,7 +62,9 @@ export function replayHistory(app: Blueprint, history: RecordedHistory): ReplayR
   const status: ReplayedStatus = completion?.status ?? 'Running';
   const failure = completion?.failureDetails;
   if (failure?.errorType === 'NonDeterministicOrchestrationError') {
-    return { ok: false, error: new NonDeterministicOrchestrationError(failure.message + missingResultsHint(events)) };
+    const found = executor.nonDeterminism;
+    const divergence = { ...(found?.recorded !== undefined ? { recorded: found.recorded } : {}), ...(found?.current !== undefined ? { current: found.current } : {}) };
+    return { ok: false, error: new NonDeterministicOrchestrationError(failure.message + missingResultsHint(events), divergence) };
   }
   const recordedStatus = recorded?.orchestrationStatus;
   const comparable = recordedStatus === 'Completed' || recordedStatus === 'Failed' ? recordedStatus : 'Running';

@@ -98,6 +98,7 @@ export async function createTestHost(app: Blueprint, options: TestHostOptions = 
     ...(appOptions.logger ? { logger: appOptions.logger } : {}),
     ...(appOptions.maxPayloadBytes !== undefined ? { maxPayloadBytes: appOptions.maxPayloadBytes } : {}),
     ...(appOptions.tokenProvider ? { tokenProvider: appOptions.tokenProvider } : {}),
+    ...(appOptions.versioning ? { versioning: appOptions.versioning } : {}),
     ...options.worker,
     clock: clock.now,
   };
@@ -114,7 +115,7 @@ export async function createTestHost(app: Blueprint, options: TestHostOptions = 
     throw error;
   }
   const logger = workerOptions.logger ?? silentLogger;
-  return new TestHostImpl(store, worker, clock, mocks, taskHub, options.autoSkipTime ?? true, logger, appOptions.maxPayloadBytes);
+  return new TestHostImpl(store, worker, clock, mocks, taskHub, options.autoSkipTime ?? true, logger, appOptions.maxPayloadBytes, appOptions.versioning?.defaultVersion);
 }
 
 class TestHostImpl implements TestHost {
@@ -137,6 +138,7 @@ class TestHostImpl implements TestHost {
     private readonly autoSkipTime: boolean,
     private readonly logger: Logger,
     maxPayloadBytes: number | undefined,
+    defaultVersion: string | undefined,
   ) {
     this.#hub = store.hub(taskHub);
     this.client = new TestHostClient(
@@ -146,6 +148,7 @@ class TestHostImpl implements TestHost {
         registry: mocks.registry,
         clock: clock.now,
         ...(maxPayloadBytes !== undefined ? { maxPayloadBytes } : {}),
+        ...(defaultVersion !== undefined ? { defaultVersion } : {}),
       },
       (instanceId, wait) => this.#whileWaiting(instanceId, wait),
     );

@@ -20,6 +20,7 @@ import {
   type TimerFiredEvent,
 } from '../../src/sdk/history.js';
 import { OrchestrationExecutor, type EpisodeResult } from '../../src/core/orchestration-executor.js';
+import { patchMarkerEvent } from '../../src/core/patch-markers.js';
 import type { OrchestratorFunction } from '../../src/index.js';
 
 /** Base time of every hand-built history. */
@@ -91,6 +92,7 @@ export function recordActions(actions: readonly OrchestratorAction[]): HistoryEv
     else if (a.type === 'CreateTimer') events.push(makeEvent({ eventType: 'TimerCreated', eventId: a.id, fireAt: a.fireAt }, at(0)));
     else if (a.type === 'CreateSubOrchestration') events.push(ev.subCreated(a.id, a.name, a.instanceId));
     else if (a.type === 'SendEvent') events.push(makeEvent({ eventType: 'EventSent', eventId: a.id, instanceId: a.instanceId, name: a.name }, at(0)));
+    else if (a.type === 'RecordPatch') events.push(patchMarkerEvent(a, new Date(T0)));
   }
   return events;
 }

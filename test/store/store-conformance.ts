@@ -13,6 +13,7 @@ import type { StoreUnderTest } from './conformance-fixtures.js';
 import { hubConformance } from './conformance-hubs.js';
 import { livenessConformance } from './conformance-liveness.js';
 import { orchestrationConformance } from './conformance-orchestrations.js';
+import { versionConformance } from './conformance-versions.js';
 
 /** Declares the conformance suite for the store that `makeStore` opens. */
 export function storeConformanceSuite(name: string, makeStore: () => Promise<StoreUnderTest>): void {
@@ -33,5 +34,6 @@ export function storeConformanceSuite(name: string, makeStore: () => Promise<Sto
     activityConformance(store);
     hubConformance(store);
     livenessConformance(store);
+    versionConformance(store);
   });
 }

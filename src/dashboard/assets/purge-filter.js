@@ -7,6 +7,7 @@ function describe(filter) {
   if (filter.statuses?.length) parts.push(`status ${filter.statuses.join(' or ')}`);
   if (filter.name) parts.push(`name containing '${filter.name}'`);
   if (filter.prefix) parts.push(`id starting with '${filter.prefix}'`);
+  if (filter.version) parts.push(`version ${filter.version}`);
   if (filter.from) parts.push(`created from ${filter.from}`);
   if (filter.to) parts.push(`created until ${filter.to}`);
   return parts.length ? parts.join(', ') : 'no filter: every finished instance';

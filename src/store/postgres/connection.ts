@@ -98,8 +98,15 @@ export class PgDatabase {
     location: PostgresLocation,
     private readonly logger: Logger,
     poolSize = 10,
+    /** Every transaction of every connection is READ ONLY (the server refuses any write). */
+    readOnly = false,
   ) {
-    this.pool = new pg.Pool({ ...clientConfig(location), max: poolSize, idleTimeoutMillis: 30_000 });
+    this.pool = new pg.Pool({
+      ...clientConfig(location),
+      max: poolSize,
+      idleTimeoutMillis: 30_000,
+      ...(readOnly ? { options: '-c default_transaction_read_only=on' } : {}),
+    });
     // An idle client whose connection drops (server restart, pg_terminate_backend) emits 'error' on the
     // pool; unhandled, it would kill the process. The pool discards that client by itself.
     this.pool.on('error', (error) => this.logger.warn(`PostgreSQL idle connection lost: ${error.message}`));

@@ -18,6 +18,7 @@ import {
   encodeContinuationToken,
   historyFromRows,
   rowToInstance,
+  versionRulesParam,
   type InstanceRow,
 } from '../shared.js';
 import type { ActivityCompletion, ActivityWorkItem, ClaimOptions, CommitOutcome, EpisodeCommit, HeartbeatOptions, HeartbeatOutcome, HubStore, InboxMessage, InstanceFilter, InstanceQuery, InstanceRecord, Lease, NewMessage, OrchestrationWorkItem, StartInstanceRequest, StartLease, StoreNotice } from '../store.js';
@@ -30,6 +31,7 @@ import { Batcher } from '../batcher.js';
 import { heartbeat } from './liveness.js';
 import type { Tables } from './schema.js';
 import type { RegisteredNames } from '../../sdk/registry.js';
+import { unionRegisteredNames } from '../../sdk/registered-names.js';
 
 const CONTROL_EVENTS_SQL = `('ExecutionResumed','ExecutionTerminated')`;
 
@@ -164,6 +166,7 @@ export class PostgresHubStore implements HubStore {
     if (filter.createdTimeFrom) where.push(`created_at >= ${add(filter.createdTimeFrom.getTime())}::bigint`);
     if (filter.createdTimeTo) where.push(`created_at <= ${add(filter.createdTimeTo.getTime())}::bigint`);
     if (filter.runtimeStatus?.length) where.push(`status = ANY(${add(filter.runtimeStatus)}::text[])`);
+    if (filter.version !== undefined) where.push(`${this.#t.versionCompare}(version, ${add(filter.version)}::text) = 0`);
     const prefix = filter.instanceIdPrefix ?? '';
     if (prefix) where.push(`instance_id LIKE ${add(prefix.replace(/[\\%_]/g, '\\$&') + '%')}`);
     // Entities live in the same table under '@name@key'; instance queries do not list them.
@@ -231,18 +234,7 @@ export class PostgresHubStore implements HubStore {
   async getRegisteredNames(): Promise<RegisteredNames | undefined> {
     const rows = await this.ctx.db.query<{ names: string }>(`SELECT names FROM ${this.#t.workers} WHERE hub = $1`, [this.hub]);
     if (rows.length === 0) return undefined;
-    const union = { orchestrations: new Set<string>(), activities: new Set<string>(), entities: new Set<string>() };
-    for (const row of rows) {
-      const names = JSON.parse(row.names) as RegisteredNames;
-      names.orchestrations.forEach((n) => union.orchestrations.add(n));
-      names.activities.forEach((n) => union.activities.add(n));
-      names.entities.forEach((n) => union.entities.add(n));
-    }
-    return {
-      orchestrations: [...union.orchestrations].sort(),
-      activities: [...union.activities].sort(),
-      entities: [...union.entities].sort(),
-    };
+    return unionRegisteredNames(rows.map((row) => JSON.parse(row.names) as RegisteredNames));
   }
 
   heartbeat(workerId: string, options: HeartbeatOptions): Promise<HeartbeatOutcome> {
@@ -273,6 +265,7 @@ export class PostgresHubStore implements HubStore {
            AND i.instance_id IN (SELECT m.instance_id FROM ${t.inbox} m WHERE m.hub = $1 AND m.visible_at <= ${NOW})
            AND i.lock_until <= ${NOW}
            AND ($3::text[] IS NULL OR i.name = ANY($3::text[]))
+           AND ${versionRulesSql(t, '$6')}
            AND (i.status <> 'Suspended' OR EXISTS (
              SELECT 1 FROM ${t.inbox} m WHERE m.hub = $1 AND m.instance_id = i.instance_id
                AND m.visible_at <= ${NOW} AND m.event_type IN ${CONTROL_EVENTS_SQL}))
@@ -280,7 +273,7 @@ export class PostgresHubStore implements HubStore {
          FOR UPDATE OF i SKIP LOCKED`,
         5,
       ),
-      [this.hub, options.workerId, namesParam(options), options.limit, options.leaseMs],
+      [this.hub, options.workerId, namesParam(options), options.limit, options.leaseMs, versionRulesParam(options)],
     );
     return rows.map(toWorkItem);
   }
@@ -485,6 +478,18 @@ function toWorkItem(row: ClaimedRow): OrchestrationWorkItem {
  * worker $2 for $`leaseParam` milliseconds with fresh epochs, and returns each with its visible messages —
  * one statement, one round trip.
  */
+/**
+ * A claim's version rules (`versionRulesParam`, bound as `param`): an orchestration whose name has a rule is taken
+ * only at a version the rule allows; entities and names without a rule, at any version.
+ */
+function versionRulesSql(t: Tables, param: string): string {
+  return `(${param}::jsonb IS NULL OR i.instance_id LIKE '@%'
+    OR NOT EXISTS (SELECT 1 FROM jsonb_array_elements(${param}::jsonb) r WHERE r->>'name' = i.name)
+    OR EXISTS (SELECT 1 FROM jsonb_array_elements(${param}::jsonb) r WHERE r->>'name' = i.name
+      AND (r->'oneOf' IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements_text(r->'oneOf') v(x) WHERE ${t.versionCompare}(i.version, v.x) = 0))
+      AND (r->'atMost' IS NULL OR ${t.versionCompare}(i.version, r->>'atMost') <= 0)))`;
+}
+
 function leaseSql(t: Tables, candidates: string, leaseParam: number): string {
   return `WITH candidates AS (${candidates}),
        claimed AS (

@@ -11,13 +11,18 @@ import type { HubStore, Store, StoreNotice } from '../store.js';
 import { channelName, parsePostgresUrl, PgDatabase, type PostgresLocation } from './connection.js';
 import { decodeNotice, encodeNotices, NoticeListener } from './notice-listener.js';
 import { PostgresHubStore } from './postgres-hub-store.js';
-import { migrate, tablesOf, type Tables } from './schema.js';
+import { checkSchema, migrate, tablesOf, type Tables } from './schema.js';
 
 /** Options of {@link openPostgresStore}. */
 export interface PostgresStoreOptions {
   logger?: Logger;
   /** Connections in the pool (default 10); the LISTEN connection comes on top. */
   poolSize?: number;
+  /**
+   * Open an existing store for reading only (`duraflow replay-check`): nothing is created or migrated, and the
+   * server refuses any write (read-only transactions). A schema without a duraflow store is a `ValidationError`.
+   */
+  readOnly?: boolean;
 }
 
 /** Opens the PostgreSQL store at `url`, creating or migrating its schema first. */
@@ -55,10 +60,11 @@ export class PostgresStore implements Store {
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
     const logger = options.logger ?? silentLogger;
     const location = parsePostgresUrl(url);
-    const db = new PgDatabase(location, logger, options.poolSize);
+    const db = new PgDatabase(location, logger, options.poolSize, options.readOnly);
     const tables = tablesOf(location.schema);
     try {
-      await migrate(db, tables);
+      if (options.readOnly) await checkSchema(db, tables);
+      else await migrate(db, tables);
     } catch (error) {
       await db.close().catch(() => undefined);
       throw error;

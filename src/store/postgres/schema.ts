@@ -8,6 +8,7 @@
  * are byte-wise (as in SQLite) and can use the primary key.
  */
 import { quoteIdent, type PgDatabase } from './connection.js';
+import { ValidationError } from '../../sdk/errors.js';
 
 /** The fully qualified names of the store's tables in one schema. */
 export interface Tables {
@@ -19,6 +20,8 @@ export interface Tables {
   workers: string;
   /** Sequence of instance fencing tokens: never reused, even across purges. */
   epochs: string;
+  /** The SQL function that compares versions as `compareVersions` does. */
+  versionCompare: string;
 }
 
 /** Table names qualified with `schema`. */
@@ -32,6 +35,7 @@ export function tablesOf(schema: string): Tables {
     activities: q('activities'),
     workers: q('workers'),
     epochs: q('lock_epochs'),
+    versionCompare: q('duraflow_version_compare'),
   };
 }
 
@@ -112,6 +116,42 @@ const MIGRATIONS: ((t: Tables) => string)[] = [
   ALTER TABLE ${t.workers} ADD COLUMN alive_until bigint NOT NULL DEFAULT 0;
   CREATE INDEX workers_by_liveness ON ${t.workers} (hub, alive_until) WHERE alive_until > 0;
   `,
+  // Versions compare in claims and filters exactly as sdk/versioning.ts's compareVersions (keep the two in step):
+  // absent/empty first; two numeric dotted versions (1-4 digit parts) part by part as numbers, a missing part
+  // first; else the text with ASCII letters upper-cased, by code point (UTF-8 bytes under "C").
+  (t) => `
+  CREATE FUNCTION ${t.versionCompare}(a text, b text) RETURNS integer
+  LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $fn$
+  DECLARE
+    x text := coalesce(a, '');
+    y text := coalesce(b, '');
+    xs text[];
+    ys text[];
+    p text;
+    q text;
+  BEGIN
+    IF x = '' OR y = '' THEN
+      RETURN CASE WHEN x = y THEN 0 WHEN x = '' THEN -1 ELSE 1 END;
+    END IF;
+    IF x ~ '^[0-9]+([.][0-9]+){0,3}$' AND y ~ '^[0-9]+([.][0-9]+){0,3}$' THEN
+      xs := string_to_array(x, '.');
+      ys := string_to_array(y, '.');
+      FOR i IN 1 .. greatest(cardinality(xs), cardinality(ys)) LOOP
+        IF i > cardinality(xs) THEN RETURN -1; END IF;
+        IF i > cardinality(ys) THEN RETURN 1; END IF;
+        p := coalesce(nullif(ltrim(xs[i], '0'), ''), '0');
+        q := coalesce(nullif(ltrim(ys[i], '0'), ''), '0');
+        IF length(p) <> length(q) THEN RETURN CASE WHEN length(p) < length(q) THEN -1 ELSE 1 END; END IF;
+        IF p COLLATE "C" <> q COLLATE "C" THEN RETURN CASE WHEN p COLLATE "C" < q COLLATE "C" THEN -1 ELSE 1 END; END IF;
+      END LOOP;
+      RETURN 0;
+    END IF;
+    p := translate(x, 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ');
+    q := translate(y, 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ');
+    RETURN CASE WHEN p COLLATE "C" = q COLLATE "C" THEN 0 WHEN p COLLATE "C" < q COLLATE "C" THEN -1 ELSE 1 END;
+  END
+  $fn$;
+  `,
 ];
 
 /** The schema version this code expects. */
@@ -119,6 +159,12 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Any 32-bit number of our own; the second key is the schema, so schemas migrate independently. */
 const ADVISORY_LOCK_CLASS = 0x64666c77; // 'dflw'
+
+/** Checks, without writing anything, that the schema holds a duraflow store (for read-only opens). */
+export async function checkSchema(db: PgDatabase, tables: Tables): Promise<void> {
+  const rows = await db.query<{ found: string | null }>(`SELECT to_regclass($1)::text AS found`, [`${quoteIdent(tables.schema)}.schema_migrations`]);
+  if (!rows[0]?.found) throw new ValidationError(`There is no duraflow store in schema '${tables.schema}' of this database.`);
+}
 
 /**
  * Creates the schema if needed and applies pending migrations (up to `target`, which tests use to build an old

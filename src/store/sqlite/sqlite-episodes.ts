@@ -4,7 +4,7 @@
  * writes (no fsync of their own); commits are durable.
  */
 import type { HistoryEvent, RuntimeStatus } from '../../sdk/history.js';
-import { INSTANCE_COLUMNS, dedupeNotices, delayedMessageNotices, leasedActivity, rowToInstance, type InstanceRow } from '../shared.js';
+import { INSTANCE_COLUMNS, dedupeNotices, delayedMessageNotices, leasedActivity, rowToInstance, versionRulesParam, type InstanceRow } from '../shared.js';
 import type {
   ActivityWorkItem,
   ClaimOptions,
@@ -19,6 +19,17 @@ import { namesParam, type SqliteStoreContext } from './sqlite-context.js';
 import { insertMessage, nextEpoch, startInstance } from './sqlite-hub-writes.js';
 
 const CONTROL_EVENTS_SQL = `('ExecutionResumed','ExecutionTerminated')`;
+
+/**
+ * The claim's version rules (three times the same `versionRulesParam`): an orchestration whose name has a rule
+ * is taken only at a version the rule allows; entities and names without a rule, at any version.
+ */
+const VERSION_RULES_SQL = `(? IS NULL OR substr(i.instance_id, 1, 1) = '@'
+  OR NOT EXISTS (SELECT 1 FROM json_each(?) r WHERE json_extract(r.value, '$.name') = i.name)
+  OR EXISTS (SELECT 1 FROM json_each(?) r WHERE json_extract(r.value, '$.name') = i.name
+    AND (json_type(r.value, '$.oneOf') IS NULL
+      OR EXISTS (SELECT 1 FROM json_each(r.value, '$.oneOf') v WHERE duraflow_version_compare(i.version, v.value) = 0))
+    AND (json_type(r.value, '$.atMost') IS NULL OR duraflow_version_compare(i.version, json_extract(r.value, '$.atMost')) <= 0)))`;
 
 interface MessageRow {
   id: number;
@@ -40,8 +51,9 @@ export async function claimOrchestrations(store: SqliteStoreContext, hub: string
        WHERE m.hub = ? AND m.visible_at <= ? AND i.lock_until <= ?
          AND (i.status <> 'Suspended' OR m.event_type IN ${CONTROL_EVENTS_SQL})
          AND (? IS NULL OR i.name IN (SELECT value FROM json_each(?)))
+         AND ${VERSION_RULES_SQL}
        LIMIT ?`,
-    ).all(hub, now, now, namesParam(options), namesParam(options), options.limit) as { id: string }[];
+    ).all(hub, now, now, namesParam(options), namesParam(options), ...Array(3).fill(versionRulesParam(options)), options.limit) as { id: string }[];
     const items: OrchestrationWorkItem[] = [];
     for (const { id } of candidates) {
       const row = store.sql(

@@ -14,6 +14,7 @@ import type {
   StartLease,
 } from '../store.js';
 import type { RegisteredNames } from '../../sdk/registry.js';
+import { unionRegisteredNames } from '../../sdk/registered-names.js';
 import type { SqliteStoreContext } from './sqlite-context.js';
 import { deleteInstanceData, insertMessage, startInstance } from './sqlite-hub-writes.js';
 import { filterSql } from './sqlite-queries.js';
@@ -132,16 +133,5 @@ export async function registerWorker(store: SqliteStoreContext, hub: string, wor
 export async function getRegisteredNames(store: SqliteStoreContext, hub: string): Promise<RegisteredNames | undefined> {
   const rows = store.sql('SELECT names FROM workers WHERE hub = ?').all(hub) as { names: string }[];
   if (rows.length === 0) return undefined;
-  const union = { orchestrations: new Set<string>(), activities: new Set<string>(), entities: new Set<string>() };
-  for (const row of rows) {
-    const names = JSON.parse(row.names) as RegisteredNames;
-    names.orchestrations.forEach((n) => union.orchestrations.add(n));
-    names.activities.forEach((n) => union.activities.add(n));
-    names.entities.forEach((n) => union.entities.add(n));
-  }
-  return {
-    orchestrations: [...union.orchestrations].sort(),
-    activities: [...union.activities].sort(),
-    entities: [...union.entities].sort(),
-  };
+  return unionRegisteredNames(rows.map((row) => JSON.parse(row.names) as RegisteredNames));
 }

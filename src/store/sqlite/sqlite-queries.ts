@@ -58,6 +58,10 @@ export function filterSql(hub: string, filter: InstanceFilter): { where: string[
     where.push(`status IN (${filter.runtimeStatus.map(() => '?').join(', ')})`);
     params.push(...filter.runtimeStatus);
   }
+  if (filter.version !== undefined) {
+    where.push('duraflow_version_compare(version, ?) = 0');
+    params.push(filter.version);
+  }
   const prefix = filter.instanceIdPrefix ?? '';
   if (prefix) {
     // length() counts characters as substr() does (JavaScript's length counts UTF-16 units).

@@ -9,10 +9,12 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { silentLogger, type Logger } from '../../sdk/logger.js';
+import { ValidationError } from '../../sdk/errors.js';
 import { NoticeBus } from '../shared.js';
 import type { HubStore, Store, StoreNotice } from '../store.js';
 import { CommitWatcher } from './commit-watcher.js';
 import { migrate } from './schema.js';
+import { compareVersions } from '../../sdk/versioning.js';
 import type { SqliteStoreContext } from './sqlite-context.js';
 import { SqliteHubStore } from './sqlite-hub-store.js';
 import { LruCache, MAX_CACHED_HUBS } from '../lru-cache.js';
@@ -25,6 +27,11 @@ export interface SqliteStoreOptions {
   synchronous?: 'FULL' | 'NORMAL' | 'OFF';
   /** Gets debug messages (e.g. that the directory cannot be watched for other processes' commits). */
   logger?: Logger;
+  /**
+   * Open an existing store for reading only (`duraflow replay-check`): no file or directory is created, no
+   * migration runs, and any write fails. A file that is not a duraflow store is a `ValidationError`.
+   */
+  readOnly?: boolean;
 }
 
 /** What a subscriber hears when another process committed: it cannot tell what, so anything may have changed. */
@@ -52,15 +59,23 @@ export class SqliteStore implements Store, SqliteStoreContext {
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.url = `sqlite:${path}`;
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
     this.#synchronous = options.synchronous ?? 'FULL';
     this.#currentSynchronous = this.#synchronous;
-    this.db.pragma(`synchronous = ${this.#synchronous}`);
+    if (options.readOnly) {
+      this.db = openReadOnly(path);
+    } else {
+      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      this.db = new Database(path);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma(`synchronous = ${this.#synchronous}`);
+    }
     this.db.pragma('busy_timeout = 10000');
     this.now = options.clock ?? Date.now;
-    migrate(this.db);
+    // Version filters of claims and queries compare as the SDK does (the same function, not a copy in SQL).
+    this.db.function('duraflow_version_compare', { deterministic: true }, (a: unknown, b: unknown) =>
+      compareVersions(typeof a === 'string' ? a : null, typeof b === 'string' ? b : null),
+    );
+    if (!options.readOnly) migrate(this.db);
     if (path !== ':memory:' && path !== '') {
       const dataVersion = this.db.prepare('PRAGMA data_version').pluck();
       this.#watcher = new CommitWatcher(
@@ -171,6 +186,28 @@ export class SqliteStore implements Store, SqliteStoreContext {
     if (this.#queue.length) await new Promise((resolve) => setImmediate(resolve));
     if (this.db.open) this.db.close();
   }
+}
+
+/** Opens an existing duraflow database read-only (see {@link SqliteStoreOptions.readOnly}). */
+function openReadOnly(path: string): Database.Database {
+  if (path === ':memory:' || path === '') throw new ValidationError('An in-memory SQLite store cannot be opened read-only: it would be empty.');
+  let db: Database.Database;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+  } catch (error) {
+    throw new ValidationError(`No SQLite store at '${path}': ${(error as Error).message}`);
+  }
+  let migrated = 0;
+  try {
+    migrated = db.pragma('user_version', { simple: true }) as number;
+  } catch {
+    // not a database: refused below
+  }
+  if (migrated === 0) {
+    db.close();
+    throw new ValidationError(`'${path}' is not a duraflow store (it has no duraflow schema).`);
+  }
+  return db;
 }
 
 /** A write waiting for the next group commit, with how to settle its promise. */

@@ -1,0 +1,126 @@
+/**
+ * `replayCheck(app, { store })`: the pre-deploy gate. Replays the stored history of every matching instance
+ * (by default those still in flight: Running, Pending, Suspended) against the app's code, with
+ * {@link replayHistory}, and reports per instance whether it would go on or break. The store is opened read-only
+ * and never created or changed. `duraflow replay-check` is the same check on the command line.
+ */
+import type { Blueprint } from '../sdk/blueprint.js';
+import { NonDeterministicOrchestrationError, ValidationError } from '../sdk/errors.js';
+import type { HistoryEvent, RuntimeStatus } from '../sdk/history.js';
+import { checkVersioningOptions, describeVersion } from '../sdk/versioning.js';
+import { VersionGate } from '../runtime/version-gate.js';
+import { openStoreReadOnly, resolveStoreUrl } from '../store/open-store.js';
+import type { InstanceRecord, Store } from '../store/store.js';
+import { appSettings } from './app-settings.js';
+import { replayHistory } from './replay-history.js';
+
+/** The statuses checked by default: the instances a deploy can still break. */
+export const IN_FLIGHT_STATUSES: readonly RuntimeStatus[] = ['Running', 'Pending', 'Suspended'];
+
+/** Options of {@link replayCheck}. */
+export interface ReplayCheckOptions {
+  /** A store URL (opened read-only), or an open store (read, never written); default: the app's store. */
+  store?: string | Store;
+  /** Task hub (default: the app's). */
+  taskHub?: string;
+  /** Instances of these statuses (default Running, Pending, Suspended). */
+  statuses?: readonly RuntimeStatus[];
+  /** Only instances of this orchestration. */
+  name?: string;
+  /** Check at most this many instances (oldest first). */
+  limit?: number;
+}
+
+/** The outcome for one instance. */
+export interface ReplayCheckResult {
+  instanceId: string;
+  name: string;
+  version?: string;
+  status: RuntimeStatus;
+  /**
+   * `ok`: the new code replays it; `breaks`: it would fail after the deploy; `skipped`: the app's workers would not
+   * run it (its versioning leaves it to workers of its own version).
+   */
+  outcome: 'ok' | 'breaks' | 'skipped';
+  /** Why it breaks or is skipped. */
+  reason?: string;
+  /** Where a breaking replay diverges: what history recorded and what the code does now. */
+  divergence?: { recorded?: string; current?: string };
+}
+
+/** What {@link replayCheck} found. */
+export interface ReplayCheckReport {
+  /** True when no instance would break. */
+  ok: boolean;
+  taskHub: string;
+  checked: number;
+  broken: number;
+  skipped: number;
+  results: ReplayCheckResult[];
+}
+
+/** Replays the stored histories of an app's instances against its code (see the file comment). */
+export async function replayCheck(app: Blueprint, options: ReplayCheckOptions = {}): Promise<ReplayCheckReport> {
+  const settings = appSettings(app);
+  const taskHub = options.taskHub ?? settings.taskHub;
+  const statuses = [...(options.statuses ?? IN_FLIGHT_STATUSES)];
+  if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 0)) throw new ValidationError('limit must be a whole number >= 0.');
+  const given = typeof options.store === 'object' ? options.store : undefined;
+  const store = given ?? (await openStoreReadOnly(typeof options.store === 'string' ? options.store : resolveStoreUrl(storeOf(app))));
+  try {
+    const hub = store.hub(taskHub);
+    const gate = new VersionGate(app.registry, checkVersioningOptions(settings.options.versioning));
+    const results: ReplayCheckResult[] = [];
+    let token: string | undefined;
+    do {
+      const page = await hub.queryInstances({ runtimeStatus: statuses, pageSize: 500, ...(token ? { continuationToken: token } : {}) });
+      for (const record of page.instances) {
+        if (options.name !== undefined && record.name !== options.name) continue;
+        if (options.limit !== undefined && results.length >= options.limit) break;
+        results.push(await checkOne(app, gate, record, () => hub.getHistory(record.instanceId)));
+      }
+      token = options.limit !== undefined && results.length >= options.limit ? undefined : page.continuationToken;
+    } while (token);
+    const broken = results.filter((r) => r.outcome === 'breaks').length;
+    return { ok: broken === 0, taskHub, checked: results.length, broken, skipped: results.filter((r) => r.outcome === 'skipped').length, results };
+  } finally {
+    if (!given) await store.close();
+  }
+}
+
+async function checkOne(app: Blueprint, gate: VersionGate, record: InstanceRecord, history: () => Promise<HistoryEvent[]>): Promise<ReplayCheckResult> {
+  const base = {
+    instanceId: record.instanceId,
+    name: record.name,
+    ...(record.version !== undefined ? { version: record.version } : {}),
+    status: record.status,
+  };
+  if (!app.registry.hasOrchestration(record.name)) {
+    return { ...base, outcome: 'breaks', reason: `The orchestration '${record.name}' is not registered in this app: no worker of it would run the instance.` };
+  }
+  const decision = gate.decide(record.name, record.version);
+  if (!decision.run && decision.reject) {
+    const why = app.registry.resolveOrchestration(record.name, record.version)
+      ? "this app's versioning leaves it to workers that run its version"
+      : `this app has no registration for it (registered versions: ${app.registry.orchestrationVersions(record.name).map((v) => `'${v}'`).join(', ')})`;
+    return { ...base, outcome: 'skipped', reason: `Version ${describeVersion(record.version)}: ${why}.` };
+  }
+  if (!decision.run) return { ...base, outcome: 'breaks', reason: decision.error.message };
+  const events = await history();
+  // Not started yet: it will run the new code from its first step.
+  if (!events.some((e) => e.eventType === 'ExecutionStarted')) return { ...base, outcome: 'ok' };
+  const replayed = replayHistory(app, events);
+  if (replayed.ok) return { ...base, outcome: 'ok' };
+  const error = replayed.error;
+  if (!(error instanceof NonDeterministicOrchestrationError) || (error.recorded === undefined && error.current === undefined)) {
+    return { ...base, outcome: 'breaks', reason: error.message };
+  }
+  const divergence = { ...(error.recorded !== undefined ? { recorded: error.recorded } : {}), ...(error.current !== undefined ? { current: error.current } : {}) };
+  return { ...base, outcome: 'breaks', reason: error.message, divergence };
+}
+
+/** The store URL a `DFApp` names (a blueprint names none). */
+function storeOf(app: Blueprint): string | undefined {
+  const store: unknown = appSettings(app).options.store;
+  return typeof store === 'string' ? store : undefined;
+}
