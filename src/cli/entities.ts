@@ -60,15 +60,16 @@ export function registerEntityCommands(program: Command): void {
     .addHelpText('after', '\nExample:\n  duraflow entities get Counter my-key')
     .action(async (name: string, key: string, options: ConnectionOptions) => {
       const id = new EntityId(name, key);
+      const shown = id.name.toLowerCase(); // as stored and listed: entity names match without regard to case
       const result = await withClient(options, async (client) => {
         const state = await client.readEntityState(id);
         const details = await loadEntity(client, name, key).catch(() => undefined);
         return { state, details };
       });
-      if (!result.state.entityExists && !result.details) throw new ValidationError(`No entity '${id.name}' with key '${key}'.`);
+      if (!result.state.entityExists && !result.details) throw new ValidationError(`No entity '${shown}' with key '${key}'.`);
       const queue = result.details?.queue ?? [];
       const json = {
-        entityId: { name: id.name, key },
+        entityId: { name: shown, key },
         entityExists: result.state.entityExists,
         ...(result.state.entityExists ? { state: result.state.entityState } : {}),
         ...(result.details?.lockedBy ? { lockedBy: result.details.lockedBy } : {}),
@@ -76,7 +77,7 @@ export function registerEntityCommands(program: Command): void {
         pendingOperations: queue.map((m) => ({ operation: m.op ?? null, signal: m.signal ?? false, from: m.parent ?? null })),
       };
       if (options.json) return printJson(json);
-      println(`Entity:        ${safeText(`${id.name} / ${key}`)}`);
+      println(`Entity:        ${safeText(`${shown} / ${key}`)}`);
       if (json.lastOperationTime) println(`Last update:   ${formatTime(json.lastOperationTime)} UTC`);
       println(`Locked by:     ${safeText(result.details?.lockedBy ?? '(not locked)')}`);
       println(result.state.entityExists ? block('State', result.state.entityState) : 'State: (none)');
@@ -95,7 +96,7 @@ export function registerEntityCommands(program: Command): void {
       const input = parseJsonArg(options.input, '--input');
       const id = new EntityId(name, key);
       await withClient(options, (client) => client.signalEntity(id, operation, input));
-      if (options.json) printJson({ entityId: { name: id.name, key }, operation });
-      else println(`Signalled '${operation}' to ${id.name} / ${key}.`);
+      if (options.json) printJson({ entityId: { name: id.name.toLowerCase(), key }, operation });
+      else println(`Signalled '${operation}' to ${id.name.toLowerCase()} / ${key}.`);
     });
 }
