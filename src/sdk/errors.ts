@@ -3,6 +3,7 @@
  * can tell them apart without `instanceof`.
  */
 import { isTerminalStatus, type FailureDetails, type RuntimeStatus } from './history.js';
+import { userFacingNames } from './internal-names.js';
 
 /** Base class: sets `name` from the subclass so it survives minification and serialization. */
 export class DuraflowError extends Error {
@@ -61,10 +62,12 @@ export class UnknownFunctionError extends DuraflowError {
   readonly functionName: string;
   readonly registeredNames: string[];
   constructor(kind: string, functionName: string, registeredNames: readonly string[]) {
-    const names = registeredNames.length ? registeredNames.map((n) => `'${n}'`).join(', ') : '(none)';
+    // duraflow's own functions (BuiltIn::HttpActivity) are not for users to call by name.
+    const shown = userFacingNames(registeredNames);
+    const names = shown.length ? shown.map((n) => `'${n}'`).join(', ') : '(none)';
     super(`The ${kind} function '${functionName}' is not registered. Registered ${kind} functions: ${names}.`);
     this.functionName = functionName;
-    this.registeredNames = [...registeredNames];
+    this.registeredNames = shown;
   }
 }
 
@@ -94,6 +97,24 @@ export class LockingRulesViolationError extends DuraflowError {}
 
 /** A commit was refused because another worker took over the lease (fencing). */
 export class LeaseLostError extends DuraflowError {}
+
+/** What is wrong with a store, as {@link StoreError} names it. */
+export type StoreErrorReason = 'disk-full' | 'read-only' | 'corrupt' | 'cannot-open' | 'missing' | 'unreachable' | 'refused';
+
+/**
+ * The store failed for a reason an operator has to fix — a full disk, a read-only or corrupt SQLite file, a
+ * PostgreSQL server that cannot be reached or refuses the connection. The message says which, with the path or
+ * address; `cause` keeps the driver's error and `code` its code (`SQLITE_FULL`, `ECONNREFUSED`, a SQLSTATE).
+ */
+export class StoreError extends DuraflowError {
+  readonly reason: StoreErrorReason;
+  readonly code: string | undefined;
+  constructor(reason: StoreErrorReason, message: string, options?: ErrorOptions & { code?: string }) {
+    super(message, options);
+    this.reason = reason;
+    this.code = options?.code;
+  }
+}
 
 /** Turns any thrown value into failure details, keeping the type, message, stack and cause chain. */
 export function toFailureDetails(error: unknown, depth = 0): FailureDetails {

@@ -6,8 +6,9 @@
  * concept files it delegates to.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { StoreError } from '../../sdk/errors.js';
 import { silentLogger, type Logger } from '../../sdk/logger.js';
 import { NoticeBus } from '../shared.js';
 import type { HubStore, Store, StoreNotice } from '../store.js';
@@ -24,6 +25,8 @@ export interface SqliteStoreOptions {
   synchronous?: 'FULL' | 'NORMAL' | 'OFF';
   /** Gets debug messages (e.g. that the directory cannot be watched for other processes' commits). */
   logger?: Logger;
+  /** Open only an existing duraflow database: create no directory, file or tables (a `StoreError` otherwise). */
+  mustExist?: boolean;
 }
 
 /** What a subscriber hears when another process committed: it cannot tell what, so anything may have changed. */
@@ -51,8 +54,16 @@ export class SqliteStore implements Store, SqliteStoreContext {
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.url = `sqlite:${path}`;
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
+    const inMemory = path === ':memory:' || path === '';
+    if (options.mustExist && !inMemory && !existsSync(path)) {
+      throw new StoreError('missing', `no SQLite store at ${resolve(path)}: the file does not exist (check the store URL)`);
+    }
+    if (!inMemory && !options.mustExist) mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path, options.mustExist ? { fileMustExist: true } : {});
+    if (options.mustExist && !inMemory && (this.db.pragma('user_version', { simple: true }) as number) === 0) {
+      this.db.close();
+      throw new StoreError('missing', `${resolve(path)} is not a duraflow store (it has no duraflow tables)`);
+    }
     this.db.pragma('journal_mode = WAL');
     this.#synchronous = options.synchronous ?? 'FULL';
     this.#currentSynchronous = this.#synchronous;
@@ -157,6 +168,9 @@ export class SqliteStore implements Store, SqliteStoreContext {
               outcomes.push({ ok: true, value: this.db.transaction(item.fn)() });
             } catch (error) {
               outcomes.push({ ok: false, error });
+              // A full disk, an I/O error or a corrupt page rolls back the whole transaction: the writes left
+              // must not run on their own (outside it, each would commit by itself); the commit below fails.
+              if (!this.db.inTransaction) throw error;
             }
           }
         })
@@ -168,6 +182,11 @@ export class SqliteStore implements Store, SqliteStoreContext {
     }
     this.#watcher?.afterOwnWrite();
     batch.forEach((item, i) => (outcomes[i]!.ok ? item.resolve(outcomes[i]!.value) : item.reject(outcomes[i]!.error)));
+  }
+
+  async ping(): Promise<void> {
+    // The schema lives on the first page: a closed, replaced or corrupt file fails here.
+    this.sql('SELECT count(*) FROM sqlite_schema').get();
   }
 
   async close(): Promise<void> {
