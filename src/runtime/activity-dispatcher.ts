@@ -10,6 +10,7 @@ import type { ActivityCompletion, ActivityWorkItem, HubStore } from '../store/st
 import { Batcher } from '../store/batcher.js';
 import { DispatchLoop, type DispatchLoopOptions, type StepResult } from './dispatch-loop.js';
 import type { ActivityContext } from '../sdk/activity.js';
+import { logActivityFailure, logActivityTakeovers } from './worker-log.js';
 
 /** Settings of an {@link ActivityDispatcher}. */
 export interface ActivityDispatcherOptions {
@@ -92,9 +93,13 @@ export class ActivityDispatcher implements LocalActivityRunner {
     this.#renewTimer.unref();
   }
 
-  /** Stops claiming, waits up to `drainMs` for running activities, then releases the rest. */
-  async stop(drainMs: number): Promise<void> {
+  /**
+   * Stops claiming, waits up to `drainMs` for running activities, then releases the rest; returns how many were
+   * running when it began and how many it released unfinished.
+   */
+  async stop(drainMs: number): Promise<{ running: number; released: number }> {
     await this.loop.stop();
+    const running = this.#inFlight.size;
     if (this.#inFlight.size > 0) {
       await Promise.race([
         new Promise<void>((resolve) => this.#idleWaiters.push(resolve)),
@@ -107,6 +112,7 @@ export class ActivityDispatcher implements LocalActivityRunner {
     this.#inFlight.clear();
     if (abandoned.length) await this.options.store.releaseActivities(abandoned).catch(() => undefined);
     await this.#completions.idle();
+    return { running, released: abandoned.length };
   }
 
   async #step(): Promise<StepResult> {
@@ -123,6 +129,7 @@ export class ActivityDispatcher implements LocalActivityRunner {
       limit: capacity,
       leaseMs: this.options.leaseMs,
     });
+    logActivityTakeovers(this.options.loop.logger, this.options.workerId, items);
     for (const item of items) {
       this.#inFlight.set(item.id, item);
       void this.#run(item);
@@ -133,13 +140,14 @@ export class ActivityDispatcher implements LocalActivityRunner {
   async #run(item: ActivityWorkItem): Promise<void> {
     const { name } = item;
     const event = await runActivity(item, this.options.registry, this.options.maxPayloadBytes, this.options.now);
+    if (event.eventType === 'TaskFailed') logActivityFailure(this.options.loop.logger, item, event.failureDetails);
     try {
       if (this.#inFlight.has(item.id) && !this.options.deliverLocally?.(item, event)) {
         await this.#completions.add({ lease: item.lease, message: { instanceId: item.instanceId, executionId: item.executionId, event } });
       }
     } catch (error) {
       // The lease expires and another attempt runs the activity again (at-least-once).
-      this.options.loop.logger.error(`could not record the result of activity '${name}'`, error);
+      this.options.loop.logger.error(`could not record the result of activity '${name}'`, { instanceId: item.instanceId, name }, error);
     } finally {
       this.#inFlight.delete(item.id);
       if (this.#waitingForSlot) this.loop.signal.notify();

@@ -16,6 +16,7 @@ import { prepareEpisode } from './orchestration-episode.js';
 import { prepareEntityEpisode } from './entity-episode.js';
 import type { LocalStartTaker, StartReservation } from '../store/local-starts.js';
 import type { EpisodeEnvironment, PreparedEpisode } from './episode-environment.js';
+import { logEpisodeOutcome, logOrchestrationTakeovers } from './worker-log.js';
 
 /** Settings of an {@link OrchestrationDispatcher}. */
 export interface OrchestrationDispatcherOptions {
@@ -200,6 +201,7 @@ export class OrchestrationDispatcher implements LocalStartTaker {
     // A full claim means more may be waiting: the next step claims again, whatever else it has to do. (Only
     // ever set here: a notice that arrived during the claim must not be cleared.)
     if (limit > 0 && claimed.length >= limit) this.#claimDue = true;
+    logOrchestrationTakeovers(env.logger, this.options.workerId, claimed);
     for (const item of claimed) {
       // An instance held here without a lease (see #leaseLocal) can be claimed too: the claim's lease and
       // inbox messages take over, with the results in memory added.
@@ -226,7 +228,7 @@ export class OrchestrationDispatcher implements LocalStartTaker {
         prepared.push(episode);
       } catch (error) {
         env.cache.delete(id);
-        env.logger.error(`episode of '${id}' could not be prepared: ${(error as Error).message}`, error);
+        env.logger.error(`episode of '${id}' could not be prepared: ${(error as Error).message}`, { instanceId: id, name: item.instance.name }, error);
         failed.push(item.lease);
         unrecorded.push(...(fused.get(id) ?? []));
       }
@@ -251,7 +253,8 @@ export class OrchestrationDispatcher implements LocalStartTaker {
     prepared.forEach((p, i) => {
       const committed = outcomes[i] === 'committed';
       p.settle(committed);
-      if (!committed) unrecorded.push(...(fused.get(p.commit.lease.id) ?? []));
+      if (committed) logEpisodeOutcome(env.logger, p.commit);
+      else unrecorded.push(...(fused.get(p.commit.lease.id) ?? []));
     });
     await this.#toInbox(unrecorded);
     return found;

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../core/payload.js';
 import type { Logger } from '../sdk/logger.js';
-import { silentLogger } from '../sdk/logger.js';
+import { silentLogger, withFields } from '../sdk/logger.js';
 import type { Registry } from '../sdk/registry.js';
 import type { HistoryEvent } from '../sdk/history.js';
 import type { ActivityWorkItem, Store } from '../store/store.js';
@@ -74,6 +74,8 @@ export interface WorkerHandle {
   isIdle(): boolean;
   /** Calls `listener` whenever a dispatcher goes to sleep for lack of work; returns the unsubscribe function. */
   onIdle(listener: () => void): () => void;
+  /** True once `stop()` was called: the worker claims nothing more. */
+  readonly stopping: boolean;
   /** Stops claiming, drains in-flight work (or releases it after the drain timeout). */
   stop(): Promise<void>;
 }
@@ -82,7 +84,8 @@ export interface WorkerHandle {
 export async function startWorker(store: Store, hub: string, appRegistry: Registry, options: WorkerOptions = {}): Promise<WorkerHandle> {
   const registry = withBuiltInActivities(appRegistry, options);
   const hubStore = store.hub(hub);
-  const logger = options.logger ?? silentLogger;
+  // Every record of this worker names its task hub.
+  const logger = withFields(options.logger ?? silentLogger, { taskHub: hub });
   const clock = options.clock ?? Date.now;
   const workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
@@ -159,6 +162,9 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
     get activitiesInFlight() {
       return activities.inFlight;
     },
+    get stopping() {
+      return stopped !== undefined;
+    },
     isIdle() {
       return (
         orchestrations.loop.isIdle && activities.loop.isIdle && activities.inFlight === 0 && orchestrations.pendingLocalWork === 0
@@ -170,11 +176,18 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
     },
     stop() {
       stopped ??= (async () => {
+        const drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
+        logger.info('worker draining', { workerId, activitiesInFlight: activities.inFlight, drainTimeoutMs });
         withdrawLocalStarts();
         // Activities first: their results may still need an episode while we drain.
-        await activities.stop(options.drainTimeoutMs ?? 30_000);
+        const drained = await activities.stop(drainTimeoutMs);
         await orchestrations.stop();
         unsubscribe();
+        logger.info('worker drained', {
+          workerId,
+          activitiesFinished: drained.running - drained.released,
+          activitiesReleased: drained.released,
+        });
       })();
       return stopped;
     },
