@@ -27,7 +27,7 @@ export type {
   OrchestrationRef,
   OrchestratorFunction,
 } from './sdk/orchestration-context.js';
-export type { Logger } from './sdk/logger.js';
+export type { Logger, LogFields } from './sdk/logger.js';
 export { silentLogger } from './sdk/logger.js';
 export {
   DuraflowError,
@@ -42,7 +42,9 @@ export {
   ValidationError,
   LeaseLostError,
   LockingRulesViolationError,
+  StoreError,
 } from './sdk/errors.js';
+export type { StoreErrorReason } from './sdk/errors.js';
 export { createClient } from './client/create-client.js';
 export { HttpClientError } from './client/http-client.js';
 export type { CreateClientOptions } from './client/create-client.js';
