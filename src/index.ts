@@ -5,6 +5,7 @@
 export { DFApp } from './app/df-app.js';
 export type { DFAppOptions, Host, StartOptions, Worker } from './app/df-app.js';
 export type { GrpcSidecarTuning } from './grpc/sidecar-server.js';
+export type { CorsOptions } from './http/cross-origin.js';
 export { Blueprint } from './sdk/blueprint.js';
 export type { AuthLevel, BlueprintOptions, RouteHandler, RouteOptions } from './sdk/blueprint.js';
 export { RetryOptions } from './sdk/retry-options.js';

@@ -22,7 +22,12 @@ interface RunOptions extends LogOptions {
   port?: number;
   hostname?: string;
   grpc?: number | boolean;
+  allowedHost?: string[];
+  corsOrigin?: string[];
 }
+
+/** Collects a repeatable option's values. */
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** The gRPC port of `--grpc [port]` (4001 when given without a value). */
 function grpcPortOf(value: number | boolean | undefined): number | undefined {
@@ -33,6 +38,9 @@ function grpcPortOf(value: number | boolean | undefined): number | undefined {
 function applyOverrides(app: DFApp, options: RunOptions): void {
   if (options.store) app.options.store = options.store;
   if (options.hub) app.options.taskHub = options.hub;
+  // The flags add to what the app module configures.
+  if (options.allowedHost?.length) app.options.allowedHosts = [...(app.options.allowedHosts ?? []), ...options.allowedHost];
+  if (options.corsOrigin?.length) app.options.cors = { origins: [...(app.options.cors?.origins ?? []), ...options.corsOrigin] };
 }
 
 /** Resolves when the process is asked to stop (SIGINT/SIGTERM); listen before startup so no signal kills it. */
@@ -72,7 +80,14 @@ export async function main(argv: string[]): Promise<number> {
     .option('--port <port>', 'HTTP port (default 7071; 0 picks a free one)', portOption('--port'))
     .option('--hostname <address>', 'address to listen on (default 127.0.0.1)')
     .option('--grpc [port]', 'also serve the Durable Task gRPC sidecar protocol (TaskHubSidecarService; default port 4001)', portOption('--grpc'))
-    .addHelpText('after', '\nExamples:\n  duraflow start samples/app.ts --port 7071\n  duraflow start app.ts --log-format json --log-level warn\n  duraflow start --grpc            # a sidecar for Python/JS durabletask workers on localhost:4001')
+    .option('--allowed-host <name>', "a host name the HTTP host answers to besides localhost and IP addresses (repeatable; '.example.com' for a domain)", collect)
+    .option('--cors-origin <origin>', 'an origin whose pages may call the API from a browser, e.g. https://ops.example.com (repeatable)', collect)
+    .addHelpText(
+      'after',
+      '\nExamples:\n  duraflow start samples/app.ts --port 7071\n  duraflow start app.ts --log-format json --log-level warn\n' +
+        '  duraflow start --grpc            # a sidecar for Python/JS durabletask workers on localhost:4001\n' +
+        '  DURAFLOW_API_KEY=… duraflow start app.ts --hostname 0.0.0.0 --allowed-host duraflow.internal.example.com',
+    )
     .action(async (modulePath: string | undefined, options: RunOptions) => {
       const grpcPort = grpcPortOf(options.grpc);
       if (modulePath === undefined && grpcPort === undefined) throw new ValidationError('duraflow start needs an app module (or --grpc to serve only gRPC workers).');

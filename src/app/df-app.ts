@@ -9,6 +9,7 @@ import { startWorker, type WorkerHandle, type WorkerOptions } from '../runtime/w
 import { withBuiltInActivities, type TokenProvider } from '../runtime/http-activity.js';
 import type { GrpcSidecarTuning } from '../grpc/sidecar-server.js';
 import type { HttpListenOptions } from '../http/host.js';
+import type { CorsOptions } from '../http/cross-origin.js';
 import { Blueprint, type BlueprintOptions } from '../sdk/blueprint.js';
 import { withFields, type Logger } from '../sdk/logger.js';
 
@@ -30,6 +31,18 @@ export interface DFAppOptions extends BlueprintOptions {
   worker?: WorkerOptions;
   /** API key for the HTTP host (default env `DURAFLOW_API_KEY`). */
   apiKey?: string;
+  /**
+   * Host names the HTTP host answers to besides localhost, IP addresses and the name it is bound to — the
+   * guard against DNS rebinding; any other `Host` gets 421. `'box.example.com'`, `'.example.com'` (the domain
+   * and its subdomains), `'*'` (any name: only behind a proxy that checks `Host` itself). No ports.
+   */
+  allowedHosts?: string[];
+  /**
+   * Browser pages on other origins that may call the management API and the app's routes (CORS). Any other
+   * page's cross-origin request is refused with 403, the guard against cross-site request forgery; clients
+   * that are not browsers (curl, SDK clients, `createClient({ url })`) send no `Origin` and are not affected.
+   */
+  cors?: CorsOptions;
   /**
    * Bearer tokens for `ctx.callHttp({ tokenSource })`: called with the token source's resource (a string
    * token source is the resource itself); the result is sent as `Authorization: Bearer <token>`.

@@ -1,6 +1,7 @@
 /** The request that creates an instance with its ExecutionStarted event (every client starts through it). */
 import { randomUUID } from 'node:crypto';
 import { makeEvent } from '../sdk/history.js';
+import { checkStorableText } from '../sdk/instance-id.js';
 import type { StartInstanceRequest } from '../store/store.js';
 
 /** What a start names. */
@@ -17,6 +18,8 @@ export interface StartFields {
 /** Builds the store request of a start, with a fresh execution id. */
 export function startInstanceRequest(fields: StartFields, now: Date): StartInstanceRequest {
   const { name, instanceId, input, version, scheduledStartTime } = fields;
+  checkStorableText(name, 'An orchestration name');
+  if (version !== undefined) checkStorableText(version, 'A version');
   const executionId = randomUUID().replace(/-/g, '');
   const optional = {
     ...(version !== undefined ? { version } : {}),

@@ -47,7 +47,7 @@ export async function signalEntity(
   const target = toEntityId(entityId);
   checkOperationName(operationName);
   const scheduledTime = checkScheduledTime(options?.scheduledTime);
-  await checkServed(context, target.name);
+  await checkServed(context, target.name.toLowerCase());
   const inputText = serialize(
     input,
     `input of operation '${operationName}' on entity '${target}'`,
@@ -129,7 +129,7 @@ function entityPrefix(query: ListEntitiesQuery): string {
   if (query.entityName !== undefined) {
     if (typeof query.entityName !== 'string' || query.entityName.length === 0)
       throw new ValidationError('entityName must be a non-empty string.');
-    return `@${new EntityId(query.entityName, '').name}@`;
+    return new EntityId(query.entityName, '').toString();
   }
   if (query.entityNamePrefix !== undefined) {
     if (typeof query.entityNamePrefix !== 'string' || query.entityNamePrefix.includes('@')) {

@@ -94,7 +94,7 @@ export class EntityExecutor {
     start: EntityStateSnapshot,
     operations: readonly EntityOperation[],
   ): Promise<EntityBatchResult> {
-    const impl = this.options.resolve(entityId.name);
+    const impl = this.options.resolve(entityId.name.toLowerCase());
     const state = new BatchState(start, isEntityClass(impl) ? impl : undefined);
     const results: EntityOperationResult[] = [];
     const actions: EntityAction[] = [];
@@ -217,7 +217,7 @@ class OperationContext implements EntityContext<any> {
     private readonly index: number,
     private readonly state: BatchState,
   ) {
-    this.entityName = entityId.name;
+    this.entityName = entityId.name.toLowerCase();
     this.entityKey = entityId.key;
     this.isNewlyConstructed = !state.exists;
   }

@@ -12,7 +12,7 @@ import type { Registry } from '../sdk/registry.js';
 import type { Store } from '../store/store.js';
 import { registerActions } from './actions.js';
 import { ASSET_PREFIX, serveAsset } from './assets.js';
-import { isAuthorized, safeEqual, safeNext, sessionCookie } from './auth.js';
+import { isAuthorized, isSameOriginPost, safeEqual, safeNext, sessionCookie } from './auth.js';
 import { entitiesPage, entityPage, loadEntities, loadEntity } from './entities-page.js';
 import { html, type SafeHtml } from './html.js';
 import { instancePage } from './instance-page.js';
@@ -61,14 +61,19 @@ export function mountDashboard(http: Hono, host: DashboardHost, options: Dashboa
   http.get(`${ASSET_PREFIX}*`, async (c) => (await serveAsset(new URL(c.req.url).pathname)) ?? c.text('Not found', 404));
 
   http.get('/dashboard/login', (c) => frame(c, 'login', 'Sign in', loginForm(safeNext(c.req.query('next')))));
+  // Sign-in and sign-out are form POSTs: only a page of this host may send them (no login or logout CSRF).
+  const foreignForm = (c: Context) =>
+    isSameOriginPost(c.req.raw) ? undefined : frame(c, 'login', 'Refused', errorPage('Sign-in and sign-out are accepted only from the dashboard’s own pages.', 'Refused'), 403);
   http.post('/dashboard/login', async (c) => {
+    const refused = foreignForm(c);
+    if (refused) return refused;
     const form = await c.req.parseBody();
     const key = typeof form['key'] === 'string' ? form['key'] : '';
     const next = safeNext(typeof form['next'] === 'string' ? form['next'] : undefined);
     if (host.apiKey !== undefined && !safeEqual(key, host.apiKey)) return frame(c, 'login', 'Sign in', loginForm(next, 'That key is not valid.'), 401);
     return c.body(null, 303, { location: next, 'set-cookie': sessionCookie(host.apiKey, secure(c)) });
   });
-  http.post('/dashboard/logout', (c) => c.body(null, 303, { location: '/dashboard/login', 'set-cookie': sessionCookie(undefined, secure(c)) }));
+  http.post('/dashboard/logout', (c) => foreignForm(c) ?? c.body(null, 303, { location: '/dashboard/login', 'set-cookie': sessionCookie(undefined, secure(c)) }));
 
   // Also matches `/dashboard` itself.
   http.use('/dashboard/*', async (c, next) => {

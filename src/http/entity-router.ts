@@ -33,7 +33,8 @@ export function entityRouter(ctx: HostContext): Hono {
   router.post('/:name/:key', async (c) => {
     const { query, client } = scope(c);
     const entityId = entityIdOf(c);
-    const operation = query.string('op') ?? '';
+    const operation = query.string('op');
+    if (!operation) throw new HttpError(400, "Signalling an entity needs the operation name: '?op=<operation>'.");
     const scheduledTime = query.date('scheduledTime');
     const text = await readBodyText(c.req.raw, ctx.maxBodyBytes);
     const input = text === '' ? undefined : isJsonContentType(c.req.raw) ? parseJson(text) : text;
@@ -82,7 +83,7 @@ export function entityRouter(ctx: HostContext): Hono {
 
 function entityNameOf(name: string): string {
   try {
-    return new EntityId(name, '').name;
+    return new EntityId(name, '').name.toLowerCase();
   } catch (error) {
     throw new HttpError(400, (error as ValidationError).message);
   }

@@ -4,6 +4,7 @@ import type { AuthLevel } from '../sdk/blueprint.js';
 import type { Registry } from '../sdk/registry.js';
 import type { Logger } from '../sdk/logger.js';
 import type { Store } from '../store/store.js';
+import { LruCache, MAX_CACHED_HUBS } from '../store/lru-cache.js';
 
 /** What the host serves of an app (a `DFApp` is one): its functions and routes, its task hub and options. */
 export interface HostedApp {
@@ -11,7 +12,15 @@ export interface HostedApp {
   readonly taskHub: string;
   /** Auth level of routes registered without one. */
   readonly httpAuthLevel: AuthLevel;
-  readonly options: { readonly logger?: Logger; readonly apiKey?: string; readonly maxPayloadBytes?: number };
+  readonly options: {
+    readonly logger?: Logger;
+    readonly apiKey?: string;
+    readonly maxPayloadBytes?: number;
+    /** Extra host names the server answers to (see `allowed-hosts.ts`). */
+    readonly allowedHosts?: readonly string[];
+    /** Origins whose pages may call the API from a browser (see `cross-origin.ts`). */
+    readonly cors?: { readonly origins: readonly string[] };
+  };
 }
 
 /** Shared state of one HTTP host. */
@@ -34,22 +43,21 @@ export function createHostContext(
   fields: Omit<HostContext, 'clientFor'>,
   baseUrl: () => string,
 ): HostContext {
-  const clients = new Map<string, StoreClient>();
+  // Requests may name any task hub: the clients are kept in a bounded cache (they are cheap to rebuild).
+  const clients = new LruCache<string, StoreClient>(MAX_CACHED_HUBS);
   return {
     ...fields,
-    clientFor(taskHub) {
-      let client = clients.get(taskHub);
-      if (!client) {
-        client = new StoreClient({
-          store: fields.store,
-          taskHub,
-          ...(taskHub === fields.app.taskHub ? { registry: fields.app.registry } : {}),
-          ...(fields.maxPayloadBytes !== undefined ? { maxPayloadBytes: fields.maxPayloadBytes } : {}),
-          baseUrl: baseUrl(),
-        });
-        clients.set(taskHub, client);
-      }
-      return client;
-    },
+    clientFor: (taskHub) =>
+      clients.getOrCreate(
+        taskHub,
+        () =>
+          new StoreClient({
+            store: fields.store,
+            taskHub,
+            ...(taskHub === fields.app.taskHub ? { registry: fields.app.registry } : {}),
+            ...(fields.maxPayloadBytes !== undefined ? { maxPayloadBytes: fields.maxPayloadBytes } : {}),
+            baseUrl: baseUrl(),
+          }),
+      ),
   };
 }

@@ -3,6 +3,8 @@
  * `/runtime/webhooks/durabletask/` and `/durabletask/`, the app's routes under `/api/`, the dashboard, and the
  * health probes `/healthz` and `/readyz`.
  * It listens on 127.0.0.1 unless told otherwise, and refuses a non-loopback address without an API key.
+ * Before any route, two guards keep web pages out: the `Host` allowlist (DNS rebinding, `allowed-hosts.ts`)
+ * and the Origin rule with CORS (cross-site request forgery, `cross-origin.ts`).
  */
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
@@ -19,7 +21,10 @@ import { errorBody, errorResponse } from './http-errors.js';
 import { mountHealth } from './health.js';
 import { managementRouter } from './management-router.js';
 import { mountUserRoutes } from './user-routes.js';
+import { rejectMalformedPaths } from './path-check.js';
 import { assertSafeBinding, resolveApiKey } from '../sdk/api-key.js';
+import { allowedHostsGuard, normalizeAllowedHosts } from './allowed-hosts.js';
+import { crossOriginGuard, normalizeCorsOrigins } from './cross-origin.js';
 
 /** The bases under which the management API is served. */
 export const MANAGEMENT_BASES = ['/runtime/webhooks/durabletask', '/durabletask'] as const;
@@ -49,9 +54,20 @@ export interface HttpHostOptions {
   notReadyReason?: () => string | undefined;
 }
 
-/** Builds the hono app serving `app`'s management API and routes; mount `fetch` in any server. */
-export function buildHttpApp(app: HostedApp, store: Store, baseUrl: () => string, options: HttpHostOptions = {}): Hono {
+/**
+ * Builds the hono app serving `app`'s management API and routes; mount `fetch` in any server. `hostname` is the
+ * address or name the server listens on (one more name the `Host` check accepts).
+ * @throws ValidationError for malformed `allowedHosts` or `cors` options of the app.
+ */
+export function buildHttpApp(
+  app: HostedApp,
+  store: Store,
+  baseUrl: () => string,
+  options: HttpHostOptions & Pick<HttpListenOptions, 'hostname'> = {},
+): Hono {
   const logger = options.logger ?? app.options.logger ?? silentLogger;
+  const hostRule = { boundHostname: options.hostname, allowedHosts: normalizeAllowedHosts(app.options.allowedHosts) };
+  const corsOrigins = normalizeCorsOrigins(app.options.cors);
   const ctx = createHostContext(
     {
       app,
@@ -64,6 +80,9 @@ export function buildHttpApp(app: HostedApp, store: Store, baseUrl: () => string
     baseUrl,
   );
   const http = new Hono({ strict: false });
+  http.use('*', allowedHostsGuard(hostRule));
+  http.use('*', crossOriginGuard(corsOrigins));
+  http.use('*', rejectMalformedPaths());
   mountHealth(http, store, { logger, taskHub: app.taskHub, ...(options.notReadyReason ? { notReadyReason: options.notReadyReason } : {}) });
   const management = managementRouter(ctx);
   for (const base of MANAGEMENT_BASES) http.route(base, management);
@@ -81,7 +100,7 @@ export async function startHttpHost(app: HostedApp, store: Store, options: HttpL
   const hostname = options.hostname ?? '127.0.0.1';
   assertSafeBinding(hostname, resolveApiKey(options.apiKey ?? app.options.apiKey));
   let url = '';
-  const http = buildHttpApp(app, store, () => url, options);
+  const http = buildHttpApp(app, store, () => url, { ...options, hostname });
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: http.fetch, port: options.port ?? 7071, hostname }, () => resolve(s));
     s.once('error', reject);

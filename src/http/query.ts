@@ -37,8 +37,8 @@ export class Query {
   date(name: string): Date | undefined {
     const value = this.string(name);
     if (value === undefined) return undefined;
-    const time = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i.test(value.trim()) ? Date.parse(value.trim()) : Number.NaN;
-    if (Number.isNaN(time)) throw new HttpError(400, `Query parameter '${name}' must be an ISO-8601 date, got '${value}'.`);
+    const time = parseIsoDate(value.trim());
+    if (time === undefined) throw new HttpError(400, `Query parameter '${name}' must be an ISO-8601 date, got '${value}'.`);
     return new Date(time);
   }
 
@@ -78,6 +78,22 @@ export class Query {
     }
     return Math.round(n * 1000);
   }
+}
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+/**
+ * Milliseconds of an ISO-8601 date or date-time, or undefined. Strict: `Date.parse` rolls `2024-02-30` over to
+ * March 1st and takes hour 24, so the fields are checked against the calendar first.
+ */
+export function parseIsoDate(text: string): number | undefined {
+  const match = ISO_DATE.exec(text);
+  if (!match) return undefined;
+  const [year, month, day, hour = 0, minute = 0, second = 0] = match.slice(1, 7).map((part) => (part === undefined ? undefined : Number(part)));
+  const daysInMonth = new Date(Date.UTC(year!, month!, 0)).getUTCDate();
+  if (month! < 1 || month! > 12 || day! < 1 || day! > daysInMonth || hour! > 23 || minute! > 59 || second! > 59) return undefined;
+  const time = Date.parse(text);
+  return Number.isNaN(time) ? undefined : time;
 }
 
 /** The task hub a request addresses: the `taskHub` query parameter, else the app's. */

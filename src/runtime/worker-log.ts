@@ -5,7 +5,7 @@
  */
 import type { FailureDetails, HistoryEvent } from '../sdk/history.js';
 import type { Logger } from '../sdk/logger.js';
-import type { ActivityWorkItem, EpisodeCommit, OrchestrationWorkItem } from '../store/store.js';
+import type { ActivityWorkItem, EpisodeCommit, OrchestrationWorkItem, WorkerTakeover } from '../store/store.js';
 
 /** The failure's fields of a log record: its type and message, and the innermost cause's when there is one. */
 function failureFields(details: FailureDetails | undefined): Record<string, unknown> {
@@ -80,4 +80,20 @@ export function logActivityTakeovers(logger: Logger, workerId: string, items: re
       previousWorkerId: item.previousOwner,
     });
   }
+}
+
+/**
+ * Logs, at warn level, the leases a heartbeat took over from a worker whose heartbeat ran out (or from this
+ * worker's dead predecessor with the same id), with both worker ids and the counts.
+ */
+export function logHeartbeatTakeover(logger: Logger, workerId: string, takeover: WorkerTakeover): void {
+  const { workerId: previous, orchestrations, activities } = takeover;
+  if (orchestrations + activities === 0) return;
+  const whose = previous === workerId ? 'its predecessor with the same worker id' : `worker ${previous}, whose heartbeat stopped`;
+  logger.warn(`lease taken over: worker ${workerId} took over ${orchestrations} instance and ${activities} activity leases from ${whose}`, {
+    workerId,
+    previousWorkerId: previous,
+    instances: orchestrations,
+    activities,
+  });
 }

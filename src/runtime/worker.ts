@@ -17,6 +17,7 @@ import { HubKnownNames } from './known-names.js';
 import { OrchestrationCache } from './orchestration-cache.js';
 import { NextDue } from './next-due.js';
 import { OrchestrationDispatcher } from './orchestration-dispatcher.js';
+import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_HEARTBEAT_TIMEOUT_MS, WorkerHeartbeat } from './worker-heartbeat.js';
 import { offerLocalStarts } from '../store/local-starts.js';
 
 /** Tuning knobs of a worker; every one has a sensible default. */
@@ -29,6 +30,18 @@ export interface WorkerOptions {
   orchestrationLeaseMs?: number;
   /** Lease of a running activity, renewed every third of it (default 60 s). */
   activityLeaseMs?: number;
+  /**
+   * How often the worker tells the store it is alive (default 1 s; 0: never, so its work moves only when its
+   * leases expire). Each heartbeat also takes over the work of workers whose heartbeat ran out.
+   */
+  heartbeatIntervalMs?: number;
+  /**
+   * A worker silent for this long is taken for dead and its instances and activities are taken over (default
+   * 3 s): a killed worker's work moves within seconds. A worker whose event loop is blocked that long (a
+   * synchronous activity, a huge replay) is taken for dead too: its activities may run again elsewhere
+   * (at-least-once) and its episodes are fenced off. Raise it for apps with such code.
+   */
+  heartbeatTimeoutMs?: number;
   /** Longest sleep without a notice (default 5 s where notices cross processes — PostgreSQL, a watchable SQLite file — else 500 ms). */
   pollIntervalMs?: number;
   /** Running orchestrations kept in memory (default 10,000). */
@@ -39,6 +52,10 @@ export interface WorkerOptions {
   logger?: Logger;
   /** Clock for event times (the test host passes a virtual one). */
   clock?: () => number;
+  /**
+   * This worker's id (default `host:pid:random`); unique among running workers. A process restarted with its
+   * predecessor's id takes over what the predecessor held at once, without waiting for its heartbeat to run out.
+   */
   workerId?: string;
   /** Wait between polls of a durable HTTP 202 without `Retry-After` (default 30 s). */
   httpPollDelayMs?: number;
@@ -139,6 +156,20 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
     loop: { logger, pollIntervalMs, nextDueInMs, onIdle, clock },
     localActivities: activities,
   });
+  // Before the first claim: the first heartbeat takes over what a predecessor with this id held.
+  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
+  const heartbeat =
+    heartbeatIntervalMs !== 0
+      ? new WorkerHeartbeat({
+          store: hubStore,
+          workerId,
+          names: registry.names(),
+          intervalMs: heartbeatIntervalMs,
+          timeoutMs: options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS,
+          logger,
+        })
+      : undefined;
+  await heartbeat?.start();
   const unsubscribe = store.subscribe(hub, (notice) => {
     if (notice.kind === 'orchestrations') orchestrations.wake();
     else if (notice.kind === 'activities') activities.loop.signal.notify();
@@ -182,6 +213,8 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
         // Activities first: their results may still need an episode while we drain.
         const drained = await activities.stop(drainTimeoutMs);
         await orchestrations.stop();
+        // Beating until here: a drain may take long, and the work must not be taken over meanwhile.
+        await heartbeat?.stop();
         unsubscribe();
         logger.info('worker drained', {
           workerId,

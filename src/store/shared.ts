@@ -3,7 +3,8 @@
  */
 import type { FailureDetails, HistoryEvent, RuntimeStatus } from '../sdk/history.js';
 import { ValidationError } from '../sdk/errors.js';
-import type { ActivityWorkItem, InstanceRecord, NewActivity, NewMessage, OrchestrationWorkItem, StartInstanceRequest, StoreNotice } from './store.js';
+import { checkStorableText } from '../sdk/instance-id.js';
+import type { ActivityWorkItem, InstanceFilter, InstanceRecord, NewActivity, NewMessage, OrchestrationWorkItem, StartInstanceRequest, StoreNotice } from './store.js';
 
 /** An `instances` row as both stores select it (snake_case columns, times in ms). */
 export interface InstanceRow {
@@ -95,7 +96,10 @@ export function encodeContinuationToken(position: PagePosition): string {
 export function decodeContinuationToken(token: string): PagePosition {
   try {
     const [createdAt, instanceId] = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as [unknown, unknown];
-    if (typeof createdAt === 'number' && typeof instanceId === 'string') return { createdAt, instanceId };
+    // Only what encodeContinuationToken writes: a millisecond time and an id a store can hold.
+    if (Number.isSafeInteger(createdAt) && (createdAt as number) >= 0 && typeof instanceId === 'string' && !instanceId.includes('\u0000')) {
+      return { createdAt: createdAt as number, instanceId };
+    }
   } catch {
     // fall through
   }
@@ -185,4 +189,15 @@ export function entityNameOf(instanceId: string): string | undefined {
   if (!instanceId.startsWith('@')) return undefined;
   const at = instanceId.indexOf('@', 1);
   return at > 1 ? instanceId.slice(1, at) : undefined;
+}
+
+/** Checks the parts of an instance filter both stores bind as parameters; a bad one is a `ValidationError`. */
+export function checkInstanceFilter(filter: InstanceFilter): void {
+  if (filter.instanceIdPrefix !== undefined) {
+    if (typeof filter.instanceIdPrefix !== 'string') throw new ValidationError('instanceIdPrefix must be a string.');
+    checkStorableText(filter.instanceIdPrefix, 'instanceIdPrefix');
+  }
+  for (const [what, time] of [['createdTimeFrom', filter.createdTimeFrom], ['createdTimeTo', filter.createdTimeTo]] as const) {
+    if (time !== undefined && (!(time instanceof Date) || !Number.isFinite(time.getTime()))) throw new ValidationError(`${what} must be a valid Date.`);
+  }
 }

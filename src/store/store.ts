@@ -217,6 +217,39 @@ export interface ClaimOptions {
   leaseMs: number;
 }
 
+/** Options of {@link HubStore.heartbeat}. */
+export interface HeartbeatOptions {
+  /** How long from now (database time) the worker counts as alive without another heartbeat. */
+  timeoutMs: number;
+  /**
+   * The first heartbeat of a worker process: leases still held under its id belong to a predecessor with the
+   * same id (a restart with a stable `workerId`), which is dead, so they are taken over at once.
+   */
+  starting?: boolean;
+}
+
+/** Leases a heartbeat took over from one dead worker (see {@link HubStore.heartbeat}). */
+export interface WorkerTakeover {
+  workerId: string;
+  /** Instance leases voided. */
+  orchestrations: number;
+  /** Activity leases voided. */
+  activities: number;
+}
+
+/** What {@link HubStore.heartbeat} found and did. */
+export interface HeartbeatOutcome {
+  /** False when the worker is not registered (nothing was written): register it, then beat again. */
+  registered: boolean;
+  /**
+   * True when this worker's previous heartbeat had run out (or it was taken over): others may have taken over its
+   * leases, so its commits on them are fenced off. Such a heartbeat takes over nobody (see `heartbeat`).
+   */
+  lapsed: boolean;
+  /** The dead workers whose leases this heartbeat took over (with the predecessor's, when `starting`). */
+  takenOver: WorkerTakeover[];
+}
+
 /** One task hub inside a store. All methods are atomic. */
 export interface HubStore {
   readonly hub: string;
@@ -249,6 +282,17 @@ export interface HubStore {
   registerWorker(workerId: string, names: RegisteredNames): Promise<void>;
   /** Union of the names served by registered workers; undefined while no worker ever registered. */
   getRegisteredNames(): Promise<RegisteredNames | undefined>;
+  /**
+   * Worker liveness, in database time. Marks registered worker `workerId` alive for `timeoutMs`, then takes over
+   * from every worker of the hub whose heartbeat has run out: the leases they still hold (instances and
+   * activities) become free at once, each under a new epoch so that a holder that was only paused is fenced
+   * off, and the dead worker is marked taken over, so this happens once (a worker that beats again later
+   * counts as alive again). A heartbeat that finds its own worker's previous one run out takes over nobody:
+   * the store may have been out of reach for everyone, and the others get the chance to beat first. Leases of
+   * workers that never sent a heartbeat are left to expire. Emits `orchestrations` and `activities` notices
+   * when it took over anything.
+   */
+  heartbeat(workerId: string, options: HeartbeatOptions): Promise<HeartbeatOutcome>;
 
   // --- worker side ---
   claimOrchestrations(options: ClaimOptions): Promise<OrchestrationWorkItem[]>;

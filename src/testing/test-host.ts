@@ -89,6 +89,9 @@ export async function createTestHost(app: Blueprint, options: TestHostOptions = 
     workerId: 'test-host',
     pollIntervalMs: 1000,
     drainTimeoutMs: 2000,
+    // One worker on a private store with a virtual clock: nobody to take over from, and a clock jump would look
+    // like a lapse.
+    heartbeatIntervalMs: 0,
     ...(appOptions.logger ? { logger: appOptions.logger } : {}),
     ...(appOptions.maxPayloadBytes !== undefined ? { maxPayloadBytes: appOptions.maxPayloadBytes } : {}),
     ...(appOptions.tokenProvider ? { tokenProvider: appOptions.tokenProvider } : {}),

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   DFApp,
+  EntityId,
   InstanceAlreadyExistsError,
   InstanceNotFoundError,
   InvalidInstanceStateError,
@@ -148,6 +149,20 @@ export function clientSuite(name: string, setup: () => Promise<ClientUnderTest>)
         await assert.rejects(client.startNew('echo', { instanceId: id }), ValidationError, `id ${JSON.stringify(id.slice(0, 20))}`);
       }
       assert.equal(await client.getStatus('never-started-id'), undefined);
+    });
+
+    test('text a store cannot hold, forged page tokens and bad filters are refused alike, creating nothing', async () => {
+      const countBefore = (await client.getStatusAll()).length;
+      await assert.rejects(client.startNew('echo', { version: 'v\u0000' }), ValidationError);
+      await assert.rejects(client.startNew('echo', { instanceId: 'c1-\u0085' }), ValidationError);
+      await assert.rejects(client.listInstances({ instanceIdPrefix: 'a\u0000' }), ValidationError);
+      for (const forged of [[1.5, 'x'], [1e300, 'x'], [-1, 'x'], [1, 'x\u0000'], ['1', 'x'], [1]]) {
+        const continuationToken = Buffer.from(JSON.stringify(forged)).toString('base64url');
+        await assert.rejects(client.listInstances({ continuationToken }), ValidationError, JSON.stringify(forged));
+      }
+      await assert.rejects(client.signalEntity({ name: 'counter', key: 'k\u0000' } as never, 'add', 1), ValidationError);
+      await assert.rejects(client.signalEntity(new EntityId('counter', 'k'), '', 1), ValidationError);
+      assert.equal((await client.getStatusAll()).length, countBefore, 'nothing was created');
     });
 
     test('payloads over the limit and values JSON cannot carry are refused', async () => {

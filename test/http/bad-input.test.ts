@@ -133,6 +133,11 @@ describe('bad input to the management API changes nothing', () => {
     for (const query of [
       'createdTimeFrom=yesterday',
       'createdTimeFrom=2024-13-45',
+      'createdTimeFrom=2024-02-30',
+      'createdTimeFrom=2023-02-29',
+      'createdTimeFrom=2024-04-31T00:00Z',
+      'createdTimeTo=2024-01-01T24:00Z',
+      'createdTimeTo=2024-01-01T23:60Z',
       'createdTimeTo=12345',
       'createdTimeFrom=2025-01-02&createdTimeTo=2025-01-01',
       'runtimeStatus=Done',
@@ -153,6 +158,21 @@ describe('bad input to the management API changes nothing', () => {
     assert.equal(badToken.status, 400);
     assert.match(badToken.json.Message, /continuation token/);
     assert.equal((await call(`${base}/instances/x?showHistory=maybe`)).status, 400);
+  });
+
+  test('malformed escapes, C1 control characters and NUL in ids, and a signal without op, are 400s', async () => {
+    for (const id of ['a%zz', 'a%ED%A0%80b', 'a%C2%85b', 'a%00b', '%E0%A4%A']) {
+      await refused(`start ${id}`, () => call(`${base}/orchestrators/echo/${id}`, { method: 'POST' }), 400);
+      await refused(`raise ${id}`, () => postJson(`${base}/instances/${id}/raiseEvent/go`, 1), id.startsWith('a%C2') || id === 'a%00b' ? 404 : 400);
+    }
+    const entities = async () => (await host.store.listEntities({ fetchState: true })).entities.length;
+    const before = await entities();
+    await refused('signal without op', () => call(`${base}/entities/counter/k`, { method: 'POST', body: '1', headers: { 'content-type': 'application/json' } }), 400, /op=/);
+    await refused('signal with an empty op', () => call(`${base}/entities/counter/k?op=`, { method: 'POST', body: '1', headers: { 'content-type': 'application/json' } }), 400, /op=/);
+    await refused('signal with NUL in the key', () => call(`${base}/entities/counter/k%00?op=add`, { method: 'POST', body: '1', headers: { 'content-type': 'application/json' } }), 400, /NUL/);
+    await refused('entity with a malformed escape', () => call(`${base}/entities/counter/k%zz?op=add`, { method: 'POST', body: '1' }), 400);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(await entities(), before, 'no entity was created');
   });
 
   test('operations on unknown instances are 404 and on finished ones 410, leaving them unchanged', async () => {

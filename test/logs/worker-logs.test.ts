@@ -75,6 +75,41 @@ for (const store of testStores()) {
         }
       });
 
+      test('a heartbeat that takes over the leases of a dead worker logs it at warn with both worker ids', async () => {
+        const created = await store.create();
+        const handle = await acquireStore(created.url);
+        const client = await createClient({ store: created.url, taskHub: HUB });
+        const logs = captureLogs(format);
+        try {
+          const hub = handle.store.hub(HUB);
+          const names = { orchestrations: ['slow'], activities: ['work'], entities: [] };
+          await hub.registerWorker('dead-beat', names);
+          const id = await client.startNew('slow', { input: 2 });
+          // The dead worker holds the instance for a minute, and its heartbeat runs out right away.
+          await hub.heartbeat('dead-beat', { timeoutMs: 1, starting: false });
+          assert.equal((await hub.claimOrchestrations({ workerId: 'dead-beat', limit: 10, leaseMs: 60_000 })).length, 1);
+          const app = new DFApp();
+          slowOrchestration(app);
+          app.activity('work', async (n: number) => n + 1);
+          const worker = await startWorker(handle.store, HUB, app.registry, { logger: logs.logger, workerId: 'beater', pollIntervalMs: 50, heartbeatIntervalMs: 20, heartbeatTimeoutMs: 1000 });
+          try {
+            assert.equal((await client.waitForCompletion(id, { timeoutInMilliseconds: 20_000 })).output, 3);
+            const record = findRecord(logs.records(), /^lease taken over: worker beater took over 1 instance and 0 activity leases from worker dead-beat/);
+            assert.ok(record, logs.text());
+            assert.deepEqual(
+              [record.level, record.fields['workerId'], record.fields['previousWorkerId'], String(record.fields['instances']), record.fields['taskHub']],
+              ['warn', 'beater', 'dead-beat', '1', HUB],
+            );
+          } finally {
+            await worker.stop();
+          }
+        } finally {
+          await client.close();
+          await handle.release();
+          await created.cleanup();
+        }
+      });
+
       test('a drain that runs out of time logs how many activities it released', async () => {
         const created = await store.create();
         const handle = await acquireStore(created.url);

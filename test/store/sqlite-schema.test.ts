@@ -27,6 +27,9 @@ function historySql(db: Database.Database): string {
   return (db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'history'`).pluck().get() as string).replace(/\s+/g, ' ');
 }
 
+/** The schema version of a new database. */
+const LATEST = 5;
+
 describe('SQLite schema', () => {
   test('migrations 3 and 4 rebuild history (one row per episode, in a rowid table) and keep every event of a version-2 database', async () => {
     const path = tempPath();
@@ -54,7 +57,7 @@ describe('SQLite schema', () => {
 
     const store = new SqliteStore(path);
     try {
-      assert.equal(store.db.pragma('user_version', { simple: true }), 4);
+      assert.equal(store.db.pragma('user_version', { simple: true }), LATEST);
       assert.match(historySql(store.db), /events TEXT NOT NULL, PRIMARY KEY \(hub, instance_id, seq\) \)$/, 'a rowid table again');
       assert.deepEqual(await store.hub('default').getHistory('old'), events);
       assert.equal((await store.hub('other').getHistory('old')).length, 1);
@@ -88,13 +91,36 @@ describe('SQLite schema', () => {
     await store.close();
     const db = new Database(path);
     try {
-      assert.equal(db.pragma('user_version', { simple: true }), 4);
+      assert.equal(db.pragma('user_version', { simple: true }), LATEST);
       assert.match(historySql(db), /events TEXT NOT NULL/);
       assert.doesNotMatch(historySql(db), /WITHOUT ROWID/);
       migrate(db);
-      assert.equal(db.pragma('user_version', { simple: true }), 4);
+      assert.equal(db.pragma('user_version', { simple: true }), LATEST);
     } finally {
       db.close();
+    }
+  });
+
+  test('migration 5 adds worker liveness: workers of a version-4 database keep their names and count as never having beaten', async () => {
+    const path = tempPath();
+    const old = new Database(path);
+    old.pragma('journal_mode = WAL');
+    migrate(old, 4);
+    const names = { orchestrations: ['o'], activities: ['a'], entities: [] };
+    old.prepare(`INSERT INTO workers (hub, worker_id, names, updated_at) VALUES ('default', 'w-old', ?, 1000)`).run(JSON.stringify(names));
+    old.close();
+
+    const store = new SqliteStore(path);
+    try {
+      assert.equal(store.db.pragma('user_version', { simple: true }), LATEST);
+      assert.deepEqual(store.db.prepare(`SELECT worker_id, alive_until FROM workers`).all(), [{ worker_id: 'w-old', alive_until: 0 }]);
+      const hub = store.hub('default');
+      assert.deepEqual(await hub.getRegisteredNames(), names);
+      assert.deepEqual(await hub.heartbeat('w-old', { timeoutMs: 60_000 }), { registered: true, lapsed: false, takenOver: [] });
+      const indexes = store.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ('workers_by_liveness', 'instances_by_lock') ORDER BY name`);
+      assert.deepEqual(indexes.pluck().all(), ['instances_by_lock', 'workers_by_liveness']);
+    } finally {
+      await store.close();
     }
   });
 });

@@ -11,6 +11,7 @@ import { activityConformance } from './conformance-activities.js';
 import { clientConformance } from './conformance-client.js';
 import type { StoreUnderTest } from './conformance-fixtures.js';
 import { hubConformance } from './conformance-hubs.js';
+import { livenessConformance } from './conformance-liveness.js';
 import { orchestrationConformance } from './conformance-orchestrations.js';
 
 /** Declares the conformance suite for the store that `makeStore` opens. */
@@ -31,5 +32,6 @@ export function storeConformanceSuite(name: string, makeStore: () => Promise<Sto
     orchestrationConformance(store);
     activityConformance(store);
     hubConformance(store);
+    livenessConformance(store);
   });
 }

@@ -4,7 +4,7 @@
  * real store (nothing was written) or `after` it returned (it was committed, but the caller never learns
  * so, as when a connection drops before the reply). Every call can also be observed.
  */
-import type { ActivityCompletion, ActivityWorkItem, ClaimOptions, CommitOutcome, EpisodeCommit, HubStore, InstanceFilter, InstanceQuery, InstanceRecord, Lease, NewMessage, OrchestrationWorkItem, StartInstanceRequest, StartLease, Store, StoreNotice } from '../../src/store/store.js';
+import type { ActivityCompletion, ActivityWorkItem, ClaimOptions, CommitOutcome, EpisodeCommit, HeartbeatOptions, HeartbeatOutcome, HubStore, InstanceFilter, InstanceQuery, InstanceRecord, Lease, NewMessage, OrchestrationWorkItem, StartInstanceRequest, StartLease, Store, StoreNotice } from '../../src/store/store.js';
 import type { HistoryEvent } from '../../src/sdk/history.js';
 import type { RegisteredNames } from '../../src/sdk/registry.js';
 
@@ -197,6 +197,9 @@ class FaultyHubStore implements HubStore {
   }
   getRegisteredNames(): Promise<RegisteredNames | undefined> {
     return this.owner.run('getRegisteredNames', [], () => this.inner.getRegisteredNames());
+  }
+  heartbeat(workerId: string, options: HeartbeatOptions): Promise<HeartbeatOutcome> {
+    return this.owner.run('heartbeat', [workerId, options], () => this.inner.heartbeat(workerId, options));
   }
   claimOrchestrations(options: ClaimOptions): Promise<OrchestrationWorkItem[]> {
     return this.owner.run('claimOrchestrations', [options], () => this.inner.claimOrchestrations(options));

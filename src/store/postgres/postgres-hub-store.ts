@@ -10,6 +10,7 @@ import type { HistoryEvent } from '../../sdk/history.js';
 import { InstanceAlreadyExistsError } from '../../sdk/errors.js';
 import {
   INSTANCE_COLUMNS,
+  checkInstanceFilter,
   checkPageSize,
   decodeContinuationToken,
   dedupeNotices,
@@ -19,13 +20,14 @@ import {
   rowToInstance,
   type InstanceRow,
 } from '../shared.js';
-import type { ActivityCompletion, ActivityWorkItem, ClaimOptions, CommitOutcome, EpisodeCommit, HubStore, InboxMessage, InstanceFilter, InstanceQuery, InstanceRecord, Lease, NewMessage, OrchestrationWorkItem, StartInstanceRequest, StartLease, StoreNotice } from '../store.js';
+import type { ActivityCompletion, ActivityWorkItem, ClaimOptions, CommitOutcome, EpisodeCommit, HeartbeatOptions, HeartbeatOutcome, HubStore, InboxMessage, InstanceFilter, InstanceQuery, InstanceRecord, Lease, NewMessage, OrchestrationWorkItem, StartInstanceRequest, StartLease, StoreNotice } from '../store.js';
 import type { PgDatabase, TxClient } from './connection.js';
 import { commitEpisodeBatch } from './episode-batch.js';
 import { commitEpisodesInOneStatement, fitsOneStatement } from './episode-statement.js';
 import type { EncodedNotices } from './notice-listener.js';
 import { distinctRounds, insertMessages, NOW, startInstances, TERMINAL_SQL, type StartAnswer, type StartRequest } from './hub-writes.js';
 import { Batcher } from '../batcher.js';
+import { heartbeat } from './liveness.js';
 import type { Tables } from './schema.js';
 import type { RegisteredNames } from '../../sdk/registry.js';
 
@@ -155,6 +157,7 @@ export class PostgresHubStore implements HubStore {
 
   /** WHERE terms of an instance filter; pushes its parameters onto `params`. */
   #filterSql(filter: InstanceFilter, params: unknown[]): string[] {
+    checkInstanceFilter(filter);
     const add = (value: unknown) => {
       params.push(value);
       return `$${params.length}`;
@@ -242,6 +245,20 @@ export class PostgresHubStore implements HubStore {
       activities: [...union.activities].sort(),
       entities: [...union.entities].sort(),
     };
+  }
+
+  heartbeat(workerId: string, options: HeartbeatOptions): Promise<HeartbeatOutcome> {
+    return heartbeat(
+      {
+        db: this.ctx.db,
+        tables: this.#t,
+        hub: this.hub,
+        notify: (client, notices) => this.#notify(client, notices),
+        emitLocal: (notices) => this.ctx.emitLocal(this.hub, notices),
+      },
+      workerId,
+      options,
+    );
   }
 
   // ---- worker side ----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { StoreError } from '../../sdk/errors.js';
 import { silentLogger, type Logger } from '../../sdk/logger.js';
 import { NoticeBus } from '../shared.js';
+import { LruCache, MAX_CACHED_HUBS } from '../lru-cache.js';
 import type { HubStore, Store, StoreNotice } from '../store.js';
 import { channelName, parsePostgresUrl, PgDatabase, quoteIdent, type PostgresLocation } from './connection.js';
 import { decodeNotice, encodeNotices, NoticeListener } from './notice-listener.js';
@@ -32,7 +33,7 @@ export class PostgresStore implements Store {
   readonly crossProcessNotices = true;
   readonly #id = randomUUID();
   readonly #bus = new NoticeBus();
-  readonly #hubs = new Map<string, PostgresHubStore>();
+  readonly #hubs = new LruCache<string, PostgresHubStore>(MAX_CACHED_HUBS);
   readonly #listener: NoticeListener;
   readonly #channel: string;
   #closed = false;
@@ -70,20 +71,19 @@ export class PostgresStore implements Store {
   }
 
   hub(name: string): HubStore {
-    let hub = this.#hubs.get(name);
-    if (!hub) {
-      hub = new PostgresHubStore(
-        {
-          db: this.db,
-          tables: this.tables,
-          notices: (h, notices) => ({ channel: this.#channel, payloads: encodeNotices(this.#id, h, notices) }),
-          emitLocal: (h, notices) => notices.forEach((n) => this.#bus.emit(h, n)),
-        },
-        name,
-      );
-      this.#hubs.set(name, hub);
-    }
-    return hub;
+    return this.#hubs.getOrCreate(
+      name,
+      () =>
+        new PostgresHubStore(
+          {
+            db: this.db,
+            tables: this.tables,
+            notices: (h, notices) => ({ channel: this.#channel, payloads: encodeNotices(this.#id, h, notices) }),
+            emitLocal: (h, notices) => notices.forEach((n) => this.#bus.emit(h, n)),
+          },
+          name,
+        ),
+    );
   }
 
   subscribe(hub: string, listener: (notice: StoreNotice) => void): () => void {

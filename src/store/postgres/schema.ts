@@ -106,6 +106,12 @@ const MIGRATIONS: ((t: Tables) => string)[] = [
   ALTER TABLE ${t.history} RENAME COLUMN event TO events;
   UPDATE ${t.history} SET events = '[' || events || ']';
   `,
+  // Worker liveness (see liveness.ts): alive_until is the database time until which a worker counts as alive;
+  // 0 = it never sent a heartbeat, -1 = it was taken for dead and its leases were taken over.
+  (t) => `
+  ALTER TABLE ${t.workers} ADD COLUMN alive_until bigint NOT NULL DEFAULT 0;
+  CREATE INDEX workers_by_liveness ON ${t.workers} (hub, alive_until) WHERE alive_until > 0;
+  `,
 ];
 
 /** The schema version this code expects. */

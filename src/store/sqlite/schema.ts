@@ -106,6 +106,15 @@ const MIGRATIONS: string[] = [
   DROP TABLE history;
   ALTER TABLE history_new RENAME TO history;
   `,
+  // Worker liveness (see sqlite-liveness.ts): alive_until is the database time until which a worker counts as
+  // alive; 0 = it never sent a heartbeat, -1 = it was taken for dead and its leases were taken over. The partial
+  // indexes hold only the rows that matter: live workers, and leased instances (a takeover finds a dead worker's
+  // instance leases without reading the whole table, and so do lease-expiry polls).
+  `
+  ALTER TABLE workers ADD COLUMN alive_until INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX workers_by_liveness ON workers (hub, alive_until) WHERE alive_until > 0;
+  CREATE INDEX instances_by_lock ON instances (hub, lock_until) WHERE lock_until > 0;
+  `,
 ];
 
 /**

@@ -104,7 +104,7 @@ export async function nextVisibleAt(store: SqliteStoreContext, hub: string, look
     `SELECT MIN(t) AS t FROM (
        SELECT MIN(visible_at) AS t FROM inbox WHERE hub = ? AND visible_at > ?
        UNION ALL SELECT MIN(lock_until) FROM activities WHERE hub = ? AND lock_until > ?
-       UNION ALL SELECT MIN(lock_until) FROM instances WHERE hub = ? AND lock_until > ?)`,
+       UNION ALL SELECT MIN(lock_until) FROM instances WHERE hub = ? AND lock_until > 0 AND lock_until > ?)`,
   ).get(hub, now, hub, now, hub, now) as { t: number | null };
   return row.t === null ? undefined : new Date(row.t);
 }

@@ -10,6 +10,8 @@ import type {
   ClaimOptions,
   CommitOutcome,
   EpisodeCommit,
+  HeartbeatOptions,
+  HeartbeatOutcome,
   HubStore,
   InstanceFilter,
   InstanceQuery,
@@ -24,6 +26,7 @@ import type { RegisteredNames } from '../../sdk/registry.js';
 import { claimActivities, completeActivities, nextVisibleAt, releaseActivities, renewLeases } from './sqlite-activities.js';
 import type { SqliteStoreContext } from './sqlite-context.js';
 import { claimOrchestrations, commitEpisodes, leaseInstances, releaseOrchestrations } from './sqlite-episodes.js';
+import { heartbeat } from './sqlite-liveness.js';
 import {
   createInstance,
   getHistory,
@@ -79,6 +82,10 @@ export class SqliteHubStore implements HubStore {
 
   getRegisteredNames(): Promise<RegisteredNames | undefined> {
     return getRegisteredNames(this.store, this.hub);
+  }
+
+  heartbeat(workerId: string, options: HeartbeatOptions): Promise<HeartbeatOutcome> {
+    return heartbeat(this.store, this.hub, workerId, options);
   }
 
   // ---- worker side ----------------------------------------------------------------------------

@@ -4,6 +4,7 @@
  */
 import {
   INSTANCE_COLUMNS,
+  checkInstanceFilter,
   checkPageSize,
   decodeContinuationToken,
   encodeContinuationToken,
@@ -42,6 +43,7 @@ export async function queryInstances(
 
 /** The WHERE conditions (to join with AND) and their parameters that select `filter`'s instances of `hub`. */
 export function filterSql(hub: string, filter: InstanceFilter): { where: string[]; params: unknown[] } {
+  checkInstanceFilter(filter);
   const where = ['hub = ?'];
   const params: unknown[] = [hub];
   if (filter.createdTimeFrom) {

@@ -16,6 +16,7 @@ import { CommitWatcher } from './commit-watcher.js';
 import { migrate } from './schema.js';
 import type { SqliteStoreContext } from './sqlite-context.js';
 import { SqliteHubStore } from './sqlite-hub-store.js';
+import { LruCache, MAX_CACHED_HUBS } from '../lru-cache.js';
 
 /** Options of {@link SqliteStore}. */
 export interface SqliteStoreOptions {
@@ -46,7 +47,7 @@ export class SqliteStore implements Store, SqliteStoreContext {
   /** Runs while any hub has subscribers (`#bus.hubs()`); undefined for `:memory:` (no other process can open it). */
   readonly #watcher: CommitWatcher | undefined;
   readonly #statements = new Map<string, Database.Statement>();
-  readonly #hubs = new Map<string, SqliteHubStore>();
+  readonly #hubs = new LruCache<string, SqliteHubStore>(MAX_CACHED_HUBS);
   readonly #synchronous: 'FULL' | 'NORMAL' | 'OFF';
   #currentSynchronous: string;
   #queue: QueuedWrite[] = [];
@@ -91,12 +92,7 @@ export class SqliteStore implements Store, SqliteStoreContext {
   }
 
   hub(name: string): HubStore {
-    let hub = this.#hubs.get(name);
-    if (!hub) {
-      hub = new SqliteHubStore(this, name);
-      this.#hubs.set(name, hub);
-    }
-    return hub;
+    return this.#hubs.getOrCreate(name, () => new SqliteHubStore(this, name));
   }
 
   subscribe(hub: string, listener: (notice: StoreNotice) => void): () => void {
