@@ -3,8 +3,12 @@
  * and the next write fails with EPIPE. Without a listener that error would end the process with a stack trace.
  */
 
-/** Makes a write to a closed stdout (or stderr) end the process with `exitCode` and no output. */
+let installed = false;
+
+/** Makes a write to a closed stdout (or stderr) end the process with `exitCode` and no output (once per process). */
 export function endQuietlyOnClosedPipe(exitCode = 0): void {
+  if (installed) return;
+  installed = true;
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') process.exit(exitCode);
