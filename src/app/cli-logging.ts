@@ -2,7 +2,6 @@
  * Logging of `duraflow start` and `duraflow worker`: the `--log-level` and `--log-format` options, the pino
  * logger they select (on stderr), and the startup record that says what the process serves and where.
  */
-import type { Command } from 'commander';
 import { choiceOption } from '../cli/options.js';
 import type { Logger } from '../sdk/logger.js';
 import { userFacingNames } from '../sdk/internal-names.js';
@@ -16,11 +15,18 @@ export interface LogOptions {
   logFormat?: LogFormat;
 }
 
-/** Adds `--log-level` and `--log-format` to a command. */
-export function withLogOptions(command: Command): Command {
-  return command
-    .option('--log-level <level>', `what to log on stderr: ${LOG_LEVELS.join(', ')} (default info)`, choiceOption('--log-level', LOG_LEVELS))
-    .option('--log-format <format>', `${LOG_FORMATS.join(' or ')}: one readable line per event, or one JSON object per line (default pretty)`, choiceOption('--log-format', LOG_FORMATS));
+/** `--log-level`, as the arguments of commander's `option()`. */
+export function logLevelOption(): [string, string, (text: string) => LogLevel] {
+  return ['--log-level <level>', `what to log on stderr: ${LOG_LEVELS.join(', ')} (default info)`, choiceOption('--log-level', LOG_LEVELS)];
+}
+
+/** `--log-format`, as the arguments of commander's `option()`. */
+export function logFormatOption(): [string, string, (text: string) => LogFormat] {
+  return [
+    '--log-format <format>',
+    `${LOG_FORMATS.join(' or ')}: one readable line per event, or one JSON object per line (default pretty)`,
+    choiceOption('--log-format', LOG_FORMATS),
+  ];
 }
 
 /**

@@ -10,7 +10,7 @@ import { registerControlCommands } from '../cli/instances-control.js';
 import { registerQueryCommands } from '../cli/instances-query.js';
 import { portOption } from '../cli/options.js';
 import { redactStoreUrl } from '../store/store-errors.js';
-import { installLogger, startupFields, withLogOptions, type LogOptions } from './cli-logging.js';
+import { installLogger, logFormatOption, logLevelOption, startupFields, type LogOptions } from './cli-logging.js';
 import { endQuietlyOnClosedPipe } from './closed-pipe.js';
 import { explainListenError } from './listen-errors.js';
 import { loadApp } from './load-app.js';
@@ -71,8 +71,8 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
 
-  withLogOptions(program
-    .command('start'))
+  program
+    .command('start')
     .description('Run an app: a worker and the HTTP host (and with --grpc, the Durable Task sidecar for Python/JS SDK workers).')
     .argument('[app-module]', 'a .ts or .js module exporting a DFApp (optional with --grpc: then only gRPC workers serve functions)')
     .option('--store <url>', "store URL ('sqlite:<path>' or 'postgres://…'; default DURAFLOW_STORE or sqlite:.duraflow/duraflow.db)")
@@ -82,6 +82,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--grpc [port]', 'also serve the Durable Task gRPC sidecar protocol (TaskHubSidecarService; default port 4001)', portOption('--grpc'))
     .option('--allowed-host <name>', "a host name the HTTP host answers to besides localhost and IP addresses (repeatable; '.example.com' for a domain)", collect)
     .option('--cors-origin <origin>', 'an origin whose pages may call the API from a browser, e.g. https://ops.example.com (repeatable)', collect)
+    .option(...logLevelOption())
+    .option(...logFormatOption())
     .addHelpText(
       'after',
       '\nExamples:\n  duraflow start samples/app.ts --port 7071\n  duraflow start app.ts --log-format json --log-level warn\n' +
@@ -115,12 +117,14 @@ export async function main(argv: string[]): Promise<number> {
       logger.info('duraflow host stopped');
     });
 
-  withLogOptions(program
-    .command('worker'))
+  program
+    .command('worker')
     .description('Run a worker only (no HTTP); start several against one PostgreSQL database to scale out.')
     .argument('<app-module>', 'a .ts or .js module exporting a DFApp')
     .option('--store <url>', 'store URL')
     .option('--hub <name>', 'task hub')
+    .option(...logLevelOption())
+    .option(...logFormatOption())
     .addHelpText('after', "\nExample:\n  duraflow worker app.ts --store postgres://localhost/app --log-format json")
     .action(async (modulePath: string, options: RunOptions) => {
       const stopRequested = untilSignal();

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { DurableClient } from '../../src/index.js';
+import { main } from '../../src/app/cli.js';
 import type { Host } from '../../src/app/df-app.js';
 import { sqliteTestStore } from '../support/stores.js';
 import { createDashboardApp } from '../dashboard/dashboard-app.js';
@@ -42,6 +43,27 @@ export function cli(args: string[], options: { timeoutMs?: number; env?: Record<
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/**
+ * Runs the CLI's `main` in this process, capturing what it writes: for what the command decides before it
+ * touches a store or a port (help texts, option checks), at a fraction of a child process's cost. Calls must
+ * not overlap (stdout and stderr are swapped while one runs).
+ */
+export async function runMain(args: string[]): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const out = process.stdout.write;
+  const err = process.stderr.write;
+  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += chunk.toString()), true)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += chunk.toString()), true)) as typeof process.stderr.write;
+  try {
+    const code = await main(['node', 'duraflow', ...args]);
+    return { code, stdout, stderr };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
 }
 
 /** Asserts a failed run printed exactly one `duraflow: …` line matching `pattern`. */

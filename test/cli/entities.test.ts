@@ -18,16 +18,16 @@ describe('duraflow entities', () => {
   test('signal, get and list an entity through the store', async () => {
     const signalled = await cli(['entities', 'signal', 'Counter', 'c-1', 'add', '--input', '4', ...h.S]);
     assert.equal(signalled.code, 0, signalled.stderr);
-    assert.equal(signalled.stdout.trim(), "Signalled 'add' to counter / c-1.");
+    assert.equal(signalled.stdout.trim(), "Signalled 'add' to Counter / c-1.");
     await waitForState('c-1', 4);
     const got = JSON.parse((await cli(['entities', 'get', 'Counter', 'c-1', '--json', ...h.S])).stdout) as Record<string, unknown>;
-    assert.deepEqual({ ...got, lastOperationTime: undefined }, { entityId: { name: 'counter', key: 'c-1' }, entityExists: true, state: 4, pendingOperations: [], lastOperationTime: undefined });
+    assert.deepEqual({ ...got, lastOperationTime: undefined }, { entityId: { name: 'Counter', key: 'c-1' }, entityExists: true, state: 4, pendingOperations: [], lastOperationTime: undefined });
     const text = await cli(['entities', 'get', 'counter', 'c-1', ...h.S]);
     assert.match(text.stdout, /^State: 4$/m);
     assert.match(text.stdout, /^Locked by: +\(not locked\)$/m);
     const listed = JSON.parse((await cli(['entities', 'list', '--json', ...h.S])).stdout) as { name: string; key: string; state: unknown }[];
     assert.deepEqual(listed.map((e) => [e.name, e.key, e.state]), [['counter', 'c-1', 4]]);
-    assertOneLineError(await cli(['entities', 'get', 'Counter', 'nobody', ...h.S]), /^duraflow: No entity 'counter' with key 'nobody'\.$/);
+    assertOneLineError(await cli(['entities', 'get', 'Counter', 'nobody', ...h.S]), /^duraflow: No entity 'Counter' with key 'nobody'\.$/);
   });
 
   test('signal, get and list an entity through the API', async () => {

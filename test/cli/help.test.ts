@@ -1,8 +1,11 @@
-/** `duraflow --help` for every command (each with an example) and `duraflow --version`. */
+/**
+ * `--help` of every command (each with an example; read from the CLI's `main` in this process) and
+ * `duraflow --version` (from the real command).
+ */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { cli } from './cli-support.js';
+import { cli, runMain } from './cli-support.js';
 
 test('every command has --help with an example; start and worker list the log options', async () => {
   const commands = [
@@ -14,15 +17,23 @@ test('every command has --help with an example; start and worker list the log op
     ['start'],
     ['worker'],
   ];
-  const runs = await Promise.all(commands.map((c) => cli([...c, '--help'])));
+  const runs = [];
+  for (const c of commands) runs.push(await runMain([...c, '--help']));
   runs.forEach((run, i) => {
     assert.equal(run.code, 0, commands[i]!.join(' '));
     assert.match(run.stdout, /Examples?:\n {2}duraflow /, commands[i]!.join(' '));
   });
   for (const run of runs.slice(-2)) {
-    assert.match(run.stdout, /--log-level <level> +what to log on stderr: debug, info, warn, error, silent/);
+    assert.match(run.stdout, /--log-level <level> +what to log on stderr: debug, info, warn, error,\s+silent/);
     assert.match(run.stdout, /--log-format <format> +pretty or json/);
   }
+});
+
+test('the real command prints its help', async () => {
+  const run = await cli(['--help']);
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /^Usage: duraflow \[options\] \[command\]/);
+  assert.match(run.stdout, /-V, --version +print the version of duraflow/);
 });
 
 test('--version prints the version from package.json', async () => {
