@@ -30,7 +30,7 @@ export type {
   OrchestrationRef,
   OrchestratorFunction,
 } from './sdk/orchestration-context.js';
-export type { Logger } from './sdk/logger.js';
+export type { Logger, LogFields } from './sdk/logger.js';
 export { silentLogger } from './sdk/logger.js';
 export {
   DuraflowError,
@@ -48,7 +48,9 @@ export {
   LockingRulesViolationError,
   ActivityTimeoutError,
   EntityOperationTimeoutError,
+  StoreError,
 } from './sdk/errors.js';
+export type { StoreErrorReason } from './sdk/errors.js';
 export { createClient } from './client/create-client.js';
 export { HttpClientError } from './client/http-client.js';
 export type { CreateClientOptions } from './client/create-client.js';

@@ -4,14 +4,14 @@
  */
 import { StoreClient } from '../client/store-client.js';
 import type { DurableClient } from '../sdk/durable-client.js';
-import { acquireStore, resolveStoreUrl, type StoreHandle } from '../store/open-store.js';
+import { acquireStore, resolveStoreUrl, type OpenStoreOptions, type StoreHandle } from '../store/open-store.js';
 import { startWorker, type WorkerHandle, type WorkerOptions } from '../runtime/worker.js';
 import { withBuiltInActivities, type TokenProvider } from '../runtime/http-activity.js';
 import type { GrpcSidecarTuning } from '../grpc/sidecar-server.js';
 import type { HttpListenOptions } from '../http/host.js';
 import type { CorsOptions } from '../http/cross-origin.js';
 import { Blueprint, type BlueprintOptions } from '../sdk/blueprint.js';
-import type { Logger } from '../sdk/logger.js';
+import { withFields, type Logger } from '../sdk/logger.js';
 import { checkVersioningOptions, type VersioningOptions } from '../sdk/versioning.js';
 
 /** Options of a {@link DFApp}. */
@@ -22,6 +22,11 @@ export interface DFAppOptions extends BlueprintOptions {
   taskHub?: string;
   /** Largest input, output, event or state in bytes (default 1 MiB). */
   maxPayloadBytes?: number;
+  /**
+   * Gets what the app's worker, HTTP host and store report: failed instances, route handler errors, store
+   * errors, lease takeovers, `ctx.log`. Without one an app started from code logs nothing; `duraflow start`
+   * and `duraflow worker` install a pino logger on stderr.
+   */
   logger?: Logger;
   /** Worker tuning. */
   worker?: WorkerOptions;
@@ -110,7 +115,7 @@ export class DFApp extends Blueprint {
 
   /** Starts a worker (no HTTP server). */
   async startWorker(options: WorkerOptions = {}): Promise<Worker> {
-    const handle = await acquireStore(this.storeUrl);
+    const handle = await acquireStore(this.storeUrl, this.#storeOptions());
     try {
       const worker = await this.#startWorker(handle, options);
       const client = this.#client(handle);
@@ -130,12 +135,16 @@ export class DFApp extends Blueprint {
 
   /** Starts a worker and the HTTP server (management API, user routes). */
   async start(options: StartOptions = {}): Promise<Host> {
-    const handle = await acquireStore(this.storeUrl);
+    const handle = await acquireStore(this.storeUrl, this.#storeOptions());
     let worker: WorkerHandle | undefined;
     try {
       worker = await this.#startWorker(handle, {});
       const { startHttpHost } = await import('../http/host.js');
-      const server = await startHttpHost(this, handle.store, options);
+      const running = worker;
+      const server = await startHttpHost(this, handle.store, {
+        ...options,
+        notReadyReason: () => (running.stopping ? 'worker stopped' : undefined),
+      });
       let sidecar;
       try {
         sidecar = options.grpcPort === undefined ? undefined : await this.#startSidecar(handle, options);
@@ -172,11 +181,15 @@ export class DFApp extends Blueprint {
       ...(options.grpcPort !== undefined ? { port: options.grpcPort } : {}),
       hostname: options.grpcHostname ?? options.hostname ?? '127.0.0.1',
       ...(this.options.apiKey !== undefined ? { apiKey: this.options.apiKey } : {}),
-      ...(this.options.logger ? { logger: this.options.logger } : {}),
+      ...(this.options.logger ? { logger: withFields(this.options.logger, { taskHub: this.taskHub }) } : {}),
       ...(this.options.maxPayloadBytes !== undefined ? { maxPayloadBytes: this.options.maxPayloadBytes } : {}),
       ...(this.options.versioning ? { versioning: this.options.versioning } : {}),
       ...options.grpc,
     });
+  }
+
+  #storeOptions(): OpenStoreOptions {
+    return this.options.logger ? { logger: this.options.logger } : {};
   }
 
   #startWorker(handle: StoreHandle, options: WorkerOptions): Promise<WorkerHandle> {

@@ -4,6 +4,8 @@
  */
 import type { Command } from 'commander';
 import { createClient } from '../client/create-client.js';
+import { StoreClient } from '../client/store-client.js';
+import { acquireStore, resolveStoreUrl } from '../store/open-store.js';
 import type { DurableClient } from '../sdk/durable-client.js';
 import { ValidationError } from '../sdk/errors.js';
 
@@ -26,15 +28,30 @@ export function withConnection(command: Command): Command {
     .option('--json', 'print JSON for scripts instead of tables');
 }
 
+/** How a command uses its client. */
+export interface ClientUse {
+  /** The command only reads: a store that does not exist is an error, never created (no file, directory or schema). */
+  readOnly?: boolean;
+}
+
+/** A client on the store at `url` that exists already (see {@link ClientUse.readOnly}). */
+async function existingStoreClient(url: string, taskHub: string | undefined): Promise<DurableClient> {
+  const handle = await acquireStore(url, { mustExist: true });
+  return new StoreClient({ store: handle.store, taskHub: taskHub ?? 'default', onClose: () => handle.release() });
+}
+
 /** Opens the client the options describe, runs `fn`, and closes the client. */
-export async function withClient<T>(options: ConnectionOptions, fn: (client: DurableClient) => Promise<T>): Promise<T> {
+export async function withClient<T>(options: ConnectionOptions, fn: (client: DurableClient) => Promise<T>, use: ClientUse = {}): Promise<T> {
   const url = options.url ?? (options.store === undefined ? process.env['DURAFLOW_URL'] : undefined);
   if (url !== undefined && options.store !== undefined) throw new ValidationError('Give either --store or --url, not both.');
   const apiKey = options.apiKey ?? process.env['DURAFLOW_API_KEY'];
-  const client = await createClient({
-    ...(url !== undefined ? { url, ...(apiKey ? { apiKey } : {}) } : options.store !== undefined ? { store: options.store } : {}),
-    ...(options.hub !== undefined ? { taskHub: options.hub } : {}),
-  });
+  const client =
+    url === undefined && use.readOnly
+      ? await existingStoreClient(resolveStoreUrl(options.store), options.hub)
+      : await createClient({
+          ...(url !== undefined ? { url, ...(apiKey ? { apiKey } : {}) } : options.store !== undefined ? { store: options.store } : {}),
+          ...(options.hub !== undefined ? { taskHub: options.hub } : {}),
+        });
   try {
     return await fn(client);
   } finally {
@@ -70,9 +87,4 @@ export function parseCount(text: string | undefined, option: string, max = Numbe
   const n = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN;
   if (!Number.isInteger(n) || n > max) throw new ValidationError(`${option} must be a whole number up to ${max}, got '${text}'.`);
   return n;
-}
-
-/** Commander's collector for options that may repeat and take comma lists (`--status A,B --status C`). */
-export function collectList(value: string, previous: string[] = []): string[] {
-  return [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
 }

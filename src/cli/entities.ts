@@ -5,7 +5,11 @@ import { loadEntity } from '../dashboard/entities-page.js';
 import { EntityId } from '../sdk/entity-id.js';
 import { ValidationError } from '../sdk/errors.js';
 import { parseCount, parseJsonArg, parseTimeArg, withClient, withConnection, type ConnectionOptions } from './connection.js';
+import { countOption, timeOption } from './options.js';
 import { block, formatTime, printJson, println, safeText, table } from './output.js';
+
+/** Listing and reading never create a store. */
+const READ_ONLY = { readOnly: true } as const;
 
 interface ListOptions extends ConnectionOptions {
   name?: string;
@@ -24,9 +28,9 @@ export function registerEntityCommands(program: Command): void {
   withConnection(entities.command('list'))
     .description('List entities with their state.')
     .option('--name <entity-name>', 'only entities of this name')
-    .option('--from <time>', 'last operation at or after: ISO-8601, or an age like 15m, 2h, 7d')
+    .option('--from <time>', 'last operation at or after: ISO-8601, or an age like 15m, 2h, 7d', timeOption('--from'))
     .option('--include-deleted', 'also entities without state')
-    .option('--limit <n>', 'show at most n entities (0: all)', '100')
+    .option('--limit <n>', 'show at most n entities (0: all)', countOption('--limit'), '100')
     .addHelpText('after', '\nExample:\n  duraflow entities list --name Counter --json')
     .action(async (options: ListOptions) => {
       const limit = parseCount(options.limit ?? '100', '--limit')!;
@@ -47,7 +51,7 @@ export function registerEntityCommands(program: Command): void {
           continuationToken = page.continuationToken;
         } while (continuationToken && (limit === 0 || found.length < limit));
         return limit === 0 ? found : found.slice(0, limit);
-      });
+      }, READ_ONLY);
       if (options.json) return printJson(rows.map((r) => ({ ...r, lastOperationTime: r.lastOperationTime.toISOString() })));
       if (rows.length === 0) return println('No entities.');
       println(table(['NAME', 'KEY', 'LAST OPERATION (UTC)', 'STATE'], rows.map((r) => [r.name, r.key, formatTime(r.lastOperationTime), preview(r.state, 60)])));
@@ -65,7 +69,7 @@ export function registerEntityCommands(program: Command): void {
         const state = await client.readEntityState(id);
         const details = await loadEntity(client, name, key).catch(() => undefined);
         return { state, details };
-      });
+      }, READ_ONLY);
       if (!result.state.entityExists && !result.details) throw new ValidationError(`No entity '${shown}' with key '${key}'.`);
       const queue = result.details?.queue ?? [];
       const json = {

@@ -4,6 +4,7 @@ import type { DurableClient } from '../sdk/durable-client.js';
 import { InstanceNotFoundError, ValidationError } from '../sdk/errors.js';
 import { parseCount, parseJsonArg, withClient, withConnection, type ConnectionOptions } from './connection.js';
 import { matchingInstances, printStatus, withFilters, type FilterOptions } from './instances-query.js';
+import { countOption } from './options.js';
 import { printJson, println, statusToJson } from './output.js';
 import { exitCodeFor, followInstance } from './wait-progress.js';
 
@@ -18,7 +19,9 @@ interface StartOptions extends ConnectionOptions {
 /** Waits for the instance, prints its result; returns the exit code. */
 async function waitAndReport(client: DurableClient, instanceId: string, options: StartOptions): Promise<number> {
   const seconds = parseCount(options.timeout, '--timeout');
-  const status = await followInstance(client, instanceId, seconds === undefined ? undefined : seconds * 1000);
+  const followed = await followInstance(client, instanceId, seconds === undefined ? undefined : seconds * 1000);
+  // Progress polls leave the input out (it can be large); the report shows it.
+  const status = (await client.getStatus(instanceId, { showHistory: true, showInput: true })) ?? followed;
   if (options.json) printJson(statusToJson(status));
   else if (status.runtimeStatus === 'Completed') println(JSON.stringify(status.output ?? null, null, 2));
   else printStatus(status);
@@ -61,7 +64,7 @@ export function registerControlCommands(instances: Command, setExitCode: (code: 
     .option('--id <instance-id>', 'instance id (default: a random one)')
     .option('--version <version>', 'orchestration version')
     .option('--wait', 'show live progress until the instance finishes, then print its output')
-    .option('--timeout <seconds>', 'with --wait: stop waiting after this many seconds (exit code 3)')
+    .option('--timeout <seconds>', 'with --wait: stop waiting after this many seconds (exit code 3)', countOption('--timeout'))
     .addHelpText(
       'after',
       '\nExit codes with --wait: 0 Completed, 1 Failed (or an error), 2 Terminated/Canceled, 3 still running at --timeout.\n' +
@@ -101,7 +104,7 @@ export function registerControlCommands(instances: Command, setExitCode: (code: 
     .argument('<instance-id>')
     .option('--same-id', 'reuse the instance id (default: a new id)')
     .option('--wait', 'follow the new instance until it finishes')
-    .option('--timeout <seconds>', 'with --wait: stop waiting after this many seconds')
+    .option('--timeout <seconds>', 'with --wait: stop waiting after this many seconds', countOption('--timeout'))
     .addHelpText('after', '\nExample:\n  duraflow instances restart order-42 --wait')
     .action(async (instanceId: string, options: StartOptions & { sameId?: boolean }) => {
       await withClient(options, async (client) => {

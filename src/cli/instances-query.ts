@@ -1,14 +1,16 @@
 /** `duraflow instances list|get|history`: read instances, as tables or `--json`. */
 import type { Command } from 'commander';
-import { isTerminalStatus, type FailureDetails, type HistoryEvent, type RuntimeStatus } from '../sdk/history.js';
+import { isTerminalStatus, type FailureDetails, type HistoryEvent } from '../sdk/history.js';
 import type { DurableClient, DurableOrchestrationStatus, OrchestrationFilter } from '../sdk/durable-client.js';
 import { formatDuration, preview } from '../dashboard/format.js';
 import { describePatchMarker, readPatchMarker } from '../core/patch-markers.js';
 import { InstanceNotFoundError, ValidationError } from '../sdk/errors.js';
-import { collectList, parseCount, parseTimeArg, withClient, withConnection, type ConnectionOptions } from './connection.js';
+import { parseCount, parseTimeArg, withClient, withConnection, type ConnectionOptions } from './connection.js';
+import { collectStatuses, countOption, parseStatus, STATUSES, timeOption } from './options.js';
 import { block, formatTime, printJson, println, safeText, statusToJson, table } from './output.js';
 
-const STATUSES: readonly RuntimeStatus[] = ['Running', 'Pending', 'Suspended', 'Completed', 'Failed', 'Terminated', 'Canceled', 'ContinuedAsNew'];
+/** Listing and reading never create a store. */
+const READ_ONLY = { readOnly: true } as const;
 
 /** Filter options shared by `list` and `purge`. */
 export interface FilterOptions {
@@ -23,21 +25,17 @@ export interface FilterOptions {
 /** Adds the filter options to a command. */
 export function withFilters(command: Command): Command {
   return command
-    .option('--status <statuses>', `runtime status, repeatable or comma-separated (${STATUSES.join(', ')})`, collectList)
+    .option('--status <statuses>', `runtime status, repeatable or comma-separated (${STATUSES.join(', ')})`, collectStatuses)
     .option('--name <text>', 'orchestration name contains this text (case-insensitive)')
     .option('--prefix <text>', 'instance id starts with this text')
-    .option('--from <time>', 'created at or after: ISO-8601, or an age like 15m, 2h, 7d')
-    .option('--to <time>', 'created at or before: ISO-8601, or an age')
+    .option('--from <time>', 'created at or after: ISO-8601, or an age like 15m, 2h, 7d', timeOption('--from'))
+    .option('--to <time>', 'created at or before: ISO-8601, or an age', timeOption('--to'))
     .option('--version <version>', "orchestration version (as versions compare: V1 is v1; '' for instances without one)");
 }
 
 /** The store-side filter of the options (the name filter is applied by the caller). */
 export function filterOf(options: FilterOptions): OrchestrationFilter {
-  const statuses = (options.status ?? []).map((s) => {
-    const status = STATUSES.find((known) => known.toLowerCase() === s.toLowerCase());
-    if (!status) throw new ValidationError(`Unknown status '${s}'. Known statuses: ${STATUSES.join(', ')}.`);
-    return status;
-  });
+  const statuses = (options.status ?? []).map(parseStatus);
   const from = parseTimeArg(options.from, '--from');
   const to = parseTimeArg(options.to, '--to');
   return {
@@ -94,7 +92,7 @@ async function list(options: ListOptions): Promise<void> {
     printTable(shown);
     const counts = STATUSES.map((s) => [s, all.filter((i) => i.runtimeStatus === s).length] as const).filter(([, n]) => n > 0);
     println(`\n${shown.length} of ${all.length} shown (newest first)${counts.length ? ` — ${counts.map(([s, n]) => `${n} ${s}`).join(', ')}` : ''}`);
-  });
+  }, READ_ONLY);
 }
 
 function printTable(instances: DurableOrchestrationStatus[]): void {
@@ -143,7 +141,7 @@ async function get(instanceId: string, options: ConnectionOptions & { history?: 
       println('History:');
       println(historyTable(status.history).replace(/^/gm, '  '));
     }
-  });
+  }, READ_ONLY);
 }
 
 function eventDetails(event: HistoryEvent): string {
@@ -181,15 +179,15 @@ async function history(instanceId: string, options: ConnectionOptions): Promise<
     const events = status.history ?? [];
     if (options.json) return printJson(events);
     println(events.length ? historyTable(events) : 'No history yet.');
-  });
+  }, READ_ONLY);
 }
 
 /** Registers `list`, `get` and `history` on the `instances` command. */
 export function registerQueryCommands(instances: Command): void {
   withFilters(withConnection(instances.command('list')))
     .description('List instances, newest first, with filters.')
-    .option('--limit <n>', 'show at most n instances (0: all)', '50')
-    .option('--page-size <n>', 'raw paging in store order (oldest first), for scripts')
+    .option('--limit <n>', 'show at most n instances (0: all)', countOption('--limit'), '50')
+    .option('--page-size <n>', 'raw paging in store order (oldest first), for scripts', countOption('--page-size', 1000))
     .option('--continuation-token <token>', 'the page after this token (from a previous --page-size listing)')
     .addHelpText('after', '\nExamples:\n  duraflow instances list --status Running,Pending --from 2h\n  duraflow instances list --url http://127.0.0.1:7071 --name order --json')
     .action(list);

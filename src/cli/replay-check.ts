@@ -6,11 +6,10 @@
  */
 import type { Command } from 'commander';
 import type { RuntimeStatus } from '../sdk/history.js';
-import { ValidationError } from '../sdk/errors.js';
-import { collectList, parseCount } from './connection.js';
+import { parseCount } from './connection.js';
+import { collectStatuses } from './options.js';
 import { printJson, println, safeText } from './output.js';
 
-const STATUSES: readonly RuntimeStatus[] = ['Running', 'Pending', 'Suspended', 'Completed', 'Failed', 'Terminated', 'Canceled', 'ContinuedAsNew'];
 
 /** One instance's outcome, as `replayCheck` reports it. */
 export interface ReplayCheckLine {
@@ -59,7 +58,7 @@ export function registerReplayCheckCommand<App>(program: Command, deps: ReplayCh
     .argument('<app-module>', 'the new code: a .ts or .js module exporting a DFApp')
     .option('--store <url>', "store URL (default: the app's store, DURAFLOW_STORE, else sqlite:.duraflow/duraflow.db); opened read-only")
     .option('--hub <name>', "task hub (default: the app's)")
-    .option('--status <statuses>', 'statuses to check, repeatable or comma-separated (default Running,Pending,Suspended)', collectList)
+    .option('--status <statuses>', 'statuses to check, repeatable or comma-separated (default Running,Pending,Suspended)', collectStatuses)
     .option('--name <orchestration>', 'only instances of this orchestration')
     .option('--limit <n>', 'check at most n instances (oldest first)')
     .option('--json', 'print the report as JSON')
@@ -69,11 +68,7 @@ export function registerReplayCheckCommand<App>(program: Command, deps: ReplayCh
         '\nExamples:\n  duraflow replay-check dist/app.js --store postgres://db/app\n  duraflow replay-check src/app.ts --status Running --name order --json',
     )
     .action(async (modulePath: string, options: ReplayCheckOptions) => {
-      const statuses = (options.status ?? []).map((s) => {
-        const status = STATUSES.find((known) => known.toLowerCase() === s.toLowerCase());
-        if (!status) throw new ValidationError(`Unknown status '${s}'. Known statuses: ${STATUSES.join(', ')}.`);
-        return status;
-      });
+      const statuses = (options.status ?? []) as RuntimeStatus[];
       const limit = parseCount(options.limit, '--limit');
       const app = await deps.loadApp(modulePath);
       const report = await deps.replayCheck(app, {

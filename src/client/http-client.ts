@@ -11,8 +11,10 @@ import {
   InvalidInstanceStateError,
   PayloadTooLargeError,
   SerializationError,
+  StoreError,
   UnknownFunctionError,
   ValidationError,
+  type StoreErrorReason,
 } from '../sdk/errors.js';
 import { serialize } from '../core/payload.js';
 import { checkStatusResponse, managementPayload, originOf, waitForCompletionOrCheckStatus } from './http-management.js';
@@ -284,15 +286,31 @@ export class HttpClient implements DurableClient {
     const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
     if (this.options.apiKey) headers['x-functions-key'] = this.options.apiKey;
     if (method === 'POST') headers['content-type'] = 'application/json';
-    const response = await fetch(url, {
-      method,
-      headers,
-      ...(init.body !== undefined ? { body: init.body } : {}),
-      signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 60_000),
-    });
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers,
+        ...(init.body !== undefined ? { body: init.body } : {}),
+        signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 60_000),
+      });
+    } catch (error) {
+      throw unreachable(error, this.#origin);
+    }
     if (init.ok.includes(response.status)) return response;
     throw await toError(response, init.context ?? {});
   }
+}
+
+/**
+ * A request that got no answer: `fetch failed` says nothing, its cause (`connect ECONNREFUSED …`) says little,
+ * so the error names the host it tried and what to check. Timeouts and aborts pass through.
+ */
+function unreachable(error: unknown, origin: string): unknown {
+  if (!(error instanceof TypeError)) return error;
+  const cause = (error as { cause?: unknown }).cause;
+  const detail = cause instanceof Error ? cause.message : error.message;
+  return new HttpClientError(0, `cannot reach the duraflow host at ${origin} (${detail}); is it running (duraflow start), and is the URL right?`, undefined);
 }
 
 /** Rebuilds the typed error of an error response. */
@@ -336,6 +354,9 @@ async function toError(response: Response, context: { instanceId?: string | unde
       break;
     case 'ValidationError':
       error = new ValidationError(message);
+      break;
+    case 'StoreError':
+      error = new StoreError((body['reason'] as StoreErrorReason | undefined) ?? 'unreachable', message);
       break;
     default:
       if (response.status === 413) error = new PayloadTooLargeError('payload', Number(body['size'] ?? 0), Number(body['limit'] ?? 0));

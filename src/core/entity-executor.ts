@@ -16,7 +16,7 @@ import type { EntityClass, EntityContext, EntityFunction, SignalEntityOptions } 
 import { isEntityClass } from '../sdk/entity-context.js';
 import { UnknownFunctionError, ValidationError, toFailureDetails } from '../sdk/errors.js';
 import type { Logger } from '../sdk/logger.js';
-import { silentLogger } from '../sdk/logger.js';
+import { silentLogger, withFields } from '../sdk/logger.js';
 import { validateInstanceId } from '../sdk/instance-id.js';
 import { isThenable } from './foreign-values.js';
 import type { OrchestrationRef } from '../sdk/orchestration-context.js';
@@ -106,7 +106,8 @@ export class EntityExecutor {
     const actions: EntityAction[] = [];
     for (let index = 0; index < operations.length; index++) {
       const operation = operations[index]!;
-      const ctx = new OperationContext(this.options, this.#limit, this.#logger, entityId, operation, index, state);
+      const log = withFields(this.#logger, { instanceId: entityId.toString(), name: entityId.name, operation: operation.name });
+      const ctx = new OperationContext(this.options, this.#limit, log, entityId, operation, index, state);
       try {
         if (!impl) throw new UnknownFunctionError('entity', entityId.name, this.options.registeredNames?.() ?? []);
         let returned = isEntityClass(impl) ? runClassOperation(impl, ctx, operation, state) : impl(ctx);

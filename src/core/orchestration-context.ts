@@ -6,7 +6,7 @@ import { ValidationError } from '../sdk/errors.js';
 import { checkVersion } from '../sdk/versioning.js';
 import type { EntityId } from '../sdk/entity-id.js';
 import type { Logger } from '../sdk/logger.js';
-import { gatedLogger } from '../sdk/logger.js';
+import { gatedLogger, withFields } from '../sdk/logger.js';
 import type {
   ActivityTarget,
   ArgOf,
@@ -90,7 +90,9 @@ function checkTasks(tasks: unknown, what: string): readonly Task<unknown>[] {
 export class OrchestrationContextImpl implements OrchestrationContext<any> {
   readonly log: Logger;
   constructor(private readonly executor: ContextHost) {
-    this.log = gatedLogger(executor.logger, () => !executor.isReplaying);
+    // Silent while replaying; every record names the instance (the id is known once the start event is).
+    const named = withFields(executor.logger, () => ({ instanceId: this.instanceId, name: this.name }));
+    this.log = gatedLogger(named, () => !executor.isReplaying);
   }
   get instanceId(): string {
     return this.executor.started?.instanceId ?? '';

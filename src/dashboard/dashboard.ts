@@ -6,6 +6,7 @@
  */
 import type { Context, Hono } from 'hono';
 import type { DurableClient } from '../sdk/durable-client.js';
+import { userFacingNames } from '../sdk/internal-names.js';
 import type { Logger } from '../sdk/logger.js';
 import type { Registry } from '../sdk/registry.js';
 import type { Store } from '../store/store.js';
@@ -44,7 +45,7 @@ export interface DashboardOptions {
 async function registeredNames(host: DashboardHost): Promise<{ orchestrations: string[]; entities: string[] }> {
   const served = await host.store.hub(host.app.taskHub).getRegisteredNames();
   const own = host.app.registry.names();
-  const union = (a: string[] = [], b: string[]) => [...new Set([...a, ...b])].filter((name) => name !== ANY_NAME).sort();
+  const union = (a: string[] = [], b: string[]) => userFacingNames(new Set([...a, ...b])).filter((name) => name !== ANY_NAME).sort();
   return { orchestrations: union(served?.orchestrations, own.orchestrations), entities: union(served?.entities, own.entities) };
 }
 

@@ -31,6 +31,7 @@ import { RemoteCall } from './remote-call.js';
 import { RemoteEntityExecutor, RemoteOrchestrationExecutor, type EntityRequestFormat } from './remote-executors.js';
 import type { WorkerConnection } from './worker-connection.js';
 import { GroupCommit } from './group-commit.js';
+import { logEpisodeOutcome } from '../runtime/worker-log.js';
 import type { RegisteredNames } from '../sdk/registry.js';
 import { EpisodeAbandonedError, type EpisodeEnvironment, type PreparedEpisode } from '../runtime/episode-environment.js';
 import type { KnownNames } from '../runtime/known-names.js';
@@ -356,6 +357,7 @@ export class RemoteHub {
         return;
       }
       prepared.settle(outcome === 'committed');
+      if (outcome === 'committed') logEpisodeOutcome(this.options.logger, prepared.commit);
       call?.settle(outcome === 'committed' ? undefined : new StaleCompletionError(`The lease on '${instance.instanceId}' was lost; the result was not committed.`));
     } finally {
       if (worker) worker.inFlight[kind]--;

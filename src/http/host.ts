@@ -1,6 +1,7 @@
 /**
  * The HTTP host: one hono server (on node) serving the Durable Functions management API under
- * `/runtime/webhooks/durabletask/` and `/durabletask/`, and the app's routes under `/api/`.
+ * `/runtime/webhooks/durabletask/` and `/durabletask/`, the app's routes under `/api/`, the dashboard, and the
+ * health probes `/healthz` and `/readyz`.
  * It listens on 127.0.0.1 unless told otherwise, and refuses a non-loopback address without an API key.
  * Before any route, two guards keep web pages out: the `Host` allowlist (DNS rebinding, `allowed-hosts.ts`)
  * and the Origin rule with CORS (cross-site request forgery, `cross-origin.ts`).
@@ -17,6 +18,7 @@ import type { Store } from '../store/store.js';
 import { mountDashboard } from '../dashboard/dashboard.js';
 import { createHostContext, type HostedApp } from './host-context.js';
 import { errorBody, errorResponse } from './http-errors.js';
+import { mountHealth } from './health.js';
 import { managementRouter } from './management-router.js';
 import { mountUserRoutes } from './user-routes.js';
 import { rejectMalformedPaths } from './path-check.js';
@@ -48,6 +50,8 @@ export interface HttpHostOptions {
   logger?: Logger;
   /** Largest request body (default: the app's payload limit, 1 MiB unless configured). */
   maxBodyBytes?: number;
+  /** Why the host is not ready (its worker stopped), for `GET /readyz`; undefined while it is. */
+  notReadyReason?: () => string | undefined;
 }
 
 /**
@@ -79,12 +83,15 @@ export function buildHttpApp(
   http.use('*', allowedHostsGuard(hostRule));
   http.use('*', crossOriginGuard(corsOrigins));
   http.use('*', rejectMalformedPaths());
+  mountHealth(http, store, { logger, taskHub: app.taskHub, ...(options.notReadyReason ? { notReadyReason: options.notReadyReason } : {}) });
   const management = managementRouter(ctx);
   for (const base of MANAGEMENT_BASES) http.route(base, management);
   mountUserRoutes(http, ctx);
   mountDashboard(http, ctx);
   http.notFound((c) => c.json(errorBody('NotFound', `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`), 404));
-  http.onError((error) => (error instanceof HTTPException ? error.getResponse() : errorResponse(error, logger)));
+  http.onError((error, c) =>
+    error instanceof HTTPException ? error.getResponse() : errorResponse(error, logger, { method: c.req.method, path: new URL(c.req.url).pathname }),
+  );
   return http;
 }
 

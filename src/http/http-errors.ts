@@ -3,12 +3,14 @@
  * `ExceptionMessage`, `ExceptionType`) plus the typed error's details (instance id, status, registered
  * names, size and limit) so the remote client can rebuild the same typed error. Stacks are never sent.
  */
+import { randomUUID } from 'node:crypto';
 import {
   DuraflowError,
   InstanceAlreadyExistsError,
   InstanceNotFoundError,
   InvalidInstanceStateError,
   PayloadTooLargeError,
+  StoreError,
   UnknownFunctionError,
   httpStatusOfError,
 } from '../sdk/errors.js';
@@ -36,13 +38,36 @@ export function statusOf(error: unknown): number {
   return httpStatusOfError(error) ?? 500;
 }
 
-/** Turns any error into a JSON response; unexpected errors become a 500 without internals, and are logged. */
-export function errorResponse(error: unknown, logger: Logger): Response {
+/** A short id that ties a 500 response to its log record (which has the message and stack). */
+export function newErrorId(): string {
+  return randomUUID().replace(/-/g, '').slice(0, 12);
+}
+
+/** The request an error response answers, for the log. */
+export interface RequestInfo {
+  method: string;
+  path: string;
+}
+
+/**
+ * Turns any error into a JSON response. Unexpected errors become a 500 that says what failed: a store error
+ * names its cause (a full disk, a corrupt file, an unreachable server); any other gives its type and the
+ * `errorId` under which the log has its message and stack.
+ */
+export function errorResponse(error: unknown, logger: Logger, request?: RequestInfo): Response {
   const status = statusOf(error);
   let body: Record<string, unknown>;
   if (status === 500) {
-    logger.error('the HTTP host failed to handle a request', error);
-    body = errorBody('InternalServerError', 'An internal error occurred while processing the request.');
+    const e = error instanceof Error ? error : new Error(String(error));
+    if (e instanceof StoreError) {
+      logger.error(`store error: ${e.message}`, { ...request, reason: e.reason, code: e.code }, e);
+      body = errorBody('StoreError', e.message, { reason: e.reason });
+    } else {
+      // The message may carry internals (SQL, paths, user data): it goes to the log, found by its errorId.
+      const errorId = newErrorId();
+      logger.error('the HTTP host failed to handle a request', { ...request, errorId }, e);
+      body = errorBody(e.name || 'Error', `An internal error (${e.name || 'Error'}) occurred while processing the request; the host's log has the details under errorId ${errorId}.`, { errorId });
+    }
   } else {
     const e = error as Error;
     const details: Record<string, unknown> = {};

@@ -7,12 +7,12 @@
 import type { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { AuthLevel } from '../sdk/blueprint.js';
-import { ValidationError, safeString } from '../sdk/errors.js';
+import { StoreError, ValidationError, safeString } from '../sdk/errors.js';
 import { describeValue } from '../core/foreign-values.js';
 import type { RouteRegistration } from '../sdk/registry.js';
 import { levelNeedsKey, requireKey } from './auth.js';
 import type { HostContext } from './host-context.js';
-import { HttpError, errorResponse } from './http-errors.js';
+import { HttpError, errorBody, errorResponse, newErrorId, statusOf } from './http-errors.js';
 
 const DEFAULT_METHODS = ['GET', 'POST'];
 
@@ -45,7 +45,14 @@ function mountRoute(http: Hono, ctx: HostContext, route: RouteRegistration): voi
         errorResponse(new HttpError(413, `The request body is over the limit of ${ctx.maxBodyBytes} bytes.`, 'PayloadTooLargeError'), ctx.logger),
     }),
     async (c) => {
-      const result = await runHandler(route, c.req.raw, ctx.clientFor(taskHub), c.req.param());
+      let result: unknown;
+      try {
+        result = await route.handler(c.req.raw, ctx.clientFor(taskHub), c.req.param());
+      } catch (error) {
+        // Typed errors (an unknown function, a bad instance id, a store error) answer as the management API does.
+        if (statusOf(error) !== 500 || error instanceof StoreError) throw error;
+        return handlerFailed(error, route.path, taskHub, c.req.raw, ctx);
+      }
       if (isResponse(result)) return result;
       if (result === undefined) return c.body(null, 204);
       return new Response(JSON.stringify(result), { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' } });
@@ -65,14 +72,18 @@ function isResponse(value: unknown): value is Response {
 }
 
 /**
- * Calls a route's handler. Whatever it throws ends as the host's error response: hono hands only `Error`s to
- * the error handler, so another thrown value (`throw 'nope'`, `throw null`) becomes an Error naming the route.
+ * A route handler threw: its message and stack go to the log, and the caller gets a 500 that names the route,
+ * the error's type and the `errorId` of that log record (not the message, which may hold the app's secrets).
  */
-async function runHandler(route: RouteRegistration, request: Request, client: unknown, params: Record<string, string>): Promise<unknown> {
-  try {
-    return await route.handler(request, client, params);
-  } catch (thrown) {
-    if (thrown instanceof Error) throw thrown;
-    throw new Error(`The handler of route '${route.path}' threw ${describeValue(thrown)} (${safeString(thrown)}), not an Error.`);
-  }
+function handlerFailed(error: unknown, path: string, taskHub: string, request: Request, ctx: HostContext): Response {
+  // hono hands only Errors on: another thrown value (`throw 'nope'`, `throw null`) is described in one.
+  const e = error instanceof Error ? error : new Error(`The handler threw ${describeValue(error)} (${safeString(error)}), not an Error.`);
+  const type = e.name || 'Error';
+  const errorId = newErrorId();
+  ctx.logger.error(`route handler '${path}' failed`, { route: path, method: request.method, path: new URL(request.url).pathname, taskHub, errorId }, e);
+  const body = errorBody(type, `The handler of route '${path}' threw ${/^[aeiou]/i.test(type) ? 'an' : 'a'} ${type}; the host's log has its message and stack under errorId ${errorId}.`, {
+    route: path,
+    errorId,
+  });
+  return new Response(JSON.stringify(body), { status: 500, headers: { 'content-type': 'application/json; charset=utf-8' } });
 }

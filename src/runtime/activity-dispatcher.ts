@@ -12,6 +12,7 @@ import { Batcher } from '../store/batcher.js';
 import { DispatchLoop, type DispatchLoopOptions, type StepResult } from './dispatch-loop.js';
 import { DEFAULT_ACTIVITY_TIMEOUT_MS, type ActivityContext } from '../sdk/activity.js';
 import { forwardAbort, withTimeLimit } from './time-limit.js';
+import { logActivityFailure, logActivityTakeovers } from './worker-log.js';
 
 /** Settings of an {@link ActivityDispatcher}. */
 export interface ActivityDispatcherOptions {
@@ -100,9 +101,13 @@ export class ActivityDispatcher implements LocalActivityRunner {
     this.#renewTimer.unref();
   }
 
-  /** Stops claiming, waits up to `drainMs` for running activities, then releases the rest. */
-  async stop(drainMs: number): Promise<void> {
+  /**
+   * Stops claiming, waits up to `drainMs` for running activities, then releases the rest; returns how many were
+   * running when it began and how many it released unfinished.
+   */
+  async stop(drainMs: number): Promise<{ running: number; released: number }> {
     await this.loop.stop();
+    const running = this.#inFlight.size;
     if (this.#inFlight.size > 0) {
       await Promise.race([
         new Promise<void>((resolve) => this.#idleWaiters.push(resolve)),
@@ -116,6 +121,7 @@ export class ActivityDispatcher implements LocalActivityRunner {
     this.#inFlight.clear();
     if (abandoned.length) await this.options.store.releaseActivities(abandoned).catch(() => undefined);
     await this.#completions.idle();
+    return { running, released: abandoned.length };
   }
 
   async #step(): Promise<StepResult> {
@@ -132,6 +138,7 @@ export class ActivityDispatcher implements LocalActivityRunner {
       limit: capacity,
       leaseMs: this.options.leaseMs,
     });
+    logActivityTakeovers(this.options.loop.logger, this.options.workerId, items);
     for (const item of items) {
       this.#inFlight.set(item.id, item);
       void this.#run(item);
@@ -152,13 +159,14 @@ export class ActivityDispatcher implements LocalActivityRunner {
       ...(this.options.activityTimeoutMs !== undefined ? { timeoutMs: this.options.activityTimeoutMs } : {}),
       signal: this.#abandon.signal,
     });
+    if (event.eventType === 'TaskFailed') logActivityFailure(this.options.loop.logger, item, event.failureDetails);
     try {
       if (this.#inFlight.has(item.id) && !this.options.deliverLocally?.(item, event)) {
         await this.#completions.add({ lease: item.lease, message: { instanceId: item.instanceId, executionId: item.executionId, event } });
       }
     } catch (error) {
       // The lease expires and another attempt runs the activity again (at-least-once).
-      this.options.loop.logger.error(`could not record the result of activity '${name}'`, error);
+      this.options.loop.logger.error(`could not record the result of activity '${name}'`, { instanceId: item.instanceId, name }, error);
     } finally {
       this.#inFlight.delete(item.id);
       if (this.#waitingForSlot) this.loop.signal.notify();

@@ -46,7 +46,7 @@ export async function prepareEntityEpisode(
   const messages = item.messages.slice(0, MAX_ENTITY_MESSAGES_PER_EPISODE);
   for (const message of messages) {
     if (message.event.eventType === 'GenericEvent' && message.event.data)
-      env.logger.warn(`entity '${entityId}': ${message.event.data}`);
+      env.logger.warn(`entity '${entityId}': ${message.event.data}`, { instanceId: instance.instanceId, name: instance.name });
   }
   const executor =
     env.remoteEntityExecutor?.(instance) ??

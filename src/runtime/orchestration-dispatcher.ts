@@ -18,6 +18,7 @@ import { prepareEpisode } from './orchestration-episode.js';
 import { prepareEntityEpisode } from './entity-episode.js';
 import type { LocalStartTaker, StartReservation } from '../store/local-starts.js';
 import { EpisodeAbandonedError, type EpisodeEnvironment, type PreparedEpisode } from './episode-environment.js';
+import { logEpisodeOutcome, logOrchestrationTakeovers } from './worker-log.js';
 
 /** The claim's version rules: what the worker's versioning runs, and without it what its registrations can run. */
 function versionRules(env: EpisodeEnvironment): { versions?: Record<string, ClaimVersionRule> } {
@@ -217,6 +218,7 @@ export class OrchestrationDispatcher implements LocalStartTaker {
     // A full claim means more may be waiting: the next step claims again, whatever else it has to do. (Only
     // ever set here: a notice that arrived during the claim must not be cleared.)
     if (limit > 0 && claimed.length >= limit) this.#claimDue = true;
+    logOrchestrationTakeovers(env.logger, this.options.workerId, claimed);
     for (const item of claimed) {
       // An instance held here without a lease (see #leaseLocal) can be claimed too: the claim's lease and
       // inbox messages take over, with the results in memory added.
@@ -256,7 +258,7 @@ export class OrchestrationDispatcher implements LocalStartTaker {
         env.cache.delete(id);
         const { error } = outcome;
         if (error instanceof EpisodeAbandonedError) env.logger.debug(`episode of '${id}' given back: ${error.message}`);
-        else env.logger.error(`episode of '${id}' could not be prepared: ${toFailureDetails(error).message}`, error);
+        else env.logger.error(`episode of '${id}' could not be prepared: ${toFailureDetails(error).message}`, { instanceId: id, name: item.instance.name }, error);
         failed.push(item.lease);
         unrecorded.push(...(fused.get(id) ?? []));
       }
@@ -281,7 +283,8 @@ export class OrchestrationDispatcher implements LocalStartTaker {
     prepared.forEach((p, i) => {
       const ok = committed[i] === 'committed';
       p.settle(ok);
-      if (!ok) unrecorded.push(...(fused.get(p.commit.lease.id) ?? []));
+      if (ok) logEpisodeOutcome(env.logger, p.commit);
+      else unrecorded.push(...(fused.get(p.commit.lease.id) ?? []));
     });
     await this.#toInbox(unrecorded);
     return found;

@@ -121,7 +121,7 @@ async function runAndBuild(
   } catch (error) {
     if (error instanceof EpisodeAbandonedError) throw error;
     // An unexpected error inside the executor: fail the instance rather than retry forever.
-    env.logger.error(`orchestration '${instance.instanceId}' failed inside the executor`, error);
+    env.logger.error(`orchestration '${instance.instanceId}' failed inside the executor`, { instanceId: instance.instanceId, name: instance.name }, error);
     if (executor instanceof OrchestrationExecutor) executor = newExecutor(env);
     result = {
       actions: [{ type: 'CompleteOrchestration' as const, id: -1, status: 'Failed' as const, failureDetails: toFailureDetails(error) }],

@@ -8,6 +8,7 @@ import { ValidationError } from '../sdk/errors.js';
 import type { Logger } from '../sdk/logger.js';
 import type { RegisteredNames } from '../sdk/registry.js';
 import type { HubStore } from '../store/store.js';
+import { logHeartbeatTakeover } from './worker-log.js';
 
 /** Settings of a {@link WorkerHeartbeat}. */
 export interface WorkerHeartbeatOptions {
@@ -72,12 +73,9 @@ export class WorkerHeartbeat {
       logger.warn(
         `worker ${workerId}: its heartbeat ran out (the process was paused or blocked, or the store out of reach, for over ` +
           `${timeoutMs} ms); other workers may have taken over its work, and its commits on that work are refused`,
+        { workerId },
       );
     }
-    for (const { workerId: dead, orchestrations, activities } of outcome.takenOver) {
-      if (orchestrations + activities === 0) continue;
-      const whose = dead === workerId ? 'its predecessor with the same worker id' : `worker ${dead}, whose heartbeat stopped`;
-      logger.info(`worker ${workerId}: took over ${orchestrations} instance and ${activities} activity leases from ${whose}`);
-    }
+    for (const takeover of outcome.takenOver) logHeartbeatTakeover(logger, workerId, takeover);
   }
 }

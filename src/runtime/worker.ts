@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../core/payload.js';
 import type { Logger } from '../sdk/logger.js';
 import { checkTimeout } from '../sdk/activity.js';
-import { silentLogger } from '../sdk/logger.js';
+import { silentLogger, withFields } from '../sdk/logger.js';
 import type { Registry } from '../sdk/registry.js';
 import type { HistoryEvent } from '../sdk/history.js';
 import type { ActivityWorkItem, Store } from '../store/store.js';
@@ -113,6 +113,8 @@ export interface WorkerHandle {
   readonly progress: number;
   /** Calls `listener` whenever a dispatcher goes to sleep for lack of work; returns the unsubscribe function. */
   onIdle(listener: () => void): () => void;
+  /** True once `stop()` was called: the worker claims nothing more. */
+  readonly stopping: boolean;
   /** Stops claiming, drains in-flight work (or releases it after the drain timeout). */
   stop(): Promise<void>;
 }
@@ -124,7 +126,8 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
   const registry = withBuiltInActivities(appRegistry, options);
   const leaseMs = options.orchestrationLeaseMs ?? 30_000;
   const hubStore = store.hub(hub);
-  const logger = options.logger ?? silentLogger;
+  // Every record of this worker names its task hub.
+  const logger = withFields(options.logger ?? silentLogger, { taskHub: hub });
   const clock = options.clock ?? Date.now;
   const workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
@@ -223,6 +226,9 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
     get progress() {
       return orchestrations.worked + activities.started;
     },
+    get stopping() {
+      return stopped !== undefined;
+    },
     isIdle() {
       return (
         orchestrations.loop.isIdle && activities.loop.isIdle && activities.inFlight === 0 && orchestrations.pendingLocalWork === 0
@@ -234,13 +240,20 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
     },
     stop() {
       stopped ??= (async () => {
+        const drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
+        logger.info('worker draining', { workerId, activitiesInFlight: activities.inFlight, drainTimeoutMs });
         withdrawLocalStarts();
         // Activities first: their results may still need an episode while we drain.
-        await activities.stop(options.drainTimeoutMs ?? 30_000);
+        const drained = await activities.stop(drainTimeoutMs);
         await orchestrations.stop();
         // Beating until here: a drain may take long, and the work must not be taken over meanwhile.
         await heartbeat?.stop();
         unsubscribe();
+        logger.info('worker drained', {
+          workerId,
+          activitiesFinished: drained.running - drained.released,
+          activitiesReleased: drained.released,
+        });
       })();
       return stopped;
     },

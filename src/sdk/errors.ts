@@ -3,6 +3,7 @@
  * can tell them apart without `instanceof`.
  */
 import { isTerminalStatus, type FailureDetails, type RuntimeStatus } from './history.js';
+import { userFacingNames } from './internal-names.js';
 
 /** Base class: sets `name` from the subclass so it survives minification and serialization. */
 export class DuraflowError extends Error {
@@ -75,15 +76,17 @@ export class UnknownFunctionError extends DuraflowError {
   /** The versions of `functionName` that are served (with `version`). */
   readonly registeredVersions: string[] | undefined;
   constructor(kind: string, functionName: string, registeredNames: readonly string[], versions?: { version: string; registeredVersions: readonly string[] }) {
+    // duraflow's own functions (BuiltIn::HttpActivity) are not for users to call by name.
+    const shown = userFacingNames(registeredNames);
     const list = (items: readonly string[]) => (items.length ? items.map((n) => `'${n}'`).join(', ') : '(none)');
     super(
       versions
         ? `The ${kind} function '${functionName}' has no registration for ${versions.version ? `version '${versions.version}'` : 'instances without a version'}. ` +
             `Registered versions of '${functionName}': ${list(versions.registeredVersions)}.`
-        : `The ${kind} function '${functionName}' is not registered. Registered ${kind} functions: ${list(registeredNames)}.`,
+        : `The ${kind} function '${functionName}' is not registered. Registered ${kind} functions: ${list(shown)}.`,
     );
     this.functionName = functionName;
-    this.registeredNames = [...registeredNames];
+    this.registeredNames = shown;
     this.version = versions?.version;
     this.registeredVersions = versions ? [...versions.registeredVersions] : undefined;
   }
@@ -155,6 +158,24 @@ export class EntityOperationTimeoutError extends DuraflowError {
     );
     this.operationName = operationName;
     this.timeoutMs = timeoutMs;
+  }
+}
+
+/** What is wrong with a store, as {@link StoreError} names it. */
+export type StoreErrorReason = 'disk-full' | 'read-only' | 'corrupt' | 'cannot-open' | 'missing' | 'unreachable' | 'refused';
+
+/**
+ * The store failed for a reason an operator has to fix — a full disk, a read-only or corrupt SQLite file, a
+ * PostgreSQL server that cannot be reached or refuses the connection. The message says which, with the path or
+ * address; `cause` keeps the driver's error and `code` its code (`SQLITE_FULL`, `ECONNREFUSED`, a SQLSTATE).
+ */
+export class StoreError extends DuraflowError {
+  readonly reason: StoreErrorReason;
+  readonly code: string | undefined;
+  constructor(reason: StoreErrorReason, message: string, options?: ErrorOptions & { code?: string }) {
+    super(message, options);
+    this.reason = reason;
+    this.code = options?.code;
   }
 }
 

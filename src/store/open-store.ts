@@ -1,10 +1,13 @@
 /**
  * Opens a store from its URL: `sqlite:<path>`, `sqlite::memory:` or `postgres://…`.
  * Within one process, every opener of the same URL shares one store, so an app and the clients it
- * creates see each other's notices (no polling delay in-process).
+ * creates see each other's notices (no polling delay in-process). Stores opened here name their errors
+ * (a full disk, a corrupt file, an unreachable server: see `store-errors.ts`).
  */
 import { ValidationError } from '../sdk/errors.js';
+import type { Logger } from '../sdk/logger.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
+import { describeStoreError, guardStore } from './store-errors.js';
 import type { Store } from './store.js';
 
 /** Store URL used when neither the option nor `DURAFLOW_STORE` names one. */
@@ -15,25 +18,38 @@ export function resolveStoreUrl(url?: string): string {
   return url ?? process.env['DURAFLOW_STORE'] ?? DEFAULT_STORE_URL;
 }
 
+/** How to open a store. */
+export interface OpenStoreOptions {
+  /** Gets the store's warnings (lost PostgreSQL connections, an unwatchable SQLite directory). */
+  logger?: Logger;
+  /**
+   * Only open a store that exists: no SQLite file or directory, no PostgreSQL schema is created, and a missing
+   * one is a `StoreError` with reason `missing` (for commands that only read).
+   */
+  mustExist?: boolean;
+}
+
 interface SharedStore {
   store: Promise<Store>;
   refs: number;
 }
 const shared = new Map<string, SharedStore>();
 
-async function createStore(url: string): Promise<Store> {
+async function createStore(url: string, options: OpenStoreOptions): Promise<Store> {
+  const logger = options.logger ? { logger: options.logger } : {};
+  const mustExist = options.mustExist ? { mustExist: true } : {};
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
     if (!path) throw new ValidationError(`The store URL '${url}' names no file; use 'sqlite:<path>' or 'sqlite::memory:'.`);
-    return new SqliteStore(path);
+    return new SqliteStore(path, { ...logger, ...mustExist });
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     // Loaded on demand so SQLite users never load the PostgreSQL driver.
     const specifier = './postgres/postgres-store.js';
     const module = (await import(specifier).catch((error: unknown) => {
       throw new ValidationError(`The PostgreSQL store could not be loaded: ${(error as Error).message}`);
-    })) as { openPostgresStore(url: string): Promise<Store> };
-    return module.openPostgresStore(url);
+    })) as { openPostgresStore(url: string, options?: OpenStoreOptions): Promise<Store> };
+    return module.openPostgresStore(url, { ...logger, ...mustExist });
   }
   throw new ValidationError(
     `Unknown store URL '${url}': expected 'sqlite:<path>', 'sqlite::memory:' or 'postgres://user@host:port/database'.`,
@@ -48,14 +64,28 @@ export async function openStoreReadOnly(url: string): Promise<Store> {
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
     if (!path) throw new ValidationError(`The store URL '${url}' names no file; use 'sqlite:<path>'.`);
-    return new SqliteStore(path, { readOnly: true });
+    return guardNamed(() => new SqliteStore(path, { readOnly: true }), url);
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     const specifier = './postgres/postgres-store.js';
     const module = (await import(specifier)) as { openPostgresStore(url: string, options: { readOnly: boolean; poolSize: number }): Promise<Store> };
-    return module.openPostgresStore(url, { readOnly: true, poolSize: 2 });
+    return guardNamed(() => module.openPostgresStore(url, { readOnly: true, poolSize: 2 }), url);
   }
   throw new ValidationError(`Unknown store URL '${url}': expected 'sqlite:<path>' or 'postgres://user@host:port/database'.`);
+}
+
+/** A store opened by `open`, with its errors named (see store-errors.ts). */
+async function guardNamed(open: () => Store | Promise<Store>, url: string): Promise<Store> {
+  try {
+    return guardStore(await open());
+  } catch (error) {
+    throw describeStoreError(error, url);
+  }
+}
+
+/** Opens the store at `url` with its errors named. */
+function openStore(url: string, options: OpenStoreOptions): Promise<Store> {
+  return guardNamed(() => createStore(url, options), url);
 }
 
 /** A handle on a shared store; `release()` closes it when the last holder lets go. */
@@ -65,20 +95,26 @@ export interface StoreHandle {
 }
 
 /** Opens (or joins) the store at `url`. `sqlite::memory:` is never shared: each open is a new database. */
-export async function acquireStore(url: string): Promise<StoreHandle> {
+export async function acquireStore(url: string, options: OpenStoreOptions = {}): Promise<StoreHandle> {
   if (url === 'sqlite::memory:') {
-    const store = await createStore(url);
+    const store = await openStore(url, options);
     return { store, release: () => store.close() };
   }
   let entry = shared.get(url);
   if (!entry) {
-    entry = { store: createStore(url), refs: 0 };
+    entry = { store: openStore(url, options), refs: 0 };
     shared.set(url, entry);
     entry.store.catch(() => shared.delete(url));
   }
   entry.refs++;
   const current = entry;
-  const store = await current.store;
+  let store: Store;
+  try {
+    store = await current.store;
+  } catch (error) {
+    current.refs--;
+    throw error;
+  }
   let released = false;
   return {
     store,

@@ -83,6 +83,8 @@ export interface OrchestrationWorkItem {
   instance: InstanceRecord;
   messages: InboxMessage[];
   lease: Lease;
+  /** Set by a claim that took the instance over from this worker, whose lease had expired (for the log). */
+  previousOwner?: string;
 }
 
 /** An activity leased for one run. */
@@ -95,6 +97,8 @@ export interface ActivityWorkItem {
   input?: string;
   dequeueCount: number;
   lease: Lease;
+  /** Set by a claim that took the activity over from this worker, whose lease had expired (for the log). */
+  previousOwner?: string;
 }
 
 /** A new activity to run. */
@@ -341,5 +345,10 @@ export interface Store {
   subscribe(hub: string, listener: (notice: StoreNotice) => void): () => void;
   /** True when notices from other processes arrive too (so polling can be rare). */
   readonly crossProcessNotices: boolean;
+  /**
+   * Resolves when the database answers a trivial query (no table scan): the readiness probe's check. Both
+   * stores implement it; a wrapper that does not is probed through a small hub read instead.
+   */
+  ping?(): Promise<void>;
   close(): Promise<void>;
 }

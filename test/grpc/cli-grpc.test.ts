@@ -51,7 +51,7 @@ test('duraflow start --grpc 0 serves gRPC workers without an app module and exit
 
 test('duraflow start: a bad --grpc port, or neither a module nor --grpc, is one clear line and exit code 1', async () => {
   for (const [args, message] of [
-    [['start', '--grpc', 'lots'], /^duraflow: --grpc takes a port number \(0-65535\), got 'lots'\.$/],
+    [['start', '--grpc', 'lots'], /^duraflow: --grpc takes a port number \(0-65535; 0 picks a free one\), got 'lots'\.$/],
     [['start'], /^duraflow: duraflow start needs an app module \(or --grpc to serve only gRPC workers\)\.$/],
   ] as const) {
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -110,6 +110,10 @@ export class FaultyStore implements Store {
     return this.inner.subscribe(hub, listener);
   }
 
+  async ping(): Promise<void> {
+    await this.inner.ping?.();
+  }
+
   close(): Promise<void> {
     return this.inner.close();
   }

@@ -48,6 +48,8 @@ export interface PostgresHubContext {
 /** A `PostgresHubStore` row of `claimOrchestrations`. */
 interface ClaimedRow extends InstanceRow {
   lock_epoch: string;
+  /** The owner of the expired lease this claim took over (commits and releases clear it). */
+  previous_owner: string | null;
   messages: [number | string, string | null, string][];
 }
 
@@ -260,7 +262,7 @@ export class PostgresHubStore implements HubStore {
     const rows = await this.ctx.db.query<ClaimedRow>(
       leaseSql(
         t,
-        `SELECT i.instance_id FROM ${t.instances} i
+        `SELECT i.instance_id, i.lock_owner AS previous_owner FROM ${t.instances} i
          WHERE i.hub = $1
            AND i.instance_id IN (SELECT m.instance_id FROM ${t.inbox} m WHERE m.hub = $1 AND m.visible_at <= ${NOW})
            AND i.lock_until <= ${NOW}
@@ -284,7 +286,7 @@ export class PostgresHubStore implements HubStore {
     const rows = await this.ctx.db.query<ClaimedRow>(
       leaseSql(
         t,
-        `SELECT i.instance_id FROM ${t.instances} i
+        `SELECT i.instance_id, i.lock_owner AS previous_owner FROM ${t.instances} i
          WHERE i.hub = $1 AND i.instance_id = ANY($3::text[]) AND i.lock_until <= ${NOW} AND i.status = 'Running'
          FOR UPDATE OF i SKIP LOCKED`,
         4,
@@ -342,9 +344,10 @@ export class PostgresHubStore implements HubStore {
       input: string | null;
       dequeue_count: number;
       lock_epoch: string;
+      previous_owner: string | null;
     }>(
       `WITH candidates AS (
-         SELECT id FROM ${t.activities}
+         SELECT id, lock_owner AS previous_owner FROM ${t.activities}
          WHERE hub = $1 AND lock_until <= ${NOW} AND ($3::text[] IS NULL OR name = ANY($3::text[]))
          ORDER BY id LIMIT $4
          FOR UPDATE SKIP LOCKED
@@ -352,7 +355,7 @@ export class PostgresHubStore implements HubStore {
        UPDATE ${t.activities} a
        SET lock_owner = $2, lock_until = ${NOW} + $5::bigint, lock_epoch = a.lock_epoch + 1, dequeue_count = a.dequeue_count + 1
        FROM candidates c WHERE a.id = c.id
-       RETURNING a.id, a.instance_id, a.execution_id, a.task_id, a.name, a.input, a.dequeue_count, a.lock_epoch`,
+       RETURNING a.id, a.instance_id, a.execution_id, a.task_id, a.name, a.input, a.dequeue_count, a.lock_epoch, c.previous_owner`,
       [this.hub, options.workerId, namesParam(options), options.limit, options.leaseMs],
     );
     return rows
@@ -365,6 +368,7 @@ export class PostgresHubStore implements HubStore {
         ...(r.input !== null ? { input: r.input } : {}),
         dequeueCount: r.dequeue_count,
         lease: { id: String(r.id), epoch: Number(r.lock_epoch) },
+        ...(r.previous_owner !== null ? { previousOwner: r.previous_owner } : {}),
       }))
       .sort((a, b) => a.id - b.id);
   }
@@ -470,6 +474,7 @@ function toWorkItem(row: ClaimedRow): OrchestrationWorkItem {
       event: JSON.parse(event) as HistoryEvent,
     })),
     lease: { id: row.instance_id, epoch: Number(row.lock_epoch) },
+    ...(row.previous_owner !== null ? { previousOwner: row.previous_owner } : {}),
   };
 }
 
@@ -497,9 +502,9 @@ function leaseSql(t: Tables, candidates: string, leaseParam: number): string {
          SET lock_owner = $2, lock_until = ${NOW} + $${leaseParam}::bigint, lock_epoch = nextval('${t.epochs}')
          FROM candidates c
          WHERE i.hub = $1 AND i.instance_id = c.instance_id
-         RETURNING i.*
+         RETURNING i.*, c.previous_owner
        )
-       SELECT ${INSTANCE_COLUMNS}, lock_epoch,
+       SELECT ${INSTANCE_COLUMNS}, lock_epoch, previous_owner,
          COALESCE((SELECT json_agg(json_build_array(m.id, m.execution_id, m.event) ORDER BY m.id)
                    FROM ${t.inbox} m
                    WHERE m.hub = $1 AND m.instance_id = c.instance_id AND m.visible_at <= ${NOW}), '[]'::json) AS messages

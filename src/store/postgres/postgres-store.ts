@@ -4,11 +4,12 @@
  * migrated on open. Notices reach other processes through LISTEN/NOTIFY and this process at once.
  */
 import { randomUUID } from 'node:crypto';
+import { StoreError } from '../../sdk/errors.js';
 import { silentLogger, type Logger } from '../../sdk/logger.js';
 import { NoticeBus } from '../shared.js';
 import { LruCache, MAX_CACHED_HUBS } from '../lru-cache.js';
 import type { HubStore, Store, StoreNotice } from '../store.js';
-import { channelName, parsePostgresUrl, PgDatabase, type PostgresLocation } from './connection.js';
+import { channelName, parsePostgresUrl, PgDatabase, quoteIdent, type PostgresLocation } from './connection.js';
 import { decodeNotice, encodeNotices, NoticeListener } from './notice-listener.js';
 import { PostgresHubStore } from './postgres-hub-store.js';
 import { checkSchema, migrate, tablesOf, type Tables } from './schema.js';
@@ -23,6 +24,8 @@ export interface PostgresStoreOptions {
    * server refuses any write (read-only transactions). A schema without a duraflow store is a `ValidationError`.
    */
   readOnly?: boolean;
+  /** Open only an existing duraflow schema: create nothing (a `StoreError` when the schema has no duraflow tables). */
+  mustExist?: boolean;
 }
 
 /** Opens the PostgreSQL store at `url`, creating or migrating its schema first. */
@@ -64,7 +67,10 @@ export class PostgresStore implements Store {
     const tables = tablesOf(location.schema);
     try {
       if (options.readOnly) await checkSchema(db, tables);
-      else await migrate(db, tables);
+      else {
+        if (options.mustExist) await assertSchemaExists(db, tables);
+        await migrate(db, tables);
+      }
     } catch (error) {
       await db.close().catch(() => undefined);
       throw error;
@@ -120,10 +126,22 @@ export class PostgresStore implements Store {
     }
   }
 
+  async ping(): Promise<void> {
+    await this.db.query('SELECT 1');
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     await this.#listener.close();
     await this.db.close();
   }
+}
+
+/** Throws a `StoreError` (missing) unless the schema holds a duraflow store. */
+async function assertSchemaExists(db: PgDatabase, tables: Tables): Promise<void> {
+  const rows = await db.query<{ found: string | null }>('SELECT to_regclass($1)::text AS found', [`${quoteIdent(tables.schema)}.schema_migrations`]);
+  if (rows[0]?.found) return;
+  const database = (await db.query<{ name: string }>('SELECT current_database() AS name'))[0]?.name ?? '?';
+  throw new StoreError('missing', `no duraflow store in schema '${tables.schema}' of PostgreSQL database '${database}' (check the store URL and its ?schema=)`);
 }

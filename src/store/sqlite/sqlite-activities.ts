@@ -11,14 +11,19 @@ import { insertMessage } from './sqlite-hub-writes.js';
 export async function claimActivities(store: SqliteStoreContext, hub: string, options: ClaimOptions): Promise<ActivityWorkItem[]> {
   const now = store.now();
   return await store.write(() => {
+    // The owners first: a lease still named after its owner has expired (completions and releases clear it).
+    const candidates = store.sql(
+      `SELECT id, lock_owner AS owner FROM activities WHERE hub = ? AND lock_until <= ?
+         AND (? IS NULL OR name IN (SELECT value FROM json_each(?)))
+       ORDER BY id LIMIT ?`,
+    ).all(hub, now, namesParam(options), namesParam(options), options.limit) as { id: number; owner: string | null }[];
+    if (candidates.length === 0) return [];
+    const owners = new Map(candidates.map((c) => [c.id, c.owner]));
     const rows = store.sql(
       `UPDATE activities SET lock_owner = ?, lock_until = ?, lock_epoch = lock_epoch + 1, dequeue_count = dequeue_count + 1
-       WHERE id IN (
-         SELECT id FROM activities WHERE hub = ? AND lock_until <= ?
-           AND (? IS NULL OR name IN (SELECT value FROM json_each(?)))
-         ORDER BY id LIMIT ?)
+       WHERE hub = ? AND id IN (SELECT value FROM json_each(?))
        RETURNING id, instance_id, execution_id, task_id, name, input, dequeue_count, lock_epoch`,
-    ).all(options.workerId, now + options.leaseMs, hub, now, namesParam(options), namesParam(options), options.limit) as {
+    ).all(options.workerId, now + options.leaseMs, hub, JSON.stringify(candidates.map((c) => c.id))) as {
       id: number;
       instance_id: string;
       execution_id: string;
@@ -37,7 +42,8 @@ export async function claimActivities(store: SqliteStoreContext, hub: string, op
       ...(r.input !== null ? { input: r.input } : {}),
       dequeueCount: r.dequeue_count,
       lease: { id: String(r.id), epoch: r.lock_epoch },
-    }));
+      ...(owners.get(r.id) ? { previousOwner: owners.get(r.id)! } : {}),
+    })).sort((a, b) => a.id - b.id);
   }, false);
 }
 

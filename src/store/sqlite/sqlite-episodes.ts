@@ -46,21 +46,22 @@ export async function claimOrchestrations(store: SqliteStoreContext, hub: string
   const now = store.now();
   return await store.write(() => {
     const candidates = store.sql(
-      `SELECT DISTINCT m.instance_id AS id FROM inbox m
+      `SELECT DISTINCT m.instance_id AS id, i.lock_owner AS owner FROM inbox m
        JOIN instances i ON i.hub = m.hub AND i.instance_id = m.instance_id
        WHERE m.hub = ? AND m.visible_at <= ? AND i.lock_until <= ?
          AND (i.status <> 'Suspended' OR m.event_type IN ${CONTROL_EVENTS_SQL})
          AND (? IS NULL OR i.name IN (SELECT value FROM json_each(?)))
          AND ${VERSION_RULES_SQL}
        LIMIT ?`,
-    ).all(hub, now, now, namesParam(options), namesParam(options), ...Array(3).fill(versionRulesParam(options)), options.limit) as { id: string }[];
+    ).all(hub, now, now, namesParam(options), namesParam(options), ...Array(3).fill(versionRulesParam(options)), options.limit) as { id: string; owner: string | null }[];
     const items: OrchestrationWorkItem[] = [];
-    for (const { id } of candidates) {
+    for (const { id, owner } of candidates) {
       const row = store.sql(
         `UPDATE instances SET lock_owner = ?, lock_until = ?, lock_epoch = ?
          WHERE hub = ? AND instance_id = ? RETURNING ${INSTANCE_COLUMNS}, lock_epoch`,
       ).get(options.workerId, now + options.leaseMs, nextEpoch(store), hub, id) as (InstanceRow & { lock_epoch: number }) | undefined;
-      if (row) items.push(workItem(store, hub, row, now));
+      // A lease still named after its owner has expired (commits and releases clear it): a takeover.
+      if (row) items.push({ ...workItem(store, hub, row, now), ...(owner !== null ? { previousOwner: owner } : {}) });
     }
     return items;
   }, false);

@@ -6,8 +6,9 @@
  * concept files it delegates to.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { StoreError } from '../../sdk/errors.js';
 import { silentLogger, type Logger } from '../../sdk/logger.js';
 import { ValidationError } from '../../sdk/errors.js';
 import { NoticeBus } from '../shared.js';
@@ -32,6 +33,8 @@ export interface SqliteStoreOptions {
    * migration runs, and any write fails. A file that is not a duraflow store is a `ValidationError`.
    */
   readOnly?: boolean;
+  /** Open only an existing duraflow database: create no directory, file or tables (a `StoreError` otherwise). */
+  mustExist?: boolean;
 }
 
 /** What a subscriber hears when another process committed: it cannot tell what, so anything may have changed. */
@@ -61,11 +64,13 @@ export class SqliteStore implements Store, SqliteStoreContext {
     this.url = `sqlite:${path}`;
     this.#synchronous = options.synchronous ?? 'FULL';
     this.#currentSynchronous = this.#synchronous;
-    if (options.readOnly) {
-      this.db = openReadOnly(path);
+    if (options.readOnly || options.mustExist) {
+      this.db = openExisting(path, { readonly: options.readOnly === true });
     } else {
-      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
       this.db = new Database(path);
+    }
+    if (!options.readOnly) {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(`synchronous = ${this.#synchronous}`);
     }
@@ -168,6 +173,9 @@ export class SqliteStore implements Store, SqliteStoreContext {
               outcomes.push({ ok: true, value: this.db.transaction(item.fn)() });
             } catch (error) {
               outcomes.push({ ok: false, error });
+              // A full disk, an I/O error or a corrupt page rolls back the whole transaction: the writes left
+              // must not run on their own (outside it, each would commit by itself); the commit below fails.
+              if (!this.db.inTransaction) throw error;
             }
           }
         })
@@ -181,6 +189,11 @@ export class SqliteStore implements Store, SqliteStoreContext {
     batch.forEach((item, i) => (outcomes[i]!.ok ? item.resolve(outcomes[i]!.value) : item.reject(outcomes[i]!.error)));
   }
 
+  async ping(): Promise<void> {
+    // The schema lives on the first page: a closed, replaced or corrupt file fails here.
+    this.sql('SELECT count(*) FROM sqlite_schema').get();
+  }
+
   async close(): Promise<void> {
     this.#watcher?.stop();
     if (this.#queue.length) await new Promise((resolve) => setImmediate(resolve));
@@ -189,14 +202,14 @@ export class SqliteStore implements Store, SqliteStoreContext {
 }
 
 /** Opens an existing duraflow database read-only (see {@link SqliteStoreOptions.readOnly}). */
-function openReadOnly(path: string): Database.Database {
-  if (path === ':memory:' || path === '') throw new ValidationError('An in-memory SQLite store cannot be opened read-only: it would be empty.');
-  let db: Database.Database;
-  try {
-    db = new Database(path, { readonly: true, fileMustExist: true });
-  } catch (error) {
-    throw new ValidationError(`No SQLite store at '${path}': ${(error as Error).message}`);
-  }
+/**
+ * Opens an existing duraflow database, creating nothing: a missing file, or one without duraflow's schema, is a
+ * `StoreError` ('missing') that names the path. `readonly` also refuses every write (`duraflow replay-check`).
+ */
+function openExisting(path: string, { readonly }: { readonly: boolean }): Database.Database {
+  if (path === ':memory:' || path === '') throw new ValidationError('An in-memory SQLite store cannot be opened as an existing one: it would be empty.');
+  if (!existsSync(path)) throw new StoreError('missing', `no SQLite store at ${resolve(path)}: the file does not exist (check the store URL)`);
+  const db = new Database(path, { readonly, fileMustExist: true });
   let migrated = 0;
   try {
     migrated = db.pragma('user_version', { simple: true }) as number;
@@ -205,7 +218,7 @@ function openReadOnly(path: string): Database.Database {
   }
   if (migrated === 0) {
     db.close();
-    throw new ValidationError(`'${path}' is not a duraflow store (it has no duraflow schema).`);
+    throw new StoreError('missing', `${resolve(path)} is not a duraflow store (it has no duraflow tables)`);
   }
   return db;
 }
