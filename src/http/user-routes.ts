@@ -77,7 +77,7 @@ function isResponse(value: unknown): value is Response {
  */
 function handlerFailed(error: unknown, path: string, taskHub: string, request: Request, ctx: HostContext): Response {
   // hono hands only Errors on: another thrown value (`throw 'nope'`, `throw null`) is described in one.
-  const e = error instanceof Error ? error : new Error(`The handler threw ${describeValue(error)} (${safeString(error)}), not an Error.`);
+  const e = error instanceof Error ? error : new Error(`The handler of route '${path}' threw ${describeValue(error)} (${safeString(error)}), not an Error.`);
   const type = e.name || 'Error';
   const errorId = newErrorId();
   ctx.logger.error(`route handler '${path}' failed`, { route: path, method: request.method, path: new URL(request.url).pathname, taskHub, errorId }, e);

@@ -11,7 +11,8 @@ describe('route handler faults', () => {
   test('a handler that throws a non-Error or rejects answers 500 with a JSON body and is logged; a hanging one holds only its request', async () => {
     const { url: store, cleanup } = await sqliteTestStore.create();
     const logged: string[] = [];
-    const logger: Logger = { debug() {}, info() {}, warn() {}, error: (message, error) => void logged.push(`${message}: ${(error as Error)?.message}`) };
+    // The error is the last argument (structured fields may come before it).
+    const logger: Logger = { debug() {}, info() {}, warn() {}, error: (message, ...args) => void logged.push(`${message}: ${(args.at(-1) as Error)?.message}`) };
     const app = new DFApp({ store, httpAuthLevel: 'anonymous', logger });
     let hanging = 0;
     app.route('throws-string', () => {
@@ -31,7 +32,11 @@ describe('route handler faults', () => {
       for (const path of ['throws-string', 'throws-null', 'rejects']) {
         const response = await fetch(`${host.url}/api/${path}`);
         assert.equal(response.status, 500, path);
-        assert.equal(((await response.json()) as { ExceptionType: string }).ExceptionType, 'InternalServerError');
+        const body = (await response.json()) as { ExceptionType: string; errorId: string; route: string };
+        // The type of what was thrown (an Error wrapping a non-Error), the route and the id of the log record.
+        assert.equal(body.ExceptionType, 'Error');
+        assert.equal(body.route, path);
+        assert.match(body.errorId, /^[0-9a-f]+$/);
       }
       assert.ok(logged.some((line) => /route 'throws-string' threw string \(nope\), not an Error/.test(line)), logged.join('\n'));
       assert.ok(logged.some((line) => /route 'throws-null' threw null/.test(line)));
