@@ -210,11 +210,12 @@ function openExisting(path: string, { readonly }: { readonly: boolean }): Databa
   if (path === ':memory:' || path === '') throw new ValidationError('An in-memory SQLite store cannot be opened as an existing one: it would be empty.');
   if (!existsSync(path)) throw new StoreError('missing', `no SQLite store at ${resolve(path)}: the file does not exist (check the store URL)`);
   const db = new Database(path, { readonly, fileMustExist: true });
-  let migrated = 0;
+  let migrated: number;
   try {
     migrated = db.pragma('user_version', { simple: true }) as number;
-  } catch {
-    // not a database: refused below
+  } catch (error) {
+    db.close();
+    throw error; // not a database (SQLITE_NOTADB): named as a corrupt file by store-errors.ts
   }
   if (migrated === 0) {
     db.close();
