@@ -219,7 +219,7 @@ export async function runActivity(
       const error = new ActivityTimeoutError(name, taskId, timeoutMs);
       attempt.abort(error);
       return error;
-    });
+    }, signal);
     const result = serialize(output, `output of activity '${name}'`, maxPayloadBytes);
     return makeEvent({ eventType: 'TaskCompleted', taskScheduledId: taskId, ...(result !== undefined ? { result } : {}) }, now());
   } catch (error) {

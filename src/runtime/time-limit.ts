@@ -9,22 +9,33 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Resolves like `work`, unless `timeoutMs` passes first: then rejects with `onTimeout()`. `Infinity` (or any
- * limit beyond what a timer can hold) waits as long as it takes.
+ * limit beyond what a timer can hold) waits as long as it takes. An aborted `signal` ends the wait too (with its
+ * reason), so abandoned work holds no timer that would keep the process alive.
  */
-export function withTimeLimit<T>(work: PromiseLike<T>, timeoutMs: number, onTimeout: () => Error): Promise<T> {
+export function withTimeLimit<T>(work: PromiseLike<T>, timeoutMs: number, onTimeout: () => Error, signal?: AbortSignal): Promise<T> {
   let pending: Promise<T>;
   try {
     pending = Promise.resolve(work);
   } catch (error) {
     pending = Promise.reject(error as Error); // a Promise whose `constructor` getter throws
   }
-  if (!(timeoutMs < MAX_TIMER_MS)) return pending;
+  const limited = timeoutMs < MAX_TIMER_MS;
+  if (!limited && !signal) return pending;
   let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), Math.max(0, timeoutMs));
+  let onAbort: (() => void) | undefined;
+  const ended = new Promise<never>((_, reject) => {
+    if (limited) timer = setTimeout(() => reject(onTimeout()), Math.max(0, timeoutMs));
+    if (signal) {
+      onAbort = () => reject(signal.reason instanceof Error ? signal.reason : new Error('The work was abandoned.'));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    }
   });
   // race subscribes to `pending`, so its rejection after the limit is handled (and ignored).
-  return Promise.race([pending, expired]).finally(() => clearTimeout(timer));
+  return Promise.race([pending, ended]).finally(() => {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+  });
 }
 
 /**
