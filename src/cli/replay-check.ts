@@ -6,31 +6,11 @@
  */
 import type { Command } from 'commander';
 import type { RuntimeStatus } from '../sdk/history.js';
+import type { ReplayCheckReport } from '../sdk/replay-check-report.js';
 import { parseCount } from './connection.js';
 import { collectStatuses } from './options.js';
 import { printJson, println, safeText } from './output.js';
 
-
-/** One instance's outcome, as `replayCheck` reports it. */
-export interface ReplayCheckLine {
-  instanceId: string;
-  name: string;
-  version?: string;
-  status: RuntimeStatus;
-  outcome: 'ok' | 'breaks' | 'skipped';
-  reason?: string;
-  divergence?: { recorded?: string; current?: string };
-}
-
-/** What `replayCheck` returns. */
-export interface ReplayCheckSummary {
-  ok: boolean;
-  taskHub: string;
-  checked: number;
-  broken: number;
-  skipped: number;
-  results: ReplayCheckLine[];
-}
 
 /** What the command needs from the program: loading the module, and the check. */
 export interface ReplayCheckDeps<App> {
@@ -38,7 +18,7 @@ export interface ReplayCheckDeps<App> {
   replayCheck(
     app: App,
     options: { store?: string; taskHub?: string; statuses?: RuntimeStatus[]; name?: string; limit?: number },
-  ): Promise<ReplayCheckSummary>;
+  ): Promise<ReplayCheckReport>;
 }
 
 interface ReplayCheckOptions {
@@ -84,7 +64,7 @@ export function registerReplayCheckCommand<App>(program: Command, deps: ReplayCh
     });
 }
 
-function printReport(report: ReplayCheckSummary): void {
+function printReport(report: ReplayCheckReport): void {
   for (const r of report.results) {
     const what = `${r.name}${r.version !== undefined ? ` v${r.version}` : ''} ${r.instanceId} (${r.status})`;
     if (r.outcome === 'ok') println(safeText(`ok       ${what}`));

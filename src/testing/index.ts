@@ -19,4 +19,5 @@ export { HTTP_ACTIVITY_NAME } from '../core/durable-http.js';
 export { replayHistory, assertReplayable, readHistoryFile, captureHistory, ReplayError } from './replay-history.js';
 export type { RecordedHistory, ReplayResult, ReplayedStatus } from './replay-history.js';
 export { replayCheck, IN_FLIGHT_STATUSES } from './replay-check.js';
-export type { ReplayCheckOptions, ReplayCheckReport, ReplayCheckResult } from './replay-check.js';
+export type { ReplayCheckOptions } from './replay-check.js';
+export type { ReplayCheckReport, ReplayCheckResult } from '../sdk/replay-check-report.js';

@@ -7,6 +7,7 @@
 import type { Blueprint } from '../sdk/blueprint.js';
 import { NonDeterministicOrchestrationError, ValidationError } from '../sdk/errors.js';
 import type { HistoryEvent, RuntimeStatus } from '../sdk/history.js';
+import type { ReplayCheckReport, ReplayCheckResult } from '../sdk/replay-check-report.js';
 import { checkVersioningOptions, describeVersion } from '../sdk/versioning.js';
 import { VersionGate } from '../runtime/version-gate.js';
 import { openStoreReadOnly, resolveStoreUrl } from '../store/open-store.js';
@@ -29,34 +30,6 @@ export interface ReplayCheckOptions {
   name?: string;
   /** Check at most this many instances (oldest first). */
   limit?: number;
-}
-
-/** The outcome for one instance. */
-export interface ReplayCheckResult {
-  instanceId: string;
-  name: string;
-  version?: string;
-  status: RuntimeStatus;
-  /**
-   * `ok`: the new code replays it; `breaks`: it would fail after the deploy; `skipped`: the app's workers would not
-   * run it (its versioning leaves it to workers of its own version).
-   */
-  outcome: 'ok' | 'breaks' | 'skipped';
-  /** Why it breaks or is skipped. */
-  reason?: string;
-  /** Where a breaking replay diverges: what history recorded and what the code does now. */
-  divergence?: { recorded?: string; current?: string };
-}
-
-/** What {@link replayCheck} found. */
-export interface ReplayCheckReport {
-  /** True when no instance would break. */
-  ok: boolean;
-  taskHub: string;
-  checked: number;
-  broken: number;
-  skipped: number;
-  results: ReplayCheckResult[];
 }
 
 /** Replays the stored histories of an app's instances against its code (see the file comment). */

@@ -11,7 +11,9 @@ import { createClient, type DurableClient } from '../../src/index.js';
 import { acquireStore } from '../../src/store/open-store.js';
 import type { HubStore } from '../../src/store/store.js';
 import { Child, killAllChildren } from '../support/child-processes.js';
+import { assertCleanInstance } from '../support/history-checks.js';
 import type { TestStore } from '../support/stores.js';
+import { readInvocations } from './fixtures/fault-app.js';
 import type { WorkerFixtureConfig } from './fixtures/worker.js';
 
 /** Path of a fixture script. */
@@ -84,4 +86,25 @@ export async function assertNothingLeft(hub: HubStore): Promise<void> {
     [],
     'no inbox message is left',
   );
+}
+
+/**
+ * After a paused worker (SIGSTOP) lost its activity to `other`, which completed the instance: resumes it and checks
+ * that its late result is refused by the fence, that each worker ran the activity once, and that history is unchanged.
+ */
+export async function assertStaleResultRefused(env: FaultEnv, paused: Child, other: Child, id: string): Promise<void> {
+  const before = await env.hub.getHistory(id);
+  paused.signal('SIGCONT');
+  await paused.waitForLine((l) => l.startsWith(`complete ${id} `), 20_000, 'the paused worker to try to record its result');
+  assert.deepEqual(
+    paused.lines.filter((l) => l.startsWith(`complete ${id} `)),
+    [`complete ${id} false`],
+    'the stale result was refused',
+  );
+  assert.deepEqual(
+    readInvocations(env.dir).map((r) => r.pid),
+    [paused.pid, other.pid],
+  );
+  assert.deepEqual(await env.hub.getHistory(id), before, 'the history did not change');
+  await assertCleanInstance(env.hub, id);
 }

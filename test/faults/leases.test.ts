@@ -14,7 +14,7 @@ import type { EpisodeCommit, HubStore, OrchestrationWorkItem } from '../../src/s
 import { killAllChildren, waitFor } from '../support/child-processes.js';
 import { assertCleanInstance } from '../support/history-checks.js';
 import { testStores } from '../support/stores.js';
-import { assertNothingLeft, createFaultEnv, waitAllCompleted, type FaultEnv } from './fault-env.js';
+import { assertNothingLeft, assertStaleResultRefused, createFaultEnv, waitAllCompleted, type FaultEnv } from './fault-env.js';
 import { readInvocations } from './fixtures/fault-app.js';
 
 /** Creates instance `id` (Pending, with its ExecutionStarted in the inbox). */
@@ -223,21 +223,7 @@ for (const store of testStores()) {
       const status = await env.client.waitForCompletion(id, { timeoutInMilliseconds: 20_000 });
       assert.equal(status.output, 'p1');
       await other.waitForLine((l) => l === `complete ${id} true`, 20_000, 'the other worker to record the re-run');
-      const before = await env.hub.getHistory(id);
-
-      paused.signal('SIGCONT');
-      await paused.waitForLine((l) => l.startsWith(`complete ${id} `), 20_000, 'the paused worker to try to record its result');
-      assert.deepEqual(
-        paused.lines.filter((l) => l.startsWith(`complete ${id} `)),
-        [`complete ${id} false`],
-        'the stale result was refused',
-      );
-      assert.deepEqual(
-        readInvocations(env.dir).map((r) => r.pid),
-        [paused.pid, other.pid],
-      );
-      assert.deepEqual(await env.hub.getHistory(id), before, 'the history did not change');
-      await assertCleanInstance(env.hub, id);
+      await assertStaleResultRefused(env, paused, other, id);
     });
 
     test('an activity longer than its lease keeps renewing and runs only once across two workers', { timeout: 60_000 }, async () => {

@@ -11,7 +11,7 @@ import { after, afterEach, describe, test } from 'node:test';
 import { killAllChildren, waitFor } from '../support/child-processes.js';
 import { assertCleanInstance, countFor } from '../support/history-checks.js';
 import { testStores } from '../support/stores.js';
-import { assertNothingLeft, createFaultEnv, type FaultEnv } from './fault-env.js';
+import { assertNothingLeft, assertStaleResultRefused, createFaultEnv, type FaultEnv } from './fault-env.js';
 import { readInvocations } from './fixtures/fault-app.js';
 import type { WorkerFixtureConfig } from './fixtures/worker.js';
 
@@ -140,21 +140,7 @@ for (const store of testStores()) {
       const other = await env.startWorker({ reportCommits: true, worker: LONG_LEASES });
       const status = await env.client.waitForCompletion(id, { timeoutInMilliseconds: MOVE_MS });
       assert.equal(status.output, 'p1');
-      const before = await env.hub.getHistory(id);
-
-      paused.signal('SIGCONT');
-      await paused.waitForLine((l) => l.startsWith(`complete ${id} `), 20_000, 'the paused worker to try to record its result');
-      assert.deepEqual(
-        paused.lines.filter((l) => l.startsWith(`complete ${id} `)),
-        [`complete ${id} false`],
-        'the stale result was refused',
-      );
-      assert.deepEqual(
-        readInvocations(env.dir).map((r) => r.pid),
-        [paused.pid, other.pid],
-      );
-      assert.deepEqual(await env.hub.getHistory(id), before, 'the history did not change');
-      await assertCleanInstance(env.hub, id);
+      await assertStaleResultRefused(env, paused, other, id);
     });
   });
 }
