@@ -12,6 +12,7 @@ import {
   eventsWorkload,
   fanoutWorkload,
   helloWorkload,
+  closedLoopWorkload,
   sequenceWorkload,
   type Measured,
 } from './workloads.js';
@@ -35,6 +36,8 @@ async function duraflow(spec: CaseSpec): Promise<Measured[]> {
   switch (spec.workload) {
     case 'hello':
       return helloWorkload(url, sizes.hello, timeout);
+    case 'closed':
+      return closedLoopWorkload(url, sizes.closed.n, sizes.closed.inFlight, timeout);
     case 'sequence':
       return sequenceWorkload(url, spec.param as number, timeout);
     case 'fanout':

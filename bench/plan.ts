@@ -12,6 +12,8 @@ export type Mode = 'full' | 'quick' | 'tiny';
 export interface Sizes {
   /** Orchestrations of the hello workload. */
   hello: number;
+  /** The closed-loop hello workload: orchestrations in all, and how many are in flight at a time. */
+  closed: { n: number; inFlight: number };
   /** Activities of the sequence workload, one case each (the first and last make the linearity ratio). */
   sequence: number[];
   /** Activities of the fan-out/fan-in workload, one case each. */
@@ -50,6 +52,7 @@ export function warmUp(n: number, kind: keyof typeof WARM_UP): number {
 export const SIZES: Record<Mode, Sizes> = {
   full: {
     hello: 2000,
+    closed: { n: 1000, inFlight: 50 },
     sequence: [1000, 10_000],
     fanout: [1000, 10_000],
     events: 1000,
@@ -62,6 +65,7 @@ export const SIZES: Record<Mode, Sizes> = {
   },
   quick: {
     hello: 300,
+    closed: { n: 300, inFlight: 50 },
     sequence: [100, 1000],
     fanout: [100, 1000],
     events: 200,
@@ -74,6 +78,7 @@ export const SIZES: Record<Mode, Sizes> = {
   },
   tiny: {
     hello: 4,
+    closed: { n: 4, inFlight: 2 },
     sequence: [2, 20],
     fanout: [2, 20],
     events: 3,
@@ -108,7 +113,7 @@ export interface CaseSpec {
 }
 
 /** The workloads DBOS Transact has an equivalent for (it has no entities). */
-export const DBOS_WORKLOADS: readonly WorkloadName[] = ['hello', 'sequence', 'fanout', 'events', 'dispatch'];
+export const DBOS_WORKLOADS: readonly WorkloadName[] = ['hello', 'closed', 'sequence', 'fanout', 'events', 'dispatch'];
 
 function params(workload: WorkloadName, sizes: Sizes): Array<CaseParam | undefined> {
   switch (workload) {

@@ -53,6 +53,14 @@ export function rowDefs(sizes: Sizes, workloads: readonly WorkloadName[]): RowDe
     { key: 'hello.p50', label: 'hello: start → completed, p50 (ms, lower is better)', kind: 'latency' },
     { key: 'hello.p99', label: 'hello: start → completed, p99 (ms, lower is better)', kind: 'latency' },
   ]);
+  add('closed', [
+    {
+      key: 'closed.rate',
+      label: `closed loop: ${n(sizes.closed.n)} hello orchestrations, ${sizes.closed.inFlight} in flight, each startNew then waitForCompletion (orchestrations/s)`,
+      kind: 'rate',
+    },
+    { key: 'closed.p50', label: 'closed loop: startNew → waitForCompletion returned, p50 (ms, lower is better)', kind: 'latency' },
+  ]);
   const [first, last] = [sizes.sequence[0]!, sizes.sequence[sizes.sequence.length - 1]!];
   add('sequence', [
     ...sizes.sequence.map((size) => ({

@@ -117,6 +117,38 @@ export function helloWorkload(url: string, n: number, timeoutMs = 600_000): Prom
   });
 }
 
+/**
+ * closed loop: `n` hello orchestrations, `inFlight` at a time, each `startNew` then `waitForCompletion` on the
+ * same client (as an HTTP handler or a job runner does); the next starts as soon as one returns. Throughput is
+ * `n` over the whole run; latency is each start → its wait returning, as the caller sees it.
+ */
+export function closedLoopWorkload(url: string, n: number, inFlight: number, timeoutMs = 600_000): Promise<Measured[]> {
+  return withWorker(url, async (client) => {
+    const run = async (count: number) => {
+      const latencies: number[] = [];
+      let next = 0;
+      const lane = async () => {
+        while (next < count) {
+          next++;
+          const t0 = performance.now();
+          await completed(client, await client.startNew('hello'), timeoutMs);
+          latencies.push(performance.now() - t0);
+        }
+      };
+      const started = performance.now();
+      await Promise.all(Array.from({ length: Math.min(inFlight, count) }, lane));
+      return { ms: performance.now() - started, latencies };
+    };
+    await run(warmUp(n, 'instances'));
+    const { ms, latencies } = await run(n);
+    const { p50 } = percentiles(latencies);
+    return [
+      { key: 'closed.rate', value: n / (ms / 1000), note: `${(ms / 1000).toFixed(2)} s`, n },
+      { key: 'closed.p50', value: p50, n },
+    ];
+  });
+}
+
 /** One orchestration of `name` with input `n`, timed from `startNew` to completion (after a warm-up run, see `WARM_UP`). */
 async function oneOrchestration(
   url: string,

@@ -122,6 +122,28 @@ export async function runDbosCase(spec: CaseSpec): Promise<Measured[]> {
           { key: 'hello.p99', value: p99, n },
         ];
       }
+      case 'closed': {
+        const { n, inFlight } = sizes.closed;
+        const run = async (count: number) => {
+          const latencies: number[] = [];
+          let next = 0;
+          const lane = async () => {
+            while (next < count) {
+              next++;
+              latencies.push((await timed(workflows.hello)).ms);
+            }
+          };
+          const started = performance.now();
+          await Promise.all(Array.from({ length: Math.min(inFlight, count) }, lane));
+          return { ms: performance.now() - started, latencies };
+        };
+        await run(warmUp(n, 'instances'));
+        const { ms, latencies } = await run(n);
+        return [
+          { key: 'closed.rate', value: n / (ms / 1000), note: `${(ms / 1000).toFixed(2)} s`, n },
+          { key: 'closed.p50', value: percentiles(latencies).p50, n },
+        ];
+      }
       case 'sequence':
       case 'fanout': {
         const n = spec.param as number;

@@ -12,6 +12,7 @@ import { defaultStartVersion, startVersion } from './start-version.js';
 import { reserveLocalStart } from '../store/local-starts.js';
 import { checkStatusResponse, managementPayload, originOf, waitForCompletionOrCheckStatus } from './http-management.js';
 import * as entities from './store-entities.js';
+import { CompletionWaiters } from './completion-waiters.js';
 import type { EntityId } from '../sdk/entity-id.js';
 import type { SignalEntityOptions } from '../sdk/entity-context.js';
 import type {
@@ -58,10 +59,12 @@ export class StoreClient implements DurableClient {
   readonly taskHub: string;
   readonly #hub: HubStore;
   readonly #limit: number;
+  readonly #waiters: CompletionWaiters;
 
   constructor(private readonly options: StoreClientOptions) {
     this.taskHub = options.taskHub;
     this.#hub = options.store.hub(options.taskHub);
+    this.#waiters = new CompletionWaiters(options.store, options.taskHub, (id) => this.#hub.getInstance(id));
     this.#limit = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
   }
 
@@ -157,30 +160,7 @@ export class StoreClient implements DurableClient {
   async waitForCompletion(instanceId: string, options: { timeoutInMilliseconds?: number } = {}): Promise<DurableOrchestrationStatus> {
     checkId(instanceId);
     const deadline = Date.now() + (options.timeoutInMilliseconds ?? Number.POSITIVE_INFINITY);
-    let wake: (() => void) | undefined;
-    const unsubscribe = this.options.store.subscribe(this.taskHub, (notice) => {
-      if ((notice.kind === 'instance' && notice.instanceId === instanceId) || notice.kind === 'instances') wake?.();
-    });
-    try {
-      let pollMs = 5;
-      for (;;) {
-        const status = await this.getStatus(instanceId);
-        if (!status) throw new InstanceNotFoundError(instanceId);
-        if (isTerminalStatus(status.runtimeStatus) || Date.now() >= deadline) return status;
-        // Notices wake us at once (also from other processes where the store carries them); polling (capped) covers the rest.
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, Math.min(pollMs, Math.max(0, deadline - Date.now())));
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        wake = undefined;
-        pollMs = Math.min(pollMs * 2, this.options.store.crossProcessNotices ? 2000 : 250);
-      }
-    } finally {
-      unsubscribe();
-    }
+    return toStatus(await this.#waiters.wait(instanceId, deadline), true);
   }
 
   async raiseEvent(instanceId: string, eventName: string, eventData?: unknown): Promise<void> {

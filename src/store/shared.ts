@@ -1,10 +1,22 @@
 /**
  * Pieces every store shares: row ↔ record mapping, continuation tokens, and the in-process notice bus.
  */
-import type { FailureDetails, HistoryEvent, RuntimeStatus } from '../sdk/history.js';
+import { isTerminalStatus, type FailureDetails, type HistoryEvent, type RuntimeStatus } from '../sdk/history.js';
 import { ValidationError } from '../sdk/errors.js';
 import { checkStorableText } from '../sdk/instance-id.js';
-import type { ActivityWorkItem, ClaimOptions, InstanceFilter, InstanceRecord, NewActivity, NewMessage, OrchestrationWorkItem, StartInstanceRequest, StoreNotice } from './store.js';
+import type {
+  ActivityWorkItem,
+  ClaimOptions,
+  EpisodeCommit,
+  InstanceFilter,
+  InstanceRecord,
+  InstanceUpdate,
+  NewActivity,
+  NewMessage,
+  OrchestrationWorkItem,
+  StartInstanceRequest,
+  StoreNotice,
+} from './store.js';
 
 /** An `instances` row as both stores select it (snake_case columns, times in ms). */
 export interface InstanceRow {
@@ -168,6 +180,25 @@ export function leasedActivity(id: number, a: NewActivity): ActivityWorkItem {
  */
 export function delayedMessageNotices(messages: readonly NewMessage[]): StoreNotice[] {
   return messages.some((m) => m.visibleAt !== undefined) ? [{ kind: 'timers' }] : [];
+}
+
+/**
+ * The status notice of an episode commit's instance update, with the final state when it is terminal (see
+ * {@link StoreNotice}); `updatedAt` is the time the commit stored as the instance's last update.
+ */
+export function statusNotice(instanceId: string, update: InstanceUpdate, updatedAt: number): StoreNotice {
+  if (!isTerminalStatus(update.status)) return { kind: 'instance', instanceId, status: update.status };
+  return { kind: 'instance', instanceId, status: update.status, final: { ...update, lastUpdatedAt: new Date(updatedAt) } };
+}
+
+/** `notices` with the final states of `commits` on their terminal status notices, for in-process listeners. */
+export function withFinalStates(notices: StoreNotice[], commits: readonly EpisodeCommit[], updatedAt: number): StoreNotice[] {
+  if (!notices.some((n) => n.kind === 'instance' && isTerminalStatus(n.status))) return notices;
+  const updates = new Map(commits.map((c) => [c.lease.id, c.instance]));
+  return notices.map((n) => {
+    const update = n.kind === 'instance' ? updates.get(n.instanceId) : undefined;
+    return update && n.kind === 'instance' && update.status === n.status ? statusNotice(n.instanceId, update, updatedAt) : n;
+  });
 }
 
 /** Drops repeated notices of one commit so listeners wake once per kind. */

@@ -198,16 +198,24 @@ export interface InstanceQuery extends InstanceFilter {
 export const ANY_NAME = '*';
 
 /**
+ * The row an episode commit left when it made an instance terminal: every column the commit wrote, and the
+ * time it stored as `lastUpdatedAt`. `input` is absent under `keepInput` (the stored input did not change).
+ */
+export type FinalInstanceState = InstanceUpdate & { lastUpdatedAt: Date };
+
+/**
  * What a store tells its listeners. `timers`: a message that becomes visible later was written (a durable
  * timer, a retry, a scheduled start or signal), so an earlier {@link HubStore.nextVisibleAt} may be stale.
- * `instance`: that instance's status changed. `instances`: some instance's status may have changed but the
- * store cannot tell which (SQLite saw another process commit), so whoever waits for a status reads it again.
+ * `instance`: that instance's status changed; when an episode commit in this process made it terminal, `final`
+ * carries what it wrote, so a waiter needs no read (only in-process: never sent to other processes).
+ * `instances`: some instance's status may have changed but the store cannot tell which (SQLite saw another
+ * process commit), so whoever waits for a status reads it again.
  */
 export type StoreNotice =
   | { kind: 'orchestrations' }
   | { kind: 'activities' }
   | { kind: 'timers' }
-  | { kind: 'instance'; instanceId: string; status: RuntimeStatus }
+  | { kind: 'instance'; instanceId: string; status: RuntimeStatus; final?: FinalInstanceState }
   | { kind: 'instances' };
 
 /**

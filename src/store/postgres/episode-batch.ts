@@ -6,7 +6,7 @@
  */
 import type { RuntimeStatus } from '../../sdk/history.js';
 import type { ActivityWorkItem, CommitOutcome, EpisodeCommit, InstanceUpdate, NewMessage, StoreNotice } from '../store.js';
-import { dedupeNotices, delayedMessageNotices, leasedActivity } from '../shared.js';
+import { dedupeNotices, delayedMessageNotices, leasedActivity, withFinalStates } from '../shared.js';
 import type { TxClient } from './connection.js';
 import { distinctRounds, insertMessages, NOW, startInstances } from './hub-writes.js';
 import type { EncodedNotices } from './notice-listener.js';
@@ -112,7 +112,7 @@ export async function commitEpisodeBatch(
   const history = accepted.filter((a) => a.commit.history.length).map((a) => [a.commit.lease.id, a.base, JSON.stringify(a.commit.history)] as const);
   const u = accepted.map((a) => ({ id: a.commit.lease.id, length: a.base + a.commit.history.length, ...a.commit.instance }));
   const consumed = accepted.flatMap((a) => a.commit.consumedMessageIds.map((id) => [id, a.commit.lease.id] as const));
-  const { rows: written } = await client.query<{ more_work: boolean; leased: string[] }>(
+  const { rows: written } = await client.query<{ more_work: boolean; leased: string[]; now: string }>(
     `WITH done AS (
        DELETE FROM ${t.activities} WHERE hub = $1 AND id = ANY($2::bigint[])
      ), hist AS (
@@ -140,6 +140,7 @@ export async function commitEpisodeBatch(
      SELECT p.more_work,
        (SELECT count(pg_notify($23, n)) FROM unnest($24::text[]) AS n) AS sent,
        (SELECT count(pg_notify($23, $26)) WHERE p.more_work AND NOT $25::boolean) AS sent_more_work,
+       ${NOW} AS now,
        -- Ids are assigned in insertion order, which is the order of the arrays.
        (SELECT coalesce(json_agg(id::text ORDER BY id), '[]') FROM act WHERE here) AS leased
      FROM probe p`,
@@ -169,6 +170,9 @@ export async function commitEpisodeBatch(
     ],
   );
   if (written[0]?.more_work && !moreWorkKnown) notices.push({ kind: 'orchestrations' });
+  // In-process waiters get the terminal rows as written (the encoded NOTIFY payloads above never carry them).
+  const local = withFinalStates(notices, accepted.map((a) => a.commit), Number(written[0]!.now));
+  notices.splice(0, notices.length, ...local);
   const leasedIds = written[0]?.leased ?? [];
   const here = activities.filter((a) => a.lease);
   if (leasedIds.length !== here.length) throw new Error(`expected ${here.length} leased activities, got ${leasedIds.length}`);

@@ -36,6 +36,8 @@ export function fitsOneStatement(commits: readonly EpisodeCommit[]): boolean {
 /** What a committed batch produced: the notices it sent, and the activities it leased to their workers. */
 export interface OneStatementResult {
   notices: StoreNotice[];
+  /** The database time the commit stored as the instances' last update (epoch ms). */
+  updatedAt: number;
   leased: [EpisodeCommit, ActivityWorkItem][];
 }
 
@@ -176,7 +178,7 @@ export async function commitEpisodesInOneStatement(
      )`,
   );
   const channelParam = param(channel, 'text');
-  const { rows } = await runner.query<{ ok: boolean; more_work: boolean; previous: Record<string, RuntimeStatus> | null; leased: string[] }>(
+  const { rows } = await runner.query<{ ok: boolean; more_work: boolean; previous: Record<string, RuntimeStatus> | null; leased: string[]; now: string }>(
     prepared(
       `WITH ${parts.join(', ')}
        SELECT g.ok, p.more_work,
@@ -186,6 +188,7 @@ export async function commitEpisodesInOneStatement(
             JOIN locked l ON l.instance_id = s.id WHERE g.ok AND s.payload IS NOT NULL AND l.status <> s.status) AS sent_status,
          (SELECT count(pg_notify(${channelParam}, ${param(moreWorkPayload ?? '', 'text')})) WHERE g.ok AND p.more_work AND NOT ${known}) AS sent_more_work,
          (SELECT json_object_agg(instance_id, status) FROM locked) AS previous,
+         ${NOW} AS now,
          -- Ids are assigned in insertion order, which is the order of the arrays.
          ${activities.length ? `(SELECT coalesce(json_agg(id::text ORDER BY id), '[]') FROM act WHERE here)` : `'[]'::json`} AS leased
        FROM gate g, probe p`,
@@ -199,5 +202,5 @@ export async function commitEpisodesInOneStatement(
   for (const n of statusNotices) if (n.kind === 'instance' && row.previous?.[n.instanceId] !== n.status) notices.push(n);
   const here = activities.filter((a) => a.lease);
   if (row.leased.length !== here.length) throw new Error(`expected ${here.length} leased activities, got ${row.leased.length}`);
-  return { notices, leased: here.map(({ activity, commit }, i) => [commit, leasedActivity(Number(row.leased[i]), activity)]) };
+  return { notices, updatedAt: Number(row.now), leased: here.map(({ activity, commit }, i) => [commit, leasedActivity(Number(row.leased[i]), activity)]) };
 }

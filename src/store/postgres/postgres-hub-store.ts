@@ -14,6 +14,7 @@ import {
   checkPageSize,
   decodeContinuationToken,
   dedupeNotices,
+  withFinalStates,
   delayedMessageNotices,
   encodeContinuationToken,
   historyFromRows,
@@ -303,7 +304,7 @@ export class PostgresHubStore implements HubStore {
       const done = await this.ctx.db.retrying(() => commitEpisodesInOneStatement(this.ctx.db.pool, this.#t, this.hub, commits, encode));
       if (done) {
         for (const [commit, item] of done.leased) commit.activityLease?.leased.push(item);
-        this.ctx.emitLocal(this.hub, dedupeNotices(done.notices));
+        this.ctx.emitLocal(this.hub, withFinalStates(dedupeNotices(done.notices), commits, done.updatedAt));
         return commits.map(() => 'committed');
       }
       // A fence failed and nothing was written: the general path finds out which commits lost their lease.

@@ -4,7 +4,7 @@
  * writes (no fsync of their own); commits are durable.
  */
 import type { HistoryEvent, RuntimeStatus } from '../../sdk/history.js';
-import { INSTANCE_COLUMNS, dedupeNotices, delayedMessageNotices, leasedActivity, rowToInstance, versionRulesParam, type InstanceRow } from '../shared.js';
+import { INSTANCE_COLUMNS, dedupeNotices, delayedMessageNotices, leasedActivity, rowToInstance, statusNotice, versionRulesParam, type InstanceRow } from '../shared.js';
 import type {
   ActivityWorkItem,
   ClaimOptions,
@@ -199,7 +199,7 @@ function commitOne(
     commit.startInstances.length > 0 ||
     store.sql('SELECT 1 FROM inbox INDEXED BY inbox_by_instance WHERE hub = ? AND instance_id = ? AND visible_at <= ? LIMIT 1').get(hub, id, now);
   if (moreWork) notices.push({ kind: 'orchestrations' });
-  if (u.status !== current.status) notices.push({ kind: 'instance', instanceId: id, status: u.status });
+  if (u.status !== current.status) notices.push(statusNotice(id, u, now));
   return 'committed';
 }
 
