@@ -13,6 +13,7 @@ import {
   fanoutWorkload,
   helloWorkload,
   closedLoopWorkload,
+  chain5Workload,
   sequenceWorkload,
   type Measured,
 } from './workloads.js';
@@ -36,6 +37,8 @@ async function duraflow(spec: CaseSpec): Promise<Measured[]> {
   switch (spec.workload) {
     case 'hello':
       return helloWorkload(url, sizes.hello, timeout);
+    case 'chain5':
+      return chain5Workload(url, sizes.chain5, timeout);
     case 'closed':
       return closedLoopWorkload(url, sizes.closed.n, sizes.closed.inFlight, timeout);
     case 'sequence':

@@ -1,7 +1,7 @@
 /** What benchmark cases measure and return to the harness, and the small statistics they share. */
 
 /** The workloads of the benchmark, in report order. */
-export const WORKLOADS = ['hello', 'closed', 'sequence', 'fanout', 'events', 'entity', 'dispatch'] as const;
+export const WORKLOADS = ['hello', 'closed', 'chain5', 'sequence', 'fanout', 'events', 'entity', 'dispatch'] as const;
 /** One workload's name. */
 export type WorkloadName = (typeof WORKLOADS)[number];
 

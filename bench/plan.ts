@@ -14,6 +14,8 @@ export interface Sizes {
   hello: number;
   /** The closed-loop hello workload: orchestrations in all, and how many are in flight at a time. */
   closed: { n: number; inFlight: number };
+  /** Orchestrations of the Durable Task Scheduler's benchmark shape (5 sequential activities, started at once). */
+  chain5: number;
   /** Activities of the sequence workload, one case each (the first and last make the linearity ratio). */
   sequence: number[];
   /** Activities of the fan-out/fan-in workload, one case each. */
@@ -53,6 +55,7 @@ export const SIZES: Record<Mode, Sizes> = {
   full: {
     hello: 2000,
     closed: { n: 1000, inFlight: 50 },
+    chain5: 2000,
     sequence: [1000, 10_000],
     fanout: [1000, 10_000],
     events: 1000,
@@ -66,6 +69,7 @@ export const SIZES: Record<Mode, Sizes> = {
   quick: {
     hello: 300,
     closed: { n: 300, inFlight: 50 },
+    chain5: 300,
     sequence: [100, 1000],
     fanout: [100, 1000],
     events: 200,
@@ -79,6 +83,7 @@ export const SIZES: Record<Mode, Sizes> = {
   tiny: {
     hello: 4,
     closed: { n: 4, inFlight: 2 },
+    chain5: 3,
     sequence: [2, 20],
     fanout: [2, 20],
     events: 3,

@@ -61,6 +61,13 @@ export function rowDefs(sizes: Sizes, workloads: readonly WorkloadName[]): RowDe
     },
     { key: 'closed.p50', label: 'closed loop: startNew → waitForCompletion returned, p50 (ms, lower is better)', kind: 'latency' },
   ]);
+  add('chain5', [
+    {
+      key: 'chain5.rate',
+      label: `DTS shape: ${n(sizes.chain5)} orchestrations × 5 sequential activities on 1 worker, started at once (work items/s: 11 per orchestration; DTS publishes ~1,400/s per worker, Azure Storage ~250/s)`,
+      kind: 'rate',
+    },
+  ]);
   const [first, last] = [sizes.sequence[0]!, sizes.sequence[sizes.sequence.length - 1]!];
   add('sequence', [
     ...sizes.sequence.map((size) => ({

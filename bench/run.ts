@@ -4,7 +4,7 @@
  * named after the start time) and prints the table.
  *
  *   --quick                 small sizes, under 2 minutes
- *   --workloads a,b         some of: hello, closed, sequence, fanout, events, entity, dispatch (default all)
+ *   --workloads a,b         some of: hello, closed, chain5, sequence, fanout, events, entity, dispatch (default all)
  *   --stores a,b            some of: sqlite, postgres (default both)
  *   --no-dbos               skip the DBOS peer
  *   --out <dir>             results folder (default bench/results)
@@ -33,7 +33,7 @@ function listOption<T extends string>(args: string[], name: string, allowed: rea
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
   process.stdout.write(
-    'npm run bench -- [--quick] [--workloads hello,closed,sequence,fanout,events,entity,dispatch] [--stores sqlite,postgres] [--no-dbos] [--out dir] [--profile] [--update-docs]\n',
+    'npm run bench -- [--quick] [--workloads hello,closed,chain5,sequence,fanout,events,entity,dispatch] [--stores sqlite,postgres] [--no-dbos] [--out dir] [--profile] [--update-docs]\n',
   );
   process.exit(0);
 }

@@ -45,6 +45,11 @@ export function benchApp(url: string): DFApp {
       yield ctx.callActivity('sayHello', 'London'),
     ];
   });
+  app.orchestration('chain5', function* (ctx) {
+    const greetings: string[] = [];
+    for (const city of ['Tokyo', 'Seattle', 'London', 'Cairo', 'Lima']) greetings.push(yield ctx.callActivity('sayHello', city));
+    return greetings;
+  });
   app.orchestration('sequence', function* (ctx, n: number) {
     let last = 0;
     for (let i = 0; i < n; i++) last = yield ctx.callActivity('noop', i);
@@ -86,6 +91,25 @@ async function withWorker<T>(url: string, fn: (client: DurableClient) => Promise
   }
 }
 
+/** `n` instances of `orchestration`, all started at once, until every one completed: rate and store-recorded latencies. */
+async function startedAtOnce(client: DurableClient, orchestration: string, n: number, timeoutMs: number) {
+  await Promise.all(
+    Array.from({ length: warmUp(n, 'instances') }, async () => completed(client, await client.startNew(orchestration), timeoutMs)),
+  );
+  const started = Date.now();
+  const ids = new Set(await Promise.all(Array.from({ length: n }, () => client.startNew(orchestration))));
+  await waitUntil(
+    async () => (await client.listInstances({ runtimeStatus: ['Pending', 'Running'], pageSize: 1 })).instances.length === 0,
+    timeoutMs,
+    10,
+  );
+  const done = (await client.getStatusBy({ runtimeStatus: ['Completed'] })).filter((s) => ids.has(s.instanceId));
+  if (done.length !== n) throw new Error(`${orchestration}: ${done.length} of ${n} orchestrations completed`);
+  const last = Math.max(...done.map((s) => s.lastUpdatedTime.getTime()));
+  const seconds = (last - started) / 1000;
+  return { seconds, ...percentiles(done.map((s) => s.lastUpdatedTime.getTime() - s.createdTime.getTime())) };
+}
+
 /**
  * hello: `n` orchestrations of 3 sequential no-op activities, all started at once. Throughput is `n` over the
  * time from the first start to the last completion; latency is each instance's created → last-updated time as
@@ -93,27 +117,27 @@ async function withWorker<T>(url: string, fn: (client: DurableClient) => Promise
  */
 export function helloWorkload(url: string, n: number, timeoutMs = 600_000): Promise<Measured[]> {
   return withWorker(url, async (client) => {
-    await Promise.all(
-      Array.from({ length: warmUp(n, 'instances') }, async () => completed(client, await client.startNew('hello'), timeoutMs)),
-    );
-    const started = Date.now();
-    const ids = new Set(await Promise.all(Array.from({ length: n }, () => client.startNew('hello'))));
-    await waitUntil(
-      async () =>
-        (await client.listInstances({ runtimeStatus: ['Pending', 'Running'], pageSize: 1 })).instances.length === 0,
-      timeoutMs,
-      10,
-    );
-    const done = (await client.getStatusBy({ runtimeStatus: ['Completed'] })).filter((s) => ids.has(s.instanceId));
-    if (done.length !== n) throw new Error(`hello: ${done.length} of ${n} orchestrations completed`);
-    const last = Math.max(...done.map((s) => s.lastUpdatedTime.getTime()));
-    const { p50, p99 } = percentiles(done.map((s) => s.lastUpdatedTime.getTime() - s.createdTime.getTime()));
-    const seconds = (last - started) / 1000;
+    const { seconds, p50, p99 } = await startedAtOnce(client, 'hello', n, timeoutMs);
     return [
       { key: 'hello.rate', value: n / seconds, note: `${seconds.toFixed(2)} s`, n },
       { key: 'hello.p50', value: p50, n },
       { key: 'hello.p99', value: p99, n },
     ];
+  });
+}
+
+/** Work items of one `chain5` orchestration as the Durable Task Scheduler counts them: 5 activities, 6 orchestrator episodes. */
+export const CHAIN5_WORK_ITEMS = 11;
+
+/**
+ * The Durable Task Scheduler's published benchmark shape: `n` orchestrations of 5 sequential "Hello, city"
+ * activities on one worker, all started at once; work items per second (activity and orchestrator work items,
+ * {@link CHAIN5_WORK_ITEMS} per orchestration) from the first start to the last completion.
+ */
+export function chain5Workload(url: string, n: number, timeoutMs = 600_000): Promise<Measured[]> {
+  return withWorker(url, async (client) => {
+    const { seconds } = await startedAtOnce(client, 'chain5', n, timeoutMs);
+    return [{ key: 'chain5.rate', value: (n * CHAIN5_WORK_ITEMS) / seconds, note: `${seconds.toFixed(2)} s`, n }];
   });
 }
 
