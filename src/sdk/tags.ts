@@ -60,11 +60,6 @@ export function mergeTags(inherited: InstanceTags | undefined, own: InstanceTags
   return Object.fromEntries([...Object.entries(inherited), ...Object.entries(own)]);
 }
 
-/** True when `tags` holds every pair of `filter` (an empty or absent filter matches everything). */
-export function matchesTags(tags: InstanceTags | undefined, filter: InstanceTags | undefined): boolean {
-  return Object.entries(filter ?? {}).every(([key, value]) => tags !== undefined && Object.hasOwn(tags, key) && tags[key] === value);
-}
-
 /**
  * Parses `key=value` (the CLI's `--tag`, the dashboard's filter box): the key ends at the first `=`, so a value
  * may contain `=` but a key may not.

@@ -1,7 +1,8 @@
 /**
  * Tags over the gRPC sidecar with Microsoft's durabletask-js client and worker, on every test store:
  * `scheduleNewOrchestration(…, { tags })` is stored and returned by `getOrchestrationState` and `getAllInstances`,
- * a worker's `callSubOrchestrator(…, { tags })` gives the child its parent's tags plus its own, the TypeScript
+ * a worker's `callSubOrchestrator(…, { tags })` gives the child its parent's tags plus its own, a worker's
+ * continue-as-new keeps them, the TypeScript
  * client filters SDK-started instances by tag, and bad tags are INVALID_ARGUMENT with nothing started.
  */
 import assert from 'node:assert/strict';
@@ -25,6 +26,14 @@ for (const store of testStores()) {
         w.addNamedOrchestrator('jsChild', async function* (ctx: SdkContext): any {
           yield ctx.createTimer(new Date(ctx.currentUtcDateTime.getTime() + 1));
           return ctx.instanceId;
+        });
+        w.addNamedOrchestrator('jsLoop', async function* (ctx: SdkContext, n: number): any {
+          if (n < 2) {
+            yield ctx.createTimer(new Date(ctx.currentUtcDateTime.getTime() + 1));
+            ctx.continueAsNew(n + 1, false);
+            return;
+          }
+          return n;
         });
         w.addNamedOrchestrator('jsParent', async function* (ctx: SdkContext): any {
           return yield ctx.callSubOrchestrator('jsChild', undefined, { instanceId: `${ctx.instanceId}-child`, tags: { role: 'child', tenant: 'own' } });
@@ -62,6 +71,16 @@ for (const store of testStores()) {
       assert.deepEqual((await client.getOrchestrationState('sdk-parent-child'))?.tags, { tenant: 'own', env: 'dev', role: 'child' });
       assert.deepEqual((await local.getStatus('sdk-parent-child'))?.tags, { tenant: 'own', env: 'dev', role: 'child' });
       assert.deepEqual((await local.listInstances({ tags: { env: 'dev' } })).instances.map((s) => s.instanceId).sort(), ['sdk-parent', 'sdk-parent-child']);
+    });
+
+    test("a worker's continue-as-new keeps the instance's tags, and the next execution's start event carries them", async () => {
+      const id = await client.scheduleNewOrchestration('jsLoop', 0, { instanceId: 'sdk-loop', tags: { job: 'nightly' } });
+      const done = await client.waitForOrchestrationCompletion(id, true, TIMEOUT_S);
+      assert.equal(done?.serializedOutput, '2');
+      assert.deepEqual(done?.tags, { job: 'nightly' });
+      const history = (await local.getStatus(id, { showHistory: true }))?.history ?? [];
+      const started = history.find((e) => e.eventType === 'ExecutionStarted');
+      assert.deepEqual(started?.eventType === 'ExecutionStarted' ? [started.generation, started.tags] : undefined, [2, { job: 'nightly' }]);
     });
 
     test('bad tags are INVALID_ARGUMENT and start nothing', async () => {
