@@ -65,7 +65,6 @@ function targetName(target: unknown, kind: 'activity' | 'orchestration'): string
   throw new ValidationError(`Expected an ${kind} name or reference, got ${typeof target}.`);
 }
 
-/** The version a sub-orchestration call asks for: the explicit one, else a versioned reference's. */
 /** The instance id, version and tags of a sub-orchestration call, from its positional or object form, checked. */
 function childOptions(
   target: unknown,
@@ -87,6 +86,7 @@ function childOptions(
   };
 }
 
+/** The version a sub-orchestration call asks for: the explicit one, else a versioned reference's. */
 function childVersion(target: unknown, version: unknown): string | undefined {
   if (version !== undefined) return checkVersion(version, 'The version of a sub-orchestration');
   if (typeof target === 'object' && target !== null && typeof (target as { version?: unknown }).version === 'string') {
