@@ -29,7 +29,10 @@ export type {
   OrchestrationContext,
   OrchestrationRef,
   OrchestratorFunction,
+  SubOrchestrationOptions,
 } from './sdk/orchestration-context.js';
+export { MAX_TAGS, MAX_TAG_KEY_LENGTH, MAX_TAG_VALUE_LENGTH } from './sdk/tags.js';
+export type { InstanceTags } from './sdk/tags.js';
 export type { Logger, LogFields } from './sdk/logger.js';
 export { silentLogger } from './sdk/logger.js';
 export {

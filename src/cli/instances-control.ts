@@ -4,7 +4,7 @@ import type { DurableClient } from '../sdk/durable-client.js';
 import { InstanceNotFoundError, ValidationError } from '../sdk/errors.js';
 import { parseCount, parseJsonArg, withClient, withConnection, type ConnectionOptions } from './connection.js';
 import { matchingInstances, printStatus, withFilters, type FilterOptions } from './instances-query.js';
-import { countOption } from './options.js';
+import { collectTags, countOption, tagsOf } from './options.js';
 import { printJson, println, statusToJson } from './output.js';
 import { exitCodeFor, followInstance } from './wait-progress.js';
 
@@ -12,6 +12,7 @@ interface StartOptions extends ConnectionOptions {
   input?: string;
   id?: string;
   version?: string;
+  tag?: string[];
   wait?: boolean;
   timeout?: string;
 }
@@ -30,11 +31,13 @@ async function waitAndReport(client: DurableClient, instanceId: string, options:
 
 async function start(name: string, options: StartOptions): Promise<number> {
   const input = parseJsonArg(options.input, '--input');
+  const tags = tagsOf(options.tag);
   return withClient(options, async (client) => {
     const instanceId = await client.startNew(name, {
       ...(input !== undefined ? { input } : {}),
       ...(options.id !== undefined ? { instanceId: options.id } : {}),
       ...(options.version !== undefined ? { version: options.version } : {}),
+      ...(tags ? { tags } : {}),
     });
     if (!options.wait) {
       if (options.json) printJson({ instanceId });
@@ -63,12 +66,14 @@ export function registerControlCommands(instances: Command, setExitCode: (code: 
     .option('--input <json>', 'input as JSON (quote strings: \'"Tokyo"\')')
     .option('--id <instance-id>', 'instance id (default: a random one)')
     .option('--version <version>', 'orchestration version')
+    .option('--tag <key=value>', 'a tag stored with the instance (repeatable)', collectTags)
     .option('--wait', 'show live progress until the instance finishes, then print its output')
     .option('--timeout <seconds>', 'with --wait: stop waiting after this many seconds (exit code 3)', countOption('--timeout'))
     .addHelpText(
       'after',
       '\nExit codes with --wait: 0 Completed, 1 Failed (or an error), 2 Terminated/Canceled, 3 still running at --timeout.\n' +
-        '\nExamples:\n  duraflow instances start helloCities --wait\n  duraflow instances start approval --input \'{"amount": 100}\' --id order-42 --url http://127.0.0.1:7071',
+        '\nExamples:\n  duraflow instances start helloCities --wait\n  duraflow instances start approval --input \'{"amount": 100}\' --id order-42 --url http://127.0.0.1:7071' +
+          '\n  duraflow instances start nightlyReport --tag tenant=acme --tag env=prod',
     )
     .action(async (name: string, options: StartOptions) => setExitCode(await start(name, options)));
 
@@ -123,10 +128,10 @@ export function registerControlCommands(instances: Command, setExitCode: (code: 
         '\nExamples:\n  duraflow instances purge order-42\n  duraflow instances purge --status Completed,Failed --to 7d',
     )
     .action(async (instanceId: string | undefined, options: ConnectionOptions & FilterOptions) => {
-      const filtered = Boolean(options.status?.length || options.name || options.prefix || options.from || options.to);
+      const filtered = Boolean(options.status?.length || options.name || options.prefix || options.from || options.to || options.tag?.length);
       if (instanceId !== undefined && filtered) throw new ValidationError('Give an instance id or filters, not both.');
       if (instanceId === undefined && !filtered) {
-        throw new ValidationError('Give an instance id, or at least one filter (--status, --name, --prefix, --from, --to).');
+        throw new ValidationError('Give an instance id, or at least one filter (--status, --name, --prefix, --from, --to, --tag).');
       }
       const deleted = await withClient(options, async (client) => {
         if (instanceId !== undefined) return (await client.purgeInstanceHistory(instanceId)).instancesDeleted;

@@ -6,7 +6,7 @@ import { formatDuration, preview } from '../dashboard/format.js';
 import { describePatchMarker, readPatchMarker } from '../core/patch-markers.js';
 import { InstanceNotFoundError, ValidationError } from '../sdk/errors.js';
 import { parseCount, parseTimeArg, withClient, withConnection, type ConnectionOptions } from './connection.js';
-import { collectStatuses, countOption, parseStatus, STATUSES, timeOption } from './options.js';
+import { collectStatuses, collectTags, countOption, formatTags, parseStatus, STATUSES, tagsOf, timeOption } from './options.js';
 import { block, formatTime, printJson, println, safeText, statusToJson, table } from './output.js';
 
 /** Listing and reading never create a store. */
@@ -20,6 +20,7 @@ export interface FilterOptions {
   from?: string;
   to?: string;
   version?: string;
+  tag?: string[];
 }
 
 /** Adds the filter options to a command. */
@@ -30,7 +31,8 @@ export function withFilters(command: Command): Command {
     .option('--prefix <text>', 'instance id starts with this text')
     .option('--from <time>', 'created at or after: ISO-8601, or an age like 15m, 2h, 7d', timeOption('--from'))
     .option('--to <time>', 'created at or before: ISO-8601, or an age', timeOption('--to'))
-    .option('--version <version>', "orchestration version (as versions compare: V1 is v1; '' for instances without one)");
+    .option('--version <version>', "orchestration version (as versions compare: V1 is v1; '' for instances without one)")
+    .option('--tag <key=value>', 'carries this tag (repeatable: every one must match)', collectTags);
 }
 
 /** The store-side filter of the options (the name filter is applied by the caller). */
@@ -38,7 +40,9 @@ export function filterOf(options: FilterOptions): OrchestrationFilter {
   const statuses = (options.status ?? []).map(parseStatus);
   const from = parseTimeArg(options.from, '--from');
   const to = parseTimeArg(options.to, '--to');
+  const tags = tagsOf(options.tag);
   return {
+    ...(tags ? { tags } : {}),
     ...(statuses.length ? { runtimeStatus: statuses } : {}),
     ...(options.prefix ? { instanceIdPrefix: options.prefix } : {}),
     ...(from ? { createdTimeFrom: from } : {}),
@@ -99,8 +103,17 @@ function printTable(instances: DurableOrchestrationStatus[]): void {
   if (instances.length === 0) return println('No instances match.');
   println(
     table(
-      ['INSTANCE ID', 'NAME', 'VERSION', 'STATUS', 'CREATED (UTC)', 'DURATION', 'CUSTOM STATUS'],
-      instances.map((i) => [i.instanceId, i.name, i.version ?? '', i.runtimeStatus, formatTime(i.createdTime), duration(i), preview(i.customStatus, 40)]),
+      ['INSTANCE ID', 'NAME', 'VERSION', 'STATUS', 'CREATED (UTC)', 'DURATION', 'TAGS', 'CUSTOM STATUS'],
+      instances.map((i) => [
+        i.instanceId,
+        i.name,
+        i.version ?? '',
+        i.runtimeStatus,
+        formatTime(i.createdTime),
+        duration(i),
+        formatTags(i.tags),
+        preview(i.customStatus, 40),
+      ]),
       70,
     ),
   );
@@ -120,6 +133,7 @@ export function printStatus(status: DurableOrchestrationStatus): void {
     ['Name', status.name],
     ...(status.version !== undefined ? ([['Version', status.version]] as [string, string][]) : []),
     ['Status', status.runtimeStatus],
+    ...(status.tags ? ([['Tags', formatTags(status.tags)]] as [string, string][]) : []),
     ['Created', `${formatTime(status.createdTime)} UTC`],
     ['Last updated', `${formatTime(status.lastUpdatedTime)} UTC`],
     [isTerminalStatus(status.runtimeStatus) ? 'Ran for' : 'Running for', duration(status)],

@@ -6,6 +6,7 @@
 import { ValidationError } from '../sdk/errors.js';
 import type { RuntimeStatus } from '../sdk/history.js';
 import { parseTimeArg } from './connection.js';
+import { parseTagPair, tagsFromPairs, type InstanceTags } from '../sdk/tags.js';
 
 /** The runtime statuses `--status` accepts (any case). */
 export const STATUSES: readonly RuntimeStatus[] = ['Running', 'Pending', 'Suspended', 'Completed', 'Failed', 'Terminated', 'Canceled', 'ContinuedAsNew'];
@@ -64,4 +65,26 @@ export function timeOption(option: string): (text: string) => string {
     parseTimeArg(text, option);
     return text;
   };
+}
+
+/** Collector of `--tag key=value` (repeatable): each pair checked for its `=` now, the whole set by {@link tagsOf}. */
+export function collectTags(value: string, previous: string[] = []): string[] {
+  try {
+    parseTagPair(value);
+  } catch {
+    throw new ValidationError(`--tag takes key=value (the key ends at the first '='), got '${value}'.`);
+  }
+  return [...previous, value];
+}
+
+/** The tags of repeated `--tag` options (later pairs win), checked as every start's are; undefined for none. */
+export function tagsOf(pairs: readonly string[] | undefined): InstanceTags | undefined {
+  return pairs?.length ? tagsFromPairs(pairs, '--tag') : undefined;
+}
+
+/** Tags as the CLI shows them: `key=value` pairs, comma-separated (empty for none). */
+export function formatTags(tags: InstanceTags | undefined): string {
+  return Object.entries(tags ?? {})
+    .map(([key, value]) => `${key}=${value}`)
+    .join(', ');
 }

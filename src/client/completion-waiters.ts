@@ -134,5 +134,6 @@ function merge(read: InstanceRecord, final: FinalInstanceState): InstanceRecord 
   if (final.customStatus !== undefined) record.customStatus = final.customStatus;
   if (final.failureDetails !== undefined) record.failureDetails = final.failureDetails;
   if (read.parentInstanceId !== undefined) record.parentInstanceId = read.parentInstanceId;
+  if (read.tags !== undefined) record.tags = read.tags; // episode commits never change an instance's tags
   return record;
 }

@@ -16,6 +16,7 @@ import {
   ValidationError,
   type StoreErrorReason,
 } from '../sdk/errors.js';
+import { checkTags } from '../sdk/tags.js';
 import { serialize } from '../core/payload.js';
 import { checkStatusResponse, managementPayload, originOf, waitForCompletionOrCheckStatus } from './http-management.js';
 import type {
@@ -92,8 +93,9 @@ export class HttpClient implements DurableClient {
     const body = serialize(options.input, `input of orchestration '${orchestration}'`, Number.POSITIVE_INFINITY);
     const path = `/orchestrators/${seg(orchestration)}${options.instanceId !== undefined ? `/${seg(options.instanceId)}` : ''}`;
     const version = options.version ?? (typeof name === 'string' ? undefined : name.version);
+    const tags = checkTags(options.tags);
     const response = await this.#request('POST', path, {
-      query: version !== undefined ? { version } : {},
+      query: { ...(version !== undefined ? { version } : {}), ...(tags ? { tags: JSON.stringify(tags) } : {}) },
       ...(body !== undefined ? { body } : {}),
       ok: [202],
       context: { instanceId: options.instanceId, functionName: orchestration },
@@ -383,6 +385,7 @@ function toStatus(json: unknown): DurableOrchestrationStatus {
   if ('customStatus' in j) status.customStatus = j['customStatus'];
   if (j['failureDetails']) status.failureDetails = j['failureDetails'] as NonNullable<DurableOrchestrationStatus['failureDetails']>;
   if (Array.isArray(j['historyEvents'])) status.history = j['historyEvents'] as NonNullable<DurableOrchestrationStatus['history']>;
+  if (j['tags'] && typeof j['tags'] === 'object') status.tags = j['tags'] as Record<string, string>;
   return status;
 }
 
@@ -400,6 +403,9 @@ function filterQuery(filter: OrchestrationFilter): Record<string, string> {
     if (typeof filter.version !== 'string') throw new ValidationError('version must be a string.');
     query['version'] = filter.version;
   }
+  // JSON, not key=value pairs: exact for any key (the host takes both).
+  const tags = checkTags(filter.tags, 'tags filter');
+  if (tags) query['tags'] = JSON.stringify(tags);
   return query;
 }
 

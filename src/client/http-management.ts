@@ -66,6 +66,7 @@ export function statusJson(status: DurableOrchestrationStatus): Record<string, u
     createdTime: apiTime(status.createdTime),
     lastUpdatedTime: apiTime(status.lastUpdatedTime),
     ...(status.failureDetails ? { failureDetails: status.failureDetails } : {}),
+    ...(status.tags ? { tags: status.tags } : {}),
     ...(status.history ? { historyEvents: status.history } : {}),
   };
 }

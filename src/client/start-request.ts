@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { makeEvent } from '../sdk/history.js';
 import { checkStorableText } from '../sdk/instance-id.js';
 import type { StartInstanceRequest } from '../store/store.js';
+import { checkTags, type InstanceTags } from '../sdk/tags.js';
 
 /** What a start names. */
 export interface StartFields {
@@ -13,17 +14,21 @@ export interface StartFields {
   version?: string | undefined;
   /** Not run before this time (the start waits in the inbox). */
   scheduledStartTime?: Date | undefined;
+  /** Checked here (`checkTags`), whichever way the start came in. */
+  tags?: InstanceTags | undefined;
 }
 
 /** Builds the store request of a start, with a fresh execution id. */
 export function startInstanceRequest(fields: StartFields, now: Date): StartInstanceRequest {
   const { name, instanceId, input, version, scheduledStartTime } = fields;
   checkStorableText(name, 'An orchestration name');
+  const tags = checkTags(fields.tags);
   if (version !== undefined) checkStorableText(version, 'A version');
   const executionId = randomUUID().replace(/-/g, '');
   const optional = {
     ...(version !== undefined ? { version } : {}),
     ...(input !== undefined ? { input } : {}),
+    ...(tags ? { tags } : {}),
   };
   const startEvent = makeEvent(
     {

@@ -33,6 +33,7 @@ import type {
   ListEntitiesQuery,
 } from '../sdk/durable-client.js';
 import { validateInstanceId } from '../sdk/instance-id.js';
+import { checkTags, type InstanceTags } from '../sdk/tags.js';
 
 const RUNTIME_STATUSES = new Set<string>(['Running', 'Completed', 'ContinuedAsNew', 'Failed', 'Canceled', 'Terminated', 'Pending', 'Suspended']);
 
@@ -77,9 +78,10 @@ export class StoreClient implements DurableClient {
     const instanceId = options.instanceId ?? randomUUID().replace(/-/g, '');
     validateInstanceId(instanceId);
     if (options.version !== undefined && typeof options.version !== 'string') throw new ValidationError('version must be a string.');
+    const tags = checkTags(options.tags);
     const input = serialize(options.input, `input of orchestration '${orchestration}'`, this.#limit);
     const version = await this.#versionOf(orchestration, options.version ?? (typeof name === 'string' ? undefined : name.version));
-    await this.#start(orchestration, instanceId, input, version);
+    await this.#start(orchestration, instanceId, input, version, tags);
     return instanceId;
   }
 
@@ -109,8 +111,8 @@ export class StoreClient implements DurableClient {
   }
 
   /** Creates the instance; a worker in this process that serves `name` may take it leased (see `local-starts.ts`). */
-  async #start(name: string, instanceId: string, input: string | undefined, version: string | undefined): Promise<void> {
-    const request = startInstanceRequest({ name, instanceId, input, version }, this.#now());
+  async #start(name: string, instanceId: string, input: string | undefined, version: string | undefined, tags: InstanceTags | undefined): Promise<void> {
+    const request = startInstanceRequest({ name, instanceId, input, version, tags }, this.#now());
     const reservation = reserveLocalStart(this.options.store, this.taskHub, name, version);
     let item;
     try {
@@ -204,8 +206,8 @@ export class StoreClient implements DurableClient {
   async restart(instanceId: string, options: { restartWithNewInstanceId?: boolean } = {}): Promise<string> {
     const record = await this.#require(instanceId);
     const newId = options.restartWithNewInstanceId ?? true ? randomUUID().replace(/-/g, '') : instanceId;
-    // A restart is a new instance: it gets the version a start gets now, not the old one's.
-    await this.#start(record.name, newId, record.input, await this.#versionOf(record.name, undefined));
+    // A restart is a new instance: it gets the version a start gets now, not the old one's; it keeps the tags.
+    await this.#start(record.name, newId, record.input, await this.#versionOf(record.name, undefined), record.tags);
     return newId;
   }
 
@@ -309,6 +311,7 @@ function checkFilter(filter: OrchestrationFilter): void {
     if (!RUNTIME_STATUSES.has(status)) throw new ValidationError(`Unknown runtime status '${status}'.`);
   }
   if (filter.version !== undefined && typeof filter.version !== 'string') throw new ValidationError('version must be a string.');
+  checkTags(filter.tags, 'tags filter');
 }
 
 /** Maps a stored record to the public status. */
@@ -320,6 +323,7 @@ export function toStatus(record: InstanceRecord, showInput: boolean): DurableOrc
     ...(record.version !== undefined ? { version: record.version } : {}),
     createdTime: record.createdAt,
     lastUpdatedTime: record.lastUpdatedAt,
+    ...(record.tags ? { tags: record.tags } : {}),
   };
   if (showInput && record.input !== undefined) status.input = deserialize(record.input);
   if (record.customStatus !== undefined) status.customStatus = deserialize(record.customStatus);

@@ -4,6 +4,7 @@
  * the same shapes.
  */
 import type { FailureDetails, HistoryEvent } from '../sdk/history.js';
+import type { InstanceTags } from '../sdk/tags.js';
 
 export interface ScheduleTaskAction {
   type: 'ScheduleTask';
@@ -18,6 +19,8 @@ export interface CreateSubOrchestrationAction {
   instanceId: string;
   version?: string;
   input?: string;
+  /** The child's own tags (checked); it inherits its parent's too. */
+  tags?: InstanceTags;
 }
 export interface CreateTimerAction {
   type: 'CreateTimer';

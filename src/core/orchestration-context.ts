@@ -15,8 +15,10 @@ import type {
   OrchestrationContext,
   OrchestrationTarget,
   ResultOf,
+  SubOrchestrationOptions,
   TaskValues,
 } from '../sdk/orchestration-context.js';
+import { checkTags, type InstanceTags } from '../sdk/tags.js';
 import { RetryOptions } from '../sdk/retry-options.js';
 import type { Task, TimerTask } from '../sdk/task.js';
 import { Task as TaskClass, WhenAllTask, WhenAnyTask } from '../sdk/task.js';
@@ -41,7 +43,7 @@ export interface ContextHost extends DurableHttpScheduler {
   readonly entities: OrchestrationEntities;
   readonly httpPollDelayMs: number;
   scheduleActivity(name: string, input: unknown): CompletableTask<unknown>;
-  scheduleSubOrchestration(name: string, input: unknown, instanceId: string | undefined, version?: string): CompletableTask<unknown>;
+  scheduleSubOrchestration(name: string, input: unknown, instanceId: string | undefined, version?: string, tags?: InstanceTags): CompletableTask<unknown>;
   isPatched(patchId: string): boolean;
   deprecatePatch(patchId: string): void;
   createTimer(fireAt: Date): TimerTask;
@@ -61,6 +63,27 @@ function targetName(target: unknown, kind: 'activity' | 'orchestration'): string
     return ref.name;
   }
   throw new ValidationError(`Expected an ${kind} name or reference, got ${typeof target}.`);
+}
+
+/** The instance id, version and tags of a sub-orchestration call, from its positional or object form, checked. */
+function childOptions(
+  target: unknown,
+  instanceIdOrOptions: unknown,
+  version: unknown,
+): { instanceId: string | undefined; version: string | undefined; tags: InstanceTags | undefined } {
+  if (instanceIdOrOptions === undefined || instanceIdOrOptions === null || typeof instanceIdOrOptions === 'string') {
+    return { instanceId: instanceIdOrOptions ?? undefined, version: childVersion(target, version), tags: undefined };
+  }
+  if (typeof instanceIdOrOptions !== 'object' || Array.isArray(instanceIdOrOptions)) {
+    throw new ValidationError('The third argument of callSubOrchestrator is an instance id or an options object ({ instanceId?, version?, tags? }).');
+  }
+  const options = instanceIdOrOptions as SubOrchestrationOptions;
+  if (options.instanceId !== undefined && typeof options.instanceId !== 'string') throw new ValidationError('instanceId must be a string.');
+  return {
+    instanceId: options.instanceId,
+    version: childVersion(target, options.version ?? version),
+    tags: checkTags(options.tags),
+  };
 }
 
 /** The version a sub-orchestration call asks for: the explicit one, else a versioned reference's. */
@@ -129,25 +152,30 @@ export class OrchestrationContextImpl implements OrchestrationContext<any> {
     checkRetryOptions(retryOptions);
     return this.executor.withRetry(retryOptions, () => this.executor.scheduleActivity(name, input)) as Task<ResultOf<T>>;
   }
-  callSubOrchestrator<T extends OrchestrationTarget>(target: T, input?: ArgOf<T>, instanceId?: string, version?: string): Task<ResultOf<T>> {
+  callSubOrchestrator<T extends OrchestrationTarget>(
+    target: T,
+    input?: ArgOf<T>,
+    instanceIdOrOptions?: string | SubOrchestrationOptions,
+    version?: string,
+  ): Task<ResultOf<T>> {
     const name = targetName(target, 'orchestration');
-    const childVersionText = childVersion(target, version);
+    const child = childOptions(target, instanceIdOrOptions, version);
     this.executor.entities.checkSubOrchestration();
-    return this.executor.scheduleSubOrchestration(name, input, instanceId, childVersionText) as Task<ResultOf<T>>;
+    return this.executor.scheduleSubOrchestration(name, input, child.instanceId, child.version, child.tags) as Task<ResultOf<T>>;
   }
   callSubOrchestratorWithRetry<T extends OrchestrationTarget>(
     target: T,
     retryOptions: RetryOptions,
     input?: ArgOf<T>,
-    instanceId?: string,
+    instanceIdOrOptions?: string | SubOrchestrationOptions,
     version?: string,
   ): Task<ResultOf<T>> {
     const name = targetName(target, 'orchestration');
-    const childVersionText = childVersion(target, version);
+    const child = childOptions(target, instanceIdOrOptions, version);
     checkRetryOptions(retryOptions);
     this.executor.entities.checkSubOrchestration();
     return this.executor.withRetry(retryOptions, () =>
-      this.executor.scheduleSubOrchestration(name, input, instanceId, childVersionText),
+      this.executor.scheduleSubOrchestration(name, input, child.instanceId, child.version, child.tags),
     ) as Task<ResultOf<T>>;
   }
   isPatched(patchId: string): boolean {

@@ -14,6 +14,7 @@ import type {
 } from './actions.js';
 import { describeAction, describeRecorded } from './actions.js';
 import type { ExecutionStartedEvent, HistoryEvent } from '../sdk/history.js';
+import type { InstanceTags } from '../sdk/tags.js';
 import { PatchState } from './patch-state.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, deserialize, serialize } from './payload.js';
 import { OrchestrationContextImpl } from './orchestration-context.js';
@@ -454,7 +455,7 @@ export class OrchestrationExecutor {
   }
 
   /** Starts a sub-orchestration; without an explicit id the child id is derived from this instance and the sequence id. */
-  scheduleSubOrchestration(name: string, input: unknown, instanceId: string | undefined, version?: string): CompletableTask<unknown> {
+  scheduleSubOrchestration(name: string, input: unknown, instanceId: string | undefined, version?: string, tags?: InstanceTags): CompletableTask<unknown> {
     const inputText = serialize(input, `input of sub-orchestration '${name}'`, this.maxPayloadBytes);
     if (instanceId !== undefined) validateChildId(instanceId, this.started?.instanceId);
     const generation = this.started?.generation ?? 0;
@@ -465,6 +466,7 @@ export class OrchestrationExecutor {
       instanceId: instanceId ?? `${this.started?.instanceId}:${generation > 0 ? `${generation}:` : ''}${id}`,
       ...(version !== undefined ? { version } : {}),
       ...(inputText !== undefined ? { input: inputText } : {}),
+      ...(tags !== undefined ? { tags } : {}),
     }));
     return this.#track(action.id, 'subOrchestration', name);
   }

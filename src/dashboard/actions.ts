@@ -6,6 +6,7 @@
 import type { Context, Hono } from 'hono';
 import type { RuntimeStatus } from '../sdk/history.js';
 import type { DurableClient } from '../sdk/durable-client.js';
+import { checkTags } from '../sdk/tags.js';
 import { ValidationError, httpStatusOfError } from '../sdk/errors.js';
 import { EntityId } from '../sdk/entity-id.js';
 import { ACTION_HEADER } from './auth.js';
@@ -62,9 +63,10 @@ interface PurgeFilter {
   from?: unknown;
   to?: unknown;
   version?: unknown;
+  tags?: unknown;
 }
 
-const PURGE_FILTER_KEYS = new Set(['statuses', 'name', 'prefix', 'from', 'to', 'version']);
+const PURGE_FILTER_KEYS = new Set(['statuses', 'name', 'prefix', 'from', 'to', 'version', 'tags']);
 
 function date(value: unknown, what: string): Date | undefined {
   const text = optionalString(value, what);
@@ -90,10 +92,12 @@ async function purgeByFilter(client: DurableClient, filter: PurgeFilter): Promis
   const from = date(filter.from, 'from');
   const to = date(filter.to, 'to');
   const version = optionalString(filter.version, 'version');
+  const tags = checkTags(filter.tags, 'filter.tags');
   const finished = new Set<string>(['Completed', 'Failed', 'Terminated', 'Canceled']);
   const matches = await client.getStatusBy({
     ...(prefix ? { instanceIdPrefix: prefix } : {}),
     ...(version ? { version } : {}),
+    ...(tags ? { tags } : {}),
     ...(from ? { createdTimeFrom: from } : {}),
     ...(to ? { createdTimeTo: to } : {}),
   });

@@ -6,7 +6,7 @@ import { isTerminalStatus, type FailureDetails, type HistoryEvent } from '../sdk
 import type { DurableOrchestrationStatus } from '../sdk/durable-client.js';
 import { formatDuration, formatTime, parsePayload, prettyJson, preview } from './format.js';
 import { html, props, type SafeHtml } from './html.js';
-import { instanceHref, statusBadge } from './layout.js';
+import { instanceHref, statusBadge, tagChips } from './layout.js';
 import { instanceDuration } from './list-query.js';
 import { buildTimeline, childInstances, parentInstance, type TimelineSpan } from './timeline.js';
 import { describePatchMarker, readPatchMarker } from '../core/patch-markers.js';
@@ -37,6 +37,9 @@ export function instancePage(status: DurableOrchestrationStatus, now: number): S
     <dt>Last updated</dt><dd>${formatTime(status.lastUpdatedTime)} UTC</dd>
     <dt>${terminal ? 'Ran for' : 'Running for'}</dt><dd>${formatDuration(instanceDuration(status, now))}</dd>
     ${version ? html`<dt>Version</dt><dd id="instance-version">${version}</dd>` : ''}
+    ${status.tags
+      ? html`<dt>Tags</dt><dd id="instance-tags">${tagChips(status.tags, (key, value) => `/dashboard?${new URLSearchParams({ tag: `${key}=${value}` }).toString()}`)}</dd>`
+      : ''}
     ${parent ? html`<dt>Parent</dt><dd><a class="mono" href="${instanceHref(parent.instanceId)}" data-link="parent">${parent.instanceId}</a> (${parent.name})</dd>` : ''}
     ${children.length
       ? html`<dt>Children</dt><dd><ul class="children">${children.map(

@@ -81,3 +81,10 @@ export function statusBadge(status: string): SafeHtml {
 export function instanceHref(instanceId: string): string {
   return `/dashboard/instances/${encodeURIComponent(instanceId)}`;
 }
+
+/** An instance's tags as `key=value` chips, each a link (`href`) to the list filtered by that tag too. */
+export function tagChips(tags: Readonly<Record<string, string>> | undefined, href: (key: string, value: string) => string): SafeHtml {
+  return html`${Object.entries(tags ?? {}).map(
+    ([key, value]) => html`<a class="tag" href="${href(key, value)}" data-tag="${key}" title="Show instances tagged ${key}=${value}">${key}=${value}</a> `,
+  )}`;
+}

@@ -3,7 +3,7 @@ import type { RuntimeStatus } from '../sdk/history.js';
 import { formatDuration, formatTime, preview } from './format.js';
 import type { Histogram } from './histogram.js';
 import { html, props, type SafeHtml } from './html.js';
-import { instanceHref, statusBadge } from './layout.js';
+import { instanceHref, statusBadge, tagChips } from './layout.js';
 import { ALL_STATUSES, PAGE_SIZES, instanceDuration, listQueryString, type ListParams, type ListResult, type SortKey } from './list-query.js';
 
 /** Everything the list page shows. */
@@ -45,6 +45,7 @@ function filterOf(params: ListParams): Record<string, unknown> {
     ...(params.name ? { name: params.name } : {}),
     ...(params.prefix ? { prefix: params.prefix } : {}),
     ...(params.version ? { version: params.version } : {}),
+    ...(params.tags ? { tags: params.tags } : {}),
     ...(params.from ? { from: params.from.toISOString() } : {}),
     ...(params.to ? { to: params.to.toISOString() } : {}),
   };
@@ -78,6 +79,10 @@ function filterForm(params: ListParams, names: string[], versions: string[]): Sa
   <label>Instance id prefix <input name="prefix" value="${params.prefix ?? ''}" placeholder="prefix…"></label>
   <label>Version <input name="version" value="${params.version ?? ''}" list="orchestration-versions" placeholder="any" size="8"></label>
   <datalist id="orchestration-versions">${versions.map((v) => html`<option value="${v}"></option>`)}</datalist>
+  <fieldset class="tag-filter"><legend>Tags</legend>
+    ${Object.entries(params.tags ?? {}).map(([key, value]) => html`<input name="tag" value="${`${key}=${value}`}" size="14" aria-label="Tag filter">`)}
+    <input name="tag" value="" placeholder="key=value" size="14" aria-label="Add a tag filter">
+  </fieldset>
   <label>Created from (UTC) <input type="datetime-local" step="1" name="from" value="${localInput(params.from)}"></label>
   <label>Created to (UTC) <input type="datetime-local" step="1" name="to" value="${localInput(params.to)}"></label>
   <label>Per page <select name="size">${PAGE_SIZES.map((n) => html`<option value="${n}" ${n === params.pageSize ? 'selected' : ''}>${n}</option>`)}</select></label>
@@ -140,6 +145,7 @@ function table(params: ListParams, result: ListResult, now: number): SafeHtml {
   <td class="nowrap">${formatTime(i.createdTime)}</td>
   <td class="nowrap">${formatTime(i.lastUpdatedTime)}</td>
   <td class="nowrap">${formatDuration(instanceDuration(i, now))}</td>
+  <td class="tags">${tagChips(i.tags, (key, value) => `?${listQueryString(params, { tags: { ...params.tags, [key]: value }, after: undefined })}`)}</td>
   <td class="preview" title="${preview(i.customStatus, 500)}">${preview(i.customStatus, 60)}</td>
 </tr>`,
   );
@@ -149,8 +155,8 @@ function table(params: ListParams, result: ListResult, now: number): SafeHtml {
   ${result.next ? html`<a class="button" rel="next" href="?${listQueryString(params, { after: result.next })}">Next page »</a>` : ''}
 </div>`;
   return html`<table class="instances">
-<thead><tr>${header}<th>Custom status</th></tr></thead>
-<tbody>${rows.length ? rows : html`<tr><td colspan="8" class="empty">No instances match these filters.</td></tr>`}</tbody>
+<thead><tr>${header}<th>Tags</th><th>Custom status</th></tr></thead>
+<tbody>${rows.length ? rows : html`<tr><td colspan="9" class="empty">No instances match these filters.</td></tr>`}</tbody>
 </table>
 ${pager}`;
 }

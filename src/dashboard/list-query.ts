@@ -10,6 +10,7 @@ import type { RuntimeStatus } from '../sdk/history.js';
 import type { DurableClient, DurableOrchestrationStatus } from '../sdk/durable-client.js';
 import { buildHistogram, type Histogram } from './histogram.js';
 import { compareVersions, MAX_VERSION_LENGTH } from '../sdk/versioning.js';
+import { checkTags, parseTagPair, type InstanceTags } from '../sdk/tags.js';
 
 /** Every runtime status, in the order the dashboard shows them. */
 export const ALL_STATUSES: readonly RuntimeStatus[] = ['Running', 'Pending', 'Suspended', 'Completed', 'Failed', 'Terminated', 'Canceled', 'ContinuedAsNew'];
@@ -34,6 +35,8 @@ export interface ListParams {
   prefix?: string;
   /** Only instances of this version (as versions compare). */
   version?: string;
+  /** Only instances carrying every one of these tags (`tag=key=value`, repeated). */
+  tags?: InstanceTags;
   from?: Date;
   to?: Date;
   sort: SortKey;
@@ -42,7 +45,7 @@ export interface ListParams {
   after?: string;
 }
 
-/** Parses `?status=…&name=…&prefix=…&version=…&from=…&to=…&sort=…&dir=…&size=…&after=…`; throws {@link ListParamError}. */
+/** Parses `?status=…&name=…&prefix=…&version=…&tag=k=v&from=…&to=…&sort=…&dir=…&size=…&after=…`; throws {@link ListParamError}. */
 export function parseListParams(search: URLSearchParams): ListParams {
   const statuses: RuntimeStatus[] = [];
   for (const raw of search.getAll('status').flatMap((v) => v.split(','))) {
@@ -68,6 +71,8 @@ export function parseListParams(search: URLSearchParams): ListParams {
     if (version.length > MAX_VERSION_LENGTH || version.includes('\u0000')) throw new ListParamError(`Invalid version filter '${version.slice(0, 40)}'.`);
     params.version = version;
   }
+  const tags = parseTagFilter(search.getAll('tag'));
+  if (tags) params.tags = tags;
   const from = parseTime(search.get('from'), 'from');
   if (from) params.from = from;
   const to = parseTime(search.get('to'), 'to');
@@ -79,6 +84,17 @@ export function parseListParams(search: URLSearchParams): ListParams {
     params.after = after;
   }
   return params;
+}
+
+/** The tag filter of `tag=key=value` parameters (empty ones, the form's spare input, ignored); checked. */
+function parseTagFilter(pairs: string[]): InstanceTags | undefined {
+  const given = pairs.filter((pair) => pair.trim() !== '');
+  if (given.length === 0) return undefined;
+  try {
+    return checkTags(Object.fromEntries(given.map(parseTagPair)), 'tag filter');
+  } catch (error) {
+    throw new ListParamError((error as Error).message);
+  }
 }
 
 /** A UTC time from a `datetime-local` input (`2025-01-02T03:04`) or any ISO-8601 text. */
@@ -102,6 +118,7 @@ export function listQueryString(params: ListParams, changes: Partial<Record<keyo
   put('name', merged['name']);
   put('prefix', merged['prefix']);
   put('version', merged['version']);
+  for (const [key, value] of Object.entries((merged['tags'] as InstanceTags | undefined) ?? {})) search.append('tag', `${key}=${value}`);
   put('from', merged['from']);
   put('to', merged['to']);
   if (merged['sort'] !== 'created' || merged['dir'] !== 'desc') {
@@ -152,6 +169,7 @@ export async function loadList(
       pageSize: 1000,
       ...(params.prefix ? { instanceIdPrefix: params.prefix } : {}),
       ...(params.version ? { version: params.version } : {}),
+      ...(params.tags ? { tags: params.tags } : {}),
       ...(params.from ? { createdTimeFrom: params.from } : {}),
       ...(params.to ? { createdTimeTo: params.to } : {}),
       ...(continuationToken ? { continuationToken } : {}),

@@ -12,6 +12,7 @@ import { ValidationError } from '../sdk/errors.js';
 import { fromPbCarryover, fromPbFailure, fromPbString, fromPbTimestamp, type HistoryTranslator } from './history-mapping.js';
 import { PbStatus, type PbOrchestratorAction } from './proto-types.js';
 import { validateInstanceId } from '../sdk/instance-id.js';
+import { checkTags } from '../sdk/tags.js';
 
 /** Where the actions come from. */
 export interface ActionContext {
@@ -64,6 +65,7 @@ function fromPbAction(action: PbOrchestratorAction, id: number, context: ActionC
       const instanceId = required(body.instanceId, 'createSubOrchestration.instanceId');
       validateInstanceId(instanceId);
       const version = fromPbString(body.version);
+      const tags = checkTags(body.tags, 'createSubOrchestration.tags');
       return {
         type: 'CreateSubOrchestration',
         id,
@@ -71,6 +73,7 @@ function fromPbAction(action: PbOrchestratorAction, id: number, context: ActionC
         instanceId,
         ...(version !== undefined ? { version } : {}),
         ...input(fromPbString(body.input)),
+        ...(tags ? { tags } : {}),
       };
     }
     case 'createTimer': {

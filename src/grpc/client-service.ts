@@ -17,6 +17,7 @@ import type { PbEntityMetadata, PbHistoryEvent, PbOrchestrationState, PbString, 
 import { startInstanceRequest } from '../client/start-request.js';
 import { validateInstanceId } from '../sdk/instance-id.js';
 import { checkVersion } from '../sdk/versioning.js';
+import { checkTags } from '../sdk/tags.js';
 
 /** What the client calls of one hub need. */
 export interface ClientContext {
@@ -35,6 +36,7 @@ interface CreateInstanceRequest {
   input?: PbString;
   scheduledStartTimestamp?: PbTimestamp;
   orchestrationIdReusePolicy?: { replaceableStatus?: number[] };
+  tags?: Record<string, string>;
 }
 interface InstanceFilterRequest {
   runtimeStatus?: number[];
@@ -54,9 +56,10 @@ export async function startInstance(ctx: ClientContext, request: CreateInstanceR
   // The SDKs send "" for "no version": such a start gets the version any start gets (see client/start-version.ts).
   const version = explicit !== undefined ? checkVersion(explicit, 'version') : await ctx.client.defaultVersionFor(name);
   const scheduled = fromPbTimestamp(request.scheduledStartTimestamp);
+  const tags = checkTags(request.tags);
   const policy = request.orchestrationIdReusePolicy?.replaceableStatus;
   if (policy) await applyReusePolicy(ctx, instanceId, policy.map(fromPbStatus).filter((s): s is RuntimeStatus => s !== undefined));
-  await ctx.hub.createInstance(startInstanceRequest({ name, instanceId, input, version, scheduledStartTime: scheduled }, new Date()));
+  await ctx.hub.createInstance(startInstanceRequest({ name, instanceId, input, version, scheduledStartTime: scheduled, tags }, new Date()));
   return { instanceId };
 }
 
@@ -330,6 +333,7 @@ export function orchestrationState(record: InstanceRecord, withPayloads: boolean
     ...(record.failureDetails ? { failureDetails: pbFailure(record.failureDetails) } : {}),
     ...(withPayloads && record.input !== undefined ? { input: { value: record.input } } : {}),
     ...(withPayloads && record.output !== undefined && record.status !== 'Failed' ? { output: { value: record.output } } : {}),
+    ...(record.tags ? { tags: record.tags } : {}),
   };
 }
 

@@ -131,7 +131,7 @@ export interface PbOrchestratorAction {
   id?: number;
   orchestratorActionType?: string;
   scheduleTask?: { name?: string; version?: PbString; input?: PbString };
-  createSubOrchestration?: { instanceId?: string; name?: string; version?: PbString; input?: PbString };
+  createSubOrchestration?: { instanceId?: string; name?: string; version?: PbString; input?: PbString; tags?: Record<string, string> };
   createTimer?: { fireAt?: PbTimestamp };
   sendEvent?: { instance?: PbOrchestrationInstance; name?: string; data?: PbString };
   completeOrchestration?: {
@@ -261,6 +261,8 @@ export interface PbOrchestrationState {
   executionId?: PbString;
   completedTimestamp?: PbTimestamp;
   parentInstanceId?: PbString;
+  /** A `map<string, string>`: a plain object. */
+  tags?: Record<string, string>;
 }
 
 export interface PbEntityMetadata {

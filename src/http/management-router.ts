@@ -50,17 +50,19 @@ export function managementRouter(ctx: HostContext): Hono {
     return completionResponse(status, payload);
   };
 
-  // Start: POST orchestrators/{functionName}[/{instanceId}], body = input.
+  // Start: POST orchestrators/{functionName}[/{instanceId}], body = input; version and tags in the query.
   router.post('/orchestrators/:functionName/:instanceId?', async (c) => {
     const { query, taskHub, client } = scope(c);
     const timeout = waitOptions(query);
     const version = query.string('version');
+    const tags = query.tags();
     const input = await readJsonBody(c.req.raw, ctx.maxBodyBytes);
     const instanceId = c.req.param('instanceId');
     const id = await client.startNew(c.req.param('functionName'), {
       input,
       ...(instanceId !== undefined ? { instanceId } : {}),
       ...(version !== undefined ? { version } : {}),
+      ...(tags ? { tags } : {}),
     });
     return started(c, client, taskHub, id, timeout);
   });
@@ -177,8 +179,10 @@ function filterOf(query: Query) {
   const runtimeStatus = query.statuses('runtimeStatus');
   const instanceIdPrefix = query.string('instanceIdPrefix');
   const version = query.string('version');
+  const tags = query.tags();
   return {
     ...(version !== undefined ? { version } : {}),
+    ...(tags ? { tags } : {}),
     ...(createdTimeFrom ? { createdTimeFrom } : {}),
     ...(createdTimeTo ? { createdTimeTo } : {}),
     ...(runtimeStatus ? { runtimeStatus } : {}),

@@ -5,6 +5,7 @@
 import type { RuntimeStatus } from '../sdk/history.js';
 import { MAX_PAGE_SIZE } from '../store/shared.js';
 import { HttpError } from './http-errors.js';
+import { checkTags, type InstanceTags } from '../sdk/tags.js';
 
 const STATUSES: readonly RuntimeStatus[] = ['Running', 'Completed', 'ContinuedAsNew', 'Failed', 'Canceled', 'Terminated', 'Pending', 'Suspended'];
 
@@ -55,6 +56,33 @@ export class Query {
       if (!out.includes(status)) out.push(status);
     }
     return out.length ? out : undefined;
+  }
+
+  /**
+   * Instance tags from `tags` (a JSON object: exact for any key) and every `tag` (`key=value`, split at the first
+   * `=`; later ones win), checked as a start's tags are; undefined when neither is given.
+   */
+  tags(): InstanceTags | undefined {
+    const json = this.string('tags');
+    const pairs = this.#params.getAll('tag');
+    if (json === undefined && pairs.length === 0) return undefined;
+    let parsed: unknown = {};
+    if (json !== undefined && json !== '') {
+      try {
+        parsed = JSON.parse(json) as unknown;
+      } catch {
+        throw new HttpError(400, `Query parameter 'tags' must be a JSON object of strings, got '${json}'.`);
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        throw new HttpError(400, `Query parameter 'tags' must be a JSON object of strings, got '${json}'.`);
+      }
+    }
+    const fromPairs = pairs.map((pair) => {
+      const at = pair.indexOf('=');
+      if (at <= 0) throw new HttpError(400, `Query parameter 'tag' must be key=value, got '${pair}'.`);
+      return [pair.slice(0, at), pair.slice(at + 1)] as const;
+    });
+    return checkTags(Object.fromEntries([...Object.entries(parsed as object), ...fromPairs]), "query parameter 'tags'");
   }
 
   /** A page size from 1 to the store's maximum. */

@@ -26,6 +26,7 @@ export function statusPayload(status: DurableOrchestrationStatus, format: Status
       createdTime: status.createdTime.toISOString(),
       lastUpdatedTime: status.lastUpdatedTime.toISOString(),
       ...(status.failureDetails ? { failureDetails: status.failureDetails } : {}),
+      ...(status.tags ? { tags: status.tags } : {}),
       ...(status.history ? { historyEvents: status.history } : {}),
     };
   }
@@ -60,7 +61,7 @@ export function projectHistory(events: readonly HistoryEvent[]): Record<string, 
         scheduled.set(e.eventId, e);
         break;
       case 'ExecutionStarted':
-        put({ ...base, FunctionName: e.name, Version: e.version, Input: parse(e.input), ScheduledStartTime: e.scheduledStartTime });
+        put({ ...base, FunctionName: e.name, Version: e.version, Input: parse(e.input), ScheduledStartTime: e.scheduledStartTime, Tags: e.tags });
         break;
       case 'TaskCompleted':
       case 'TaskFailed':

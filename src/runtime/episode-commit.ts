@@ -5,7 +5,8 @@
 import type { OrchestratorAction } from '../core/actions.js';
 import type { EpisodeResult } from '../core/orchestration-executor.js';
 import { makeEvent, type ExecutionStartedEvent, type FailureDetails, type HistoryEvent, type RuntimeStatus } from '../sdk/history.js';
-import { UnknownFunctionError, toFailureDetails } from '../sdk/errors.js';
+import { UnknownFunctionError, ValidationError, toFailureDetails } from '../sdk/errors.js';
+import { MAX_TAGS, mergeTags, type InstanceTags } from '../sdk/tags.js';
 import type { EpisodeCommit, InboxMessage, InstanceRecord, Lease, NewMessage, StartInstanceRequest } from '../store/store.js';
 import type { KnownNames } from './known-names.js';
 import { refuseUnservedEntityCall } from './unserved-entity-call.js';
@@ -84,11 +85,12 @@ export function buildEpisodeCommit(input: EpisodeCommitInput): EpisodeCommit {
               instanceId: child.instanceId,
               ...opt('version', child.version),
               ...opt('input', child.input),
+              ...(child.tags ? { tags: child.tags } : {}),
             },
             now,
           ),
         );
-        const unserved = unservedChild(input.known, child.name, child.version);
+        const unserved = unservedChild(input.known, child.name, child.version) ?? tooManyTags(input.started?.tags, child.tags);
         if (!unserved) {
           commit.startInstances.push(childStart(input, child, now, toSelf));
         } else {
@@ -134,6 +136,13 @@ function unservedChild(known: KnownNames, name: string, version: string | undefi
   return new UnknownFunctionError('orchestration', name, known.list('orchestration'), { version: version ?? '', registeredVersions: versions });
 }
 
+/** Why a child cannot carry its parent's tags and its own together (undefined when it can). */
+function tooManyTags(inherited: InstanceTags | undefined, own: InstanceTags | undefined): ValidationError | undefined {
+  const merged = mergeTags(inherited, own);
+  if (!merged || Object.keys(merged).length <= MAX_TAGS) return undefined;
+  return new ValidationError(`A sub-orchestration may carry at most ${MAX_TAGS} tags, its parent's and its own (got ${Object.keys(merged).length}).`);
+}
+
 function customStatusOf(input: EpisodeCommitInput): { customStatus?: string } {
   const value = input.customStatusSet ? input.result.customStatus : input.instance.customStatus;
   return value !== undefined ? { customStatus: value } : {};
@@ -157,6 +166,8 @@ function childStart(
     executionId: input.instance.executionId,
     taskScheduledId: action.id,
   };
+  // DTFx's rule: a child inherits its parent's tags; its own win on the same key.
+  const tags = mergeTags(input.started?.tags, action.tags);
   const startEvent = makeEvent(
     {
       eventType: 'ExecutionStarted',
@@ -166,6 +177,7 @@ function childStart(
       ...opt('version', action.version),
       ...opt('input', action.input),
       parentInstance,
+      ...(tags ? { tags } : {}),
     },
     now,
   );
@@ -181,6 +193,7 @@ function childStart(
       ...opt('version', action.version),
       ...opt('input', action.input),
       parentInstance,
+      ...(tags ? { tags } : {}),
       startEvent,
     },
     onConflict: toSelf(makeEvent({ eventType: 'SubOrchestrationInstanceFailed', taskScheduledId: action.id, failureDetails: conflict }, now)),
@@ -215,6 +228,8 @@ function applyCompletion(
         ...opt('input', action.result),
         ...(parent ? { parentInstance: parent } : {}),
         generation: (started?.generation ?? 0) + 1,
+        // The instance row keeps its tags; the next execution's start event carries them too.
+        ...(started?.tags ? { tags: started.tags } : {}),
       },
       now,
     );

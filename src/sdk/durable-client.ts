@@ -3,6 +3,7 @@ import type { FailureDetails, HistoryEvent, RuntimeStatus } from './history.js';
 import type { EntityId } from './entity-id.js';
 import type { SignalEntityOptions } from './entity-context.js';
 import type { OrchestrationRef } from './orchestration-context.js';
+import type { InstanceTags } from './tags.js';
 
 /** Runtime statuses as string constants (`OrchestrationRuntimeStatus.Completed === 'Completed'`). */
 export const OrchestrationRuntimeStatus = {
@@ -34,6 +35,8 @@ export interface DurableOrchestrationStatus {
   /** History of the current execution (with `showHistory`). */
   history?: HistoryEvent[];
   failureDetails?: FailureDetails;
+  /** The instance's tags, when it has any (see {@link StartNewOptions.tags}). */
+  tags?: InstanceTags;
 }
 
 /** Options of `startNew`. */
@@ -46,6 +49,12 @@ export interface StartNewOptions {
    * `versioning.defaultVersion`, else the newest version registered for the name; `''` starts it without a version.
    */
   version?: string;
+  /**
+   * String key/value pairs stored with the instance, returned on `status.tags` and usable as a listing filter
+   * (`listInstances({ tags })`); kept through continue-as-new, inherited by sub-orchestrations. At most 32 tags,
+   * keys 1-128 characters, values up to 1024 (see `sdk/tags.ts`); anything else is a `ValidationError`.
+   */
+  tags?: InstanceTags;
 }
 
 /** Options of `getStatus`. */
@@ -65,6 +74,8 @@ export interface OrchestrationFilter {
   instanceIdPrefix?: string;
   /** Only instances of this version (compared as `compareVersions`: `V1` is `v1`); `''` for those without one. */
   version?: string;
+  /** Only instances that carry every one of these tags (same key, exactly the same value). */
+  tags?: InstanceTags;
 }
 
 /** A page request of `listInstances`. */

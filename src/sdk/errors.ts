@@ -162,11 +162,12 @@ export class EntityOperationTimeoutError extends DuraflowError {
 }
 
 /** What is wrong with a store, as {@link StoreError} names it. */
-export type StoreErrorReason = 'disk-full' | 'read-only' | 'corrupt' | 'cannot-open' | 'missing' | 'unreachable' | 'refused';
+export type StoreErrorReason = 'disk-full' | 'read-only' | 'corrupt' | 'cannot-open' | 'missing' | 'unreachable' | 'refused' | 'outdated';
 
 /**
  * The store failed for a reason an operator has to fix — a full disk, a read-only or corrupt SQLite file, a
- * PostgreSQL server that cannot be reached or refuses the connection. The message says which, with the path or
+ * PostgreSQL server that cannot be reached or refuses the connection, a store opened read-only whose schema is
+ * older than this code reads (`outdated`: a writer migrates it on open). The message says which, with the path or
  * address; `cause` keeps the driver's error and `code` its code (`SQLITE_FULL`, `ECONNREFUSED`, a SQLSTATE).
  */
 export class StoreError extends DuraflowError {

@@ -63,6 +63,8 @@ export interface ExecutionStartedEvent extends EventBase {
   /** 0 for the first execution, +1 for every continue-as-new. */
   generation?: number;
   scheduledStartTime?: string;
+  /** The instance's tags (DTFx's `Tags`), carried to every execution. */
+  tags?: Record<string, string>;
 }
 export interface ExecutionCompletedEvent extends EventBase {
   eventType: 'ExecutionCompleted';
@@ -96,6 +98,8 @@ export interface SubOrchestrationInstanceCreatedEvent extends EventBase {
   instanceId: string;
   version?: string;
   input?: string;
+  /** The tags the call gave the child (it also inherits its parent's). */
+  tags?: Record<string, string>;
 }
 export interface SubOrchestrationInstanceCompletedEvent extends EventBase {
   eventType: 'SubOrchestrationInstanceCompleted';

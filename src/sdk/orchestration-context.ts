@@ -7,6 +7,7 @@ import type { ActivityRef } from './activity.js';
 import type { Logger } from './logger.js';
 import type { RetryOptions } from './retry-options.js';
 import type { Task, TimerTask } from './task.js';
+import type { InstanceTags } from './tags.js';
 
 /**
  * An orchestrator: a generator that yields durable tasks. It must be deterministic: the same history
@@ -56,6 +57,22 @@ export type ArgOf<T> = T extends string ? unknown : InputOf<T>;
 /** The values of a tuple (or array) of tasks. */
 export type TaskValues<T extends readonly Task<any>[]> = { -readonly [K in keyof T]: T[K] extends Task<infer V> ? V : never };
 
+/**
+ * The object form of a sub-orchestration call's third argument (`ctx.callSubOrchestrator(target, input, options)`),
+ * for what the positional `instanceId` and `version` cannot say.
+ */
+export interface SubOrchestrationOptions {
+  /** The child's instance id (default: derived from the parent's id and the call's sequence number). */
+  instanceId?: string;
+  /** The child's version (see `callSubOrchestrator`). */
+  version?: string;
+  /**
+   * The child's own tags. A child inherits its parent's tags (DTFx's rule); these are added to them and win on
+   * the same key. Checked as `startNew`'s tags are (a `ValidationError` at the call).
+   */
+  tags?: InstanceTags;
+}
+
 /** Request of a durable HTTP call (`ctx.callHttp`). */
 export interface DurableHttpRequest {
   method: string;
@@ -101,18 +118,20 @@ export interface OrchestrationContext<TInput = unknown> {
    * Starts a sub-orchestration and waits for its output. `version` picks the child's version (as in the Python
    * SDK's `call_sub_orchestrator(name, input_, instance_id, version)`); without it the child gets the version of a
    * versioned reference, else the app's `versioning.defaultVersion`, else the newest version registered for the name.
+   * The third argument is the child's instance id, or {@link SubOrchestrationOptions} (`{ instanceId?, version?,
+   * tags? }`); a `version` given in both places is the options' one.
    */
   callSubOrchestrator<T extends OrchestrationTarget>(
     target: T,
     input?: ArgOf<T>,
-    instanceId?: string,
+    instanceIdOrOptions?: string | SubOrchestrationOptions,
     version?: string,
   ): Task<ResultOf<T>>;
   callSubOrchestratorWithRetry<T extends OrchestrationTarget>(
     target: T,
     retryOptions: RetryOptions,
     input?: ArgOf<T>,
-    instanceId?: string,
+    instanceIdOrOptions?: string | SubOrchestrationOptions,
     version?: string,
   ): Task<ResultOf<T>>;
   /**

@@ -4,6 +4,7 @@
 import { isTerminalStatus, type FailureDetails, type HistoryEvent, type RuntimeStatus } from '../sdk/history.js';
 import { ValidationError } from '../sdk/errors.js';
 import { checkStorableText } from '../sdk/instance-id.js';
+import { checkTags, type InstanceTags } from '../sdk/tags.js';
 import type {
   ActivityWorkItem,
   ClaimOptions,
@@ -33,12 +34,14 @@ export interface InstanceRow {
   created_at: number | string;
   updated_at: number | string;
   history_length: number | string;
+  /** JSON object text, or null for none. */
+  tags: string | null;
 }
 
 /** Columns to select for {@link rowToInstance}. */
 export const INSTANCE_COLUMNS =
   'instance_id, name, version, execution_id, status, input, output, custom_status, failure_details, ' +
-  'parent_instance_id, created_at, updated_at, history_length';
+  'parent_instance_id, created_at, updated_at, history_length, tags';
 
 /** Maps a selected row to an {@link InstanceRecord}, leaving absent fields out. */
 export function rowToInstance(row: InstanceRow): InstanceRecord {
@@ -57,7 +60,13 @@ export function rowToInstance(row: InstanceRow): InstanceRecord {
   if (row.custom_status !== null) record.customStatus = row.custom_status;
   if (row.failure_details !== null) record.failureDetails = JSON.parse(row.failure_details) as FailureDetails;
   if (row.parent_instance_id !== null) record.parentInstanceId = row.parent_instance_id;
+  if (row.tags !== null) record.tags = JSON.parse(row.tags) as InstanceTags;
   return record;
+}
+
+/** The `tags` column of a start: JSON object text, or null when it has none. */
+export function tagsColumn(request: StartInstanceRequest): string | null {
+  return request.tags && Object.keys(request.tags).length ? JSON.stringify(request.tags) : null;
 }
 
 /**
@@ -77,6 +86,7 @@ export function startedWorkItem(request: StartInstanceRequest, createdAt: number
   if (request.version !== undefined) instance.version = request.version;
   if (request.input !== undefined) instance.input = request.input;
   if (request.parentInstance) instance.parentInstanceId = request.parentInstance.instanceId;
+  if (tagsColumn(request) !== null) instance.tags = request.tags!;
   return {
     instance,
     messages: [{ id: messageId, instanceId: request.instanceId, executionId: request.executionId, event: request.startEvent }],
@@ -233,8 +243,11 @@ export function versionRulesParam(options: ClaimOptions): string | null {
   return JSON.stringify(rules.map(([name, rule]) => ({ name, ...(rule.oneOf ? { oneOf: rule.oneOf } : {}), ...(rule.atMost !== undefined ? { atMost: rule.atMost } : {}) })));
 }
 
-/** Checks the parts of an instance filter both stores bind as parameters; a bad one is a `ValidationError`. */
-export function checkInstanceFilter(filter: InstanceFilter): void {
+/**
+ * Checks the parts of an instance filter both stores bind as parameters; a bad one is a `ValidationError`.
+ * Answers the filter's tags (checked as a start's are), or undefined when it has none.
+ */
+export function checkInstanceFilter(filter: InstanceFilter): InstanceTags | undefined {
   if (filter.instanceIdPrefix !== undefined) {
     if (typeof filter.instanceIdPrefix !== 'string') throw new ValidationError('instanceIdPrefix must be a string.');
     checkStorableText(filter.instanceIdPrefix, 'instanceIdPrefix');
@@ -246,4 +259,5 @@ export function checkInstanceFilter(filter: InstanceFilter): void {
   for (const [what, time] of [['createdTimeFrom', filter.createdTimeFrom], ['createdTimeTo', filter.createdTimeTo]] as const) {
     if (time !== undefined && (!(time instanceof Date) || !Number.isFinite(time.getTime()))) throw new ValidationError(`${what} must be a valid Date.`);
   }
+  return checkTags(filter.tags, 'tags filter');
 }

@@ -7,6 +7,7 @@
  */
 import type { RegisteredNames } from '../sdk/registry.js';
 import type { FailureDetails, HistoryEvent, ParentInstanceInfo, RuntimeStatus } from '../sdk/history.js';
+import type { InstanceTags } from '../sdk/tags.js';
 
 /** One orchestration (or entity) instance, as stored. */
 export interface InstanceRecord {
@@ -27,6 +28,8 @@ export interface InstanceRecord {
   lastUpdatedAt: Date;
   /** Number of history events of the current execution; a worker's cached executor is valid while it matches. */
   historyLength: number;
+  /** Set at creation (checked by `checkTags`), never changed by episodes: continue-as-new keeps them. */
+  tags?: InstanceTags;
 }
 
 /** A fencing token: a commit is accepted only while `epoch` is still the row's current epoch. */
@@ -68,6 +71,8 @@ export interface StartInstanceRequest {
   /** JSON text. */
   input?: string;
   parentInstance?: ParentInstanceInfo;
+  /** Already checked (`checkTags`); absent or empty: none. */
+  tags?: InstanceTags;
   /** The ExecutionStarted event delivered to the new instance. */
   startEvent: HistoryEvent;
 }
@@ -183,6 +188,8 @@ export interface InstanceFilter {
   instanceIdPrefix?: string;
   /** Only instances of this version, compared as `compareVersions` compares (`''`: instances without a version). */
   version?: string;
+  /** Only instances carrying every one of these tags (exact, case-sensitive values); empty matches all. */
+  tags?: InstanceTags;
 }
 
 /** A page of an instance query. */

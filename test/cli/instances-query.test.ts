@@ -29,7 +29,7 @@ describe('duraflow instances list, get, history', () => {
     const failed = await cli(['instances', 'list', '--status', 'failed', ...h.U]);
     assert.equal(failed.code, 0, failed.stderr);
     const lines = failed.stdout.trim().split('\n');
-    assert.match(lines[0]!, /^INSTANCE ID +NAME +VERSION +STATUS +CREATED \(UTC\) +DURATION +CUSTOM STATUS$/);
+    assert.match(lines[0]!, /^INSTANCE ID +NAME +VERSION +STATUS +CREATED \(UTC\) +DURATION +TAGS +CUSTOM STATUS$/);
     assert.match(lines[1]!, /^cli-broken +broken +Failed /);
     assert.match(failed.stdout, /1 of 1 shown/);
 

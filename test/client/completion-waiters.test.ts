@@ -72,13 +72,16 @@ for (const store of testStores()) {
 
     test('waiters of commits in this process read once each, and return what a read returns', async () => {
       const { client, reads } = await setup();
-      const ids = await Promise.all(Array.from({ length: WAITERS }, (_, i) => client.startNew('hello', { input: `city ${i}` })));
+      const ids = await Promise.all(
+        Array.from({ length: WAITERS }, (_, i) => client.startNew('hello', { input: `city ${i}`, tags: { lane: String(i % 3) } })),
+      );
       const before = reads();
       const statuses = await Promise.all(ids.map((id) => client.waitForCompletion(id, { timeoutInMilliseconds: 30_000 })));
       assert.equal(reads() - before, WAITERS, 'a waiter read the store more than once');
       for (const [i, status] of statuses.entries()) {
         assert.equal(status.runtimeStatus, 'Completed');
         assert.deepEqual(status.output, [`Hello city ${i}!`, `Hello city ${i} again!`]);
+        assert.deepEqual(status.tags, { lane: String(i % 3) });
         assert.deepEqual(status, await client.getStatus(ids[i]!));
       }
     });

@@ -4,7 +4,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import { createClient, DFApp, type DFAppOptions, type DurableClient } from '../../src/index.js';
-import { sqliteTestStore } from '../support/stores.js';
+import { sqliteTestStore, type TestStore } from '../support/stores.js';
 
 /** A running host for one test file. */
 export interface TestHost {
@@ -24,6 +24,8 @@ export interface TestHost {
 export interface TestHostOptions {
   app?: Omit<DFAppOptions, 'store'>;
   setup?: (app: DFApp) => void;
+  /** The store kind (default SQLite). */
+  store?: TestStore;
 }
 
 /** Registers the standard test functions. */
@@ -43,7 +45,7 @@ export function registerStandardFunctions(app: DFApp): void {
 
 /** Starts a host with the standard functions (plus `setup`). */
 export async function startTestHost(options: TestHostOptions = {}): Promise<TestHost> {
-  const { url: storeUrl, cleanup } = await sqliteTestStore.create();
+  const { url: storeUrl, cleanup } = await (options.store ?? sqliteTestStore).create();
   const app = new DFApp({ worker: { pollIntervalMs: 50 }, ...options.app, store: storeUrl });
   registerStandardFunctions(app);
   options.setup?.(app);

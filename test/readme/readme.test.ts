@@ -11,6 +11,7 @@ import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { EntityId, ValidationError, type DFApp, type DurableClient } from '../../src/index.js';
@@ -233,6 +234,25 @@ describe('README', () => {
       assert.equal((await env.client.waitForCompletion(refused, WAIT)).output, false);
       assert.deepEqual((await env.client.readEntityState(new EntityId('Account', 'a'))).entityState, { balance: 70 });
       assert.deepEqual((await env.client.readEntityState(new EntityId('Account', 'b'))).entityState, { balance: 30 });
+    } finally {
+      await env.stop();
+    }
+  });
+
+  test('"Instance tags": the tagged start, the inherited child tags and the tag filter print what the comments show', async () => {
+    const dir = folder('tags', {});
+    const harness = `import { DFApp as ReadmeApp } from '${pathToFileURL(fileURLToPath(new URL('../../src/index.ts', import.meta.url))).href}';\nexport const app = new ReadmeApp();\n`;
+    const usage = readmeBlock('Instance tags', 'ts', 'listInstances');
+    const { app, run } = await load<{ app: DFApp; run: (client: DurableClient, console: { log(value: unknown): void }) => Promise<void> }>(
+      dir,
+      'tags.ts',
+      `${harness}${fromSource(readmeBlock('Instance tags', 'ts', "app.orchestration('invoice'"))}\nexport async function run(client, console) {\n${usage}\n}\n`,
+    );
+    const env = await createTestHost(app);
+    try {
+      const printed: string[] = [];
+      await run(env.client, { log: (value) => printed.push(inspect(value)) });
+      assert.deepEqual(printed, expectedLogs(usage));
     } finally {
       await env.stop();
     }

@@ -26,7 +26,7 @@ export function newExecutionId(): string {
 /** A start request with its ExecutionStarted event. */
 export function startRequest(
   instanceId: string,
-  options: { name?: string; input?: string; version?: string; parent?: ParentInstanceInfo } = {},
+  options: { name?: string; input?: string; version?: string; parent?: ParentInstanceInfo; tags?: Record<string, string> } = {},
 ): StartInstanceRequest {
   const name = options.name ?? 'orch';
   const executionId = newExecutionId();
@@ -43,6 +43,7 @@ export function startRequest(
         ...(options.version !== undefined ? { version: options.version } : {}),
         ...(options.input !== undefined ? { input: options.input } : {}),
         ...(options.parent ? { parentInstance: options.parent } : {}),
+        ...(options.tags ? { tags: options.tags } : {}),
       },
       new Date(),
     ),
@@ -50,6 +51,7 @@ export function startRequest(
   if (options.input !== undefined) request.input = options.input;
   if (options.version !== undefined) request.version = options.version;
   if (options.parent) request.parentInstance = options.parent;
+  if (options.tags) request.tags = options.tags;
   return request;
 }
 

@@ -13,6 +13,7 @@ import type { StoreUnderTest } from './conformance-fixtures.js';
 import { hubConformance } from './conformance-hubs.js';
 import { livenessConformance } from './conformance-liveness.js';
 import { orchestrationConformance } from './conformance-orchestrations.js';
+import { tagConformance } from './conformance-tags.js';
 import { versionConformance } from './conformance-versions.js';
 
 /** Declares the conformance suite for the store that `makeStore` opens. */
@@ -35,5 +36,6 @@ export function storeConformanceSuite(name: string, makeStore: () => Promise<Sto
     hubConformance(store);
     livenessConformance(store);
     versionConformance(store);
+    tagConformance(store);
   });
 }

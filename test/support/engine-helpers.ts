@@ -2,7 +2,7 @@
  * Small helpers of the engine behaviour tests: a fresh app per test, bounded waits on instance state,
  * history reads, and gates that hold an activity open until the test lets it go.
  */
-import { DFApp, type DFAppOptions, type DurableClient, type DurableOrchestrationStatus, type HistoryEvent } from '../../src/index.js';
+import { DFApp, type DFAppOptions, type DurableClient, type DurableOrchestrationStatus, type HistoryEvent, type StartNewOptions } from '../../src/index.js';
 import type { WorkerOptions } from '../../src/index.js';
 import { runApp, type RunningApp } from './harness.js';
 import type { TestStore } from './stores.js';
@@ -82,7 +82,7 @@ export async function run(
   client: DurableClient,
   name: string,
   input?: unknown,
-  options: { instanceId?: string; version?: string } = {},
+  options: Omit<StartNewOptions, 'input'> = {},
 ): Promise<DurableOrchestrationStatus> {
   const id = await client.startNew(name, { input, ...options });
   return finished(client, id);

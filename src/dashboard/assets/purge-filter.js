@@ -8,6 +8,7 @@ function describe(filter) {
   if (filter.name) parts.push(`name containing '${filter.name}'`);
   if (filter.prefix) parts.push(`id starting with '${filter.prefix}'`);
   if (filter.version) parts.push(`version ${filter.version}`);
+  for (const [key, value] of Object.entries(filter.tags ?? {})) parts.push(`tag ${key}=${value}`);
   if (filter.from) parts.push(`created from ${filter.from}`);
   if (filter.to) parts.push(`created until ${filter.to}`);
   return parts.length ? parts.join(', ') : 'no filter: every finished instance';

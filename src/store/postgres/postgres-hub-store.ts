@@ -160,7 +160,7 @@ export class PostgresHubStore implements HubStore {
 
   /** WHERE terms of an instance filter; pushes its parameters onto `params`. */
   #filterSql(filter: InstanceFilter, params: unknown[]): string[] {
-    checkInstanceFilter(filter);
+    const tags = checkInstanceFilter(filter);
     const add = (value: unknown) => {
       params.push(value);
       return `$${params.length}`;
@@ -170,6 +170,8 @@ export class PostgresHubStore implements HubStore {
     if (filter.createdTimeTo) where.push(`created_at <= ${add(filter.createdTimeTo.getTime())}::bigint`);
     if (filter.runtimeStatus?.length) where.push(`status = ANY(${add(filter.runtimeStatus)}::text[])`);
     if (filter.version !== undefined) where.push(`${this.#t.versionCompare}(version, ${add(filter.version)}::text) = 0`);
+    // Containment compares string values exactly (byte-wise), as SQLite's json_each does.
+    if (tags) where.push(`tags IS NOT NULL AND tags::jsonb @> ${add(JSON.stringify(tags))}::jsonb`);
     const prefix = filter.instanceIdPrefix ?? '';
     if (prefix) where.push(`instance_id LIKE ${add(prefix.replace(/[\\%_]/g, '\\$&') + '%')}`);
     // Entities live in the same table under '@name@key'; instance queries do not list them.

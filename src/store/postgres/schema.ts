@@ -8,7 +8,7 @@
  * are byte-wise (as in SQLite) and can use the primary key.
  */
 import { quoteIdent, type PgDatabase } from './connection.js';
-import { ValidationError } from '../../sdk/errors.js';
+import { StoreError, ValidationError } from '../../sdk/errors.js';
 
 /** The fully qualified names of the store's tables in one schema. */
 export interface Tables {
@@ -152,6 +152,11 @@ const MIGRATIONS: ((t: Tables) => string)[] = [
   END
   $fn$;
   `,
+  // Instance tags (sdk/tags.ts): JSON object text, NULL for none, as in SQLite. A tag filter casts it to jsonb
+  // and tests containment, so it costs a scan of the rows the other conditions leave, no index per start.
+  (t) => `
+  ALTER TABLE ${t.instances} ADD COLUMN tags text;
+  `,
 ];
 
 /** The schema version this code expects. */
@@ -164,6 +169,15 @@ const ADVISORY_LOCK_CLASS = 0x64666c77; // 'dflw'
 export async function checkSchema(db: PgDatabase, tables: Tables): Promise<void> {
   const rows = await db.query<{ found: string | null }>(`SELECT to_regclass($1)::text AS found`, [`${quoteIdent(tables.schema)}.schema_migrations`]);
   if (!rows[0]?.found) throw new ValidationError(`There is no duraflow store in schema '${tables.schema}' of this database.`);
+  // Reads name columns of the latest schema (instance tags, since 5), and a read-only open cannot migrate.
+  const applied = await db.query<{ version: number }>(`SELECT COALESCE(MAX(version), 0)::int AS version FROM ${quoteIdent(tables.schema)}.schema_migrations`);
+  const version = applied[0]?.version ?? 0;
+  if (version < MIGRATIONS.length) {
+    throw new StoreError(
+      'outdated',
+      `schema '${tables.schema}' has duraflow schema version ${version}, this duraflow reads ${MIGRATIONS.length}: open it once with a worker (duraflow start) to migrate it`,
+    );
+  }
 }
 
 /**

@@ -115,7 +115,15 @@ const MIGRATIONS: string[] = [
   CREATE INDEX workers_by_liveness ON workers (hub, alive_until) WHERE alive_until > 0;
   CREATE INDEX instances_by_lock ON instances (hub, lock_until) WHERE lock_until > 0;
   `,
+  // Instance tags (sdk/tags.ts): a JSON object, NULL for none. Existing instances have none. A tag filter reads it
+  // with json_each, so it costs a scan of the rows the other conditions leave, no index to keep up per start.
+  `
+  ALTER TABLE instances ADD COLUMN tags TEXT;
+  `,
 ];
+
+/** The schema version this code expects (`user_version` after {@link migrate}). */
+export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /**
  * Brings the database to the latest schema version (or to `target`, which tests use to build an old

@@ -4,7 +4,7 @@
  * the caller's write transaction.
  */
 import { isTerminalStatus, type RuntimeStatus } from '../../sdk/history.js';
-import { entityNameOf, startedWorkItem } from '../shared.js';
+import { entityNameOf, startedWorkItem, tagsColumn } from '../shared.js';
 import type { NewMessage, OrchestrationWorkItem, StartInstanceRequest, StartLease } from '../store.js';
 import type { SqliteStoreContext } from './sqlite-context.js';
 
@@ -44,8 +44,8 @@ export function startInstance(
   const epoch = nextEpoch(store);
   store.sql(
     `INSERT INTO instances (hub, instance_id, name, version, execution_id, status, input, parent_instance_id,
-       created_at, updated_at, history_length, lock_owner, lock_until, lock_epoch)
-     VALUES (?, ?, ?, ?, ?, 'Pending', ?, ?, ?, ?, 0, ?, ?, ?)`,
+       created_at, updated_at, history_length, lock_owner, lock_until, lock_epoch, tags)
+     VALUES (?, ?, ?, ?, ?, 'Pending', ?, ?, ?, ?, 0, ?, ?, ?, ?)`,
   ).run(
     hub,
     request.instanceId,
@@ -59,6 +59,7 @@ export function startInstance(
     lease?.workerId ?? null,
     lease ? now + lease.leaseMs : 0,
     epoch,
+    tagsColumn(request),
   );
   const messageId = insertMessage(store, hub, { instanceId: request.instanceId, executionId: request.executionId, event: request.startEvent }, now);
   return lease ? { item: startedWorkItem(request, now, epoch, messageId) } : {};

@@ -43,7 +43,7 @@ export async function queryInstances(
 
 /** The WHERE conditions (to join with AND) and their parameters that select `filter`'s instances of `hub`. */
 export function filterSql(hub: string, filter: InstanceFilter): { where: string[]; params: unknown[] } {
-  checkInstanceFilter(filter);
+  const tags = checkInstanceFilter(filter);
   const where = ['hub = ?'];
   const params: unknown[] = [hub];
   if (filter.createdTimeFrom) {
@@ -61,6 +61,11 @@ export function filterSql(hub: string, filter: InstanceFilter): { where: string[
   if (filter.version !== undefined) {
     where.push('duraflow_version_compare(version, ?) = 0');
     params.push(filter.version);
+  }
+  for (const [key, value] of Object.entries(tags ?? {})) {
+    // json_each gives a string value as its text; '=' on text is byte-wise, as PostgreSQL's jsonb containment.
+    where.push('EXISTS (SELECT 1 FROM json_each(instances.tags) t WHERE t.key = ? AND t.value = ?)');
+    params.push(key, value);
   }
   const prefix = filter.instanceIdPrefix ?? '';
   if (prefix) {

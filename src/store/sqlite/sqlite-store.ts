@@ -14,7 +14,7 @@ import { ValidationError } from '../../sdk/errors.js';
 import { NoticeBus } from '../shared.js';
 import type { HubStore, Store, StoreNotice } from '../store.js';
 import { CommitWatcher } from './commit-watcher.js';
-import { migrate } from './schema.js';
+import { migrate, SCHEMA_VERSION } from './schema.js';
 import { compareVersions } from '../../sdk/versioning.js';
 import type { SqliteStoreContext } from './sqlite-context.js';
 import { SqliteHubStore } from './sqlite-hub-store.js';
@@ -220,6 +220,14 @@ function openExisting(path: string, { readonly }: { readonly: boolean }): Databa
   if (migrated === 0) {
     db.close();
     throw new StoreError('missing', `${resolve(path)} is not a duraflow store (it has no duraflow tables)`);
+  }
+  // A read-only open cannot migrate, and reads name columns of the latest schema (instance tags, since 6).
+  if (readonly && migrated < SCHEMA_VERSION) {
+    db.close();
+    throw new StoreError(
+      'outdated',
+      `${resolve(path)} has schema version ${migrated}, this duraflow reads ${SCHEMA_VERSION}: open it once with a worker (duraflow start) to migrate it`,
+    );
   }
   return db;
 }
