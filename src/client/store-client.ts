@@ -167,29 +167,28 @@ export class StoreClient implements DurableClient {
 
   async raiseEvent(instanceId: string, eventName: string, eventData?: unknown): Promise<void> {
     if (typeof eventName !== 'string' || eventName.length === 0) throw new ValidationError('An event name must be a non-empty string.');
-    const record = await this.#require(instanceId);
-    if (isTerminalStatus(record.status)) {
-      throw new InvalidInstanceStateError(instanceId, record.status, `Cannot raise event '${eventName}': instance '${instanceId}' is ${record.status}.`);
-    }
+    checkId(instanceId);
     const input = serialize(eventData, `data of event '${eventName}'`, this.#limit);
-    await this.#send(instanceId, makeEvent({ eventType: 'EventRaised', name: eventName, ...(input !== undefined ? { input } : {}) }, this.#now()));
+    const event = makeEvent({ eventType: 'EventRaised', name: eventName, ...(input !== undefined ? { input } : {}) }, this.#now());
+    await this.#sendToLive(instanceId, event, (status) => `Cannot raise event '${eventName}': instance '${instanceId}' is ${status}.`);
   }
 
   async terminate(instanceId: string, reason?: string): Promise<void> {
-    await this.#requireLive(instanceId, 'terminate');
+    checkId(instanceId);
     const input = serialize(reason, 'termination reason', this.#limit);
-    await this.#send(instanceId, makeEvent({ eventType: 'ExecutionTerminated', ...(input !== undefined ? { input } : {}) }, this.#now()));
+    await this.#sendToLive(instanceId, makeEvent({ eventType: 'ExecutionTerminated', ...(input !== undefined ? { input } : {}) }, this.#now()), refused(instanceId, 'terminate'));
   }
 
   async suspend(instanceId: string, reason?: string): Promise<void> {
-    await this.#requireLive(instanceId, 'suspend');
-    await this.#send(instanceId, makeEvent({ eventType: 'ExecutionSuspended', ...(reason !== undefined ? { reason } : {}) }, this.#now()));
+    checkId(instanceId);
+    await this.#sendToLive(instanceId, makeEvent({ eventType: 'ExecutionSuspended', ...(reason !== undefined ? { reason } : {}) }, this.#now()), refused(instanceId, 'suspend'));
   }
 
   async resume(instanceId: string, reason?: string): Promise<void> {
-    await this.#requireLive(instanceId, 'resume');
-    await this.#send(instanceId, makeEvent({ eventType: 'ExecutionResumed', ...(reason !== undefined ? { reason } : {}) }, this.#now()));
+    checkId(instanceId);
+    await this.#sendToLive(instanceId, makeEvent({ eventType: 'ExecutionResumed', ...(reason !== undefined ? { reason } : {}) }, this.#now()), refused(instanceId, 'resume'));
   }
+
 
   async rewind(instanceId: string, reason?: string): Promise<void> {
     const record = await this.#require(instanceId);
@@ -285,17 +284,17 @@ export class StoreClient implements DurableClient {
     return record;
   }
 
-  async #requireLive(instanceId: string, operation: string): Promise<InstanceRecord> {
-    const record = await this.#require(instanceId);
-    if (isTerminalStatus(record.status)) {
-      throw new InvalidInstanceStateError(instanceId, record.status, `Cannot ${operation} instance '${instanceId}': it is already ${record.status}.`);
-    }
-    return record;
+  /** Sends `event` to a live instance in one write (no read first); a missing or terminal instance is refused. */
+  async #sendToLive(instanceId: string, event: HistoryEvent, message: (status: RuntimeStatus) => string): Promise<void> {
+    const status = await this.#hub.sendToLiveInstance({ instanceId, event });
+    if (status === undefined) throw new InstanceNotFoundError(instanceId);
+    if (isTerminalStatus(status)) throw new InvalidInstanceStateError(instanceId, status, message(status));
   }
+}
 
-  async #send(instanceId: string, event: HistoryEvent): Promise<void> {
-    await this.#hub.sendMessages([{ instanceId, event }]);
-  }
+/** The refusal of `operation` on an instance that already ended. */
+function refused(instanceId: string, operation: string): (status: RuntimeStatus) => string {
+  return (status) => `Cannot ${operation} instance '${instanceId}': it is already ${status}.`;
 }
 
 function checkId(instanceId: unknown): void {

@@ -302,6 +302,12 @@ export interface HubStore {
   /** Sends messages to existing instances. */
   sendMessages(messages: NewMessage[]): Promise<void>;
   /**
+   * Sends `message` to its instance only while that instance exists and is not terminal, in one write with no
+   * read before it (one round trip on PostgreSQL): answers the status the instance had — nothing is written
+   * when it is terminal — or undefined when there is no such instance.
+   */
+  sendToLiveInstance(message: NewMessage): Promise<RuntimeStatus | undefined>;
+  /**
    * Asks for the rewind of a Failed instance: atomically moves it to Pending (so no reader takes the old
    * failure as final any more) and queues `message` (its ExecutionRewound). False, writing nothing, when
    * the instance is not Failed.

@@ -394,6 +394,51 @@ export function clientConformance(store: () => Store): void {
     });
   });
 
+  describe('sendToLiveInstance', () => {
+    test('delivers to a live instance, answers its status, and wakes workers', async () => {
+      const s = store();
+      const hub = freshHub(s);
+      await hub.createInstance(startRequest('live'));
+      const seen: string[] = [];
+      const unsubscribe = s.subscribe(hub.hub, (n) => seen.push(n.kind));
+      try {
+        assert.equal(await hub.sendToLiveInstance({ ...eventMessage('live', 'a', '1'), executionId: 'exec-1' }), 'Pending');
+        assert.ok(seen.includes('orchestrations'), `notices: ${seen.join(', ')}`);
+      } finally {
+        unsubscribe();
+      }
+      const item = await claimOne(hub, 'live');
+      assert.deepEqual(types(item.messages), ['ExecutionStarted', 'EventRaised']);
+      assert.equal(item.messages[1]?.executionId, 'exec-1');
+      await hub.commitEpisodes([commitOf(item, { history: [item.messages[0]!.event], instance: { status: 'Running' } })]);
+      const inAnHour = new Date(Date.now() + 3_600_000);
+      assert.equal(await hub.sendToLiveInstance(eventMessage('live', 'later', undefined, inAnHour)), 'Running');
+      const next = await hub.nextVisibleAt();
+      assert.ok(next && Math.abs(next.getTime() - inAnHour.getTime()) < 60_000, `next visible at ${next?.toISOString()}`);
+    });
+
+    test('writes nothing to a terminal instance and answers its status', async () => {
+      const hub = freshHub(store());
+      await createWithStatus(hub, 'ended', 'Completed');
+      assert.equal(await hub.sendToLiveInstance(eventMessage('ended', 'late', undefined, new Date(Date.now() + 3_600_000))), 'Completed');
+      assert.equal(await hub.sendToLiveInstance(eventMessage('ended', 'now')), 'Completed');
+      assert.deepEqual(await claimAll(hub), [], 'a message was queued');
+      assert.equal(await hub.nextVisibleAt(), undefined, 'a delayed message was queued');
+      // A new start of that id does not inherit anything.
+      await hub.createInstance(startRequest('ended'));
+      assert.deepEqual(types((await claimOne(hub, 'ended')).messages), ['ExecutionStarted']);
+    });
+
+    test('answers undefined for a missing instance and creates nothing, not even an entity', async () => {
+      const hub = freshHub(store());
+      assert.equal(await hub.sendToLiveInstance(eventMessage('ghost', 'boo')), undefined);
+      assert.equal(await hub.sendToLiveInstance(eventMessage('@counter@k', 'op')), undefined);
+      assert.equal(await hub.getInstance('ghost'), undefined);
+      assert.equal(await hub.getInstance('@counter@k'), undefined);
+      assert.deepEqual(await claimAll(hub), []);
+    });
+  });
+
   describe('requestRewind', () => {
     const rewound = (instanceId: string) => ({
       instanceId,

@@ -5,7 +5,7 @@
  * so, as when a connection drops before the reply). Every call can also be observed.
  */
 import type { ActivityCompletion, ActivityWorkItem, ClaimOptions, CommitOutcome, EpisodeCommit, HeartbeatOptions, HeartbeatOutcome, HubStore, InstanceFilter, InstanceQuery, InstanceRecord, Lease, NewMessage, OrchestrationWorkItem, StartInstanceRequest, StartLease, Store, StoreNotice } from '../../src/store/store.js';
-import type { HistoryEvent } from '../../src/sdk/history.js';
+import type { HistoryEvent, RuntimeStatus } from '../../src/sdk/history.js';
 import type { RegisteredNames } from '../../src/sdk/registry.js';
 
 /** The methods of a hub store a fault can target. */
@@ -182,6 +182,9 @@ class FaultyHubStore implements HubStore {
   }
   sendMessages(messages: NewMessage[]): Promise<void> {
     return this.owner.run('sendMessages', [messages], () => this.inner.sendMessages(messages));
+  }
+  sendToLiveInstance(message: NewMessage): Promise<RuntimeStatus | undefined> {
+    return this.owner.run('sendToLiveInstance', [message], () => this.inner.sendToLiveInstance(message));
   }
   leaseInstances(instanceIds: readonly string[], options: { workerId: string; leaseMs: number }): Promise<OrchestrationWorkItem[]> {
     return this.owner.run('leaseInstances', [instanceIds, options], () => this.inner.leaseInstances(instanceIds, options));

@@ -6,7 +6,7 @@
  * `visibleAt`, `nextVisibleAt`) are re-based between this process's clock and the database's, so a
  * process whose clock is off by minutes still waits the right durations.
  */
-import type { HistoryEvent } from '../../sdk/history.js';
+import { isTerminalStatus, type HistoryEvent, type RuntimeStatus } from '../../sdk/history.js';
 import { InstanceAlreadyExistsError } from '../../sdk/errors.js';
 import {
   INSTANCE_COLUMNS,
@@ -27,7 +27,7 @@ import type { PgDatabase, TxClient } from './connection.js';
 import { commitEpisodeBatch } from './episode-batch.js';
 import { commitEpisodesInOneStatement, fitsOneStatement } from './episode-statement.js';
 import type { EncodedNotices } from './notice-listener.js';
-import { distinctRounds, insertMessages, NOW, startInstances, TERMINAL_SQL, type StartAnswer, type StartRequest } from './hub-writes.js';
+import { distinctRounds, insertMessages, messageColumns, NOW, startInstances, TERMINAL_SQL, type StartAnswer, type StartRequest } from './hub-writes.js';
 import { Batcher } from '../batcher.js';
 import { heartbeat } from './liveness.js';
 import type { Tables } from './schema.js';
@@ -187,6 +187,31 @@ export class PostgresHubStore implements HubStore {
       await this.#notify(client, notices);
     });
     this.ctx.emitLocal(this.hub, notices);
+  }
+
+  async sendToLiveInstance(message: NewMessage): Promise<RuntimeStatus | undefined> {
+    const t = this.#t;
+    const notices: StoreNotice[] = [{ kind: 'orchestrations' }, ...delayedMessageNotices([message])];
+    const { channel, payloads } = this.ctx.notices(this.hub, notices);
+    const [instanceId, executionId, eventType, event, delay] = messageColumns([message]).map((column) => column[0]);
+    // One statement, its own transaction: the status read and the conditional insert share one snapshot.
+    const rows = await this.ctx.db.retrying(() =>
+      this.ctx.db.query<{ status: RuntimeStatus | null }>(
+        `WITH target AS (
+           SELECT status FROM ${t.instances} WHERE hub = $1 AND instance_id = $2
+         ), sent AS (
+           INSERT INTO ${t.inbox} (hub, instance_id, execution_id, event_type, event, visible_at)
+           SELECT $1, $2, $3, $4, $5, ${NOW} + COALESCE($6::bigint, 0) FROM target WHERE status NOT IN ${TERMINAL_SQL}
+           RETURNING 1
+         )
+         SELECT (SELECT status FROM target) AS status,
+           (SELECT count(pg_notify($7, p)) FROM unnest($8::text[]) AS p WHERE EXISTS (SELECT 1 FROM sent)) AS notified`,
+        [this.hub, instanceId, executionId, eventType, event, delay, channel, payloads],
+      ),
+    );
+    const status = rows[0]?.status ?? undefined;
+    if (status !== undefined && !isTerminalStatus(status)) this.ctx.emitLocal(this.hub, notices);
+    return status;
   }
 
   async requestRewind(instanceId: string, message: NewMessage): Promise<boolean> {

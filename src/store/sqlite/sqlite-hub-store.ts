@@ -3,7 +3,7 @@
  * instances and queries on the client side, episodes and activities on the worker side. Methods return the
  * concept's promise as is, so callers see the same promise timing as before the split.
  */
-import type { HistoryEvent } from '../../sdk/history.js';
+import type { HistoryEvent, RuntimeStatus } from '../../sdk/history.js';
 import type {
   ActivityCompletion,
   ActivityWorkItem,
@@ -36,6 +36,7 @@ import {
   registerWorker,
   requestRewind,
   sendMessages,
+  sendToLiveInstance,
 } from './sqlite-instances.js';
 import { queryInstances } from './sqlite-queries.js';
 
@@ -66,6 +67,10 @@ export class SqliteHubStore implements HubStore {
 
   sendMessages(messages: NewMessage[]): Promise<void> {
     return sendMessages(this.store, this.hub, messages);
+  }
+
+  sendToLiveInstance(message: NewMessage): Promise<RuntimeStatus | undefined> {
+    return sendToLiveInstance(this.store, this.hub, message);
   }
 
   requestRewind(instanceId: string, message: NewMessage): Promise<boolean> {

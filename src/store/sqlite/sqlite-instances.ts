@@ -2,7 +2,7 @@
  * The client side of a SQLite hub, apart from queries: starting, reading, messaging, rewinding and purging
  * instances, and the registry of the names workers serve.
  */
-import type { HistoryEvent } from '../../sdk/history.js';
+import { isTerminalStatus, type HistoryEvent, type RuntimeStatus } from '../../sdk/history.js';
 import { InstanceAlreadyExistsError } from '../../sdk/errors.js';
 import { INSTANCE_COLUMNS, delayedMessageNotices, historyFromRows, rowToInstance, type InstanceRow } from '../shared.js';
 import type {
@@ -65,6 +65,23 @@ export async function sendMessages(store: SqliteStoreContext, hub: string, messa
   }, true);
   if (messages.length) store.emit(hub, { kind: 'orchestrations' });
   for (const notice of delayedMessageNotices(messages)) store.emit(hub, notice);
+}
+
+/** `HubStore.sendToLiveInstance`: `message` to a non-terminal instance, checked and written in one write. */
+export async function sendToLiveInstance(store: SqliteStoreContext, hub: string, message: NewMessage): Promise<RuntimeStatus | undefined> {
+  const now = store.now();
+  const status = await store.write(() => {
+    const row = store.sql('SELECT status FROM instances WHERE hub = ? AND instance_id = ?').get(hub, message.instanceId) as
+      | { status: RuntimeStatus }
+      | undefined;
+    if (row && !isTerminalStatus(row.status)) insertMessage(store, hub, message, now);
+    return row?.status;
+  }, true);
+  if (status !== undefined && !isTerminalStatus(status)) {
+    store.emit(hub, { kind: 'orchestrations' });
+    for (const notice of delayedMessageNotices([message])) store.emit(hub, notice);
+  }
+  return status;
 }
 
 /** `HubStore.requestRewind`: a failed instance goes back to Pending with `message` to replay it. */
