@@ -14,6 +14,7 @@ import { hubConformance } from './conformance-hubs.js';
 import { livenessConformance } from './conformance-liveness.js';
 import { orchestrationConformance } from './conformance-orchestrations.js';
 import { versionConformance } from './conformance-versions.js';
+import { scheduleConformance } from './conformance-schedules.js';
 
 /** Declares the conformance suite for the store that `makeStore` opens. */
 export function storeConformanceSuite(name: string, makeStore: () => Promise<StoreUnderTest>): void {
@@ -35,5 +36,6 @@ export function storeConformanceSuite(name: string, makeStore: () => Promise<Sto
     hubConformance(store);
     livenessConformance(store);
     versionConformance(store);
+    scheduleConformance(store);
   });
 }

@@ -123,6 +123,7 @@ export class PostgresStore implements Store {
     for (const hub of this.#bus.hubs()) {
       this.#bus.emit(hub, { kind: 'orchestrations' });
       this.#bus.emit(hub, { kind: 'activities' });
+      this.#bus.emit(hub, { kind: 'schedules' });
     }
   }
 

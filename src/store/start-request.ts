@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { makeEvent } from '../sdk/history.js';
 import { checkStorableText } from '../sdk/instance-id.js';
-import type { StartInstanceRequest } from '../store/store.js';
+import type { StartInstanceRequest } from './store.js';
 
 /** What a start names. */
 export interface StartFields {
