@@ -18,7 +18,7 @@ export interface ScheduleRunnerOptions {
   store: Store;
   hub: HubStore;
   logger: Logger;
-  /** The worker's clock (due times are compared with it; the store refuses a run before its time anyway). */
+  /** The worker's clock, for the start events of runs (due times are compared with the store's clock). */
   clock: () => number;
   /** Longest sleep without a notice: how late a buffered run may start when a notice was lost. */
   pollIntervalMs: number;
@@ -89,10 +89,14 @@ export class ScheduleRunner {
   async #pass(): Promise<boolean> {
     this.#awaited.clear();
     let early = false;
-    for (const record of await this.options.hub.schedules.due()) {
+    const { now, schedules } = await this.options.hub.schedules.due();
+    // Plans use the store's clock (advanced by the time this pass takes), not this process's.
+    const passStarted = Date.now();
+    const storeNow = () => now + (Date.now() - passStarted);
+    for (const record of schedules) {
       if (this.#stopping) break;
       try {
-        if ((await this.#fire(record)) === 'early') early = true;
+        if ((await this.#fire(record, storeNow)) === 'early') early = true;
       } catch (error) {
         this.options.logger.error(`schedule '${record.scheduleId}' could not run: ${(error as Error).message}`, { scheduleId: record.scheduleId }, error);
       }
@@ -101,11 +105,11 @@ export class ScheduleRunner {
   }
 
   /** Plans and writes one schedule's run, reading it again after losing the race to another writer. */
-  async #fire(first: ScheduleRecord): Promise<'done' | 'early'> {
+  async #fire(first: ScheduleRecord, now: () => number): Promise<'done' | 'early'> {
     let record: ScheduleRecord | undefined = first;
     for (let attempt = 0; record && attempt < MAX_ATTEMPTS; attempt++) {
       const live = await this.#lastRunLive(record);
-      const plan = planDue(record, this.options.clock(), live);
+      const plan = planDue(record, now(), live);
       if (!plan) {
         if (record.bufferedAt !== undefined && record.lastInstanceId) this.#awaited.add(record.lastInstanceId);
         return 'done';

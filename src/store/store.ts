@@ -375,9 +375,10 @@ export interface ScheduleStore {
   list(): Promise<ScheduleRecord[]>;
   /**
    * The schedules a worker must look at now: Active ones whose next due time has come (in the store's clock),
-   * and those with a buffered run.
+   * and those with a buffered run; with the store's clock at the time (`now`, epoch ms), which a worker plans
+   * with, so that a worker whose own clock is off neither runs early nor misses the window.
    */
-  due(): Promise<ScheduleRecord[]>;
+  due(): Promise<{ now: number; schedules: ScheduleRecord[] }>;
   /** The earliest next due time of an Active schedule, on this process's clock (re-based like `nextVisibleAt`). */
   nextDueAt(): Promise<Date | undefined>;
   /**

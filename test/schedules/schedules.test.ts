@@ -123,6 +123,21 @@ for (const store of testStores()) {
       });
     });
 
+    test('a worker whose clock is ten minutes off runs due times by the store clock', async () => {
+      for (const skewMs of [600_000, -600_000]) {
+        await withApp(store, setup, async ({ client }) => {
+          await client.createSchedule({ scheduleId: 'skewed', orchestration: 'echo', every: 1000 });
+          const [run] = await eventually(`a run with the worker clock ${skewMs > 0 ? 'ahead' : 'behind'}`, async () => {
+            const r = await runsOf(client, 'skewed');
+            return r.length ? r : undefined;
+          });
+          const dueAt = Date.parse(run!.instanceId.slice('skewed:'.length));
+          assert.ok(Math.abs(dueAt - Date.now()) < 5000, `due ${run!.instanceId}, now ${new Date().toISOString()}`);
+          await client.pauseSchedule('skewed');
+        }, { worker: { clock: () => Date.now() + skewMs } });
+      }
+    });
+
     test('after an outage the latest missed due time runs once and the older ones are recorded as missed', async () => {
       const { url, cleanup } = await store.create();
       try {

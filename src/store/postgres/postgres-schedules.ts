@@ -44,14 +44,17 @@ export class PostgresSchedules implements ScheduleStore {
     return rows.map(rowToSchedule);
   }
 
-  async due(): Promise<ScheduleRecord[]> {
-    const rows = await this.ctx.db.query<ScheduleRow>(
-      `SELECT ${COLUMNS} FROM ${this.#t.schedules} WHERE hub = $1 AND state = 'Active'
-         AND ((next_run_at IS NOT NULL AND next_run_at <= ${NOW}) OR buffered_at IS NOT NULL)
-       ORDER BY schedule_id`,
+  async due(): Promise<{ now: number; schedules: ScheduleRecord[] }> {
+    // One statement, one snapshot: the rows and the database time they were chosen by (a row-less answer still
+    // carries the time, from the right side of the join).
+    const rows = await this.ctx.db.query<ScheduleRow & { now: string }>(
+      `SELECT s.schedule_id, s.revision, s.body, t.now FROM (SELECT ${NOW} AS now) t
+       LEFT JOIN ${this.#t.schedules} s ON s.hub = $1 AND s.state = 'Active'
+         AND ((s.next_run_at IS NOT NULL AND s.next_run_at <= t.now) OR s.buffered_at IS NOT NULL)
+       ORDER BY s.schedule_id`,
       [this.ctx.hub],
     );
-    return rows.map(rowToSchedule);
+    return { now: Number(rows[0]!.now), schedules: rows.filter((r) => r.schedule_id !== null).map(rowToSchedule) };
   }
 
   async nextDueAt(): Promise<Date | undefined> {

@@ -27,15 +27,16 @@ export class SqliteSchedules implements ScheduleStore {
     return rows.map(rowToSchedule);
   }
 
-  async due(): Promise<ScheduleRecord[]> {
+  async due(): Promise<{ now: number; schedules: ScheduleRecord[] }> {
+    const now = this.store.now();
     const rows = this.store
       .sql(
         `SELECT ${COLUMNS} FROM schedules WHERE hub = ? AND state = 'Active'
            AND ((next_run_at IS NOT NULL AND next_run_at <= ?) OR buffered_at IS NOT NULL)
          ORDER BY schedule_id`,
       )
-      .all(this.hub, this.store.now()) as ScheduleRow[];
-    return rows.map(rowToSchedule);
+      .all(this.hub, now) as ScheduleRow[];
+    return { now, schedules: rows.map(rowToSchedule) };
   }
 
   async nextDueAt(): Promise<Date | undefined> {
