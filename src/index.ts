@@ -52,6 +52,8 @@ export {
   ActivityTimeoutError,
   EntityOperationTimeoutError,
   StoreError,
+  ScheduleNotFoundError,
+  ScheduleAlreadyExistsError,
 } from './sdk/errors.js';
 export type { StoreErrorReason } from './sdk/errors.js';
 export { createClient } from './client/create-client.js';
@@ -75,6 +77,16 @@ export type {
   EntityStateResponse,
   ListEntitiesQuery,
 } from './sdk/durable-client.js';
+export type {
+  CreateScheduleOptions,
+  ScheduleChanges,
+  ScheduleDescription,
+  ScheduleOptions,
+  ScheduleOverlapPolicy,
+  ScheduleRun,
+  ScheduleRunOutcome,
+  ScheduleState,
+} from './sdk/schedule.js';
 export type { FailureDetails, HistoryEvent, HistoryEventType, RuntimeStatus } from './sdk/history.js';
 export type { WorkerOptions } from './runtime/worker.js';
 export type { TokenProvider } from './runtime/http-activity.js';

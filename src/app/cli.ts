@@ -1,11 +1,12 @@
 /**
  * The `duraflow` command line: `start` runs an app (worker + HTTP host), `worker` runs a worker only,
- * `instances …` and `entities …` inspect and steer a task hub through a store URL or a running host.
+ * `instances …`, `entities …` and `schedules …` inspect and steer a task hub through a store URL or a running host.
  */
 import { Command, CommanderError } from 'commander';
 import { DFApp } from './df-app.js';
 import { ValidationError } from '../sdk/errors.js';
 import { registerEntityCommands } from '../cli/entities.js';
+import { registerScheduleCommands } from '../cli/schedules.js';
 import { registerControlCommands } from '../cli/instances-control.js';
 import { registerQueryCommands } from '../cli/instances-query.js';
 import { portOption } from '../cli/options.js';
@@ -155,6 +156,7 @@ export async function main(argv: string[]): Promise<number> {
   registerQueryCommands(instances);
   registerControlCommands(instances, (code) => (exitCode = code));
   registerEntityCommands(program);
+  registerScheduleCommands(program);
   registerReplayCheckCommand(program, { loadApp, replayCheck }, (code) => (exitCode = code));
 
   try {

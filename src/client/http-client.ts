@@ -10,6 +10,8 @@ import {
   InstanceNotFoundError,
   InvalidInstanceStateError,
   PayloadTooLargeError,
+  ScheduleAlreadyExistsError,
+  ScheduleNotFoundError,
   SerializationError,
   StoreError,
   UnknownFunctionError,
@@ -41,6 +43,8 @@ import type {
 import type { EntityId } from '../sdk/entity-id.js';
 import type { SignalEntityOptions } from '../sdk/entity-context.js';
 import { httpCleanEntityStorage, httpListEntities, httpReadEntityState, httpSignalEntity } from './http-entities.js';
+import * as schedules from './http-schedules.js';
+import type { CreateScheduleOptions, ScheduleChanges, ScheduleDescription } from '../sdk/schedule.js';
 
 /** Settings of an {@link HttpClient}. */
 export interface HttpClientOptions {
@@ -253,6 +257,42 @@ export class HttpClient implements DurableClient {
     return httpCleanEntityStorage((m, p, i) => this.#request(m, p, i), options);
   }
 
+  createSchedule(options: CreateScheduleOptions): Promise<ScheduleDescription> {
+    return schedules.httpCreateSchedule(this.#requester(), options);
+  }
+
+  getSchedule(scheduleId: string): Promise<ScheduleDescription | undefined> {
+    return schedules.httpGetSchedule(this.#requester(), scheduleId);
+  }
+
+  listSchedules(): Promise<ScheduleDescription[]> {
+    return schedules.httpListSchedules(this.#requester());
+  }
+
+  pauseSchedule(scheduleId: string, reason?: string): Promise<ScheduleDescription> {
+    return schedules.httpPauseSchedule(this.#requester(), scheduleId, reason);
+  }
+
+  resumeSchedule(scheduleId: string): Promise<ScheduleDescription> {
+    return schedules.httpResumeSchedule(this.#requester(), scheduleId);
+  }
+
+  triggerSchedule(scheduleId: string): Promise<string> {
+    return schedules.httpTriggerSchedule(this.#requester(), scheduleId);
+  }
+
+  updateSchedule(scheduleId: string, changes: ScheduleChanges): Promise<ScheduleDescription> {
+    return schedules.httpUpdateSchedule(this.#requester(), scheduleId, changes);
+  }
+
+  deleteSchedule(scheduleId: string): Promise<void> {
+    return schedules.httpDeleteSchedule(this.#requester(), scheduleId);
+  }
+
+  #requester(): schedules.ScheduleHttpRequest {
+    return (method, path, init) => this.#request(method, path, init);
+  }
+
   async close(): Promise<void> {
     // fetch keeps no per-client state worth releasing.
   }
@@ -279,7 +319,7 @@ export class HttpClient implements DurableClient {
       headers?: Record<string, string>;
       body?: string;
       ok: number[];
-      context?: { instanceId?: string | undefined; functionName?: string };
+      context?: { instanceId?: string | undefined; functionName?: string; scheduleId?: string };
     },
   ): Promise<Response> {
     const url = new URL(this.#origin + BASE + path);
@@ -287,7 +327,7 @@ export class HttpClient implements DurableClient {
     for (const [key, value] of Object.entries(init.query ?? {})) if (value !== undefined) url.searchParams.set(key, value);
     const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
     if (this.options.apiKey) headers['x-functions-key'] = this.options.apiKey;
-    if (method === 'POST') headers['content-type'] = 'application/json';
+    if (method === 'POST' || method === 'PATCH') headers['content-type'] = 'application/json';
     let response: Response;
     try {
       response = await fetch(url, {
@@ -316,7 +356,7 @@ function unreachable(error: unknown, origin: string): unknown {
 }
 
 /** Rebuilds the typed error of an error response. */
-async function toError(response: Response, context: { instanceId?: string | undefined; functionName?: string }): Promise<Error> {
+async function toError(response: Response, context: { instanceId?: string | undefined; functionName?: string; scheduleId?: string }): Promise<Error> {
   const text = await response.text();
   let body: Record<string, unknown> = {};
   try {
@@ -337,6 +377,12 @@ async function toError(response: Response, context: { instanceId?: string | unde
       break;
     case 'InstanceAlreadyExistsError':
       error = new InstanceAlreadyExistsError(instanceId, '');
+      break;
+    case 'ScheduleNotFoundError':
+      error = new ScheduleNotFoundError(typeof body['scheduleId'] === 'string' ? body['scheduleId'] : (context.scheduleId ?? ''));
+      break;
+    case 'ScheduleAlreadyExistsError':
+      error = new ScheduleAlreadyExistsError(typeof body['scheduleId'] === 'string' ? body['scheduleId'] : (context.scheduleId ?? ''));
       break;
     case 'UnknownFunctionError':
       error = new UnknownFunctionError(

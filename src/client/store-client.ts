@@ -7,12 +7,14 @@ import { DEFAULT_MAX_PAYLOAD_BYTES, deserialize, serialize } from '../core/paylo
 import { InstanceNotFoundError, InvalidInstanceStateError, UnknownFunctionError, ValidationError } from '../sdk/errors.js';
 import type { Registry } from '../sdk/registry.js';
 import { ANY_NAME, type HubStore, type InstanceRecord, type Store } from '../store/store.js';
-import { startInstanceRequest } from './start-request.js';
-import { defaultStartVersion, startVersion } from './start-version.js';
+import { startInstanceRequest } from '../store/start-request.js';
+import { defaultStartVersion, startVersion } from '../sdk/start-version.js';
 import { reserveLocalStart } from '../store/local-starts.js';
 import { checkStatusResponse, managementPayload, originOf, waitForCompletionOrCheckStatus } from './http-management.js';
 import * as entities from './store-entities.js';
 import { CompletionWaiters } from './completion-waiters.js';
+import * as schedules from './store-schedules.js';
+import type { CreateScheduleOptions, ScheduleChanges, ScheduleDescription } from '../sdk/schedule.js';
 import type { EntityId } from '../sdk/entity-id.js';
 import type { SignalEntityOptions } from '../sdk/entity-context.js';
 import type {
@@ -263,6 +265,48 @@ export class StoreClient implements DurableClient {
 
   #entities(): entities.EntityClientContext {
     return { hub: this.#hub, maxPayloadBytes: this.#limit, ...(this.options.registry ? { registry: this.options.registry } : {}) };
+  }
+
+  createSchedule(options: CreateScheduleOptions): Promise<ScheduleDescription> {
+    return schedules.createSchedule(this.#schedules(), options);
+  }
+
+  getSchedule(scheduleId: string): Promise<ScheduleDescription | undefined> {
+    return schedules.getSchedule(this.#schedules(), scheduleId);
+  }
+
+  listSchedules(): Promise<ScheduleDescription[]> {
+    return schedules.listSchedules(this.#schedules());
+  }
+
+  pauseSchedule(scheduleId: string, reason?: string): Promise<ScheduleDescription> {
+    return schedules.pauseSchedule(this.#schedules(), scheduleId, reason);
+  }
+
+  resumeSchedule(scheduleId: string): Promise<ScheduleDescription> {
+    return schedules.resumeSchedule(this.#schedules(), scheduleId);
+  }
+
+  triggerSchedule(scheduleId: string): Promise<string> {
+    return schedules.triggerSchedule(this.#schedules(), scheduleId);
+  }
+
+  updateSchedule(scheduleId: string, changes: ScheduleChanges): Promise<ScheduleDescription> {
+    return schedules.updateSchedule(this.#schedules(), scheduleId, changes);
+  }
+
+  deleteSchedule(scheduleId: string): Promise<void> {
+    return schedules.deleteSchedule(this.#schedules(), scheduleId);
+  }
+
+  #schedules(): schedules.ScheduleClientContext {
+    return {
+      hub: this.#hub,
+      registry: this.options.registry,
+      maxPayloadBytes: this.#limit,
+      now: () => this.#now().getTime(),
+      versionFor: (name, explicit) => this.#versionOf(name, explicit),
+    };
   }
 
   async close(): Promise<void> {

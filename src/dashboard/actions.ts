@@ -1,7 +1,7 @@
 /**
  * The dashboard's action endpoints (`POST /dashboard/api/…`, JSON in and out), each a thin call on the
  * durable client: start, raise event, terminate, suspend, resume, rewind, restart, purge one or by filter,
- * and signal an entity. Typed client errors become the statuses of the management API (400, 404, 410, 413).
+ * signal an entity, and pause, resume or trigger a schedule. Typed client errors become the statuses of the management API (400, 404, 410, 413).
  */
 import type { Context, Hono } from 'hono';
 import type { RuntimeStatus } from '../sdk/history.js';
@@ -177,6 +177,25 @@ export function registerActions(http: Hono, client: () => DurableClient): void {
           return api.purgeInstanceHistory(id);
         default:
           return c.json({ error: 'NotFound', message: `Unknown action '${action}'.` }, 404);
+      }
+    }),
+  );
+
+  http.post(
+    '/dashboard/api/schedules/:id/:action',
+    handle(async (c) => {
+      const id = c.req.param('id') ?? '';
+      const action = c.req.param('action') ?? '';
+      const b = await body(c);
+      switch (action) {
+        case 'pause':
+          return client().pauseSchedule(id, optionalString(b['reason'], 'reason'));
+        case 'resume':
+          return client().resumeSchedule(id);
+        case 'trigger':
+          return { instanceId: await client().triggerSchedule(id) };
+        default:
+          return c.json({ error: 'NotFound', message: `Unknown schedule action '${action}'.` }, 404);
       }
     }),
   );

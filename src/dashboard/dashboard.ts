@@ -1,6 +1,6 @@
 /**
  * The web dashboard, mounted on the host's hono app under `/dashboard`: the instance list, instance pages,
- * entities, static assets and the action endpoints. Pages are rendered on the server from the store-backed
+ * entities, schedules, static assets and the action endpoints. Pages are rendered on the server from the store-backed
  * client (every value through the escaping `html` template); small preact islands add auto-refresh and the
  * actions. With an API key configured every page and action requires it (see `auth.ts`).
  */
@@ -20,6 +20,7 @@ import { layout, PAGE_HEADERS, type LayoutOptions } from './layout.js';
 import { listPage, type ListPageModel } from './list-page.js';
 import { ListParamError, loadList, parseListParams } from './list-query.js';
 import { ANY_NAME } from '../store/store.js';
+import { schedulePage, schedulesPage } from './schedules-page.js';
 
 /** What the dashboard needs from the host (the HTTP host's context has exactly these fields). */
 export interface DashboardHost {
@@ -156,6 +157,26 @@ export function mountDashboard(http: Hono, host: DashboardHost, options: Dashboa
       const entity = await loadEntity(client(), name, key);
       if (!entity) return frame(c, 'entities', 'Not found', errorPage(`No entity '${name}' with key '${key}'.`, 'Not found'), 404);
       return frame(c, 'entities', `${entity.name} ${entity.key}`, entityPage(entity));
+    }),
+  );
+
+  http.get(
+    '/dashboard/schedules',
+    page(async (c) => frame(c, 'schedules', 'Schedules', schedulesPage(await client().listSchedules()))),
+  );
+
+  http.get(
+    '/dashboard/schedules/:id',
+    page(async (c) => {
+      const id = c.req.param('id') ?? '';
+      let schedule;
+      try {
+        schedule = await client().getSchedule(id);
+      } catch (error) {
+        if ((error as Error).name !== 'ValidationError') throw error;
+      }
+      if (!schedule) return frame(c, 'schedules', 'Not found', errorPage(`No schedule '${id}' in task hub '${host.app.taskHub}'.`, 'Not found'), 404);
+      return frame(c, 'schedules', `Schedule ${id}`, schedulePage(schedule));
     }),
   );
 

@@ -8,7 +8,7 @@ export interface LayoutOptions {
   title: string;
   taskHub: string;
   /** Which nav entry is current. */
-  section: 'instances' | 'entities' | 'login';
+  section: 'instances' | 'entities' | 'schedules' | 'login';
   /** Shows the sign-out button (an API key is configured). */
   signedIn?: boolean;
 }
@@ -58,7 +58,7 @@ export function layout(options: LayoutOptions, body: SafeHtml): SafeHtml {
 <body>
 <header class="topbar">
   <a class="brand" href="/dashboard"><span class="logo">◆</span> duraflow</a>
-  <nav>${options.section === 'login' ? '' : [nav('instances', '/dashboard', 'Instances'), nav('entities', '/dashboard/entities', 'Entities')]}</nav>
+  <nav>${options.section === 'login' ? '' : [nav('instances', '/dashboard', 'Instances'), nav('entities', '/dashboard/entities', 'Entities'), nav('schedules', '/dashboard/schedules', 'Schedules')]}</nav>
   <span class="spacer"></span>
   <span class="hub" title="task hub">hub: <code>${options.taskHub}</code></span>
   ${options.signedIn ? html`<form method="post" action="/dashboard/logout" class="logout"><button type="submit" class="link">Sign out</button></form>` : ''}

@@ -14,7 +14,7 @@ import { InstanceAlreadyExistsError, InstanceNotFoundError, InvalidInstanceState
 import type { HubStore, InstanceRecord, Store } from '../store/store.js';
 import { HistoryTranslator, fromPbStatus, fromPbString, fromPbTimestamp, pbFailure, pbStatus, pbString, pbTimestamp } from './history-mapping.js';
 import type { PbEntityMetadata, PbHistoryEvent, PbOrchestrationState, PbString, PbTimestamp } from './proto-types.js';
-import { startInstanceRequest } from '../client/start-request.js';
+import { startInstanceRequest } from '../store/start-request.js';
 import { validateInstanceId } from '../sdk/instance-id.js';
 import { checkVersion } from '../sdk/versioning.js';
 import { checkTags } from '../sdk/tags.js';

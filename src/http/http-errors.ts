@@ -10,6 +10,8 @@ import {
   InstanceNotFoundError,
   InvalidInstanceStateError,
   PayloadTooLargeError,
+  ScheduleAlreadyExistsError,
+  ScheduleNotFoundError,
   StoreError,
   UnknownFunctionError,
   httpStatusOfError,
@@ -72,6 +74,7 @@ export function errorResponse(error: unknown, logger: Logger, request?: RequestI
     const e = error as Error;
     const details: Record<string, unknown> = {};
     if (e instanceof InstanceNotFoundError || e instanceof InstanceAlreadyExistsError) details['instanceId'] = e.instanceId;
+    if (e instanceof ScheduleNotFoundError || e instanceof ScheduleAlreadyExistsError) details['scheduleId'] = e.scheduleId;
     if (e instanceof InvalidInstanceStateError) Object.assign(details, { instanceId: e.instanceId, instanceStatus: e.status });
     if (e instanceof UnknownFunctionError) {
       Object.assign(details, { functionName: e.functionName, registeredNames: e.registeredNames });

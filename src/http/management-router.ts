@@ -11,6 +11,7 @@ import { InstanceNotFoundError } from '../sdk/errors.js';
 import { requireKey } from './auth.js';
 import { isJsonContentType, readJsonBody } from './body.js';
 import { entityRouter } from './entity-router.js';
+import { scheduleRouter } from './schedule-router.js';
 import type { HostContext } from './host-context.js';
 import { HttpError } from './http-errors.js';
 import { Query, taskHubOf } from './query.js';
@@ -157,6 +158,7 @@ export function managementRouter(ctx: HostContext): Hono {
   });
 
   router.route('/entities', entityRouter(ctx));
+  router.route('/schedules', scheduleRouter(ctx));
 
   // Azure's app-lease failover: a duraflow host has no primary, every worker is active.
   router.post('/makeprimary', (c) => c.json({ Message: 'duraflow has no app lease: every worker is active.' }, 200));

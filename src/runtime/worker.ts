@@ -23,6 +23,9 @@ import { DEFAULT_ENTITY_OPERATION_TIMEOUT_MS } from './entity-episode.js';
 import { offerLocalStarts } from '../store/local-starts.js';
 import type { VersioningOptions } from '../sdk/versioning.js';
 import { VersionGate } from './version-gate.js';
+import { ScheduleRunner } from './schedule-runner.js';
+import { declareSchedules } from './declared-schedules.js';
+import { defaultStartVersion } from '../sdk/start-version.js';
 
 /** Tuning knobs of a worker; every one has a sensible default. */
 export interface WorkerOptions {
@@ -92,6 +95,11 @@ export interface WorkerOptions {
   localStarts?: boolean;
   /** Orchestration versioning: which instance versions this worker runs (see `version-gate.ts`). */
   versioning?: VersioningOptions;
+  /**
+   * Start the runs of the hub's schedules when they fall due (default true). Every worker of a hub may: the store
+   * lets exactly one write each run.
+   */
+  schedules?: boolean;
 }
 
 /** A running worker. */
@@ -146,6 +154,8 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
     }
   };
   const defaultVersion = options.versioning?.defaultVersion;
+  // Before registering: a declared schedule of an orchestration no one serves fails the start with nothing written.
+  await declareSchedules(hubStore, registry, await hubStore.getRegisteredNames(), { maxPayloadBytes, clock });
   await hubStore.registerWorker(workerId, { ...registry.names(), ...(defaultVersion !== undefined ? { defaultVersion } : {}) });
   const known = new HubKnownNames(registry, hubStore);
   await known.refresh(0);
@@ -210,6 +220,23 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
   });
   orchestrations.start();
   activities.start();
+  const schedules =
+    options.schedules === false
+      ? undefined
+      : new ScheduleRunner({
+          store,
+          hub: hubStore,
+          logger,
+          clock,
+          pollIntervalMs,
+          versionFor: (name) =>
+            defaultStartVersion(name, {
+              ...(registry.hasOrchestration(name) ? { registry } : {}),
+              defaultVersion,
+              served: () => hubStore.getRegisteredNames(),
+            }),
+        });
+  schedules?.start();
   const withdrawLocalStarts = options.localStarts === false ? () => undefined : offerLocalStarts(store, hub, orchestrations);
 
   let stopped: Promise<void> | undefined;
@@ -219,6 +246,7 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
       nextDue.invalidate();
       orchestrations.wake();
       activities.loop.signal.notify();
+      schedules?.wake();
     },
     get activitiesInFlight() {
       return activities.inFlight;
@@ -243,6 +271,7 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
         const drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
         logger.info('worker draining', { workerId, activitiesInFlight: activities.inFlight, drainTimeoutMs });
         withdrawLocalStarts();
+        await schedules?.stop();
         // Activities first: their results may still need an episode while we drain.
         const drained = await activities.stop(drainTimeoutMs);
         await orchestrations.stop();

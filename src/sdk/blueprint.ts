@@ -9,6 +9,7 @@ import { entityRef, type EntityClass, type EntityFunction, type EntityRef } from
 import type { DurableClient } from './durable-client.js';
 import type { OrchestrationRef, OrchestratorFunction, PlainOrchestratorFunction } from './orchestration-context.js';
 import { checkTimeout, type ActivityFunction, type ActivityOptions, type ActivityRef } from './activity.js';
+import { checkScheduleDefinition, checkScheduleId, type ScheduleOptions } from './schedule.js';
 
 /** Who may call an HTTP route: `anonymous` needs no key; `function` and `admin` need the API key. */
 export type AuthLevel = 'anonymous' | 'function' | 'admin';
@@ -98,6 +99,17 @@ export class Blueprint {
     new EntityId(name, ''); // validates the name
     this.registry.add('entity', name.toLowerCase(), fn);
     return entityRef(name);
+  }
+
+  /**
+   * Declares a schedule in code: each worker start creates it in the store, or updates it to these options
+   * (keeping its state — a paused schedule stays paused — and its runs). A bad cron, time zone or `every` is a
+   * `ValidationError` here; an orchestration that no one serves, one at `startWorker`/`start`.
+   */
+  schedule(scheduleId: string, options: ScheduleOptions): void {
+    checkScheduleId(scheduleId);
+    const definition = checkScheduleDefinition(options, `schedule '${scheduleId}'`);
+    this.registry.addSchedule(scheduleId, { definition, input: options.input });
   }
 
   /** Registers an HTTP route served under `/api/<path>`; `{name}` segments become `params.name`. */

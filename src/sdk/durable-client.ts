@@ -4,6 +4,7 @@ import type { EntityId } from './entity-id.js';
 import type { SignalEntityOptions } from './entity-context.js';
 import type { OrchestrationRef } from './orchestration-context.js';
 import type { InstanceTags } from './tags.js';
+import type { CreateScheduleOptions, ScheduleChanges, ScheduleDescription } from './schedule.js';
 
 /** Runtime statuses as string constants (`OrchestrationRuntimeStatus.Completed === 'Completed'`). */
 export const OrchestrationRuntimeStatus = {
@@ -203,6 +204,26 @@ export interface DurableClient {
   listEntities(query?: ListEntitiesQuery): Promise<EntityPage>;
   /** Deletes empty entities and releases locks of orchestrations that ended without releasing them. */
   cleanEntityStorage(options?: CleanEntityStorageOptions): Promise<CleanEntityStorageResult>;
+  /**
+   * Creates a schedule (an orchestration started at the times of a cron expression, or every so many ms). A bad
+   * cron, time zone, `every` or an orchestration no worker serves is a `ValidationError`, a taken id a
+   * `ScheduleAlreadyExistsError`; nothing is stored then.
+   */
+  createSchedule(options: CreateScheduleOptions): Promise<ScheduleDescription>;
+  /** The schedule, or undefined. */
+  getSchedule(scheduleId: string): Promise<ScheduleDescription | undefined>;
+  /** Every schedule of the task hub, by id. */
+  listSchedules(): Promise<ScheduleDescription[]>;
+  /** Stops starting runs (the running ones go on) until `resumeSchedule`. */
+  pauseSchedule(scheduleId: string, reason?: string): Promise<ScheduleDescription>;
+  /** Starts runs again from the next due time (times that passed while paused do not run). */
+  resumeSchedule(scheduleId: string): Promise<ScheduleDescription>;
+  /** Starts a run now (also while paused, whatever the overlap policy); answers its instance id. */
+  triggerSchedule(scheduleId: string): Promise<string>;
+  /** Replaces the given fields; a new timing counts due times from now. */
+  updateSchedule(scheduleId: string, changes: ScheduleChanges): Promise<ScheduleDescription>;
+  /** Deletes the schedule (its instances stay); a `ScheduleNotFoundError` when there is none. */
+  deleteSchedule(scheduleId: string): Promise<void>;
   /** Releases connections the client owns. */
   close(): Promise<void>;
 }

@@ -109,6 +109,24 @@ export class PayloadTooLargeError extends DuraflowError {
   }
 }
 
+/** No schedule with the given id exists in the task hub. */
+export class ScheduleNotFoundError extends DuraflowError {
+  readonly scheduleId: string;
+  constructor(scheduleId: string) {
+    super(`No schedule with id '${scheduleId}' was found.`);
+    this.scheduleId = scheduleId;
+  }
+}
+
+/** `createSchedule` named a schedule id that is taken. */
+export class ScheduleAlreadyExistsError extends DuraflowError {
+  readonly scheduleId: string;
+  constructor(scheduleId: string) {
+    super(`A schedule with id '${scheduleId}' already exists (change it with updateSchedule).`);
+    this.scheduleId = scheduleId;
+  }
+}
+
 /** A value JSON cannot carry (BigInt, cycles, functions, symbols, non-finite numbers, Map/Set). */
 export class SerializationError extends DuraflowError {}
 
@@ -244,10 +262,10 @@ export function safeString(value: unknown): string {
  * them; `undefined` for an error that is not one of the SDK's (a 500).
  */
 export function httpStatusOfError(error: unknown): number | undefined {
-  if (error instanceof InstanceNotFoundError) return 404;
+  if (error instanceof InstanceNotFoundError || error instanceof ScheduleNotFoundError) return 404;
   // Gone: the instance finished; Conflict: it is alive but not in a state that allows the operation.
   if (error instanceof InvalidInstanceStateError) return isTerminalStatus(error.status as RuntimeStatus) ? 410 : 409;
-  if (error instanceof InstanceAlreadyExistsError) return 409;
+  if (error instanceof InstanceAlreadyExistsError || error instanceof ScheduleAlreadyExistsError) return 409;
   if (error instanceof PayloadTooLargeError) return 413;
   if (error instanceof UnknownFunctionError || error instanceof ValidationError || error instanceof SerializationError) return 400;
   return undefined;

@@ -3,6 +3,14 @@ import { ValidationError } from './errors.js';
 import type { OrchestratorFunction } from './orchestration-context.js';
 import type { ActivityFunction, ActivityOptions } from './activity.js';
 import { checkVersion, compareVersions, sameVersion } from './versioning.js';
+import type { ScheduleDefinition } from './schedule.js';
+
+/** A schedule declared in code (`app.schedule`): a worker start creates it, or updates it to this. */
+export interface DeclaredSchedule {
+  definition: ScheduleDefinition;
+  /** The runs' input, serialized when a worker starts. */
+  input: unknown;
+}
 
 /** Names of functions a worker serves (`'*'` for any: a gRPC worker without filters). */
 export interface RegisteredNames {
@@ -37,6 +45,14 @@ export class Registry {
   readonly activityOptions = new Map<string, ActivityOptions>();
   readonly entities = new Map<string, (...args: any[]) => unknown>();
   readonly routes: RouteRegistration[] = [];
+  /** Schedules declared with `app.schedule`, by schedule id. */
+  readonly schedules = new Map<string, DeclaredSchedule>();
+
+  /** Declares a schedule; an id may be declared once. */
+  addSchedule(scheduleId: string, schedule: DeclaredSchedule): void {
+    if (this.schedules.has(scheduleId)) throw new ValidationError(`The schedule '${scheduleId}' is already declared.`);
+    this.schedules.set(scheduleId, schedule);
+  }
 
   /** Adds a function; a name may be registered once per kind (orchestrations: once per version). */
   add(kind: 'orchestration' | 'activity' | 'entity', name: string, fn: unknown, version?: string): void {
@@ -68,6 +84,7 @@ export class Registry {
     for (const [name, options] of other.activityOptions) this.activityOptions.set(name, options);
     for (const [name, fn] of other.entities) this.add('entity', name, fn);
     this.routes.push(...other.routes);
+    for (const [id, schedule] of other.schedules) this.addSchedule(id, schedule);
   }
 
   /** True when some registration (with or without a version) serves orchestration `name`. */

@@ -8,6 +8,7 @@
 import type { RegisteredNames } from '../sdk/registry.js';
 import type { FailureDetails, HistoryEvent, ParentInstanceInfo, RuntimeStatus } from '../sdk/history.js';
 import type { InstanceTags } from '../sdk/tags.js';
+import type { ScheduleRecord, SchedulePutOutcome } from './schedule-record.js';
 
 /** One orchestration (or entity) instance, as stored. */
 export interface InstanceRecord {
@@ -217,13 +218,15 @@ export type FinalInstanceState = InstanceUpdate & { lastUpdatedAt: Date };
  * carries what it wrote, so a waiter needs no read (only in-process: never sent to other processes).
  * `instances`: some instance's status may have changed but the store cannot tell which (SQLite saw another
  * process commit), so whoever waits for a status reads it again.
+ * `schedules`: a schedule was created, changed, run or deleted (its next due time may differ).
  */
 export type StoreNotice =
   | { kind: 'orchestrations' }
   | { kind: 'activities' }
   | { kind: 'timers' }
   | { kind: 'instance'; instanceId: string; status: RuntimeStatus; final?: FinalInstanceState }
-  | { kind: 'instances' };
+  | { kind: 'instances' }
+  | { kind: 'schedules' };
 
 /**
  * Which versions of one orchestration name a claim takes, compared as `compareVersions` compares (`''` stands
@@ -286,6 +289,8 @@ export interface HeartbeatOutcome {
 /** One task hub inside a store. All methods are atomic. */
 export interface HubStore {
   readonly hub: string;
+  /** The hub's schedules (see `schedule-record.ts`). */
+  readonly schedules: ScheduleStore;
 
   // --- client side ---
   /**
@@ -372,4 +377,38 @@ export interface Store {
    */
   ping?(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A run written with a schedule (see {@link ScheduleStore.put}). */
+export interface ScheduleRunStart {
+  request: StartInstanceRequest;
+  /**
+   * Not before this time in the store's clock (PostgreSQL: the database's): a worker whose clock runs ahead
+   * cannot start a run early. The put answers `early` and writes nothing.
+   */
+  notBefore?: number;
+}
+
+/** The schedules of one task hub. All methods are atomic. */
+export interface ScheduleStore {
+  get(scheduleId: string): Promise<ScheduleRecord | undefined>;
+  /** Every schedule, by id. */
+  list(): Promise<ScheduleRecord[]>;
+  /**
+   * The schedules a worker must look at now: Active ones whose next due time has come (in the store's clock),
+   * and those with a buffered run; with the store's clock at the time (`now`, epoch ms), which a worker plans
+   * with, so that a worker whose own clock is off neither runs early nor misses the window.
+   */
+  due(): Promise<{ now: number; schedules: ScheduleRecord[] }>;
+  /** The earliest next due time of an Active schedule, on this process's clock (re-based like `nextVisibleAt`). */
+  nextDueAt(): Promise<Date | undefined>;
+  /**
+   * Writes `record` if the stored row's revision is `expected` (`'absent'`: only if there is no row), under
+   * revision `expected + 1` (or 1); `conflict` otherwise, writing nothing. With `run`, the same transaction also
+   * creates that instance with its start message — unless an instance of its id exists, in any status (then
+   * the record is written and the instance left alone).
+   */
+  put(record: ScheduleRecord, expected: number | 'absent', run?: ScheduleRunStart): Promise<SchedulePutOutcome>;
+  /** Deletes the schedule (its instances stay); false when there was none. */
+  delete(scheduleId: string): Promise<boolean>;
 }

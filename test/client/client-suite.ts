@@ -11,6 +11,8 @@ import {
   InstanceNotFoundError,
   InvalidInstanceStateError,
   PayloadTooLargeError,
+  ScheduleAlreadyExistsError,
+  ScheduleNotFoundError,
   SerializationError,
   UnknownFunctionError,
   ValidationError,
@@ -381,6 +383,41 @@ export function clientSuite(name: string, setup: () => Promise<ClientUnderTest>)
         ValidationError,
       );
       await client.terminate(waiting, 'done');
+    });
+
+    test('schedules: create, read, list, pause, resume, update, trigger and delete with the same answers and typed errors', async () => {
+      const startAt = new Date(Date.UTC(2030, 0, 1));
+      const created = await client.createSchedule({ scheduleId: 'suite-nightly', orchestration: 'echo', input: { n: 0 }, cron: '0 2 * * *', timeZone: 'Europe/Berlin', startAt, overlap: 'bufferOne', catchUpWindowMs: 5000 });
+      assert.deepEqual(
+        [created.scheduleId, created.orchestration, created.input, created.cron, created.timeZone, created.startAt?.toISOString(), created.overlap, created.catchUpWindowMs, created.state, created.declared],
+        ['suite-nightly', 'echo', { n: 0 }, '0 2 * * *', 'Europe/Berlin', startAt.toISOString(), 'bufferOne', 5000, 'Active', false],
+      );
+      assert.equal(created.nextRunAt?.toISOString(), '2030-01-01T01:00:00.000Z', '02:00 in Berlin in winter');
+      assert.ok(created.createdAt instanceof Date && Array.isArray(created.recentRuns));
+      assert.deepEqual(await client.getSchedule('suite-nightly'), created);
+      assert.ok((await client.listSchedules()).some((s) => s.scheduleId === 'suite-nightly'));
+      await assert.rejects(client.createSchedule({ scheduleId: 'suite-nightly', orchestration: 'echo', every: 1000 }), ScheduleAlreadyExistsError);
+      await assert.rejects(client.createSchedule({ scheduleId: 'suite-bad', orchestration: 'echo', every: 999 }), ValidationError);
+      await assert.rejects(client.createSchedule({ scheduleId: 'suite-bad', orchestration: 'echo', cron: 'x' }), ValidationError);
+      await assert.rejects(client.createSchedule({ scheduleId: 'suite-bad', orchestration: 'no-such-orchestration', every: 1000 }), /not registered/);
+      assert.equal(await client.getSchedule('suite-bad'), undefined);
+      const paused = await client.pauseSchedule('suite-nightly', 'for the suite');
+      assert.deepEqual([paused.state, paused.pausedReason, paused.nextRunAt], ['Paused', 'for the suite', undefined]);
+      const resumed = await client.resumeSchedule('suite-nightly');
+      assert.deepEqual([resumed.state, resumed.nextRunAt?.toISOString()], ['Active', '2030-01-01T01:00:00.000Z']);
+      const updated = await client.updateSchedule('suite-nightly', { input: { n: 1 }, startAt: null, endAt: new Date(Date.UTC(2031, 0, 1)) });
+      assert.deepEqual([updated.input, updated.startAt, updated.endAt?.toISOString()], [{ n: 1 }, undefined, '2031-01-01T00:00:00.000Z']);
+      const runId = await client.triggerSchedule('suite-nightly');
+      assert.match(runId, /^suite-nightly:20\d\d-/);
+      assert.deepEqual((await client.waitForCompletion(runId, TIMEOUT)).output, { n: 1 });
+      const after = (await client.getSchedule('suite-nightly'))!;
+      assert.deepEqual([after.lastInstanceId, after.recentRuns[0]?.outcome, after.recentRuns[0]?.instanceId], [runId, 'triggered', runId]);
+      await client.deleteSchedule('suite-nightly');
+      assert.equal(await client.getSchedule('suite-nightly'), undefined);
+      for (const call of [() => client.deleteSchedule('suite-nightly'), () => client.pauseSchedule('suite-nightly'), () => client.triggerSchedule('suite-nightly')]) {
+        await assert.rejects(call(), ScheduleNotFoundError);
+      }
+      await assert.rejects(client.getSchedule('a/b'), ValidationError);
     });
 
     test('waitForCompletion returns the running status at its timeout and refuses unknown instances', async () => {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import { DFApp } from '../../src/index.js';
 import { StoreClient } from '../../src/client/store-client.js';
-import { startInstanceRequest } from '../../src/client/start-request.js';
+import { startInstanceRequest } from '../../src/store/start-request.js';
 import { reserveLocalStart } from '../../src/store/local-starts.js';
 import { startWorker, type WorkerHandle, type WorkerOptions } from '../../src/runtime/worker.js';
 import { acquireStore } from '../../src/store/open-store.js';

@@ -137,6 +137,14 @@ describe('README', () => {
     }
   });
 
+  test('"Schedules": the example declares, creates, triggers, pauses and deletes schedules and prints what its comments show', async () => {
+    const snippet = readmeBlock('Schedules', 'ts', 'app.schedule(');
+    const dir = folder('schedules', { 'main.ts': fromSource(snippet) });
+    const run = await node(dir, ['main.ts']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(run.stdout.trim().split('\n'), expectedLogs(snippet));
+  });
+
   test('"Orchestrations": the approval orchestrator retries, takes the event or, after 24 h, escalates', async () => {
     const dir = folder('orchestrations', {});
     const harness = `import { DFApp as ReadmeApp } from '${pathToFileURL(fileURLToPath(new URL('../../src/index.ts', import.meta.url))).href}';\nexport const app = new ReadmeApp();\n`;

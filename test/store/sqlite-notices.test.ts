@@ -18,7 +18,7 @@ import { Child, killAllChildren, waitFor } from '../support/child-processes.js';
 import { sqliteTestStore } from '../support/stores.js';
 import { claimOne, commitOf, eventually, sleep, startRequest } from './conformance-fixtures.js';
 
-const FOREIGN = ['activities', 'instances', 'orchestrations', 'timers'];
+const FOREIGN = ['activities', 'instances', 'orchestrations', 'schedules', 'timers'];
 
 function kinds(notices: StoreNotice[]): string[] {
   return notices.map((n) => n.kind).sort();

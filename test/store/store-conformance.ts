@@ -15,6 +15,7 @@ import { livenessConformance } from './conformance-liveness.js';
 import { orchestrationConformance } from './conformance-orchestrations.js';
 import { tagConformance } from './conformance-tags.js';
 import { versionConformance } from './conformance-versions.js';
+import { scheduleConformance } from './conformance-schedules.js';
 
 /** Declares the conformance suite for the store that `makeStore` opens. */
 export function storeConformanceSuite(name: string, makeStore: () => Promise<StoreUnderTest>): void {
@@ -37,5 +38,6 @@ export function storeConformanceSuite(name: string, makeStore: () => Promise<Sto
     livenessConformance(store);
     versionConformance(store);
     tagConformance(store);
+    scheduleConformance(store);
   });
 }

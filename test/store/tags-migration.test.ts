@@ -33,6 +33,9 @@ async function checkMigrated(store: Store): Promise<void> {
   assert.deepEqual((await hub.queryInstances({})).instances.map((r) => r.instanceId).sort(), ['new', 'old']);
 }
 
+/** The SQLite schema version just before the tags migration (6). */
+const SQLITE_BEFORE_TAGS = 5;
+
 describe('tags migration: SQLite', () => {
   const paths: string[] = [];
   after(() => {
@@ -43,7 +46,7 @@ describe('tags migration: SQLite', () => {
     paths.push(path);
     const db = new Database(path);
     db.pragma('journal_mode = WAL');
-    migrateSqlite(db, SQLITE_VERSION - 1);
+    migrateSqlite(db, SQLITE_BEFORE_TAGS);
     db.prepare(
       `INSERT INTO instances (hub, instance_id, name, execution_id, status, created_at, updated_at, history_length, lock_epoch)
        VALUES ('h', 'old', 'orch', 'e1', 'Running', 1000, 1000, 0, 1)`,
@@ -77,11 +80,13 @@ describe('tags migration: SQLite', () => {
       () => new SqliteStore(path, { readOnly: true }),
       (error: unknown) => error instanceof StoreError && error.reason === 'outdated' && /schema version 5.*duraflow start/.test(error.message),
     );
-    assert.equal(userVersion(path), SQLITE_VERSION - 1);
+    assert.equal(userVersion(path), SQLITE_BEFORE_TAGS);
   });
 });
 
 const unavailable = await pgUnavailableReason();
+/** The PostgreSQL schema version just before the tags migration (5). */
+const PG_BEFORE_TAGS = 4;
 
 describe('tags migration: PostgreSQL', { skip: unavailable && process.env['CI'] !== 'true' ? unavailable : false }, () => {
   const drops: (() => Promise<void>)[] = [];
@@ -95,7 +100,7 @@ describe('tags migration: PostgreSQL', { skip: unavailable && process.env['CI'] 
     const tables = tablesOf(location.schema);
     const db = new PgDatabase(location, silentLogger, 1);
     try {
-      await migratePg(db, tables, PG_VERSION - 1);
+      await migratePg(db, tables, PG_BEFORE_TAGS);
       await db.query(
         `INSERT INTO ${tables.instances} (hub, instance_id, name, execution_id, status, created_at, updated_at, history_length, lock_epoch)
          VALUES ('h', 'old', 'orch', 'e1', 'Running', 1000, 1000, 0, 1)`,
@@ -125,6 +130,6 @@ describe('tags migration: PostgreSQL', { skip: unavailable && process.env['CI'] 
       openPostgresStore(schema.url, { readOnly: true }),
       (error: unknown) => error instanceof StoreError && error.reason === 'outdated' && /schema version 4.*duraflow start/.test(error.message),
     );
-    assert.equal(await appliedVersion(schema.schema), PG_VERSION - 1);
+    assert.equal(await appliedVersion(schema.schema), PG_BEFORE_TAGS);
   });
 });

@@ -4,7 +4,7 @@
  * real store (nothing was written) or `after` it returned (it was committed, but the caller never learns
  * so, as when a connection drops before the reply). Every call can also be observed.
  */
-import type { ActivityCompletion, ActivityWorkItem, ClaimOptions, CommitOutcome, EpisodeCommit, HeartbeatOptions, HeartbeatOutcome, HubStore, InstanceFilter, InstanceQuery, InstanceRecord, Lease, NewMessage, OrchestrationWorkItem, StartInstanceRequest, StartLease, Store, StoreNotice } from '../../src/store/store.js';
+import type { ActivityCompletion, ActivityWorkItem, ClaimOptions, CommitOutcome, EpisodeCommit, HeartbeatOptions, HeartbeatOutcome, HubStore, InstanceFilter, InstanceQuery, InstanceRecord, Lease, NewMessage, OrchestrationWorkItem, ScheduleStore, StartInstanceRequest, StartLease, Store, StoreNotice } from '../../src/store/store.js';
 import type { HistoryEvent, RuntimeStatus } from '../../src/sdk/history.js';
 import type { RegisteredNames } from '../../src/sdk/registry.js';
 
@@ -166,6 +166,11 @@ class FaultyHubStore implements HubStore {
 
   get hub(): string {
     return this.inner.hub;
+  }
+
+  /** Schedules are not fault-injected: they pass through to the inner store. */
+  get schedules(): ScheduleStore {
+    return this.inner.schedules;
   }
 
   createInstance(request: StartInstanceRequest, lease?: StartLease): Promise<OrchestrationWorkItem | undefined> {

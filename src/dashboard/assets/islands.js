@@ -6,6 +6,7 @@ import { InstanceActions } from './instance-actions.js';
 import { StartInstance } from './start-instance.js';
 import { PurgeFilter } from './purge-filter.js';
 import { SignalEntity } from './signal-entity.js';
+import { ScheduleActions } from './schedule-actions.js';
 
 const ISLANDS = {
   refresh: AutoRefresh,
@@ -13,17 +14,25 @@ const ISLANDS = {
   'start-instance': StartInstance,
   'purge-filter': PurgeFilter,
   'signal-entity': SignalEntity,
+  'schedule-actions': ScheduleActions,
 };
 
-for (const element of document.querySelectorAll('[data-island]')) {
-  const component = ISLANDS[element.getAttribute('data-island')];
-  if (!component) continue;
-  let props = {};
-  try {
-    props = JSON.parse(element.getAttribute('data-props') || '{}');
-  } catch {
-    // keep the defaults
+/** Mounts every island not mounted yet: at load, and in regions an auto-refresh swapped in (schedule rows). */
+function mountIslands() {
+  for (const element of document.querySelectorAll('[data-island]:not([data-mounted])')) {
+    const component = ISLANDS[element.getAttribute('data-island')];
+    if (!component) continue;
+    let props = {};
+    try {
+      props = JSON.parse(element.getAttribute('data-props') || '{}');
+    } catch {
+      // keep the defaults
+    }
+    element.setAttribute('data-mounted', '');
+    render(h(component, props), element);
   }
-  render(h(component, props), element);
 }
+
+mountIslands();
+document.addEventListener('duraflow:refreshed', mountIslands);
 document.documentElement.dataset.islands = 'ready';

@@ -22,7 +22,7 @@ import {
   versionRulesParam,
   type InstanceRow,
 } from '../shared.js';
-import type { ActivityCompletion, ActivityWorkItem, ClaimOptions, CommitOutcome, EpisodeCommit, HeartbeatOptions, HeartbeatOutcome, HubStore, InboxMessage, InstanceFilter, InstanceQuery, InstanceRecord, Lease, NewMessage, OrchestrationWorkItem, StartInstanceRequest, StartLease, StoreNotice } from '../store.js';
+import type { ActivityCompletion, ActivityWorkItem, ClaimOptions, CommitOutcome, EpisodeCommit, HeartbeatOptions, HeartbeatOutcome, HubStore, InboxMessage, InstanceFilter, InstanceQuery, InstanceRecord, Lease, NewMessage, OrchestrationWorkItem, ScheduleStore, StartInstanceRequest, StartLease, StoreNotice } from '../store.js';
 import type { PgDatabase, TxClient } from './connection.js';
 import { commitEpisodeBatch } from './episode-batch.js';
 import { commitEpisodesInOneStatement, fitsOneStatement } from './episode-statement.js';
@@ -33,6 +33,7 @@ import { heartbeat } from './liveness.js';
 import type { Tables } from './schema.js';
 import type { RegisteredNames } from '../../sdk/registry.js';
 import { unionRegisteredNames } from '../../sdk/registered-names.js';
+import { PostgresSchedules } from './postgres-schedules.js';
 
 const CONTROL_EVENTS_SQL = `('ExecutionResumed','ExecutionTerminated')`;
 
@@ -64,12 +65,20 @@ function startNotices({ request, lease }: StartRequest): StoreNotice[] {
 /** The HubStore of one task hub on PostgreSQL. */
 export class PostgresHubStore implements HubStore {
   readonly #t: Tables;
+  readonly schedules: ScheduleStore;
 
   constructor(
     private readonly ctx: PostgresHubContext,
     readonly hub: string,
   ) {
     this.#t = ctx.tables;
+    this.schedules = new PostgresSchedules({
+      db: ctx.db,
+      tables: ctx.tables,
+      hub,
+      notify: (client, notices) => this.#notify(client, notices),
+      emitLocal: (notices) => ctx.emitLocal(hub, notices),
+    });
   }
 
   async #notify(runner: TxClient, notices: StoreNotice[]): Promise<void> {

@@ -124,6 +124,7 @@ export class PostgresStore implements Store {
       this.#bus.emit(hub, { kind: 'orchestrations' });
       this.#bus.emit(hub, { kind: 'activities' });
       this.#bus.emit(hub, { kind: 'instances' });
+      this.#bus.emit(hub, { kind: 'schedules' });
     }
   }
 

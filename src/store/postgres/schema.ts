@@ -18,6 +18,7 @@ export interface Tables {
   inbox: string;
   activities: string;
   workers: string;
+  schedules: string;
   /** Sequence of instance fencing tokens: never reused, even across purges. */
   epochs: string;
   /** The SQL function that compares versions as `compareVersions` does. */
@@ -34,6 +35,7 @@ export function tablesOf(schema: string): Tables {
     inbox: q('inbox'),
     activities: q('activities'),
     workers: q('workers'),
+    schedules: q('schedules'),
     epochs: q('lock_epochs'),
     versionCompare: q('duraflow_version_compare'),
   };
@@ -156,6 +158,23 @@ const MIGRATIONS: ((t: Tables) => string)[] = [
   // and tests containment, so it costs a scan of the rows the other conditions leave, no index per start.
   (t) => `
   ALTER TABLE ${t.instances} ADD COLUMN tags text;
+  `,
+  // Schedules (see schedule-store.ts): the record is JSON in body; revision is the compare-and-set token; the
+  // partial index holds the Active schedules' next due times, which workers wait for.
+  (t) => `
+  CREATE TABLE ${t.schedules} (
+    hub text NOT NULL,
+    schedule_id text COLLATE "C" NOT NULL,
+    revision bigint NOT NULL,
+    state text NOT NULL,
+    next_run_at bigint,
+    buffered_at bigint,
+    body text NOT NULL,
+    created_at bigint NOT NULL,
+    updated_at bigint NOT NULL,
+    PRIMARY KEY (hub, schedule_id)
+  );
+  CREATE INDEX schedules_by_next_run ON ${t.schedules} (hub, next_run_at) WHERE next_run_at IS NOT NULL;
   `,
 ];
 

@@ -120,6 +120,23 @@ const MIGRATIONS: string[] = [
   `
   ALTER TABLE instances ADD COLUMN tags TEXT;
   `,
+  // Schedules (see schedule-store.ts): the record is JSON in body; revision is the compare-and-set token; the
+  // partial index holds the Active schedules' next due times, which workers wait for.
+  `
+  CREATE TABLE schedules (
+    hub TEXT NOT NULL,
+    schedule_id TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    next_run_at INTEGER,
+    buffered_at INTEGER,
+    body TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (hub, schedule_id)
+  );
+  CREATE INDEX schedules_by_next_run ON schedules (hub, next_run_at) WHERE next_run_at IS NOT NULL;
+  `,
 ];
 
 /** The schema version this code expects (`user_version` after {@link migrate}). */

@@ -19,6 +19,7 @@ import type {
   Lease,
   NewMessage,
   OrchestrationWorkItem,
+  ScheduleStore,
   StartInstanceRequest,
   StartLease,
 } from '../store.js';
@@ -39,13 +40,18 @@ import {
   sendToLiveInstance,
 } from './sqlite-instances.js';
 import { queryInstances } from './sqlite-queries.js';
+import { SqliteSchedules } from './sqlite-schedules.js';
 
 /** The HubStore of one task hub on SQLite. */
 export class SqliteHubStore implements HubStore {
+  readonly schedules: ScheduleStore;
+
   constructor(
     private readonly store: SqliteStoreContext,
     readonly hub: string,
-  ) {}
+  ) {
+    this.schedules = new SqliteSchedules(store, hub);
+  }
 
   // ---- client side ----------------------------------------------------------------------------
 

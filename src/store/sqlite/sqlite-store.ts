@@ -43,6 +43,7 @@ const FOREIGN_COMMIT_NOTICES: readonly StoreNotice[] = [
   { kind: 'activities' },
   { kind: 'timers' },
   { kind: 'instances' },
+  { kind: 'schedules' },
 ];
 
 /** A store on one SQLite file (or `:memory:`). */

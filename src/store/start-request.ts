@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { makeEvent } from '../sdk/history.js';
 import { checkStorableText } from '../sdk/instance-id.js';
-import type { StartInstanceRequest } from '../store/store.js';
+import type { StartInstanceRequest } from './store.js';
 import { checkTags, type InstanceTags } from '../sdk/tags.js';
 
 /** What a start names. */

@@ -8,10 +8,10 @@
  * ask the hub's worker registrations: the newest `defaultVersion` a worker registered, else the newest version
  * registered for the name.
  */
-import { UnknownFunctionError } from '../sdk/errors.js';
-import type { RegisteredNames, Registry } from '../sdk/registry.js';
-import { defaultVersionOf, servedVersions, servesVersion } from '../sdk/registered-names.js';
-import { checkVersion, latestVersion } from '../sdk/versioning.js';
+import { UnknownFunctionError } from './errors.js';
+import type { RegisteredNames, Registry } from './registry.js';
+import { defaultVersionOf, servedVersions, servesVersion } from './registered-names.js';
+import { checkVersion, latestVersion } from './versioning.js';
 
 /** What a start's version is decided from. */
 export interface StartVersionSources {
