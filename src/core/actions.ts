@@ -32,6 +32,8 @@ export interface SendEventAction {
   instanceId: string;
   name: string;
   input?: string;
+  /** Delivery time (ISO-8601) of a scheduled message, e.g. an entity signal with a scheduled time; absent: at once. */
+  deliverAt?: string;
 }
 export interface CompleteOrchestrationAction {
   type: 'CompleteOrchestration';

@@ -142,13 +142,16 @@ function entityAction(action: PbOrchestratorAction, id: number, context: ActionC
     checkEntityId(target);
     const text = JSON.stringify(message);
     context.translator.noteSent(target, name, text);
-    return { type: 'SendEvent', id, instanceId: target, name, input: text };
+    const deliverAt = 'scheduledTime' in message ? message.scheduledTime : undefined;
+    return { type: 'SendEvent', id, instanceId: target, name, input: text, ...(deliverAt !== undefined ? { deliverAt } : {}) };
   };
   if (body.entityOperationSignaled || body.entityOperationCalled) {
     const signal = body.entityOperationSignaled;
     const event = signal ?? body.entityOperationCalled!;
     const target = required(fromPbString(event.targetInstanceId), 'entity message targetInstanceId');
     const operationInput = fromPbString(event.input);
+    // A signal with a scheduled time reaches the entity then (a time already past: at once).
+    const scheduledTime = signal ? fromPbTimestamp(signal.scheduledTime) : undefined;
     const request: EntityRequest = {
       id: required(event.requestId, 'entity message requestId'),
       op: event.operation ?? '',
@@ -157,6 +160,7 @@ function entityAction(action: PbOrchestratorAction, id: number, context: ActionC
       parent: context.instanceId,
       ...(signal ? {} : { parentExecution: context.executionId }),
       timestamp,
+      ...(scheduledTime ? { scheduledTime: scheduledTime.toISOString() } : {}),
     };
     return send(target, ENTITY_REQUEST_EVENT, request);
   }

@@ -231,7 +231,9 @@ export class HistoryTranslator {
       ...opt('input', pbString(request.input)),
       targetInstanceId: { value: instanceId },
     };
-    if (message.kind === 'signal') return { entityOperationSignaled: common };
+    if (message.kind === 'signal') {
+      return { entityOperationSignaled: { ...common, ...(request.scheduledTime ? { scheduledTime: pbTimestamp(request.scheduledTime) } : {}) } };
+    }
     return {
       entityOperationCalled: {
         ...common,

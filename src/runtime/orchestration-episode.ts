@@ -17,7 +17,7 @@ export async function prepareEpisode(item: OrchestrationWorkItem, env: EpisodeEn
   const { instance } = item;
   const now = env.now();
   const consumed: number[] = [];
-  const deliver: HistoryEvent[] = [];
+  let deliver: HistoryEvent[] = [];
   let terminateReason: string | undefined;
   let terminate = false;
   let rewind: HistoryEvent | undefined;
@@ -65,6 +65,7 @@ export async function prepareEpisode(item: OrchestrationWorkItem, env: EpisodeEn
   if (terminate) return terminateEpisode(item, env, consumed, terminateReason, now);
   if (isTerminalStatus(instance.status) && !rewind) return unchanged(item, consumed);
   const start = deliver.find((e): e is ExecutionStartedEvent => e.eventType === 'ExecutionStarted');
+  if (start) deliver = startFirst(deliver, start, item, instance.executionId);
   if (start?.scheduledStartTime && Date.parse(start.scheduledStartTime) > now.getTime()) {
     return deferStart(item, consumed, new Set(deliver), new Date(start.scheduledStartTime));
   }
@@ -82,8 +83,21 @@ export async function prepareEpisode(item: OrchestrationWorkItem, env: EpisodeEn
   if (cached) return runAndBuild(item, env, cached.executor, [], deliver, consumed, suspended, now);
   const history = instance.historyLength > 0 ? await env.store.getHistory(instance.instanceId) : [];
   if (!rewind) return runAndBuild(item, env, remote ?? newExecutor(env), history, deliver, consumed, suspended, now);
-  const rewound = await rewindHistory(history, instance, env.store, now);
+  const rewound = await rewindHistory(history, instance, env.store, now, env.newExecutionId);
   return runAndBuild(item, env, remote ?? newExecutor(env), rewound.history, [rewind, ...deliver], consumed, false, now, rewound);
+}
+
+/**
+ * The first batch of an execution in the order its code must see it: ExecutionStarted, then the events the
+ * previous execution carried over and re-sent to this one (only that execution knew this one's id), then the
+ * rest in arrival order (events that arrived meanwhile, and carried-over events that stayed in the inbox).
+ */
+function startFirst(deliver: HistoryEvent[], start: ExecutionStartedEvent, item: OrchestrationWorkItem, executionId: string): HistoryEvent[] {
+  const resent = new Set(
+    item.messages.filter((m) => m.executionId === executionId && m.event.eventType === 'EventRaised').map((m) => m.event),
+  );
+  const rank = (e: HistoryEvent) => (e === start ? 0 : resent.has(e) ? 1 : 2);
+  return deliver.map((e, i) => ({ e, i })).sort((a, b) => rank(a.e) - rank(b.e) || a.i - b.i).map(({ e }) => e);
 }
 
 function newExecutor(env: EpisodeEnvironment): OrchestrationExecutor {
@@ -150,6 +164,7 @@ async function runAndBuild(
     commit.historyMode = 'replace';
     commit.activities.push(...rewound.activities);
     commit.messages.push(...rewound.messages);
+    commit.startInstances.push(...rewound.startInstances);
   }
   const done = result.actions.some((a) => a.type === 'CompleteOrchestration');
   return {
