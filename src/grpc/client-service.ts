@@ -217,12 +217,16 @@ export async function listInstanceIds(
   };
 }
 
-/** `StreamInstanceHistory`: the current execution's history as protocol events. */
+/**
+ * `StreamInstanceHistory`: the current execution's history as protocol events, in the shape the Durable Task
+ * Scheduler returns it: every episode opens with `orchestratorStarted` and has no `orchestratorCompleted` (a
+ * marker of duraflow's own history that SDK clients and history exports do not expect).
+ */
 export async function instanceHistory(ctx: ClientContext, instanceId: string | undefined): Promise<PbHistoryEvent[]> {
   const id = checkId(instanceId);
   if (!(await ctx.hub.getInstance(id))) throw new InstanceNotFoundError(id);
   const translator = new HistoryTranslator();
-  return (await ctx.hub.getHistory(id)).map((e) => translator.translate(e));
+  return (await ctx.hub.getHistory(id)).filter((e) => e.eventType !== 'OrchestratorCompleted').map((e) => translator.translate(e));
 }
 
 /**
