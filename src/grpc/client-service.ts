@@ -173,6 +173,7 @@ export async function queryInstances(
       continuationToken?: PbString;
       instanceIdPrefix?: PbString;
       fetchInputsAndOutputs?: boolean;
+      taskHubNames?: PbString[];
     };
   },
 ): Promise<{ orchestrationState: PbOrchestrationState[]; continuationToken?: PbString }> {
@@ -180,6 +181,9 @@ export async function queryInstances(
   const prefix = fromPbString(query.instanceIdPrefix);
   const token = fromPbString(query.continuationToken);
   if (prefix?.startsWith('@')) throw new ValidationError(`Instance id prefixes may not start with '@' (entities): '${prefix}'.`);
+  // A query for other task hubs lists nothing of this one.
+  const hubs = (query.taskHubNames ?? []).map((name) => fromPbString(name)).filter((name): name is string => name !== undefined);
+  if (hubs.length > 0 && !hubs.includes(ctx.hubName)) return { orchestrationState: [] };
   const page = await ctx.hub.queryInstances({
     ...filterOf(query),
     ...(prefix !== undefined ? { instanceIdPrefix: prefix } : {}),
@@ -192,28 +196,29 @@ export async function queryInstances(
   };
 }
 
-/** `ListInstanceIds`: ids of instances, a page at a time (completed-time bounds filter terminal instances). */
+/**
+ * `ListInstanceIds`: instance ids in id order, a page at a time, as the Durable Task Scheduler lists them for
+ * history exports. The filters (statuses; the completed-time range, which only finished instances match) select
+ * before the page is cut, and `lastInstanceKey` is the last id of the page: the next page starts after it.
+ */
 export async function listInstanceIds(
   ctx: ClientContext,
   request: { runtimeStatus?: number[]; completedTimeFrom?: PbTimestamp; completedTimeTo?: PbTimestamp; pageSize?: number; lastInstanceKey?: PbString },
 ): Promise<{ instanceIds: string[]; lastInstanceKey?: PbString }> {
-  const from = fromPbTimestamp(request.completedTimeFrom)?.getTime();
-  const to = fromPbTimestamp(request.completedTimeTo)?.getTime();
-  const token = fromPbString(request.lastInstanceKey);
+  const from = fromPbTimestamp(request.completedTimeFrom);
+  const to = fromPbTimestamp(request.completedTimeTo);
+  const after = fromPbString(request.lastInstanceKey);
   const page = await ctx.hub.queryInstances({
     ...filterOf({ runtimeStatus: request.runtimeStatus ?? [] }),
+    ...(from ? { completedTimeFrom: from } : {}),
+    ...(to ? { completedTimeTo: to } : {}),
+    orderBy: 'instanceId',
     pageSize: Math.min(request.pageSize || 100, 1000),
-    ...(token !== undefined ? { continuationToken: token } : {}),
+    ...(after !== undefined ? { continuationToken: after } : {}),
   });
-  const inRange = (r: InstanceRecord) => {
-    if (from === undefined && to === undefined) return true;
-    if (!isTerminalStatus(r.status)) return false;
-    const t = r.lastUpdatedAt.getTime();
-    return (from === undefined || t >= from) && (to === undefined || t <= to);
-  };
   return {
-    instanceIds: page.instances.filter(inRange).map((r) => r.instanceId),
-    ...(page.continuationToken ? { lastInstanceKey: { value: page.continuationToken } } : {}),
+    instanceIds: page.instances.map((r) => r.instanceId),
+    ...(page.continuationToken !== undefined ? { lastInstanceKey: { value: page.continuationToken } } : {}),
   };
 }
 
