@@ -12,6 +12,7 @@ import { ValidationError } from '../sdk/errors.js';
 import { fromPbCarryover, fromPbFailure, fromPbString, fromPbTimestamp, type HistoryTranslator } from './history-mapping.js';
 import { PbStatus, type PbOrchestratorAction } from './proto-types.js';
 import { validateInstanceId } from '../sdk/instance-id.js';
+import { checkEntityIdLength } from './request-checks.js';
 
 /** Where the actions come from. */
 export interface ActionContext {
@@ -168,6 +169,7 @@ function entityAction(action: PbOrchestratorAction, id: number, context: ActionC
     const lock = body.entityLockRequested;
     const lockset = [...(lock.lockSet ?? [])];
     if (lockset.length === 0) throw new ValidationError('A lock request needs at least one entity.');
+    lockset.forEach(checkEntityId);
     const request: EntityRequest = {
       id: required(lock.criticalSectionId, 'entityLockRequested.criticalSectionId'),
       parent: context.instanceId,
@@ -188,6 +190,7 @@ function entityAction(action: PbOrchestratorAction, id: number, context: ActionC
 
 function checkEntityId(instanceId: string): void {
   if (!EntityId.fromInstanceId(instanceId)) throw new ValidationError(`'${instanceId}' is not an entity instance id (@name@key).`);
+  checkEntityIdLength(instanceId);
 }
 
 function checkSizes(action: OrchestratorAction, limit: number): void {

@@ -9,7 +9,6 @@ import { ENTITY_REQUEST_EVENT, type EntityRequest } from '../core/entity-message
 import { parseSchedulerState } from '../core/entity-scheduler.js';
 import { checkPayloadSize } from '../core/payload.js';
 import type { StoreClient } from '../client/store-client.js';
-import { EntityId } from '../sdk/entity-id.js';
 import { InstanceAlreadyExistsError, InstanceNotFoundError, InvalidInstanceStateError, ValidationError } from '../sdk/errors.js';
 import type { HubStore, InstanceRecord, Store } from '../store/store.js';
 import { HistoryTranslator, fromPbStatus, fromPbString, fromPbTimestamp, pbFailure, pbStatus, pbString, pbTimestamp } from './history-mapping.js';
@@ -17,6 +16,7 @@ import type { PbEntityMetadata, PbHistoryEvent, PbOrchestrationState, PbString, 
 import { startInstanceRequest } from '../client/start-request.js';
 import { validateInstanceId } from '../sdk/instance-id.js';
 import { checkVersion } from '../sdk/versioning.js';
+import { replaceableStatuses, requestEntityId } from './request-checks.js';
 
 /** What the client calls of one hub need. */
 export interface ClientContext {
@@ -55,7 +55,7 @@ export async function startInstance(ctx: ClientContext, request: CreateInstanceR
   const version = explicit !== undefined ? checkVersion(explicit, 'version') : await ctx.client.defaultVersionFor(name);
   const scheduled = fromPbTimestamp(request.scheduledStartTimestamp);
   const policy = request.orchestrationIdReusePolicy?.replaceableStatus;
-  if (policy) await applyReusePolicy(ctx, instanceId, policy.map(fromPbStatus).filter((s): s is RuntimeStatus => s !== undefined));
+  if (policy) await applyReusePolicy(ctx, instanceId, replaceableStatuses(policy));
   await ctx.hub.createInstance(startInstanceRequest({ name, instanceId, input, version, scheduledStartTime: scheduled }, new Date()));
   return { instanceId };
 }
@@ -242,7 +242,7 @@ export async function signalEntity(
   ctx: ClientContext,
   request: { instanceId?: string; name?: string; input?: PbString; requestId?: string; scheduledTime?: PbTimestamp },
 ): Promise<void> {
-  const entityId = entityIdOf(request.instanceId);
+  const entityId = requestEntityId(request.instanceId);
   const operation = request.name ?? '';
   const input = jsonText(request.input, `input of operation '${operation}' on entity '${entityId}'`, ctx.maxPayloadBytes);
   const scheduledTime = fromPbTimestamp(request.scheduledTime);
@@ -265,7 +265,7 @@ export async function signalEntity(
 
 /** `GetEntity`. */
 export async function getEntity(ctx: ClientContext, request: { instanceId?: string; includeState?: boolean }): Promise<{ exists: boolean; entity?: PbEntityMetadata }> {
-  const entityId = entityIdOf(request.instanceId);
+  const entityId = requestEntityId(request.instanceId);
   const record = await ctx.hub.getInstance(entityId.toString());
   const metadata = record && entityMetadata(record, request.includeState === true, false);
   return metadata ? { exists: true, entity: metadata } : { exists: false };
@@ -371,12 +371,6 @@ function checkId(instanceId: string | undefined): string {
   return instanceId;
 }
 
-function entityIdOf(instanceId: string | undefined): EntityId {
-  const id = instanceId ?? '';
-  const entityId = EntityId.fromInstanceId(id.startsWith('@') ? id : `@${id}`);
-  if (!entityId) throw new ValidationError(`'${id}' is not an entity instance id (@name@key).`);
-  return entityId;
-}
 
 /** A payload that must be JSON text within the size limit (absent or empty stays absent). */
 function jsonText(value: PbString | undefined, what: string, limit: number): string | undefined {
