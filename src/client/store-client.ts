@@ -193,10 +193,12 @@ export class StoreClient implements DurableClient {
     await this.#send(instanceId, makeEvent({ eventType: 'EventRaised', name: eventName, ...(input !== undefined ? { input } : {}) }, this.#now()));
   }
 
-  async terminate(instanceId: string, reason?: string): Promise<void> {
+  /** Terminates `instanceId`; with `recursive`, its running sub-orchestrations too (and theirs). */
+  async terminate(instanceId: string, reason?: string, options: { recursive?: boolean } = {}): Promise<void> {
     await this.#requireLive(instanceId, 'terminate');
     const input = serialize(reason, 'termination reason', this.#limit);
-    await this.#send(instanceId, makeEvent({ eventType: 'ExecutionTerminated', ...(input !== undefined ? { input } : {}) }, this.#now()));
+    const event = makeEvent({ eventType: 'ExecutionTerminated', ...(input !== undefined ? { input } : {}), ...(options.recursive ? { recurse: true } : {}) }, this.#now());
+    await this.#send(instanceId, event);
   }
 
   async suspend(instanceId: string, reason?: string): Promise<void> {

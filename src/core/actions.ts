@@ -56,6 +56,20 @@ export interface RecordPatchAction {
   deprecated: boolean;
 }
 
+/**
+ * Terminates another instance (a gRPC worker's `TerminateOrchestrationAction`; duraflow's own orchestrations have
+ * no such call). Like DTFx it is a message only: nothing is recorded in the sender's history.
+ */
+export interface TerminateInstanceAction {
+  type: 'TerminateInstance';
+  id: number;
+  instanceId: string;
+  /** JSON text of the reason. */
+  reason?: string;
+  /** Terminate its running sub-orchestrations too. */
+  recurse?: boolean;
+}
+
 /** Any orchestrator action. */
 export type OrchestratorAction =
   | ScheduleTaskAction
@@ -63,6 +77,7 @@ export type OrchestratorAction =
   | CreateTimerAction
   | SendEventAction
   | RecordPatchAction
+  | TerminateInstanceAction
   | CompleteOrchestrationAction;
 
 /** The history event a scheduling action is recorded as. */
@@ -78,6 +93,8 @@ export function describeAction(action: OrchestratorAction): string {
       return `sendEvent('${action.name}' to '${action.instanceId}') #${action.id}`;
     case 'RecordPatch':
       return `${action.deprecated ? 'deprecatePatch' : 'isPatched'}('${action.patchId}')`;
+    case 'TerminateInstance':
+      return `terminate('${action.instanceId}')`;
     case 'CompleteOrchestration':
       return `complete(${action.status})`;
   }

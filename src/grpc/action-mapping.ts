@@ -92,8 +92,13 @@ function fromPbAction(action: PbOrchestratorAction, id: number, context: ActionC
       return completeAction(action, id, context);
     case 'sendEntityMessage':
       return entityAction(action, id, context);
-    case 'terminateOrchestration':
-      throw new ValidationError('duraflow does not support terminating another instance from an orchestration (TerminateOrchestrationAction).');
+    case 'terminateOrchestration': {
+      const body = action.terminateOrchestration!;
+      const instanceId = required(body.instanceId, 'terminateOrchestration.instanceId');
+      if (instanceId.startsWith('@')) throw new ValidationError(`An entity cannot be terminated: '${instanceId}'.`);
+      const reason = jsonReason(fromPbString(body.reason));
+      return { type: 'TerminateInstance', id, instanceId, ...(reason !== undefined ? { reason } : {}), ...(body.recurse ? { recurse: true } : {}) };
+    }
     case 'rewindOrchestration':
       throw new ValidationError('duraflow rewinds instances itself; a RewindOrchestrationAction from a worker is not supported.');
     default:
@@ -196,7 +201,19 @@ function checkEntityId(instanceId: string): void {
 function checkSizes(action: OrchestratorAction, limit: number): void {
   const where = (what: string) => `${what} of ${action.type} #${action.id}`;
   if ('input' in action) checkPayloadSize(action.input, where('input'), limit);
+  if (action.type === 'TerminateInstance') checkPayloadSize(action.reason, where('reason'), limit);
   if (action.type === 'CompleteOrchestration') checkPayloadSize(action.result, where('result'), limit);
+}
+
+/** A termination reason as JSON text (the SDKs send JSON; plain text is kept as a JSON string). */
+function jsonReason(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  try {
+    JSON.parse(text);
+    return text;
+  } catch {
+    return JSON.stringify(text);
+  }
 }
 
 function required(value: string | undefined, what: string): string {

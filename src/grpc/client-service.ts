@@ -17,6 +17,7 @@ import { startInstanceRequest } from '../client/start-request.js';
 import { validateInstanceId } from '../sdk/instance-id.js';
 import { checkVersion } from '../sdk/versioning.js';
 import { replaceableStatuses, requestEntityId } from './request-checks.js';
+import { purgeTree } from './instance-tree.js';
 
 /** What the client calls of one hub need. */
 export interface ClientContext {
@@ -129,9 +130,9 @@ export async function raiseEvent(ctx: ClientContext, request: { instanceId?: str
 }
 
 /** `TerminateInstance` (the output is the JSON reason). */
-export async function terminate(ctx: ClientContext, request: { instanceId?: string; output?: PbString }): Promise<void> {
+export async function terminate(ctx: ClientContext, request: { instanceId?: string; output?: PbString; recursive?: boolean }): Promise<void> {
   const reason = parseJson(jsonText(request.output, 'termination reason', ctx.maxPayloadBytes));
-  await ctx.client.terminate(checkId(request.instanceId), reason as string);
+  await ctx.client.terminate(checkId(request.instanceId), reason as string, { recursive: request.recursive === true });
 }
 
 /** `RestartInstance`. */
@@ -145,23 +146,47 @@ export async function restart(ctx: ClientContext, request: { instanceId?: string
   }
 }
 
-/** `PurgeInstances` by id, by filter, or for a batch of ids. */
+/**
+ * `PurgeInstances` by id, by filter, or for a batch of ids; with `recursive`, each purged instance's
+ * sub-orchestrations (and theirs) that have finished are purged with it.
+ */
 export async function purge(
   ctx: ClientContext,
-  request: { request?: string; instanceId?: string; purgeInstanceFilter?: InstanceFilterRequest; instanceBatch?: { instanceIds?: string[] } },
+  request: { request?: string; instanceId?: string; purgeInstanceFilter?: InstanceFilterRequest; instanceBatch?: { instanceIds?: string[] }; recursive?: boolean },
 ): Promise<{ deletedInstanceCount: number; isComplete: { value: boolean } }> {
+  const recursive = request.recursive === true;
   let deleted = 0;
   if (request.request === 'purgeInstanceFilter' || request.purgeInstanceFilter) {
-    deleted = (await ctx.client.purgeInstanceHistoryBy(filterOf(request.purgeInstanceFilter ?? {}))).instancesDeleted;
+    const filter = filterOf(request.purgeInstanceFilter ?? {});
+    if (!recursive) deleted = (await ctx.client.purgeInstanceHistoryBy(filter)).instancesDeleted;
+    else for (const id of await finishedIds(ctx, filter)) deleted += await purgeTree(ctx.hub, id);
   } else if (request.request === 'instanceBatch' || request.instanceBatch) {
     for (const id of request.instanceBatch?.instanceIds ?? []) {
       const record = await ctx.hub.getInstance(checkId(id));
-      if (record && isTerminalStatus(record.status)) deleted += await ctx.hub.purgeInstances({ instanceId: id });
+      if (record && isTerminalStatus(record.status)) deleted += recursive ? await purgeTree(ctx.hub, id) : await ctx.hub.purgeInstances({ instanceId: id });
     }
+  } else if (recursive) {
+    const id = checkId(request.instanceId);
+    // The root must have finished (as for a single purge); its tree is purged after that check.
+    const record = await ctx.hub.getInstance(id);
+    if (record && !isTerminalStatus(record.status)) await ctx.client.purgeInstanceHistory(id);
+    deleted = record ? await purgeTree(ctx.hub, id) : 0;
   } else {
     deleted = (await ctx.client.purgeInstanceHistory(checkId(request.instanceId))).instancesDeleted;
   }
   return { deletedInstanceCount: deleted, isComplete: { value: true } };
+}
+
+/** Ids of the finished instances matching a purge filter (read before any is deleted). */
+async function finishedIds(ctx: ClientContext, filter: ReturnType<typeof filterOf>): Promise<string[]> {
+  const ids: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await ctx.hub.queryInstances({ ...filter, pageSize: 1000, ...(token !== undefined ? { continuationToken: token } : {}) });
+    for (const record of page.instances) if (isTerminalStatus(record.status)) ids.push(record.instanceId);
+    token = page.continuationToken;
+  } while (token !== undefined);
+  return ids;
 }
 
 /** `QueryInstances`. */

@@ -149,7 +149,7 @@ export class HistoryTranslator {
           },
         };
       case 'ExecutionTerminated':
-        return { ...base, executionTerminated: { ...opt('input', pbString(event.input)) } };
+        return { ...base, executionTerminated: { ...opt('input', pbString(event.input)), ...(event.recurse ? { recurse: true } : {}) } };
       case 'TaskScheduled':
         return { ...base, taskScheduled: { name: event.name, ...opt('input', pbString(event.input)) } };
       case 'TaskCompleted':

@@ -120,6 +120,9 @@ export function buildEpisodeCommit(input: EpisodeCommitInput): EpisodeCommit {
       case 'RecordPatch':
         history.push(patchMarkerEvent(action, now));
         break;
+      case 'TerminateInstance':
+        commit.messages.push({ instanceId: action.instanceId, event: terminationEvent(action.reason, action.recurse === true, now) });
+        break;
       case 'CompleteOrchestration':
         applyCompletion(commit, action, input);
         break;
@@ -284,6 +287,11 @@ function matchCarryover(carryover: readonly HistoryEvent[], messages: readonly I
 
 function sameRaisedEvent(a: HistoryEvent, b: HistoryEvent): boolean {
   return a.eventType === 'EventRaised' && b.eventType === 'EventRaised' && a.name === b.name && a.input === b.input;
+}
+
+/** The event that terminates an instance (and, with `recurse`, its running sub-orchestrations). */
+export function terminationEvent(reason: string | undefined, recurse: boolean, now: Date): HistoryEvent {
+  return makeEvent({ eventType: 'ExecutionTerminated', ...opt('input', reason), ...(recurse ? { recurse: true } : {}) }, now);
 }
 
 /** The message that tells a parent orchestration its child finished. */
