@@ -186,7 +186,8 @@ for (const store of testStores()) {
       const sentAt = JSON.parse(done!.serializedOutput!) as number;
       const deadline = Date.now() + 15_000;
       while (deliveries.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-      assert.equal(deliveries.length, 1, 'the signal arrived');
+      // (A batch given back under load runs again at the worker; only its first run's time matters here.)
+      assert.ok(deliveries.length >= 1, 'the signal arrived');
       assert.ok(deliveries[0]!.at >= sentAt + delayMs - 50, `delivered ${deliveries[0]!.at - sentAt} ms after the send, scheduled for ${delayMs} ms`);
       const entity = await client.getEntity<number>(new EntityInstanceId('clock', 'delayed'), true);
       assert.equal(entity?.state, 1);
