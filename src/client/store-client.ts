@@ -175,10 +175,12 @@ export class StoreClient implements DurableClient {
     await this.#sendToLive(instanceId, event, (status) => `Cannot raise event '${eventName}': instance '${instanceId}' is ${status}.`);
   }
 
-  async terminate(instanceId: string, reason?: string): Promise<void> {
+  /** Terminates `instanceId`; with `recursive`, its running sub-orchestrations too (and theirs). */
+  async terminate(instanceId: string, reason?: string, options: { recursive?: boolean } = {}): Promise<void> {
     checkId(instanceId);
     const input = serialize(reason, 'termination reason', this.#limit);
-    await this.#sendToLive(instanceId, makeEvent({ eventType: 'ExecutionTerminated', ...(input !== undefined ? { input } : {}) }, this.#now()), refused(instanceId, 'terminate'));
+    const event = makeEvent({ eventType: 'ExecutionTerminated', ...(input !== undefined ? { input } : {}), ...(options.recursive ? { recurse: true } : {}) }, this.#now());
+    await this.#sendToLive(instanceId, event, refused(instanceId, 'terminate'));
   }
 
   async suspend(instanceId: string, reason?: string): Promise<void> {

@@ -35,6 +35,8 @@ export interface SendEventAction {
   instanceId: string;
   name: string;
   input?: string;
+  /** Delivery time (ISO-8601) of a scheduled message, e.g. an entity signal with a scheduled time; absent: at once. */
+  deliverAt?: string;
 }
 export interface CompleteOrchestrationAction {
   type: 'CompleteOrchestration';
@@ -57,6 +59,20 @@ export interface RecordPatchAction {
   deprecated: boolean;
 }
 
+/**
+ * Terminates another instance (a gRPC worker's `TerminateOrchestrationAction`; duraflow's own orchestrations have
+ * no such call). Like DTFx it is a message only: nothing is recorded in the sender's history.
+ */
+export interface TerminateInstanceAction {
+  type: 'TerminateInstance';
+  id: number;
+  instanceId: string;
+  /** JSON text of the reason. */
+  reason?: string;
+  /** Terminate its running sub-orchestrations too. */
+  recurse?: boolean;
+}
+
 /** Any orchestrator action. */
 export type OrchestratorAction =
   | ScheduleTaskAction
@@ -64,6 +80,7 @@ export type OrchestratorAction =
   | CreateTimerAction
   | SendEventAction
   | RecordPatchAction
+  | TerminateInstanceAction
   | CompleteOrchestrationAction;
 
 /** The history event a scheduling action is recorded as. */
@@ -79,6 +96,8 @@ export function describeAction(action: OrchestratorAction): string {
       return `sendEvent('${action.name}' to '${action.instanceId}') #${action.id}`;
     case 'RecordPatch':
       return `${action.deprecated ? 'deprecatePatch' : 'isPatched'}('${action.patchId}')`;
+    case 'TerminateInstance':
+      return `terminate('${action.instanceId}')`;
     case 'CompleteOrchestration':
       return `complete(${action.status})`;
   }

@@ -31,6 +31,8 @@ export interface EntityRequest {
   parentExecution?: string;
   /** Send time (ISO-8601). */
   timestamp: string;
+  /** A scheduled signal: when it is delivered (ISO-8601). */
+  scheduledTime?: string;
   /** Lock request: every entity to lock, sorted; the request travels through them in this order. */
   lockset?: string[];
   /** Lock request: index in `lockset` of the entity this message is for. */

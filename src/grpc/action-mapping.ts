@@ -13,6 +13,7 @@ import { fromPbCarryover, fromPbFailure, fromPbString, fromPbTimestamp, type His
 import { PbStatus, type PbOrchestratorAction } from './proto-types.js';
 import { validateInstanceId } from '../sdk/instance-id.js';
 import { checkTags } from '../sdk/tags.js';
+import { checkEntityIdLength } from './request-checks.js';
 
 /** Where the actions come from. */
 export interface ActionContext {
@@ -94,8 +95,13 @@ function fromPbAction(action: PbOrchestratorAction, id: number, context: ActionC
       return completeAction(action, id, context);
     case 'sendEntityMessage':
       return entityAction(action, id, context);
-    case 'terminateOrchestration':
-      throw new ValidationError('duraflow does not support terminating another instance from an orchestration (TerminateOrchestrationAction).');
+    case 'terminateOrchestration': {
+      const body = action.terminateOrchestration!;
+      const instanceId = required(body.instanceId, 'terminateOrchestration.instanceId');
+      if (instanceId.startsWith('@')) throw new ValidationError(`An entity cannot be terminated: '${instanceId}'.`);
+      const reason = jsonReason(fromPbString(body.reason));
+      return { type: 'TerminateInstance', id, instanceId, ...(reason !== undefined ? { reason } : {}), ...(body.recurse ? { recurse: true } : {}) };
+    }
     case 'rewindOrchestration':
       throw new ValidationError('duraflow rewinds instances itself; a RewindOrchestrationAction from a worker is not supported.');
     default:
@@ -145,13 +151,16 @@ function entityAction(action: PbOrchestratorAction, id: number, context: ActionC
     checkEntityId(target);
     const text = JSON.stringify(message);
     context.translator.noteSent(target, name, text);
-    return { type: 'SendEvent', id, instanceId: target, name, input: text };
+    const deliverAt = 'scheduledTime' in message ? message.scheduledTime : undefined;
+    return { type: 'SendEvent', id, instanceId: target, name, input: text, ...(deliverAt !== undefined ? { deliverAt } : {}) };
   };
   if (body.entityOperationSignaled || body.entityOperationCalled) {
     const signal = body.entityOperationSignaled;
     const event = signal ?? body.entityOperationCalled!;
     const target = required(fromPbString(event.targetInstanceId), 'entity message targetInstanceId');
     const operationInput = fromPbString(event.input);
+    // A signal with a scheduled time reaches the entity then (a time already past: at once).
+    const scheduledTime = signal ? fromPbTimestamp(signal.scheduledTime) : undefined;
     const request: EntityRequest = {
       id: required(event.requestId, 'entity message requestId'),
       op: event.operation ?? '',
@@ -160,6 +169,7 @@ function entityAction(action: PbOrchestratorAction, id: number, context: ActionC
       parent: context.instanceId,
       ...(signal ? {} : { parentExecution: context.executionId }),
       timestamp,
+      ...(scheduledTime ? { scheduledTime: scheduledTime.toISOString() } : {}),
     };
     return send(target, ENTITY_REQUEST_EVENT, request);
   }
@@ -167,6 +177,7 @@ function entityAction(action: PbOrchestratorAction, id: number, context: ActionC
     const lock = body.entityLockRequested;
     const lockset = [...(lock.lockSet ?? [])];
     if (lockset.length === 0) throw new ValidationError('A lock request needs at least one entity.');
+    lockset.forEach(checkEntityId);
     const request: EntityRequest = {
       id: required(lock.criticalSectionId, 'entityLockRequested.criticalSectionId'),
       parent: context.instanceId,
@@ -187,12 +198,25 @@ function entityAction(action: PbOrchestratorAction, id: number, context: ActionC
 
 function checkEntityId(instanceId: string): void {
   if (!EntityId.fromInstanceId(instanceId)) throw new ValidationError(`'${instanceId}' is not an entity instance id (@name@key).`);
+  checkEntityIdLength(instanceId);
 }
 
 function checkSizes(action: OrchestratorAction, limit: number): void {
   const where = (what: string) => `${what} of ${action.type} #${action.id}`;
   if ('input' in action) checkPayloadSize(action.input, where('input'), limit);
+  if (action.type === 'TerminateInstance') checkPayloadSize(action.reason, where('reason'), limit);
   if (action.type === 'CompleteOrchestration') checkPayloadSize(action.result, where('result'), limit);
+}
+
+/** A termination reason as JSON text (the SDKs send JSON; plain text is kept as a JSON string). */
+function jsonReason(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  try {
+    JSON.parse(text);
+    return text;
+  } catch {
+    return JSON.stringify(text);
+  }
 }
 
 function required(value: string | undefined, what: string): string {

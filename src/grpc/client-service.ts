@@ -9,7 +9,6 @@ import { ENTITY_REQUEST_EVENT, type EntityRequest } from '../core/entity-message
 import { parseSchedulerState } from '../core/entity-scheduler.js';
 import { checkPayloadSize } from '../core/payload.js';
 import type { StoreClient } from '../client/store-client.js';
-import { EntityId } from '../sdk/entity-id.js';
 import { InstanceAlreadyExistsError, InstanceNotFoundError, InvalidInstanceStateError, ValidationError } from '../sdk/errors.js';
 import type { HubStore, InstanceRecord, Store } from '../store/store.js';
 import { HistoryTranslator, fromPbStatus, fromPbString, fromPbTimestamp, pbFailure, pbStatus, pbString, pbTimestamp } from './history-mapping.js';
@@ -18,6 +17,8 @@ import { startInstanceRequest } from '../store/start-request.js';
 import { validateInstanceId } from '../sdk/instance-id.js';
 import { checkVersion } from '../sdk/versioning.js';
 import { checkTags } from '../sdk/tags.js';
+import { replaceableStatuses, requestEntityId } from './request-checks.js';
+import { purgeTree } from './instance-tree.js';
 
 /** What the client calls of one hub need. */
 export interface ClientContext {
@@ -58,7 +59,7 @@ export async function startInstance(ctx: ClientContext, request: CreateInstanceR
   const scheduled = fromPbTimestamp(request.scheduledStartTimestamp);
   const tags = checkTags(request.tags);
   const policy = request.orchestrationIdReusePolicy?.replaceableStatus;
-  if (policy) await applyReusePolicy(ctx, instanceId, policy.map(fromPbStatus).filter((s): s is RuntimeStatus => s !== undefined));
+  if (policy) await applyReusePolicy(ctx, instanceId, replaceableStatuses(policy));
   await ctx.hub.createInstance(startInstanceRequest({ name, instanceId, input, version, scheduledStartTime: scheduled, tags }, new Date()));
   return { instanceId };
 }
@@ -132,9 +133,9 @@ export async function raiseEvent(ctx: ClientContext, request: { instanceId?: str
 }
 
 /** `TerminateInstance` (the output is the JSON reason). */
-export async function terminate(ctx: ClientContext, request: { instanceId?: string; output?: PbString }): Promise<void> {
+export async function terminate(ctx: ClientContext, request: { instanceId?: string; output?: PbString; recursive?: boolean }): Promise<void> {
   const reason = parseJson(jsonText(request.output, 'termination reason', ctx.maxPayloadBytes));
-  await ctx.client.terminate(checkId(request.instanceId), reason as string);
+  await ctx.client.terminate(checkId(request.instanceId), reason as string, { recursive: request.recursive === true });
 }
 
 /** `RestartInstance`. */
@@ -148,23 +149,47 @@ export async function restart(ctx: ClientContext, request: { instanceId?: string
   }
 }
 
-/** `PurgeInstances` by id, by filter, or for a batch of ids. */
+/**
+ * `PurgeInstances` by id, by filter, or for a batch of ids; with `recursive`, each purged instance's
+ * sub-orchestrations (and theirs) that have finished are purged with it.
+ */
 export async function purge(
   ctx: ClientContext,
-  request: { request?: string; instanceId?: string; purgeInstanceFilter?: InstanceFilterRequest; instanceBatch?: { instanceIds?: string[] } },
+  request: { request?: string; instanceId?: string; purgeInstanceFilter?: InstanceFilterRequest; instanceBatch?: { instanceIds?: string[] }; recursive?: boolean },
 ): Promise<{ deletedInstanceCount: number; isComplete: { value: boolean } }> {
+  const recursive = request.recursive === true;
   let deleted = 0;
   if (request.request === 'purgeInstanceFilter' || request.purgeInstanceFilter) {
-    deleted = (await ctx.client.purgeInstanceHistoryBy(filterOf(request.purgeInstanceFilter ?? {}))).instancesDeleted;
+    const filter = filterOf(request.purgeInstanceFilter ?? {});
+    if (!recursive) deleted = (await ctx.client.purgeInstanceHistoryBy(filter)).instancesDeleted;
+    else for (const id of await finishedIds(ctx, filter)) deleted += await purgeTree(ctx.hub, id);
   } else if (request.request === 'instanceBatch' || request.instanceBatch) {
     for (const id of request.instanceBatch?.instanceIds ?? []) {
       const record = await ctx.hub.getInstance(checkId(id));
-      if (record && isTerminalStatus(record.status)) deleted += await ctx.hub.purgeInstances({ instanceId: id });
+      if (record && isTerminalStatus(record.status)) deleted += recursive ? await purgeTree(ctx.hub, id) : await ctx.hub.purgeInstances({ instanceId: id });
     }
+  } else if (recursive) {
+    const id = checkId(request.instanceId);
+    // The root must have finished (as for a single purge); its tree is purged after that check.
+    const record = await ctx.hub.getInstance(id);
+    if (record && !isTerminalStatus(record.status)) await ctx.client.purgeInstanceHistory(id);
+    deleted = record ? await purgeTree(ctx.hub, id) : 0;
   } else {
     deleted = (await ctx.client.purgeInstanceHistory(checkId(request.instanceId))).instancesDeleted;
   }
   return { deletedInstanceCount: deleted, isComplete: { value: true } };
+}
+
+/** Ids of the finished instances matching a purge filter (read before any is deleted). */
+async function finishedIds(ctx: ClientContext, filter: ReturnType<typeof filterOf>): Promise<string[]> {
+  const ids: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await ctx.hub.queryInstances({ ...filter, pageSize: 1000, ...(token !== undefined ? { continuationToken: token } : {}) });
+    for (const record of page.instances) if (isTerminalStatus(record.status)) ids.push(record.instanceId);
+    token = page.continuationToken;
+  } while (token !== undefined);
+  return ids;
 }
 
 /** `QueryInstances`. */
@@ -176,6 +201,7 @@ export async function queryInstances(
       continuationToken?: PbString;
       instanceIdPrefix?: PbString;
       fetchInputsAndOutputs?: boolean;
+      taskHubNames?: PbString[];
     };
   },
 ): Promise<{ orchestrationState: PbOrchestrationState[]; continuationToken?: PbString }> {
@@ -183,6 +209,9 @@ export async function queryInstances(
   const prefix = fromPbString(query.instanceIdPrefix);
   const token = fromPbString(query.continuationToken);
   if (prefix?.startsWith('@')) throw new ValidationError(`Instance id prefixes may not start with '@' (entities): '${prefix}'.`);
+  // A query for other task hubs lists nothing of this one.
+  const hubs = (query.taskHubNames ?? []).map((name) => fromPbString(name)).filter((name): name is string => name !== undefined);
+  if (hubs.length > 0 && !hubs.includes(ctx.hubName)) return { orchestrationState: [] };
   const page = await ctx.hub.queryInstances({
     ...filterOf(query),
     ...(prefix !== undefined ? { instanceIdPrefix: prefix } : {}),
@@ -195,37 +224,42 @@ export async function queryInstances(
   };
 }
 
-/** `ListInstanceIds`: ids of instances, a page at a time (completed-time bounds filter terminal instances). */
+/**
+ * `ListInstanceIds`: instance ids in id order, a page at a time, as the Durable Task Scheduler lists them for
+ * history exports. The filters (statuses; the completed-time range, which only finished instances match) select
+ * before the page is cut, and `lastInstanceKey` is the last id of the page: the next page starts after it.
+ */
 export async function listInstanceIds(
   ctx: ClientContext,
   request: { runtimeStatus?: number[]; completedTimeFrom?: PbTimestamp; completedTimeTo?: PbTimestamp; pageSize?: number; lastInstanceKey?: PbString },
 ): Promise<{ instanceIds: string[]; lastInstanceKey?: PbString }> {
-  const from = fromPbTimestamp(request.completedTimeFrom)?.getTime();
-  const to = fromPbTimestamp(request.completedTimeTo)?.getTime();
-  const token = fromPbString(request.lastInstanceKey);
+  const from = fromPbTimestamp(request.completedTimeFrom);
+  const to = fromPbTimestamp(request.completedTimeTo);
+  const after = fromPbString(request.lastInstanceKey);
   const page = await ctx.hub.queryInstances({
     ...filterOf({ runtimeStatus: request.runtimeStatus ?? [] }),
+    ...(from ? { completedTimeFrom: from } : {}),
+    ...(to ? { completedTimeTo: to } : {}),
+    orderBy: 'instanceId',
     pageSize: Math.min(request.pageSize || 100, 1000),
-    ...(token !== undefined ? { continuationToken: token } : {}),
+    ...(after !== undefined ? { continuationToken: after } : {}),
   });
-  const inRange = (r: InstanceRecord) => {
-    if (from === undefined && to === undefined) return true;
-    if (!isTerminalStatus(r.status)) return false;
-    const t = r.lastUpdatedAt.getTime();
-    return (from === undefined || t >= from) && (to === undefined || t <= to);
-  };
   return {
-    instanceIds: page.instances.filter(inRange).map((r) => r.instanceId),
-    ...(page.continuationToken ? { lastInstanceKey: { value: page.continuationToken } } : {}),
+    instanceIds: page.instances.map((r) => r.instanceId),
+    ...(page.continuationToken !== undefined ? { lastInstanceKey: { value: page.continuationToken } } : {}),
   };
 }
 
-/** `StreamInstanceHistory`: the current execution's history as protocol events. */
+/**
+ * `StreamInstanceHistory`: the current execution's history as protocol events, in the shape the Durable Task
+ * Scheduler returns it: every episode opens with `orchestratorStarted` and has no `orchestratorCompleted` (a
+ * marker of duraflow's own history that SDK clients and history exports do not expect).
+ */
 export async function instanceHistory(ctx: ClientContext, instanceId: string | undefined): Promise<PbHistoryEvent[]> {
   const id = checkId(instanceId);
   if (!(await ctx.hub.getInstance(id))) throw new InstanceNotFoundError(id);
   const translator = new HistoryTranslator();
-  return (await ctx.hub.getHistory(id)).map((e) => translator.translate(e));
+  return (await ctx.hub.getHistory(id)).filter((e) => e.eventType !== 'OrchestratorCompleted').map((e) => translator.translate(e));
 }
 
 /**
@@ -236,7 +270,7 @@ export async function signalEntity(
   ctx: ClientContext,
   request: { instanceId?: string; name?: string; input?: PbString; requestId?: string; scheduledTime?: PbTimestamp },
 ): Promise<void> {
-  const entityId = entityIdOf(request.instanceId);
+  const entityId = requestEntityId(request.instanceId);
   const operation = request.name ?? '';
   const input = jsonText(request.input, `input of operation '${operation}' on entity '${entityId}'`, ctx.maxPayloadBytes);
   const scheduledTime = fromPbTimestamp(request.scheduledTime);
@@ -259,7 +293,7 @@ export async function signalEntity(
 
 /** `GetEntity`. */
 export async function getEntity(ctx: ClientContext, request: { instanceId?: string; includeState?: boolean }): Promise<{ exists: boolean; entity?: PbEntityMetadata }> {
-  const entityId = entityIdOf(request.instanceId);
+  const entityId = requestEntityId(request.instanceId);
   const record = await ctx.hub.getInstance(entityId.toString());
   const metadata = record && entityMetadata(record, request.includeState === true, false);
   return metadata ? { exists: true, entity: metadata } : { exists: false };
@@ -366,12 +400,6 @@ function checkId(instanceId: string | undefined): string {
   return instanceId;
 }
 
-function entityIdOf(instanceId: string | undefined): EntityId {
-  const id = instanceId ?? '';
-  const entityId = EntityId.fromInstanceId(id.startsWith('@') ? id : `@${id}`);
-  if (!entityId) throw new ValidationError(`'${id}' is not an entity instance id (@name@key).`);
-  return entityId;
-}
 
 /** A payload that must be JSON text within the size limit (absent or empty stays absent). */
 function jsonText(value: PbString | undefined, what: string, limit: number): string | undefined {

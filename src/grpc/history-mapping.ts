@@ -149,7 +149,7 @@ export class HistoryTranslator {
           },
         };
       case 'ExecutionTerminated':
-        return { ...base, executionTerminated: { ...opt('input', pbString(event.input)) } };
+        return { ...base, executionTerminated: { ...opt('input', pbString(event.input)), ...(event.recurse ? { recurse: true } : {}) } };
       case 'TaskScheduled':
         return { ...base, taskScheduled: { name: event.name, ...opt('input', pbString(event.input)) } };
       case 'TaskCompleted':
@@ -231,7 +231,9 @@ export class HistoryTranslator {
       ...opt('input', pbString(request.input)),
       targetInstanceId: { value: instanceId },
     };
-    if (message.kind === 'signal') return { entityOperationSignaled: common };
+    if (message.kind === 'signal') {
+      return { entityOperationSignaled: { ...common, ...(request.scheduledTime ? { scheduledTime: pbTimestamp(request.scheduledTime) } : {}) } };
+    }
     return {
       entityOperationCalled: {
         ...common,

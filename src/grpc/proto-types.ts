@@ -166,6 +166,7 @@ export interface PbOrchestratorResponse {
   customStatus?: PbString;
   completionToken?: string;
   isPartial?: boolean;
+  chunkIndex?: { value?: number };
 }
 
 export interface PbActivityRequest {

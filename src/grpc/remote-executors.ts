@@ -71,6 +71,8 @@ export class RemoteOrchestrationExecutor implements EpisodeExecutor {
 /**
  * Drops new events the worker must not see twice: a second start, and completions of tasks that are already
  * completed or were never scheduled (a duplicate or a stale delivery). The in-process executor drops the same.
+ * A task scheduled again under its id (the Python SDK retries an activity or sub-orchestration that way) is open
+ * again: its next result is accepted.
  */
 function acceptNewEvents(past: readonly HistoryEvent[], events: readonly HistoryEvent[]): HistoryEvent[] {
   const scheduled = new Set<string>();
@@ -82,14 +84,13 @@ function acceptNewEvents(past: readonly HistoryEvent[], events: readonly History
         started = true;
         break;
       case 'TaskScheduled':
-        scheduled.add(`task:${event.eventId}`);
-        break;
       case 'SubOrchestrationInstanceCreated':
-        scheduled.add(`sub:${event.eventId}`);
+      case 'TimerCreated': {
+        const key = `${SCHEDULED_KIND[event.eventType]}:${event.eventId}`;
+        scheduled.add(key);
+        done.delete(key);
         break;
-      case 'TimerCreated':
-        scheduled.add(`timer:${event.eventId}`);
-        break;
+      }
       default: {
         const key = completionKey(event);
         if (key) done.add(key);
@@ -107,6 +108,8 @@ function acceptNewEvents(past: readonly HistoryEvent[], events: readonly History
   }
   return accepted;
 }
+
+const SCHEDULED_KIND = { TaskScheduled: 'task', SubOrchestrationInstanceCreated: 'sub', TimerCreated: 'timer' } as const;
 
 function completionKey(event: HistoryEvent): string | undefined {
   switch (event.eventType) {

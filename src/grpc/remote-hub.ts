@@ -25,6 +25,7 @@ import { VersionGate } from '../runtime/version-gate.js';
 import { compareVersions, type VersioningOptions } from '../sdk/versioning.js';
 import { decodeToken, encodeToken, type TokenClaims, type WorkKind } from './completion-token.js';
 import { StaleCompletionError } from './grpc-errors.js';
+import { ValidationError } from '../sdk/errors.js';
 import { fromPbFailure, fromPbString } from './history-mapping.js';
 import type { PbActivityResponse, PbEntityBatchResult, PbOrchestratorResponse, PbWorkItem } from './proto-types.js';
 import { RemoteCall } from './remote-call.js';
@@ -67,6 +68,8 @@ export class RemoteHub {
   readonly #store: HubStore;
   readonly #workerId = `grpc:${randomUUID().slice(0, 8)}`;
   readonly #pending = new Map<string, RemoteCall<unknown>>();
+  /** Chunks of orchestrator responses received so far, by completion token. */
+  readonly #chunks = new Map<string, { response: PbOrchestratorResponse; count: number }>();
   readonly #orchestrations: DispatchLoop;
   readonly #activities: DispatchLoop;
   readonly #commits: GroupCommit;
@@ -158,9 +161,33 @@ export class RemoteHub {
     for (const token of [...worker.pending]) this.#pending.get(token)?.abandon('disconnected');
   }
 
-  /** A worker's answer to an orchestration work item; resolves once committed. */
-  completeOrchestration(response: PbOrchestratorResponse): Promise<void> {
-    return this.#deliver('orchestration', response.completionToken, response);
+  /**
+   * A worker's answer to an orchestration work item; resolves once committed. An answer in chunks (`isPartial`,
+   * numbered by `chunkIndex`) is gathered until its last chunk and committed as one: each partial chunk resolves
+   * once it is held.
+   */
+  async completeOrchestration(response: PbOrchestratorResponse): Promise<void> {
+    const token = response.completionToken ?? '';
+    const call = this.#pending.get(token);
+    if (!call || call.kind !== 'orchestration') return this.#deliver('orchestration', token, response);
+    const held = this.#chunks.get(token);
+    const index = response.chunkIndex?.value ?? (held ? held.count : 0);
+    if (index !== (held?.count ?? 0)) {
+      throw new ValidationError(`Chunk ${index} of the response for '${response.instanceId ?? ''}' arrived where chunk ${held?.count ?? 0} was expected.`);
+    }
+    const customStatus = response.customStatus ?? held?.response.customStatus;
+    const merged: PbOrchestratorResponse = {
+      ...response,
+      actions: [...(held?.response.actions ?? []), ...(response.actions ?? [])],
+      ...(customStatus ? { customStatus } : {}),
+    };
+    if (response.isPartial) {
+      if (!held) call.onDone(() => this.#chunks.delete(token));
+      this.#chunks.set(token, { response: merged, count: index + 1 });
+      return;
+    }
+    this.#chunks.delete(token);
+    return this.#deliver('orchestration', token, merged);
   }
 
   /** A worker's answer to an entity work item (V1 or V2); resolves once committed. */

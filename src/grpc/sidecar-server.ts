@@ -180,7 +180,6 @@ export async function startGrpcSidecar(options: GrpcSidecarOptions): Promise<Grp
   const completion = (kind: WorkKind) =>
     unary<PbOrchestratorResponse & PbActivityResponse & PbEntityBatchResult, object>(async (request, hub) => {
       if (kind === 'orchestration') {
-        if (request.isPartial) throw new ValidationError('Chunked orchestrator responses are not supported; send the whole response.');
         await hub.remote.completeOrchestration(request);
       } else if (kind === 'activity') await hub.remote.completeActivity(request);
       else await hub.remote.completeEntity(request);

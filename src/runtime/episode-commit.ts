@@ -112,12 +112,18 @@ export function buildEpisodeCommit(input: EpisodeCommitInput): EpisodeCommit {
         );
         commit.messages.push(
           // A call to an entity that no worker serves fails at once instead of waiting forever.
-          refuseUnservedEntityCall(action, input.known, now) ??
-            { instanceId: action.instanceId, event: makeEvent({ eventType: 'EventRaised', name: action.name, ...opt('input', action.input) }, now) },
+          refuseUnservedEntityCall(action, input.known, now) ?? {
+            instanceId: action.instanceId,
+            event: makeEvent({ eventType: 'EventRaised', name: action.name, ...opt('input', action.input) }, now),
+            ...(action.deliverAt !== undefined && Date.parse(action.deliverAt) > now.getTime() ? { visibleAt: new Date(action.deliverAt) } : {}),
+          },
         );
         break;
       case 'RecordPatch':
         history.push(patchMarkerEvent(action, now));
+        break;
+      case 'TerminateInstance':
+        commit.messages.push({ instanceId: action.instanceId, event: terminationEvent(action.reason, action.recurse === true, now) });
         break;
       case 'CompleteOrchestration':
         applyCompletion(commit, action, input);
@@ -158,24 +164,44 @@ function childStart(
   now: Date,
   toSelf: (event: HistoryEvent) => NewMessage,
 ): { request: StartInstanceRequest; onConflict: NewMessage } {
-  const executionId = input.newExecutionId();
-  const parentInstance = {
+  const parent = {
     name: input.instance.name,
-    ...opt('version', input.instance.version),
+    version: input.instance.version,
     instanceId: input.instance.instanceId,
     executionId: input.instance.executionId,
-    taskScheduledId: action.id,
+    tags: input.started?.tags,
+  };
+  return subOrchestrationStart(parent, action, input.newExecutionId(), now, toSelf);
+}
+
+/**
+ * The start of a sub-orchestration `child` of `parent` (the child's `id` is the parent's task id for it), and
+ * the failure its parent gets instead when an instance with the child's id is already running.
+ */
+export function subOrchestrationStart(
+  parent: { name: string; version?: string | undefined; instanceId: string; executionId: string; tags?: InstanceTags | undefined },
+  child: { id: number; name: string; instanceId: string; version?: string | undefined; input?: string | undefined; tags?: InstanceTags | undefined },
+  executionId: string,
+  now: Date,
+  toParent: (event: HistoryEvent) => NewMessage,
+): { request: StartInstanceRequest; onConflict: NewMessage } {
+  const parentInstance = {
+    name: parent.name,
+    ...opt('version', parent.version),
+    instanceId: parent.instanceId,
+    executionId: parent.executionId,
+    taskScheduledId: child.id,
   };
   // DTFx's rule: a child inherits its parent's tags; its own win on the same key.
-  const tags = mergeTags(input.started?.tags, action.tags);
+  const tags = mergeTags(parent.tags, child.tags);
   const startEvent = makeEvent(
     {
       eventType: 'ExecutionStarted',
-      name: action.name,
-      instanceId: action.instanceId,
+      name: child.name,
+      instanceId: child.instanceId,
       executionId,
-      ...opt('version', action.version),
-      ...opt('input', action.input),
+      ...opt('version', child.version),
+      ...opt('input', child.input),
       parentInstance,
       ...(tags ? { tags } : {}),
     },
@@ -183,20 +209,20 @@ function childStart(
   );
   const conflict: FailureDetails = {
     errorType: 'InstanceAlreadyExistsError',
-    message: `Cannot start sub-orchestration '${action.name}': an instance with id '${action.instanceId}' is already running.`,
+    message: `Cannot start sub-orchestration '${child.name}': an instance with id '${child.instanceId}' is already running.`,
   };
   return {
     request: {
-      instanceId: action.instanceId,
-      name: action.name,
+      instanceId: child.instanceId,
+      name: child.name,
       executionId,
-      ...opt('version', action.version),
-      ...opt('input', action.input),
+      ...opt('version', child.version),
+      ...opt('input', child.input),
       parentInstance,
       ...(tags ? { tags } : {}),
       startEvent,
     },
-    onConflict: toSelf(makeEvent({ eventType: 'SubOrchestrationInstanceFailed', taskScheduledId: action.id, failureDetails: conflict }, now)),
+    onConflict: toParent(makeEvent({ eventType: 'SubOrchestrationInstanceFailed', taskScheduledId: child.id, failureDetails: conflict }, now)),
   };
 }
 
@@ -235,14 +261,10 @@ function applyCompletion(
     );
     commit.messages.push({ instanceId: input.instance.instanceId, executionId, event: startEvent });
     // Carry-over events of this batch are left unconsumed rather than re-sent: a re-sent event would queue
-    // behind events that arrived during this episode, and the next execution would see them out of order.
-    const inBatch = new Map((input.messages ?? []).filter((m) => m.executionId === undefined).map((m) => [m.event, m.id]));
-    const kept = new Set<number>();
-    for (const event of action.carryoverEvents ?? []) {
-      const id = inBatch.get(event);
-      if (id !== undefined) kept.add(id);
-      else commit.messages.push({ instanceId: input.instance.instanceId, event });
-    }
+    // behind events that arrived during this episode. The others (from history) are re-sent addressed to the new
+    // execution, which takes them right after its ExecutionStarted (see orchestration-episode.ts).
+    const { kept, resend } = matchCarryover(action.carryoverEvents ?? [], input.messages ?? []);
+    for (const event of resend) commit.messages.push({ instanceId: input.instance.instanceId, executionId, event });
     if (kept.size) commit.consumedMessageIds = commit.consumedMessageIds.filter((id) => !kept.has(id));
     return;
   }
@@ -261,6 +283,36 @@ function applyCompletion(
   commit.instance = { ...commit.instance, status, ...opt('output', action.result) };
   if (action.failureDetails) commit.instance.failureDetails = action.failureDetails;
   if (parent) commit.messages.push(parentNotice(parent, action.status === 'Completed' ? { result: action.result } : { failure: action.failureDetails! }, now));
+}
+
+/**
+ * Which carry-over events are claimed messages of this batch (by their order and content: a worker over gRPC
+ * sends copies) and which must be re-sent. Events from the batch come after those from history, so the match
+ * runs from the end and stops at the first event that is not in the batch. Only messages addressed to no
+ * execution can stay where they are (one addressed to this execution would be stale in the next).
+ */
+function matchCarryover(carryover: readonly HistoryEvent[], messages: readonly InboxMessage[]): { kept: Set<number>; resend: HistoryEvent[] } {
+  const batch = messages.filter((m) => m.executionId === undefined && m.event.eventType === 'EventRaised');
+  const kept = new Set<number>();
+  let next = batch.length - 1;
+  let i = carryover.length - 1;
+  for (; i >= 0; i--) {
+    const event = carryover[i]!;
+    while (next >= 0 && !sameRaisedEvent(batch[next]!.event, event)) next--;
+    if (next < 0) break;
+    kept.add(batch[next]!.id);
+    next--;
+  }
+  return { kept, resend: carryover.slice(0, i + 1) };
+}
+
+function sameRaisedEvent(a: HistoryEvent, b: HistoryEvent): boolean {
+  return a.eventType === 'EventRaised' && b.eventType === 'EventRaised' && a.name === b.name && a.input === b.input;
+}
+
+/** The event that terminates an instance (and, with `recurse`, its running sub-orchestrations). */
+export function terminationEvent(reason: string | undefined, recurse: boolean, now: Date): HistoryEvent {
+  return makeEvent({ eventType: 'ExecutionTerminated', ...opt('input', reason), ...(recurse ? { recurse: true } : {}) }, now);
 }
 
 /** The message that tells a parent orchestration its child finished. */

@@ -7,7 +7,7 @@ import { OrchestrationExecutor, type EpisodeResult } from '../core/orchestration
 import { isTerminalStatus, makeEvent, type ExecutionStartedEvent, type HistoryEvent } from '../sdk/history.js';
 import { toFailureDetails } from '../sdk/errors.js';
 import type { InstanceRecord, OrchestrationWorkItem } from '../store/store.js';
-import { buildEpisodeCommit, parentNotice } from './episode-commit.js';
+import { buildEpisodeCommit, parentNotice, terminationEvent } from './episode-commit.js';
 import { rewindHistory, type RewindPlan } from './rewind.js';
 import { EpisodeAbandonedError, type EpisodeEnvironment, type EpisodeExecutor, type PreparedEpisode } from './episode-environment.js';
 import { FailingExecutor } from './failing-executor.js';
@@ -17,9 +17,10 @@ export async function prepareEpisode(item: OrchestrationWorkItem, env: EpisodeEn
   const { instance } = item;
   const now = env.now();
   const consumed: number[] = [];
-  const deliver: HistoryEvent[] = [];
+  let deliver: HistoryEvent[] = [];
   let terminateReason: string | undefined;
   let terminate = false;
+  let recurse = false;
   let rewind: HistoryEvent | undefined;
   let suspended = instance.status === 'Suspended';
 
@@ -46,6 +47,7 @@ export async function prepareEpisode(item: OrchestrationWorkItem, env: EpisodeEn
       consumed.push(message.id);
       terminate = true;
       terminateReason = event.input;
+      recurse ||= event.recurse === true;
       continue;
     }
     if (event.eventType === 'ExecutionSuspended' || event.eventType === 'ExecutionResumed') {
@@ -62,9 +64,10 @@ export async function prepareEpisode(item: OrchestrationWorkItem, env: EpisodeEn
     deliver.push(event);
   }
 
-  if (terminate) return terminateEpisode(item, env, consumed, terminateReason, now);
+  if (terminate) return terminateEpisode(item, env, consumed, terminateReason, recurse, now);
   if (isTerminalStatus(instance.status) && !rewind) return unchanged(item, consumed);
   const start = deliver.find((e): e is ExecutionStartedEvent => e.eventType === 'ExecutionStarted');
+  if (start) deliver = startFirst(deliver, start, item, instance.executionId);
   if (start?.scheduledStartTime && Date.parse(start.scheduledStartTime) > now.getTime()) {
     return deferStart(item, consumed, new Set(deliver), new Date(start.scheduledStartTime));
   }
@@ -82,8 +85,21 @@ export async function prepareEpisode(item: OrchestrationWorkItem, env: EpisodeEn
   if (cached) return runAndBuild(item, env, cached.executor, [], deliver, consumed, suspended, now);
   const history = instance.historyLength > 0 ? await env.store.getHistory(instance.instanceId) : [];
   if (!rewind) return runAndBuild(item, env, remote ?? newExecutor(env), history, deliver, consumed, suspended, now);
-  const rewound = await rewindHistory(history, instance, env.store, now);
+  const rewound = await rewindHistory(history, instance, env.store, now, env.newExecutionId);
   return runAndBuild(item, env, remote ?? newExecutor(env), rewound.history, [rewind, ...deliver], consumed, false, now, rewound);
+}
+
+/**
+ * The first batch of an execution in the order its code must see it: ExecutionStarted, then the events the
+ * previous execution carried over and re-sent to this one (only that execution knew this one's id), then the
+ * rest in arrival order (events that arrived meanwhile, and carried-over events that stayed in the inbox).
+ */
+function startFirst(deliver: HistoryEvent[], start: ExecutionStartedEvent, item: OrchestrationWorkItem, executionId: string): HistoryEvent[] {
+  const resent = new Set(
+    item.messages.filter((m) => m.executionId === executionId && m.event.eventType === 'EventRaised').map((m) => m.event),
+  );
+  const rank = (e: HistoryEvent) => (e === start ? 0 : resent.has(e) ? 1 : 2);
+  return deliver.map((e, i) => ({ e, i })).sort((a, b) => rank(a.e) - rank(b.e) || a.i - b.i).map(({ e }) => e);
 }
 
 function newExecutor(env: EpisodeEnvironment): OrchestrationExecutor {
@@ -150,6 +166,7 @@ async function runAndBuild(
     commit.historyMode = 'replace';
     commit.activities.push(...rewound.activities);
     commit.messages.push(...rewound.messages);
+    commit.startInstances.push(...rewound.startInstances);
   }
   const done = result.actions.some((a) => a.type === 'CompleteOrchestration');
   return {
@@ -217,6 +234,7 @@ async function terminateEpisode(
   env: EpisodeEnvironment,
   consumed: number[],
   reason: string | undefined,
+  recurse: boolean,
   now: Date,
 ): Promise<PreparedEpisode> {
   const { instance } = item;
@@ -234,15 +252,28 @@ async function terminateEpisode(
   else delete commit.instance.output;
   // The instance's remaining inbox (including events held while suspended) is of no use any more.
   for (const message of item.messages) if (!consumed.includes(message.id)) consumed.push(message.id);
-  if (instance.parentInstanceId) {
-    const history = instance.historyLength > 0 ? await env.store.getHistory(instance.instanceId) : [];
-    const start = history.find((e): e is ExecutionStartedEvent => e.eventType === 'ExecutionStarted');
-    if (start?.parentInstance) {
-      const failure = { errorType: 'TerminatedError', message: `Sub-orchestration '${instance.instanceId}' was terminated: ${reason ?? ''}` };
-      commit.messages.push(parentNotice(start.parentInstance, { failure }, now));
-    }
+  if (!instance.parentInstanceId && !recurse) return prepared;
+  const history = instance.historyLength > 0 ? await env.store.getHistory(instance.instanceId) : [];
+  const start = history.find((e): e is ExecutionStartedEvent => e.eventType === 'ExecutionStarted');
+  if (start?.parentInstance) {
+    const failure = { errorType: 'TerminatedError', message: `Sub-orchestration '${instance.instanceId}' was terminated: ${reason ?? ''}` };
+    commit.messages.push(parentNotice(start.parentInstance, { failure }, now));
+  }
+  // A recursive termination goes on to the children still running, which pass it on to theirs.
+  if (recurse) {
+    for (const child of runningChildren(history)) commit.messages.push({ instanceId: child, event: terminationEvent(reason, true, now) });
   }
   return prepared;
+}
+
+/** Instance ids of the sub-orchestrations `history` started that have not reported back. */
+function runningChildren(history: readonly HistoryEvent[]): string[] {
+  const open = new Map<number, string>();
+  for (const e of history) {
+    if (e.eventType === 'SubOrchestrationInstanceCreated') open.set(e.eventId, e.instanceId);
+    if (e.eventType === 'SubOrchestrationInstanceCompleted' || e.eventType === 'SubOrchestrationInstanceFailed') open.delete(e.taskScheduledId);
+  }
+  return [...new Set(open.values())];
 }
 
 /**

@@ -76,6 +76,8 @@ export interface ExecutionTerminatedEvent extends EventBase {
   eventType: 'ExecutionTerminated';
   /** JSON text of the reason. */
   input?: string;
+  /** Terminate the sub-orchestrations still running too (and theirs, recursively). */
+  recurse?: boolean;
 }
 export interface TaskScheduledEvent extends EventBase {
   eventType: 'TaskScheduled';

@@ -256,7 +256,13 @@ export function checkInstanceFilter(filter: InstanceFilter): InstanceTags | unde
     if (typeof filter.version !== 'string') throw new ValidationError('version must be a string.');
     checkStorableText(filter.version, 'version');
   }
-  for (const [what, time] of [['createdTimeFrom', filter.createdTimeFrom], ['createdTimeTo', filter.createdTimeTo]] as const) {
+  const times = [
+    ['createdTimeFrom', filter.createdTimeFrom],
+    ['createdTimeTo', filter.createdTimeTo],
+    ['completedTimeFrom', filter.completedTimeFrom],
+    ['completedTimeTo', filter.completedTimeTo],
+  ] as const;
+  for (const [what, time] of times) {
     if (time !== undefined && (!(time instanceof Date) || !Number.isFinite(time.getTime()))) throw new ValidationError(`${what} must be a valid Date.`);
   }
   return checkTags(filter.tags, 'tags filter');

@@ -185,6 +185,10 @@ export interface ActivityCompletion {
 export interface InstanceFilter {
   createdTimeFrom?: Date;
   createdTimeTo?: Date;
+  /** Only finished instances (Completed, Failed, Terminated, Canceled) that finished at or after this time. */
+  completedTimeFrom?: Date;
+  /** Only finished instances that finished at or before this time. */
+  completedTimeTo?: Date;
   runtimeStatus?: RuntimeStatus[];
   instanceIdPrefix?: string;
   /** Only instances of this version, compared as `compareVersions` compares (`''`: instances without a version). */
@@ -196,7 +200,13 @@ export interface InstanceFilter {
 /** A page of an instance query. */
 export interface InstanceQuery extends InstanceFilter {
   pageSize?: number;
+  /**
+   * Where the previous page ended: the token it returned. In `instanceId` order the token is the last instance id
+   * of the previous page (any id may be given: the page starts after it).
+   */
   continuationToken?: string;
+  /** `created` (the default): by creation time, then id. `instanceId`: by id alone. */
+  orderBy?: 'created' | 'instanceId';
 }
 
 /**

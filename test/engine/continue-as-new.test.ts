@@ -74,6 +74,37 @@ for (const store of testStores()) {
       );
     });
 
+    test('carried-over events keep their order: one from an earlier episode comes before one from the last batch', async () => {
+      await withApp(
+        store,
+        (app) => {
+          app.orchestration('carryOrder', function* (ctx) {
+            const got = ctx.getInput<number[] | null>();
+            if (got === null) {
+              yield ctx.waitForExternalEvent('go');
+              ctx.continueAsNew([]);
+              return;
+            }
+            while (got.length < 2) got.push(yield ctx.waitForExternalEvent('x'));
+            return got;
+          });
+        },
+        async ({ client }) => {
+          const id = await client.startNew('carryOrder', { input: null });
+          await historyWhere(client, id, (h) => h.some((e) => e.eventType === 'OrchestratorCompleted'));
+          // x=1 is recorded in an episode of its own (unconsumed); go and x=2 then arrive in one batch.
+          await client.raiseEvent(id, 'x', 1);
+          await historyWhere(client, id, (h) => h.some((e) => e.eventType === 'EventRaised' && e.name === 'x'));
+          await client.suspend(id, 'hold the next events together');
+          await statusWhere(client, id, (s) => s.runtimeStatus === 'Suspended');
+          await client.raiseEvent(id, 'go');
+          await client.raiseEvent(id, 'x', 2);
+          await client.resume(id, 'go on');
+          assert.deepEqual((await finished(client, id)).output, [1, 2]);
+        },
+      );
+    });
+
     test('nothing scheduled after continueAsNew runs; the version carries over', async () => {
       let sideEffects = 0;
       await withApp(

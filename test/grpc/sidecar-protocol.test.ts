@@ -312,6 +312,8 @@ for (const testStore of testStores()) {
       assert.ok(kinds.includes('executionStarted'), JSON.stringify(kinds));
       assert.ok(kinds.includes('executionCompleted'), JSON.stringify(kinds));
       assert.equal(kinds.indexOf('executionStarted') < kinds.indexOf('executionCompleted'), true);
+      // As the Durable Task Scheduler returns a history: episodes open with orchestratorStarted, none is closed.
+      assert.deepEqual(kinds, ['orchestratorStarted', 'executionStarted', 'executionCompleted']);
       const missing = await new Promise<any>((resolve) => {
         const stream = client.stream('StreamInstanceHistory', { instanceId: 'no-such-instance' });
         stream.on('data', () => undefined);

@@ -322,6 +322,47 @@ export function clientConformance(store: () => Store): void {
       );
     });
 
+    test('filters finished instances by completed-time range (inclusive), before the page is cut', async () => {
+      const hub = freshHub(store());
+      await createWithStatus(hub, 'c-running', 'Running');
+      await createWithStatus(hub, 'c-early', 'Completed');
+      await sleep(15);
+      await createWithStatus(hub, 'c-mid-a', 'Failed');
+      await createWithStatus(hub, 'c-mid-b', 'Terminated');
+      const mid = (await hub.getInstance('c-mid-a'))!.lastUpdatedAt;
+      const midEnd = (await hub.getInstance('c-mid-b'))!.lastUpdatedAt;
+      await sleep(15);
+      await createWithStatus(hub, 'c-late', 'Completed');
+      const ids = async (q: Parameters<typeof hub.queryInstances>[0]) => (await hub.queryInstances(q)).instances.map((r) => r.instanceId).sort();
+      assert.deepEqual(await ids({ completedTimeFrom: new Date(0) }), ['c-early', 'c-late', 'c-mid-a', 'c-mid-b']);
+      assert.deepEqual(await ids({ completedTimeFrom: mid }), ['c-late', 'c-mid-a', 'c-mid-b']);
+      assert.deepEqual(await ids({ completedTimeFrom: mid, completedTimeTo: midEnd }), ['c-mid-a', 'c-mid-b']);
+      assert.deepEqual(await ids({ completedTimeTo: new Date(mid.getTime() - 1) }), ['c-early']);
+      assert.deepEqual(await ids({ completedTimeFrom: mid, runtimeStatus: ['Completed'] }), ['c-late']);
+      // One matching instance per page, whatever does not match in between.
+      const first = await hub.queryInstances({ completedTimeFrom: mid, pageSize: 1 });
+      assert.equal(first.instances.length, 1);
+      assert.ok(first.continuationToken);
+      await assert.rejects(hub.queryInstances({ completedTimeTo: new Date(Number.NaN) }), ValidationError);
+    });
+
+    test('in instance-id order the token is the last id, and a page starts after any id given', async () => {
+      const hub = freshHub(store());
+      for (const id of ['k-c', 'k-a', 'k-e', 'k-b', 'k-d']) await hub.createInstance(startRequest(id));
+      const page = (token?: string) => hub.queryInstances({ orderBy: 'instanceId', pageSize: 2, ...(token !== undefined ? { continuationToken: token } : {}) });
+      const first = await page();
+      assert.deepEqual(first.instances.map((r) => r.instanceId), ['k-a', 'k-b']);
+      assert.equal(first.continuationToken, 'k-b');
+      const second = await page(first.continuationToken);
+      assert.deepEqual(second.instances.map((r) => r.instanceId), ['k-c', 'k-d']);
+      assert.equal(second.continuationToken, 'k-d');
+      const last = await page(second.continuationToken);
+      assert.deepEqual(last.instances.map((r) => r.instanceId), ['k-e']);
+      assert.equal(last.continuationToken, undefined);
+      // An id that is not (or no longer) there: the page starts after where it would be.
+      assert.deepEqual((await page('k-bb')).instances.map((r) => r.instanceId), ['k-c', 'k-d']);
+    });
+
     test('rejects a malformed continuation token and a bad page size with ValidationError', async () => {
       const hub = freshHub(store());
       await hub.createInstance(startRequest('q'));

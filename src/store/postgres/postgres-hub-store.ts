@@ -6,7 +6,7 @@
  * `visibleAt`, `nextVisibleAt`) are re-based between this process's clock and the database's, so a
  * process whose clock is off by minutes still waits the right durations.
  */
-import { isTerminalStatus, type HistoryEvent, type RuntimeStatus } from '../../sdk/history.js';
+import { isTerminalStatus, TERMINAL_STATUSES, type HistoryEvent, type RuntimeStatus } from '../../sdk/history.js';
 import { InstanceAlreadyExistsError } from '../../sdk/errors.js';
 import {
   INSTANCE_COLUMNS,
@@ -146,7 +146,11 @@ export class PostgresHubStore implements HubStore {
     const pageSize = checkPageSize(query.pageSize);
     const params: unknown[] = [];
     const where = this.#filterSql(query, params);
-    if (query.continuationToken) {
+    const byId = query.orderBy === 'instanceId';
+    if (query.continuationToken !== undefined && byId) {
+      params.push(query.continuationToken);
+      where.push(`instance_id > $${params.length}::text`);
+    } else if (query.continuationToken) {
       const after = decodeContinuationToken(query.continuationToken);
       params.push(after.createdAt, after.instanceId);
       where.push(`(created_at, instance_id) > ($${params.length - 1}::bigint, $${params.length}::text)`);
@@ -154,17 +158,14 @@ export class PostgresHubStore implements HubStore {
     params.push(pageSize + 1);
     const rows = await this.ctx.db.query<InstanceRow>(
       `SELECT ${INSTANCE_COLUMNS} FROM ${this.#t.instances} WHERE ${where.join(' AND ')}
-       ORDER BY created_at, instance_id LIMIT $${params.length}`,
+       ORDER BY ${byId ? 'instance_id' : 'created_at, instance_id'} LIMIT $${params.length}`,
       params,
     );
     const instances = rows.slice(0, pageSize).map(rowToInstance);
     const last = instances[instances.length - 1];
-    return rows.length > pageSize && last
-      ? {
-          instances,
-          continuationToken: encodeContinuationToken({ createdAt: last.createdAt.getTime(), instanceId: last.instanceId }),
-        }
-      : { instances };
+    if (rows.length <= pageSize || !last) return { instances };
+    const continuationToken = byId ? last.instanceId : encodeContinuationToken({ createdAt: last.createdAt.getTime(), instanceId: last.instanceId });
+    return { instances, continuationToken };
   }
 
   /** WHERE terms of an instance filter; pushes its parameters onto `params`. */
@@ -177,6 +178,10 @@ export class PostgresHubStore implements HubStore {
     const where = [`hub = ${add(this.hub)}`];
     if (filter.createdTimeFrom) where.push(`created_at >= ${add(filter.createdTimeFrom.getTime())}::bigint`);
     if (filter.createdTimeTo) where.push(`created_at <= ${add(filter.createdTimeTo.getTime())}::bigint`);
+    // A finished instance is not updated again, so its last update is when it finished.
+    if (filter.completedTimeFrom || filter.completedTimeTo) where.push(`status = ANY(${add(TERMINAL_STATUSES)}::text[])`);
+    if (filter.completedTimeFrom) where.push(`updated_at >= ${add(filter.completedTimeFrom.getTime())}::bigint`);
+    if (filter.completedTimeTo) where.push(`updated_at <= ${add(filter.completedTimeTo.getTime())}::bigint`);
     if (filter.runtimeStatus?.length) where.push(`status = ANY(${add(filter.runtimeStatus)}::text[])`);
     if (filter.version !== undefined) where.push(`${this.#t.versionCompare}(version, ${add(filter.version)}::text) = 0`);
     // Containment compares string values exactly (byte-wise), as SQLite's json_each does.

@@ -11,6 +11,7 @@ import {
   rowToInstance,
   type InstanceRow,
 } from '../shared.js';
+import { TERMINAL_STATUSES } from '../../sdk/history.js';
 import type { InstanceFilter, InstanceQuery, InstanceRecord } from '../store.js';
 import type { SqliteStoreContext } from './sqlite-context.js';
 
@@ -22,7 +23,11 @@ export async function queryInstances(
 ): Promise<{ instances: InstanceRecord[]; continuationToken?: string }> {
   const pageSize = checkPageSize(query.pageSize);
   const { where, params } = filterSql(hub, query);
-  if (query.continuationToken) {
+  const byId = query.orderBy === 'instanceId';
+  if (query.continuationToken !== undefined && byId) {
+    where.push('instance_id > ?');
+    params.push(query.continuationToken);
+  } else if (query.continuationToken) {
     const after = decodeContinuationToken(query.continuationToken);
     where.push('(created_at > ? OR (created_at = ? AND instance_id > ?))');
     params.push(after.createdAt, after.createdAt, after.instanceId);
@@ -31,14 +36,14 @@ export async function queryInstances(
   const rows = store.db
     .prepare(
       `SELECT ${INSTANCE_COLUMNS} FROM instances WHERE ${where.join(' AND ')}
-       ORDER BY created_at, instance_id LIMIT ?`,
+       ORDER BY ${byId ? 'instance_id' : 'created_at, instance_id'} LIMIT ?`,
     )
     .all(...params, pageSize + 1) as InstanceRow[];
   const instances = rows.slice(0, pageSize).map(rowToInstance);
   const last = instances[instances.length - 1];
-  return rows.length > pageSize && last
-    ? { instances, continuationToken: encodeContinuationToken({ createdAt: last.createdAt.getTime(), instanceId: last.instanceId }) }
-    : { instances };
+  if (rows.length <= pageSize || !last) return { instances };
+  const continuationToken = byId ? last.instanceId : encodeContinuationToken({ createdAt: last.createdAt.getTime(), instanceId: last.instanceId });
+  return { instances, continuationToken };
 }
 
 /** The WHERE conditions (to join with AND) and their parameters that select `filter`'s instances of `hub`. */
@@ -53,6 +58,19 @@ export function filterSql(hub: string, filter: InstanceFilter): { where: string[
   if (filter.createdTimeTo) {
     where.push('created_at <= ?');
     params.push(filter.createdTimeTo.getTime());
+  }
+  if (filter.completedTimeFrom || filter.completedTimeTo) {
+    // A finished instance is not updated again, so its last update is when it finished.
+    where.push(`status IN (${TERMINAL_STATUSES.map(() => '?').join(', ')})`);
+    params.push(...TERMINAL_STATUSES);
+  }
+  if (filter.completedTimeFrom) {
+    where.push('updated_at >= ?');
+    params.push(filter.completedTimeFrom.getTime());
+  }
+  if (filter.completedTimeTo) {
+    where.push('updated_at <= ?');
+    params.push(filter.completedTimeTo.getTime());
   }
   if (filter.runtimeStatus?.length) {
     where.push(`status IN (${filter.runtimeStatus.map(() => '?').join(', ')})`);
