@@ -7,6 +7,7 @@ import { entityNameOf, startedWorkItem, tagsColumn } from '../shared.js';
 import type { NewMessage, OrchestrationWorkItem, StartInstanceRequest, StartLease } from '../store.js';
 import { prepared, type StatementRunner, type TxClient } from './connection.js';
 import type { Tables } from './schema.js';
+import type { EncodedNotices } from './notice-listener.js';
 
 /** Database time in epoch milliseconds (`now()` is fixed per transaction, so one transaction sees one time). */
 export const NOW = `(extract(epoch from now()) * 1000)::bigint`;
@@ -151,30 +152,59 @@ interface StartRow {
   message_id: string | null;
 }
 
+/** Entity ids among `messages`' targets, sorted (so two writes creating the same rows never deadlock). */
+function entityTargets(messages: readonly NewMessage[]): string[] {
+  return [...new Set(messages.map((m) => m.instanceId).filter((id) => entityNameOf(id) !== undefined))].sort();
+}
+
+/** Creates the instance rows of entities `ids` (with `names`) that have none yet; the parameters are SQL placeholders. */
+function entityRowsSql(t: Tables, hub: string, ids: string, names: string): string {
+  return `INSERT INTO ${t.instances} (hub, instance_id, name, execution_id, status, created_at, updated_at, history_length, lock_epoch)
+       SELECT ${hub}, e.id, e.name, '', 'Running', ${NOW}, ${NOW}, 0, nextval('${t.epochs}')
+       FROM unnest(${ids}::text[], ${names}::text[]) AS e(id, name)
+       WHERE NOT EXISTS (SELECT 1 FROM ${t.instances} i WHERE i.hub = ${hub} AND i.instance_id = e.id)
+       ON CONFLICT (hub, instance_id) DO NOTHING`;
+}
+
+/** Inserts the messages of {@link messageColumns} (`columns`: five placeholders), in order, where `delivered` holds. */
+function inboxRowsSql(t: Tables, hub: string, columns: string[], delivered: string): string {
+  const [ids, executions, types, events, delays] = columns;
+  return `INSERT INTO ${t.inbox} (hub, instance_id, execution_id, event_type, event, visible_at)
+     SELECT ${hub}, m.instance_id, m.execution_id, m.event_type, m.event, ${NOW} + COALESCE(m.delay, 0)
+     FROM unnest(${ids}::text[], ${executions}::text[], ${types}::text[], ${events}::text[], ${delays}::bigint[])
+       WITH ORDINALITY AS m(instance_id, execution_id, event_type, event, delay, ord)
+     WHERE ${delivered}
+     ORDER BY m.ord`;
+}
+
+const TO_EXISTING = (t: Tables, hub: string) => `EXISTS (SELECT 1 FROM ${t.instances} i WHERE i.hub = ${hub} AND i.instance_id = m.instance_id)`;
+
 /** Inserts messages, in order, to the instances that exist (messages to purged instances vanish). */
 export async function insertMessages(runner: TxClient, t: Tables, hub: string, messages: NewMessage[]): Promise<void> {
   if (messages.length === 0) return;
-  // Entities have no start: the first message addressed to one creates its instance row (sorted, so two
-  // transactions creating the same rows never deadlock).
-  const entityIds = [...new Set(messages.map((m) => m.instanceId).filter((id) => entityNameOf(id) !== undefined))].sort();
-  if (entityIds.length) {
-    await runner.query(
-      `INSERT INTO ${t.instances} (hub, instance_id, name, execution_id, status, created_at, updated_at, history_length, lock_epoch)
-       SELECT $1, e.id, e.name, '', 'Running', ${NOW}, ${NOW}, 0, nextval('${t.epochs}')
-       FROM unnest($2::text[], $3::text[]) AS e(id, name)
-       WHERE NOT EXISTS (SELECT 1 FROM ${t.instances} i WHERE i.hub = $1 AND i.instance_id = e.id)
-       ON CONFLICT (hub, instance_id) DO NOTHING`,
-      [hub, entityIds, entityIds.map((id) => entityNameOf(id)!)],
-    );
-  }
+  // Entities have no start: the first message addressed to one creates its instance row.
+  const entityIds = entityTargets(messages);
+  if (entityIds.length) await runner.query(entityRowsSql(t, '$1', '$2', '$3'), [hub, entityIds, entityIds.map((id) => entityNameOf(id)!)]);
+  await runner.query(inboxRowsSql(t, '$1', ['$2', '$3', '$4', '$5', '$6'], TO_EXISTING(t, '$1')), [hub, ...messageColumns(messages)]);
+}
+
+/**
+ * {@link insertMessages} and the notices' `pg_notify` as one statement, its own transaction: one round trip
+ * and one durable commit for a client's send. The inbox rows of entities this statement creates cannot see
+ * those rows (one snapshot), so messages to entity ids are kept by their id.
+ */
+export async function sendMessagesInOneStatement(
+  runner: StatementRunner,
+  t: Tables,
+  hub: string,
+  messages: NewMessage[],
+  notify: EncodedNotices,
+): Promise<void> {
+  const entityIds = entityTargets(messages);
   await runner.query(
-    `INSERT INTO ${t.inbox} (hub, instance_id, execution_id, event_type, event, visible_at)
-     SELECT $1, m.instance_id, m.execution_id, m.event_type, m.event, ${NOW} + COALESCE(m.delay, 0)
-     FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
-       WITH ORDINALITY AS m(instance_id, execution_id, event_type, event, delay, ord)
-     WHERE EXISTS (SELECT 1 FROM ${t.instances} i WHERE i.hub = $1 AND i.instance_id = m.instance_id)
-     ORDER BY m.ord`,
-    [hub, ...messageColumns(messages)],
+    `WITH entities AS (${entityRowsSql(t, '$1', '$7', '$8')}), sent AS (${inboxRowsSql(t, '$1', ['$2', '$3', '$4', '$5', '$6'], `m.instance_id = ANY($7::text[]) OR ${TO_EXISTING(t, '$1')}`)})
+     SELECT count(pg_notify($9, p)) FROM unnest($10::text[]) AS p`,
+    [hub, ...messageColumns(messages), entityIds, entityIds.map((id) => entityNameOf(id)!), notify.channel, notify.payloads],
   );
 }
 

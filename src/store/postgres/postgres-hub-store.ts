@@ -27,7 +27,7 @@ import type { PgDatabase, TxClient } from './connection.js';
 import { commitEpisodeBatch } from './episode-batch.js';
 import { commitEpisodesInOneStatement, fitsOneStatement } from './episode-statement.js';
 import type { EncodedNotices } from './notice-listener.js';
-import { distinctRounds, insertMessages, messageColumns, NOW, startInstances, TERMINAL_SQL, type StartAnswer, type StartRequest } from './hub-writes.js';
+import { distinctRounds, insertMessages, messageColumns, NOW, sendMessagesInOneStatement, startInstances, TERMINAL_SQL, type StartAnswer, type StartRequest } from './hub-writes.js';
 import { Batcher } from '../batcher.js';
 import { heartbeat } from './liveness.js';
 import type { Tables } from './schema.js';
@@ -196,10 +196,8 @@ export class PostgresHubStore implements HubStore {
   async sendMessages(messages: NewMessage[]): Promise<void> {
     if (messages.length === 0) return;
     const notices: StoreNotice[] = [{ kind: 'orchestrations' }, ...delayedMessageNotices(messages)];
-    await this.ctx.db.transaction(async (client) => {
-      await insertMessages(client, this.#t, this.hub, messages);
-      await this.#notify(client, notices);
-    });
+    const encoded = this.ctx.notices(this.hub, notices);
+    await this.ctx.db.retrying(() => sendMessagesInOneStatement(this.ctx.db.pool, this.#t, this.hub, messages, encoded));
     this.ctx.emitLocal(this.hub, notices);
   }
 
