@@ -18,15 +18,19 @@ import { newTestSchema, pgUnavailableReason, withPgClient, type TestSchema } fro
 import { claimAll, claimOne, commitOf, eventMessage, eventually, freshHub, startRequest, types } from './conformance-fixtures.js';
 import { storeConformanceSuite } from './store-conformance.js';
 
+/** How the notifier's statements begin. */
+const NOTICE_ONLY = 'BEGIN; SET LOCAL synchronous_commit TO off;';
+
 /**
  * Counts the statements `pg` sends while `fn` runs (every statement goes through Client#query, on the pool or
- * inside a transaction).
+ * inside a transaction), except the notifier's.
  */
 async function countStatements<T>(fn: () => Promise<T>): Promise<{ result: T; statements: number }> {
   const original = pg.Client.prototype.query;
   let statements = 0;
   pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-    statements++;
+    // The notifier's notice-only transactions (notifier.ts) run after the write, off its path: not counted.
+    if (!(typeof args[0] === 'string' && args[0].startsWith(NOTICE_ONLY))) statements++;
     return (original as (...a: unknown[]) => unknown).apply(this, args);
   } as typeof original;
   try {
@@ -234,6 +238,38 @@ if (unavailable && process.env['CI'] !== 'true') {
       } finally {
         stop();
       }
+    });
+
+    test('no writing transaction sends NOTIFY (it would serialize commits); notices follow, quotes and backslashes intact', async () => {
+      const { sender, received, stop } = await listeningPair();
+      const texts: string[] = [];
+      const original = pg.Client.prototype.query;
+      pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+        const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text;
+        if (text) texts.push(text);
+        return (original as (...a: unknown[]) => unknown).apply(this, args);
+      } as typeof original;
+      const odd = `it's a \\ "test"`;
+      try {
+        const hub = sender.hub('h');
+        await hub.createInstance(startRequest(odd));
+        const item = (await claimAll(hub)).find((i) => i.instance.instanceId === odd)!;
+        await hub.sendMessages([eventMessage(odd, 'e'), eventMessage('@counter@k', 'op')]);
+        assert.equal(await hub.sendToLiveInstance(eventMessage(odd, 'f')), 'Pending');
+        await hub.commitEpisodes([commitOf(item, { history: [item.messages[0]!.event], instance: { status: 'Completed', output: '1' } })]);
+        await eventually(
+          async () => (received.some((n) => n.kind === 'instance' && n.instanceId === odd && n.status === 'Completed') ? true : undefined),
+          'the completion notice, id intact',
+        );
+      } finally {
+        pg.Client.prototype.query = original;
+        stop();
+      }
+      const writes = texts.filter((t) => !t.startsWith(NOTICE_ONLY));
+      assert.ok(writes.length >= 4, `statements seen: ${writes.length}`);
+      assert.deepEqual(writes.filter((t) => /pg_notify|NOTIFY/i.test(t)), [], 'a write sent NOTIFY');
+      assert.ok(texts.some((t) => t.startsWith(NOTICE_ONLY)), 'no notice-only transaction');
+      assert.ok(!received.some((n) => n.kind === 'instance' && 'final' in n), 'a final row crossed processes');
     });
 
     test('a burst of starts shares statements, and a start PostgreSQL rejects fails alone', async () => {

@@ -6,10 +6,9 @@
  */
 import type { RuntimeStatus } from '../../sdk/history.js';
 import type { ActivityWorkItem, CommitOutcome, EpisodeCommit, InstanceUpdate, NewMessage, StoreNotice } from '../store.js';
-import { dedupeNotices, delayedMessageNotices, leasedActivity, withFinalStates } from '../shared.js';
+import { delayedMessageNotices, leasedActivity, withFinalStates } from '../shared.js';
 import type { TxClient } from './connection.js';
 import { distinctRounds, insertMessages, NOW, startInstances } from './hub-writes.js';
-import type { EncodedNotices } from './notice-listener.js';
 import type { Tables } from './schema.js';
 
 /** What {@link commitEpisodeBatch} did: an outcome per commit, and the activities it leased to their workers. */
@@ -21,7 +20,7 @@ export interface EpisodeBatchResult {
 
 /**
  * Commits `commits` inside `client`'s transaction; a commit whose lease epoch is no longer current writes
- * nothing (`lease-lost`). Sends the notices with `pg_notify` and pushes them to `notices` for this process.
+ * nothing (`lease-lost`). Pushes its notices to `notices`, for the caller to send once it committed (notifier.ts).
  */
 export async function commitEpisodeBatch(
   client: TxClient,
@@ -29,7 +28,6 @@ export async function commitEpisodeBatch(
   hub: string,
   commits: EpisodeCommit[],
   notices: StoreNotice[],
-  encode: (notices: StoreNotice[]) => EncodedNotices,
 ): Promise<EpisodeBatchResult> {
   const ids = commits.map((c) => c.lease.id);
   // Activity results an episode took from memory: its commit counts only while every one of their leases holds.
@@ -106,8 +104,6 @@ export async function commitEpisodeBatch(
   // messages that arrived during the episode, and sends the 'orchestrations' notice only if it finds one.
   const moreWorkKnown = accepted.some((a) => a.commit.messages.length > 0 || a.commit.startInstances.length > 0);
   if (moreWorkKnown) notices.push({ kind: 'orchestrations' });
-  const { channel, payloads } = encode(dedupeNotices(notices));
-  const [moreWorkPayload] = encode([{ kind: 'orchestrations' }]).payloads;
   // One row per episode (see historyFromRows).
   const history = accepted.filter((a) => a.commit.history.length).map((a) => [a.commit.lease.id, a.base, JSON.stringify(a.commit.history)] as const);
   const u = accepted.map((a) => ({ id: a.commit.lease.id, length: a.base + a.commit.history.length, ...a.commit.instance }));
@@ -123,23 +119,21 @@ export async function commitEpisodeBatch(
          ${INPUT_SQL}, output = u.output, custom_status = u.custom_status, failure_details = u.failure_details,
          updated_at = ${NOW}, history_length = u.history_length, lock_owner = NULL, lock_until = 0
        FROM unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::int[],
-           $29::boolean[])
+           $26::boolean[])
          AS u(instance_id, status, execution_id, name, version, input, output, custom_status, failure_details, history_length, keep_input)
        WHERE i.hub = $1 AND i.instance_id = u.instance_id
      ), consumed AS (
        DELETE FROM ${t.inbox} m USING unnest($16::bigint[], $17::text[]) AS c(id, instance_id)
        WHERE m.id = c.id AND m.hub = $1 AND m.instance_id = c.instance_id
      ), act AS (
-       ${insertActivitiesSql(t, ['$18', '$19', '$20', '$21', '$22', '$27', '$28'], 'true')}
+       ${insertActivitiesSql(t, ['$18', '$19', '$20', '$21', '$22', '$24', '$25'], 'true')}
      ), probe AS (
        -- The statement's snapshot still shows the consumed messages: they are not new work.
-       SELECT $25::boolean OR EXISTS (
+       SELECT $23::boolean OR EXISTS (
          SELECT 1 FROM ${t.inbox} WHERE hub = $1 AND instance_id = ANY($6::text[]) AND visible_at <= ${NOW}
            AND id <> ALL($16::bigint[])) AS more_work
      )
      SELECT p.more_work,
-       (SELECT count(pg_notify($23, n)) FROM unnest($24::text[]) AS n) AS sent,
-       (SELECT count(pg_notify($23, $26)) WHERE p.more_work AND NOT $25::boolean) AS sent_more_work,
        ${NOW} AS now,
        -- Ids are assigned in insertion order, which is the order of the arrays.
        (SELECT coalesce(json_agg(id::text ORDER BY id), '[]') FROM act WHERE here) AS leased
@@ -160,17 +154,14 @@ export async function commitEpisodeBatch(
       activities.map((a) => a.activity.taskId),
       activities.map((a) => a.activity.name),
       activities.map((a) => a.activity.input ?? null),
-      channel,
-      payloads,
       moreWorkKnown,
-      moreWorkPayload ?? '',
       activities.map((a) => a.lease?.workerId ?? null),
       activities.map((a) => a.lease?.leaseMs ?? null),
       keepInputColumn(u),
     ],
   );
   if (written[0]?.more_work && !moreWorkKnown) notices.push({ kind: 'orchestrations' });
-  // In-process waiters get the terminal rows as written (the encoded NOTIFY payloads above never carry them).
+  // In-process waiters get the terminal rows as written (notices to other processes never carry them).
   const local = withFinalStates(notices, accepted.map((a) => a.commit), Number(written[0]!.now));
   notices.splice(0, notices.length, ...local);
   const leasedIds = written[0]?.leased ?? [];

@@ -19,7 +19,6 @@ import { delayedMessageNotices, entityNameOf, leasedActivity } from '../shared.j
 import { prepared, type StatementRunner } from './connection.js';
 import { INPUT_SQL, insertActivitiesSql, instanceUpdateColumns, keepInputColumn } from './episode-batch.js';
 import { messageColumns, NOW } from './hub-writes.js';
-import type { EncodedNotices } from './notice-listener.js';
 import type { Tables } from './schema.js';
 
 /** Whether {@link commitEpisodesInOneStatement} can take `commits`. */
@@ -43,28 +42,25 @@ export interface OneStatementResult {
 
 /**
  * Commits every one of `commits` in one statement (see the file comment), or nothing: `undefined` when a
- * fence failed. Sends the notices with `pg_notify` in the same statement.
+ * fence failed. Its notices are for the caller to send once it committed (see notifier.ts).
  */
 export async function commitEpisodesInOneStatement(
   runner: StatementRunner,
   t: Tables,
   hub: string,
   commits: EpisodeCommit[],
-  encode: (notices: StoreNotice[]) => EncodedNotices,
 ): Promise<OneStatementResult | undefined> {
   const messages = commits.flatMap((c) => c.messages);
   const activities = commits.flatMap((commit) =>
     commit.activities.map((activity) => ({ activity, commit, lease: activity.runHere ? commit.activityLease : undefined })),
   );
   const completed = commits.flatMap((c) => c.completedActivities ?? []);
-  // Notices sent whenever the batch commits; status notices only where the status changed.
+  // Notices of the batch when it commits; status notices only where the status changed.
   const always: StoreNotice[] = [...delayedMessageNotices(messages)];
   if (activities.some((a) => !a.lease)) always.push({ kind: 'activities' });
   const moreWorkKnown = messages.length > 0;
   if (moreWorkKnown) always.push({ kind: 'orchestrations' });
   const statusNotices = commits.map((c): StoreNotice => ({ kind: 'instance', instanceId: c.lease.id, status: c.instance.status }));
-  const { channel, payloads } = encode(always);
-  const [moreWorkPayload] = encode([{ kind: 'orchestrations' }]).payloads;
   // One row per episode (see historyFromRows), at the end of the instance's history.
   const history = commits.filter((c) => c.history.length).map((c) => [c.lease.id, JSON.stringify(c.history)] as const);
   const consumed = commits.flatMap((c) => c.consumedMessageIds.map((id) => [id, c.lease.id] as const));
@@ -177,16 +173,10 @@ export async function commitEpisodesInOneStatement(
            ${consumedIds ? `AND id <> ALL(${consumedIds})` : ''}) AS more_work
      )`,
   );
-  const channelParam = param(channel, 'text');
   const { rows } = await runner.query<{ ok: boolean; more_work: boolean; previous: Record<string, RuntimeStatus> | null; leased: string[]; now: string }>(
     prepared(
       `WITH ${parts.join(', ')}
        SELECT g.ok, p.more_work,
-         (SELECT count(pg_notify(${channelParam}, n)) FROM unnest(${param(payloads, 'text[]')}) AS n WHERE g.ok) AS sent_always,
-         (SELECT count(pg_notify(${channelParam}, s.payload))
-            FROM unnest(${ids}, ${statuses}, ${param(statusNotices.map((n) => encode([n]).payloads[0] ?? null), 'text[]')}) AS s(id, status, payload)
-            JOIN locked l ON l.instance_id = s.id WHERE g.ok AND s.payload IS NOT NULL AND l.status <> s.status) AS sent_status,
-         (SELECT count(pg_notify(${channelParam}, ${param(moreWorkPayload ?? '', 'text')})) WHERE g.ok AND p.more_work AND NOT ${known}) AS sent_more_work,
          (SELECT json_object_agg(instance_id, status) FROM locked) AS previous,
          ${NOW} AS now,
          -- Ids are assigned in insertion order, which is the order of the arrays.

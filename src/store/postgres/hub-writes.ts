@@ -7,7 +7,6 @@ import { entityNameOf, startedWorkItem, tagsColumn } from '../shared.js';
 import type { NewMessage, OrchestrationWorkItem, StartInstanceRequest, StartLease } from '../store.js';
 import { prepared, type StatementRunner, type TxClient } from './connection.js';
 import type { Tables } from './schema.js';
-import type { EncodedNotices } from './notice-listener.js';
 
 /** Database time in epoch milliseconds (`now()` is fixed per transaction, so one transaction sees one time). */
 export const NOW = `(extract(epoch from now()) * 1000)::bigint`;
@@ -44,8 +43,8 @@ export interface StartRequest {
 /**
  * Creates or overwrites (when terminal) instances with their start messages — the requests must have distinct
  * ids (see {@link distinctRounds}) — in one statement; answers each start in order. Concurrent starts of one
- * id serialize on the row: exactly one wins. `notify.payloads(i)` are sent (on `notify.channel`) when start `i`
- * starts. Each statement goes through `perStatement` (the pool's deadlock retry; inside a transaction, none).
+ * id serialize on the row: exactly one wins; the caller announces the starts once they committed (notifier.ts).
+ * Each statement goes through `perStatement` (the pool's deadlock retry; inside a transaction, none).
  * Run on the pool, the statement is its own transaction: one round trip for a whole group of client starts.
  */
 export async function startInstances(
@@ -53,7 +52,6 @@ export async function startInstances(
   t: Tables,
   hub: string,
   starts: readonly StartRequest[],
-  notify: { channel: string; payloads: (index: number) => string[] } = { channel: '', payloads: () => [] },
   perStatement: <T>(statement: () => Promise<T>) => Promise<T> = (statement) => statement(),
 ): Promise<StartAnswer[]> {
   const requests = starts.map((s) => s.request);
@@ -64,12 +62,11 @@ export async function startInstances(
     pending = [];
     const r = round.map((i) => requests[i]!);
     const leases = round.map((i) => starts[i]!.lease);
-    const notices = round.flatMap((i, k) => notify.payloads(i).map((payload) => [k + 1, payload] as const));
     const { rows } = await perStatement(() => runner.query<StartRow>(
       prepared(
         `WITH req AS (
            SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-               $13::text[], $14::bigint[], $15::text[])
+               $10::text[], $11::bigint[], $12::text[])
              WITH ORDINALITY AS r(instance_id, name, version, execution_id, input, parent, event_type, event, lease_owner,
                lease_ms, tags, ord)
          ), started AS (
@@ -100,16 +97,12 @@ export async function startInstances(
            SELECT $1, r.instance_id, r.execution_id, r.event_type, r.event, ${NOW}
            FROM req r JOIN started s ON s.instance_id = r.instance_id ORDER BY r.ord
            RETURNING id, instance_id
-         ), sent AS (
-           SELECT count(pg_notify($10, n.payload)) AS sent FROM unnest($11::int[], $12::text[]) AS n(ord, payload)
-           JOIN req r ON r.ord = n.ord JOIN started s ON s.instance_id = r.instance_id
          )
          SELECT s.instance_id IS NOT NULL AS started, x.status AS existing, s.created_at, s.lock_epoch,
            msg.id AS message_id
          FROM req r LEFT JOIN started s ON s.instance_id = r.instance_id
            LEFT JOIN msg ON msg.instance_id = r.instance_id
            LEFT JOIN ${t.instances} x ON x.hub = $1 AND x.instance_id = r.instance_id
-           CROSS JOIN sent
          ORDER BY r.ord`,
         [
           hub,
@@ -121,9 +114,6 @@ export async function startInstances(
           r.map((q) => q.parentInstance?.instanceId ?? null),
           r.map((q) => q.startEvent.eventType),
           r.map((q) => JSON.stringify(q.startEvent)),
-          notify.channel,
-          notices.map((n) => n[0]),
-          notices.map((n) => n[1]),
           leases.map((l) => l?.workerId ?? null),
           leases.map((l) => l?.leaseMs ?? null),
           r.map((q) => tagsColumn(q)),
@@ -189,22 +179,16 @@ export async function insertMessages(runner: TxClient, t: Tables, hub: string, m
 }
 
 /**
- * {@link insertMessages} and the notices' `pg_notify` as one statement, its own transaction: one round trip
- * and one durable commit for a client's send. The inbox rows of entities this statement creates cannot see
- * those rows (one snapshot), so messages to entity ids are kept by their id.
+ * {@link insertMessages} as one statement, its own transaction: one round trip and one durable commit for a
+ * client's send. The inbox rows of entities this statement creates cannot see those rows (one snapshot), so
+ * messages to entity ids are kept by their id.
  */
-export async function sendMessagesInOneStatement(
-  runner: StatementRunner,
-  t: Tables,
-  hub: string,
-  messages: NewMessage[],
-  notify: EncodedNotices,
-): Promise<void> {
+export async function sendMessagesInOneStatement(runner: StatementRunner, t: Tables, hub: string, messages: NewMessage[]): Promise<void> {
   const entityIds = entityTargets(messages);
   await runner.query(
-    `WITH entities AS (${entityRowsSql(t, '$1', '$7', '$8')}), sent AS (${inboxRowsSql(t, '$1', ['$2', '$3', '$4', '$5', '$6'], `m.instance_id = ANY($7::text[]) OR ${TO_EXISTING(t, '$1')}`)})
-     SELECT count(pg_notify($9, p)) FROM unnest($10::text[]) AS p`,
-    [hub, ...messageColumns(messages), entityIds, entityIds.map((id) => entityNameOf(id)!), notify.channel, notify.payloads],
+    `WITH entities AS (${entityRowsSql(t, '$1', '$7', '$8')})
+     ${inboxRowsSql(t, '$1', ['$2', '$3', '$4', '$5', '$6'], `m.instance_id = ANY($7::text[]) OR ${TO_EXISTING(t, '$1')}`)}`,
+    [hub, ...messageColumns(messages), entityIds, entityIds.map((id) => entityNameOf(id)!)],
   );
 }
 

@@ -4,7 +4,7 @@
  * holds; the takeover is a second transaction, run only when a worker has died. Every time is database time.
  */
 import type { HeartbeatOptions, HeartbeatOutcome, StoreNotice, WorkerTakeover } from '../store.js';
-import type { PgDatabase, TxClient } from './connection.js';
+import type { PgDatabase } from './connection.js';
 import { NOW } from './hub-writes.js';
 import type { Tables } from './schema.js';
 
@@ -20,7 +20,6 @@ export interface LivenessContext {
   tables: Tables;
   hub: string;
   /** Sends `notices` to other processes from inside `client`'s transaction. */
-  notify(client: TxClient, notices: StoreNotice[]): Promise<void>;
   /** Delivers `notices` in this process. */
   emitLocal(notices: StoreNotice[]): void;
 }
@@ -85,7 +84,6 @@ async function takeOver(ctx: LivenessContext, candidates: string[], predecessor:
     const found = rows
       .map((r) => ({ workerId: r.worker_id, orchestrations: r.orchestrations, activities: r.activities }))
       .filter((r) => r.workerId !== predecessor || r.orchestrations + r.activities > 0);
-    if (found.length) await ctx.notify(client, TAKEOVER_NOTICES);
     return found;
   });
   if (takenOver.length) ctx.emitLocal(TAKEOVER_NOTICES);

@@ -1,6 +1,6 @@
 /**
- * Cross-process notices over LISTEN/NOTIFY. Notices are sent with `pg_notify` inside the transaction
- * that made the change (so they arrive only once it commits) and received on one dedicated connection,
+ * Cross-process notices over LISTEN/NOTIFY. Notices are sent once the change they describe committed (by
+ * notifier.ts, in notice-only transactions of their own) and received on one dedicated connection,
  * which is re-opened with capped back-off whenever it drops (server restart, pg_terminate_backend).
  * Notices may be missed while it is down, so every reconnection is reported: the store then wakes its
  * listeners as if work had arrived.
@@ -27,10 +27,17 @@ export interface EncodedNotices {
 }
 
 /** Encodes the notices of one change for `pg_notify`. */
-export function encodeNotices(storeId: string, hub: string, notices: StoreNotice[]): string[] {
+export function encodeNotices(storeId: string, hub: string, notices: readonly StoreNotice[]): string[] {
   return notices
-    .map((n) => JSON.stringify({ s: storeId, h: hub, n } satisfies NoticePayload))
+    .map((n) => JSON.stringify({ s: storeId, h: hub, n: withoutFinal(n) } satisfies NoticePayload))
     .filter((payload) => Buffer.byteLength(payload) <= MAX_PAYLOAD_BYTES);
+}
+
+/** A notice as other processes get it: a terminal row handed to this process's waiters stays here. */
+function withoutFinal(notice: StoreNotice): StoreNotice {
+  if (notice.kind !== 'instance' || !notice.final) return notice;
+  const { final: _final, ...rest } = notice;
+  return rest;
 }
 
 /** Decodes a payload from {@link encodeNotices}; undefined for anything else on the channel. */

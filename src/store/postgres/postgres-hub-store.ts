@@ -23,10 +23,9 @@ import {
   type InstanceRow,
 } from '../shared.js';
 import type { ActivityCompletion, ActivityWorkItem, ClaimOptions, CommitOutcome, EpisodeCommit, HeartbeatOptions, HeartbeatOutcome, HubStore, InboxMessage, InstanceFilter, InstanceQuery, InstanceRecord, Lease, NewMessage, OrchestrationWorkItem, ScheduleStore, StartInstanceRequest, StartLease, StoreNotice } from '../store.js';
-import type { PgDatabase, TxClient } from './connection.js';
+import type { PgDatabase } from './connection.js';
 import { commitEpisodeBatch } from './episode-batch.js';
 import { commitEpisodesInOneStatement, fitsOneStatement } from './episode-statement.js';
-import type { EncodedNotices } from './notice-listener.js';
 import { distinctRounds, insertMessages, messageColumns, NOW, sendMessagesInOneStatement, startInstances, TERMINAL_SQL, type StartAnswer, type StartRequest } from './hub-writes.js';
 import { Batcher } from '../batcher.js';
 import { heartbeat } from './liveness.js';
@@ -41,9 +40,10 @@ const CONTROL_EVENTS_SQL = `('ExecutionResumed','ExecutionTerminated')`;
 export interface PostgresHubContext {
   db: PgDatabase;
   tables: Tables;
-  /** The NOTIFY channel and payloads that tell other processes about `notices` (`pg_notify` them before commit). */
-  notices(hub: string, notices: StoreNotice[]): EncodedNotices;
-  /** Delivers notices in this process at once. */
+  /**
+   * Announces committed changes: to this process at once, to other processes through the store's notifier
+   * (never `pg_notify` inside a writing transaction: see notifier.ts).
+   */
   emitLocal(hub: string, notices: StoreNotice[]): void;
 }
 
@@ -76,14 +76,8 @@ export class PostgresHubStore implements HubStore {
       db: ctx.db,
       tables: ctx.tables,
       hub,
-      notify: (client, notices) => this.#notify(client, notices),
       emitLocal: (notices) => ctx.emitLocal(hub, notices),
     });
-  }
-
-  async #notify(runner: TxClient, notices: StoreNotice[]): Promise<void> {
-    const { channel, payloads } = this.ctx.notices(this.hub, notices);
-    if (payloads.length) await runner.query('SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p', [channel, payloads]);
   }
 
   // ---- client side ----------------------------------------------------------------------------
@@ -100,10 +94,6 @@ export class PostgresHubStore implements HubStore {
         this.#t,
         this.hub,
         group,
-        {
-          channel: this.ctx.notices(this.hub, []).channel,
-          payloads: (i) => this.ctx.notices(this.hub, startNotices(group[i]!)).payloads,
-        },
         (statement) => this.ctx.db.retrying(statement),
       );
     const outcomes: (StartAnswer & { error?: unknown })[] = new Array(starts.length);
@@ -196,15 +186,13 @@ export class PostgresHubStore implements HubStore {
   async sendMessages(messages: NewMessage[]): Promise<void> {
     if (messages.length === 0) return;
     const notices: StoreNotice[] = [{ kind: 'orchestrations' }, ...delayedMessageNotices(messages)];
-    const encoded = this.ctx.notices(this.hub, notices);
-    await this.ctx.db.retrying(() => sendMessagesInOneStatement(this.ctx.db.pool, this.#t, this.hub, messages, encoded));
+    await this.ctx.db.retrying(() => sendMessagesInOneStatement(this.ctx.db.pool, this.#t, this.hub, messages));
     this.ctx.emitLocal(this.hub, notices);
   }
 
   async sendToLiveInstance(message: NewMessage): Promise<RuntimeStatus | undefined> {
     const t = this.#t;
     const notices: StoreNotice[] = [{ kind: 'orchestrations' }, ...delayedMessageNotices([message])];
-    const { channel, payloads } = this.ctx.notices(this.hub, notices);
     const [instanceId, executionId, eventType, event, delay] = messageColumns([message]).map((column) => column[0]);
     // One statement, its own transaction: the status read and the conditional insert share one snapshot.
     const rows = await this.ctx.db.retrying(() =>
@@ -216,9 +204,8 @@ export class PostgresHubStore implements HubStore {
            SELECT $1, $2, $3, $4, $5, ${NOW} + COALESCE($6::bigint, 0) FROM target WHERE status NOT IN ${TERMINAL_SQL}
            RETURNING 1
          )
-         SELECT (SELECT status FROM target) AS status,
-           (SELECT count(pg_notify($7, p)) FROM unnest($8::text[]) AS p WHERE EXISTS (SELECT 1 FROM sent)) AS notified`,
-        [this.hub, instanceId, executionId, eventType, event, delay, channel, payloads],
+         SELECT (SELECT status FROM target) AS status, (SELECT count(*) FROM sent) AS sent`,
+        [this.hub, instanceId, executionId, eventType, event, delay],
       ),
     );
     const status = rows[0]?.status ?? undefined;
@@ -235,7 +222,6 @@ export class PostgresHubStore implements HubStore {
       );
       if (!updated.rowCount) return false;
       await insertMessages(client, this.#t, this.hub, [message]);
-      await this.#notify(client, notices);
       return true;
     });
     if (requested) this.ctx.emitLocal(this.hub, notices);
@@ -285,7 +271,6 @@ export class PostgresHubStore implements HubStore {
         db: this.ctx.db,
         tables: this.#t,
         hub: this.hub,
-        notify: (client, notices) => this.#notify(client, notices),
         emitLocal: (notices) => this.ctx.emitLocal(this.hub, notices),
       },
       workerId,
@@ -338,9 +323,8 @@ export class PostgresHubStore implements HubStore {
 
   async commitEpisodes(commits: EpisodeCommit[]): Promise<CommitOutcome[]> {
     if (commits.length === 0) return [];
-    const encode = (n: StoreNotice[]) => this.ctx.notices(this.hub, n);
     if (fitsOneStatement(commits)) {
-      const done = await this.ctx.db.retrying(() => commitEpisodesInOneStatement(this.ctx.db.pool, this.#t, this.hub, commits, encode));
+      const done = await this.ctx.db.retrying(() => commitEpisodesInOneStatement(this.ctx.db.pool, this.#t, this.hub, commits));
       if (done) {
         for (const [commit, item] of done.leased) commit.activityLease?.leased.push(item);
         this.ctx.emitLocal(this.hub, withFinalStates(dedupeNotices(done.notices), commits, done.updatedAt));
@@ -351,7 +335,7 @@ export class PostgresHubStore implements HubStore {
     const notices: StoreNotice[] = [];
     const { outcomes, leased } = await this.ctx.db.transaction(async (client) => {
       notices.length = 0; // a retried transaction starts over
-      return commitEpisodeBatch(client, this.#t, this.hub, commits, notices, encode);
+      return commitEpisodeBatch(client, this.#t, this.hub, commits, notices);
     });
     for (const [commit, item] of leased) commit.activityLease?.leased.push(item);
     this.ctx.emitLocal(this.hub, dedupeNotices(notices));
@@ -368,7 +352,6 @@ export class PostgresHubStore implements HubStore {
          WHERE i.hub = $1 AND i.instance_id = l.id AND i.lock_epoch = l.epoch`,
         [this.hub, leases.map((l) => l.id), leases.map((l) => l.epoch)],
       );
-      await this.#notify(client, notices);
     });
     this.ctx.emitLocal(this.hub, notices);
   }
@@ -429,7 +412,6 @@ export class PostgresHubStore implements HubStore {
       const delivered = completions.filter((_, i) => results[i]).map((c) => c.message);
       if (delivered.length) {
         await insertMessages(client, this.#t, this.hub, delivered);
-        await this.#notify(client, notices);
       }
       return results;
     });
@@ -447,7 +429,6 @@ export class PostgresHubStore implements HubStore {
          WHERE a.hub = $1 AND a.id = l.id AND a.lock_epoch = l.epoch`,
         [this.hub, leases.map((l) => activityId(l.id)), leases.map((l) => l.epoch)],
       );
-      await this.#notify(client, notices);
     });
     this.ctx.emitLocal(this.hub, notices);
   }

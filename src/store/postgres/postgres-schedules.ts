@@ -18,7 +18,6 @@ export interface PostgresSchedulesContext {
   tables: Tables;
   hub: string;
   /** Sends `notices` to other processes from inside `client`'s transaction. */
-  notify(client: TxClient, notices: StoreNotice[]): Promise<void>;
   /** Delivers `notices` in this process. */
   emitLocal(notices: StoreNotice[]): void;
 }
@@ -96,7 +95,6 @@ export class PostgresSchedules implements ScheduleStore {
       if (run && (await createIfAbsent(client, t, this.ctx.hub, run))) {
         notices.push({ kind: 'orchestrations' }, { kind: 'instance', instanceId: run.request.instanceId, status: 'Pending' });
       }
-      await this.ctx.notify(client, notices);
       return 'written';
     });
     if (outcome === 'written') this.ctx.emitLocal(notices);
@@ -107,7 +105,6 @@ export class PostgresSchedules implements ScheduleStore {
     const notices: StoreNotice[] = [{ kind: 'schedules' }];
     const deleted = await this.ctx.db.transaction(async (client) => {
       const result = await client.query(`DELETE FROM ${this.#t.schedules} WHERE hub = $1 AND schedule_id = $2`, [this.ctx.hub, scheduleId]);
-      if (result.rowCount) await this.ctx.notify(client, notices);
       return Boolean(result.rowCount);
     });
     if (deleted) this.ctx.emitLocal(notices);

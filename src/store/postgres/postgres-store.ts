@@ -10,7 +10,8 @@ import { NoticeBus } from '../shared.js';
 import { LruCache, MAX_CACHED_HUBS } from '../lru-cache.js';
 import type { HubStore, Store, StoreNotice } from '../store.js';
 import { channelName, parsePostgresUrl, PgDatabase, quoteIdent, type PostgresLocation } from './connection.js';
-import { decodeNotice, encodeNotices, NoticeListener } from './notice-listener.js';
+import { decodeNotice, NoticeListener } from './notice-listener.js';
+import { Notifier } from './notifier.js';
 import { PostgresHubStore } from './postgres-hub-store.js';
 import { checkSchema, migrate, tablesOf, type Tables } from './schema.js';
 
@@ -41,6 +42,7 @@ export class PostgresStore implements Store {
   readonly #hubs = new LruCache<string, PostgresHubStore>(MAX_CACHED_HUBS);
   readonly #listener: NoticeListener;
   readonly #channel: string;
+  readonly #notifier: Notifier;
   #closed = false;
 
   private constructor(
@@ -51,6 +53,7 @@ export class PostgresStore implements Store {
     logger: Logger,
   ) {
     this.#channel = channelName(tables.schema);
+    this.#notifier = new Notifier(db, this.#id, this.#channel, logger);
     this.#listener = new NoticeListener(
       location,
       this.#channel,
@@ -86,8 +89,11 @@ export class PostgresStore implements Store {
           {
             db: this.db,
             tables: this.tables,
-            notices: (h, notices) => ({ channel: this.#channel, payloads: encodeNotices(this.#id, h, notices) }),
-            emitLocal: (h, notices) => notices.forEach((n) => this.#bus.emit(h, n)),
+            // Committed changes: this process hears them at once, the others through the notifier.
+            emitLocal: (h, notices) => {
+              notices.forEach((n) => this.#bus.emit(h, n));
+              this.#notifier.send(h, notices);
+            },
           },
           name,
         ),
@@ -135,6 +141,7 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#notifier.close();
     await this.#listener.close();
     await this.db.close();
   }
