@@ -1,6 +1,6 @@
 /** The request that creates an instance with its ExecutionStarted event (every client starts through it). */
 import { randomUUID } from 'node:crypto';
-import { makeEvent } from '../sdk/history.js';
+import { makeEvent, type TraceContext } from '../sdk/history.js';
 import { checkStorableText } from '../sdk/instance-id.js';
 import type { StartInstanceRequest } from '../store/store.js';
 
@@ -13,6 +13,8 @@ export interface StartFields {
   version?: string | undefined;
   /** Not run before this time (the start waits in the inbox). */
   scheduledStartTime?: Date | undefined;
+  /** The span the instance's spans continue (the start's own). */
+  traceContext?: TraceContext | undefined;
 }
 
 /** Builds the store request of a start, with a fresh execution id. */
@@ -33,6 +35,7 @@ export function startInstanceRequest(fields: StartFields, now: Date): StartInsta
       executionId,
       ...optional,
       ...(scheduledStartTime && scheduledStartTime.getTime() > now.getTime() ? { scheduledStartTime: scheduledStartTime.toISOString() } : {}),
+      ...(fields.traceContext ? { parentTraceContext: fields.traceContext } : {}),
     },
     now,
   );

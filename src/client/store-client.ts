@@ -2,12 +2,13 @@
  * The durable client over a store: what `createClient({ store })`, `host.client` and route handlers use.
  */
 import { randomUUID } from 'node:crypto';
-import { isTerminalStatus, makeEvent, type HistoryEvent, type RuntimeStatus } from '../sdk/history.js';
+import { isTerminalStatus, makeEvent, type HistoryEvent, type RuntimeStatus, type TraceContext } from '../sdk/history.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, deserialize, serialize } from '../core/payload.js';
 import { InstanceNotFoundError, InvalidInstanceStateError, UnknownFunctionError, ValidationError } from '../sdk/errors.js';
 import type { Registry } from '../sdk/registry.js';
 import { ANY_NAME, type HubStore, type InstanceRecord, type Store } from '../store/store.js';
 import { startInstanceRequest } from './start-request.js';
+import { withStartSpan } from './start-span.js';
 import { defaultStartVersion, startVersion } from './start-version.js';
 import { reserveLocalStart } from '../store/local-starts.js';
 import { checkStatusResponse, managementPayload, originOf, waitForCompletionOrCheckStatus } from './http-management.js';
@@ -76,7 +77,9 @@ export class StoreClient implements DurableClient {
     if (options.version !== undefined && typeof options.version !== 'string') throw new ValidationError('version must be a string.');
     const input = serialize(options.input, `input of orchestration '${orchestration}'`, this.#limit);
     const version = await this.#versionOf(orchestration, options.version ?? (typeof name === 'string' ? undefined : name.version));
-    await this.#start(orchestration, instanceId, input, version);
+    await withStartSpan({ name: orchestration, instanceId, version, parent: options.traceContext }, (traceContext) =>
+      this.#start(orchestration, instanceId, input, version, traceContext),
+    );
     return instanceId;
   }
 
@@ -106,8 +109,8 @@ export class StoreClient implements DurableClient {
   }
 
   /** Creates the instance; a worker in this process that serves `name` may take it leased (see `local-starts.ts`). */
-  async #start(name: string, instanceId: string, input: string | undefined, version: string | undefined): Promise<void> {
-    const request = startInstanceRequest({ name, instanceId, input, version }, this.#now());
+  async #start(name: string, instanceId: string, input: string | undefined, version: string | undefined, traceContext?: TraceContext): Promise<void> {
+    const request = startInstanceRequest({ name, instanceId, input, version, traceContext }, this.#now());
     const reservation = reserveLocalStart(this.options.store, this.taskHub, name, version);
     let item;
     try {

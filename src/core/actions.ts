@@ -3,13 +3,15 @@
  * The runtime turns each into history events and messages; another executor (a gRPC worker) produces
  * the same shapes.
  */
-import type { FailureDetails, HistoryEvent } from '../sdk/history.js';
+import type { FailureDetails, HistoryEvent, TraceContext } from '../sdk/history.js';
 
 export interface ScheduleTaskAction {
   type: 'ScheduleTask';
   id: number;
   name: string;
   input?: string;
+  /** The span the activity's spans parent to, when the executor chose one (a gRPC SDK worker); else the runtime's. */
+  parentTraceContext?: TraceContext;
 }
 export interface CreateSubOrchestrationAction {
   type: 'CreateSubOrchestration';
@@ -18,6 +20,8 @@ export interface CreateSubOrchestrationAction {
   instanceId: string;
   version?: string;
   input?: string;
+  /** As for {@link ScheduleTaskAction.parentTraceContext}. */
+  parentTraceContext?: TraceContext;
 }
 export interface CreateTimerAction {
   type: 'CreateTimer';

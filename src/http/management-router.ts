@@ -3,6 +3,7 @@
  * `/durabletask/`. Every handler validates all of its input (query, headers, body) before it writes
  * anything, so a refused request changes nothing.
  */
+import { traceContextFromHeaders } from '../telemetry/trace-parent.js';
 import { Hono, type Context } from 'hono';
 import { isTerminalStatus } from '../sdk/history.js';
 import { checkStatusResponse, checkWaitOptions, completionResponse, managementPayload, originOf } from '../client/http-management.js';
@@ -57,10 +58,13 @@ export function managementRouter(ctx: HostContext): Hono {
     const version = query.string('version');
     const input = await readJsonBody(c.req.raw, ctx.maxBodyBytes);
     const instanceId = c.req.param('instanceId');
+    // A caller's W3C trace context parents the instance (a malformed header is ignored, as the spec says).
+    const traceContext = traceContextFromHeaders(c.req.header('traceparent'), c.req.header('tracestate'));
     const id = await client.startNew(c.req.param('functionName'), {
       input,
       ...(instanceId !== undefined ? { instanceId } : {}),
       ...(version !== undefined ? { version } : {}),
+      ...(traceContext ? { traceContext } : {}),
     });
     return started(c, client, taskHub, id, timeout);
   });

@@ -13,6 +13,8 @@ import { DispatchLoop, type DispatchLoopOptions, type StepResult } from './dispa
 import { DEFAULT_ACTIVITY_TIMEOUT_MS, type ActivityContext } from '../sdk/activity.js';
 import { forwardAbort, withTimeLimit } from './time-limit.js';
 import { logActivityFailure, logActivityTakeovers } from './worker-log.js';
+import { SpanKind, SpanStatusCode, context as otelContext, trace, type Span } from '@opentelemetry/api';
+import { ATTR, contextOf, recordFailure, spanName, tracer } from '../telemetry/tracer.js';
 
 /** Settings of an {@link ActivityDispatcher}. */
 export interface ActivityDispatcherOptions {
@@ -210,21 +212,51 @@ export async function runActivity(
   const signal = attempt.signal;
   const unlink = forwardAbort(options.signal, attempt);
   const timeoutMs = registry.activityOptions.get(name)?.timeoutMs ?? options.timeoutMs ?? DEFAULT_ACTIVITY_TIMEOUT_MS;
+  const span = startActivitySpan(item);
   try {
     const fn = registry.activities.get(name);
     if (!fn) throw new UnknownFunctionError('activity', name, [...registry.activities.keys()]);
     const context: ActivityContext = { instanceId: item.instanceId, name, taskId, dequeueCount: item.dequeueCount, signal };
     const input = item.input === undefined ? undefined : JSON.parse(item.input);
-    const output = await withTimeLimit(Promise.resolve().then(() => fn(input, context)), timeoutMs, () => {
+    // The activity's code runs in its span's context: spans it makes (its HTTP calls, its database) are children.
+    const output = await withTimeLimit(Promise.resolve().then(() => inSpan(span, () => fn(input, context))), timeoutMs, () => {
       const error = new ActivityTimeoutError(name, taskId, timeoutMs);
       attempt.abort(error);
       return error;
     }, signal);
     const result = serialize(output, `output of activity '${name}'`, maxPayloadBytes);
+    span.setStatus({ code: SpanStatusCode.OK });
     return makeEvent({ eventType: 'TaskCompleted', taskScheduledId: taskId, ...(result !== undefined ? { result } : {}) }, now());
   } catch (error) {
-    return makeEvent({ eventType: 'TaskFailed', taskScheduledId: taskId, failureDetails: toFailureDetails(error) }, now());
+    const failureDetails = toFailureDetails(error);
+    recordFailure(span, failureDetails);
+    return makeEvent({ eventType: 'TaskFailed', taskScheduledId: taskId, failureDetails }, now());
   } finally {
     unlink();
+    span.end();
   }
+}
+
+/** The span of one activity attempt (`activity:<name>`), a child of the orchestration span that scheduled it. */
+function startActivitySpan(item: ActivityWorkItem): Span {
+  return tracer().startSpan(
+    spanName('activity', item.name),
+    {
+      kind: SpanKind.SERVER,
+      attributes: {
+        [ATTR.type]: 'activity',
+        [ATTR.name]: item.name,
+        [ATTR.instanceId]: item.instanceId,
+        [ATTR.executionId]: item.executionId,
+        [ATTR.taskId]: item.taskId,
+        [ATTR.dequeueCount]: item.dequeueCount,
+      },
+    },
+    contextOf(item.traceContext),
+  );
+}
+
+/** Runs `fn` with `span` active (a no-op without a context manager). */
+function inSpan<T>(span: Span, fn: () => T): T {
+  return otelContext.with(trace.setSpan(otelContext.active(), span), fn);
 }

@@ -23,6 +23,7 @@ import { DEFAULT_ENTITY_OPERATION_TIMEOUT_MS } from './entity-episode.js';
 import { offerLocalStarts } from '../store/local-starts.js';
 import type { VersioningOptions } from '../sdk/versioning.js';
 import { VersionGate } from './version-gate.js';
+import { OrchestrationSpans } from './orchestration-spans.js';
 
 /** Tuning knobs of a worker; every one has a sensible default. */
 export interface WorkerOptions {
@@ -165,8 +166,10 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
     now,
     loop: { logger, pollIntervalMs, nextDueInMs, onIdle, clock },
   });
+  const spans = new OrchestrationSpans();
   const orchestrations = new OrchestrationDispatcher({
     env: {
+      spans,
       store: hubStore,
       registry,
       cache: new OrchestrationCache(options.cacheSize ?? 10_000),
@@ -246,6 +249,8 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
         // Activities first: their results may still need an episode while we drain.
         const drained = await activities.stop(drainTimeoutMs);
         await orchestrations.stop();
+        // Spans of executions still running end here; whoever runs them next continues them (linked).
+        spans.endAll('worker-stopped');
         // Beating until here: a drain may take long, and the work must not be taken over meanwhile.
         await heartbeat?.stop();
         unsubscribe();

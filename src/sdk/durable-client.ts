@@ -1,5 +1,5 @@
 /** Public types of the durable client (the same whether it talks to a store or to the HTTP API). */
-import type { FailureDetails, HistoryEvent, RuntimeStatus } from './history.js';
+import type { FailureDetails, HistoryEvent, RuntimeStatus, TraceContext } from './history.js';
 import type { EntityId } from './entity-id.js';
 import type { SignalEntityOptions } from './entity-context.js';
 import type { OrchestrationRef } from './orchestration-context.js';
@@ -46,6 +46,11 @@ export interface StartNewOptions {
    * `versioning.defaultVersion`, else the newest version registered for the name; `''` starts it without a version.
    */
   version?: string;
+  /**
+   * The W3C trace context the instance's trace continues (an incoming `traceparent`); default: the active
+   * OpenTelemetry span, if any. The HTTP API takes it from the request's `traceparent` header.
+   */
+  traceContext?: TraceContext;
 }
 
 /** Options of `getStatus`. */

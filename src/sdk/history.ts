@@ -36,6 +36,17 @@ export function isTerminalStatus(status: RuntimeStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
 }
 
+/**
+ * A W3C trace context (https://www.w3.org/TR/trace-context/), stored in history so that one trace spans every
+ * episode of an instance, whichever process runs it, and survives crashes and replays. Data only: the replay
+ * core carries it, the runtime emits the spans.
+ */
+export interface TraceContext {
+  /** `00-<32 hex trace id>-<16 hex span id>-<2 hex flags>`. */
+  traceParent: string;
+  traceState?: string;
+}
+
 interface EventBase {
   /** Sequence id for scheduling events; -1 for all others. */
   eventId: number;
@@ -63,6 +74,8 @@ export interface ExecutionStartedEvent extends EventBase {
   /** 0 for the first execution, +1 for every continue-as-new. */
   generation?: number;
   scheduledStartTime?: string;
+  /** The span that started this execution (a client's start, a parent orchestration); the orchestration's span is its child. */
+  parentTraceContext?: TraceContext;
 }
 export interface ExecutionCompletedEvent extends EventBase {
   eventType: 'ExecutionCompleted';
@@ -79,6 +92,8 @@ export interface TaskScheduledEvent extends EventBase {
   eventType: 'TaskScheduled';
   name: string;
   input?: string;
+  /** The orchestration span that scheduled the activity; every attempt's span is its child. */
+  parentTraceContext?: TraceContext;
 }
 export interface TaskCompletedEvent extends EventBase {
   eventType: 'TaskCompleted';
@@ -96,6 +111,8 @@ export interface SubOrchestrationInstanceCreatedEvent extends EventBase {
   instanceId: string;
   version?: string;
   input?: string;
+  /** The orchestration span that created the sub-orchestration. */
+  parentTraceContext?: TraceContext;
 }
 export interface SubOrchestrationInstanceCompletedEvent extends EventBase {
   eventType: 'SubOrchestrationInstanceCompleted';
@@ -118,6 +135,8 @@ export interface TimerFiredEvent extends EventBase {
 }
 export interface OrchestratorStartedEvent extends EventBase {
   eventType: 'OrchestratorStarted';
+  /** Set when this episode began a new span of the execution (its first episode, or the first after the span was lost with its process): later episodes and other workers parent their work to it. */
+  orchestrationTraceContext?: TraceContext;
 }
 export interface OrchestratorCompletedEvent extends EventBase {
   eventType: 'OrchestratorCompleted';
@@ -127,11 +146,15 @@ export interface EventSentEvent extends EventBase {
   instanceId: string;
   name: string;
   input?: string;
+  /** The orchestration span that sent the event (an entity request's operation span is its child). */
+  parentTraceContext?: TraceContext;
 }
 export interface EventRaisedEvent extends EventBase {
   eventType: 'EventRaised';
   name: string;
   input?: string;
+  /** The span that raised the event (a client, an orchestration); entity operations are its children. */
+  parentTraceContext?: TraceContext;
 }
 export interface ContinueAsNewEvent extends EventBase {
   eventType: 'ContinueAsNew';

@@ -6,7 +6,7 @@
  * messages, runs an episode, and commits everything it produced in one transaction fenced by the lease.
  */
 import type { RegisteredNames } from '../sdk/registry.js';
-import type { FailureDetails, HistoryEvent, ParentInstanceInfo, RuntimeStatus } from '../sdk/history.js';
+import type { FailureDetails, HistoryEvent, ParentInstanceInfo, RuntimeStatus, TraceContext } from '../sdk/history.js';
 
 /** One orchestration (or entity) instance, as stored. */
 export interface InstanceRecord {
@@ -99,6 +99,8 @@ export interface ActivityWorkItem {
   lease: Lease;
   /** Set by a claim that took the activity over from this worker, whose lease had expired (for the log). */
   previousOwner?: string;
+  /** The span that scheduled it (its TaskScheduled's): every attempt's span is a child. */
+  traceContext?: TraceContext;
 }
 
 /** A new activity to run. */
@@ -110,6 +112,8 @@ export interface NewActivity {
   input?: string;
   /** Create it already leased to the committing worker ({@link EpisodeCommit.activityLease}), which runs it at once. */
   runHere?: boolean;
+  /** Stored with the work item (see {@link ActivityWorkItem.traceContext}). */
+  traceContext?: TraceContext;
 }
 
 /**

@@ -20,6 +20,7 @@ import {
   rowToInstance,
   versionRulesParam,
   type InstanceRow,
+  traceContextField,
 } from '../shared.js';
 import type { ActivityCompletion, ActivityWorkItem, ClaimOptions, CommitOutcome, EpisodeCommit, HeartbeatOptions, HeartbeatOutcome, HubStore, InboxMessage, InstanceFilter, InstanceQuery, InstanceRecord, Lease, NewMessage, OrchestrationWorkItem, StartInstanceRequest, StartLease, StoreNotice } from '../store.js';
 import type { PgDatabase, TxClient } from './connection.js';
@@ -345,6 +346,7 @@ export class PostgresHubStore implements HubStore {
       dequeue_count: number;
       lock_epoch: string;
       previous_owner: string | null;
+      trace_context: string | null;
     }>(
       `WITH candidates AS (
          SELECT id, lock_owner AS previous_owner FROM ${t.activities}
@@ -355,7 +357,7 @@ export class PostgresHubStore implements HubStore {
        UPDATE ${t.activities} a
        SET lock_owner = $2, lock_until = ${NOW} + $5::bigint, lock_epoch = a.lock_epoch + 1, dequeue_count = a.dequeue_count + 1
        FROM candidates c WHERE a.id = c.id
-       RETURNING a.id, a.instance_id, a.execution_id, a.task_id, a.name, a.input, a.dequeue_count, a.lock_epoch, c.previous_owner`,
+       RETURNING a.id, a.instance_id, a.execution_id, a.task_id, a.name, a.input, a.dequeue_count, a.lock_epoch, c.previous_owner, a.trace_context`,
       [this.hub, options.workerId, namesParam(options), options.limit, options.leaseMs],
     );
     return rows
@@ -369,6 +371,7 @@ export class PostgresHubStore implements HubStore {
         dequeueCount: r.dequeue_count,
         lease: { id: String(r.id), epoch: Number(r.lock_epoch) },
         ...(r.previous_owner !== null ? { previousOwner: r.previous_owner } : {}),
+        ...traceContextField(r.trace_context),
       }))
       .sort((a, b) => a.id - b.id);
   }

@@ -152,6 +152,10 @@ const MIGRATIONS: ((t: Tables) => string)[] = [
   END
   $fn$;
   `,
+  // The W3C trace context of the span that scheduled an activity (JSON text, see traceContextColumn).
+  (t) => `
+  ALTER TABLE ${t.activities} ADD COLUMN trace_context text;
+  `,
 ];
 
 /** The schema version this code expects. */

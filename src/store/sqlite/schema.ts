@@ -115,6 +115,11 @@ const MIGRATIONS: string[] = [
   CREATE INDEX workers_by_liveness ON workers (hub, alive_until) WHERE alive_until > 0;
   CREATE INDEX instances_by_lock ON instances (hub, lock_until) WHERE lock_until > 0;
   `,
+  // The W3C trace context of the span that scheduled an activity (JSON text, see traceContextColumn), so every
+  // attempt's span joins the orchestration's trace whichever worker runs it.
+  `
+  ALTER TABLE activities ADD COLUMN trace_context TEXT;
+  `,
 ];
 
 /**
