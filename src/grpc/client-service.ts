@@ -3,6 +3,8 @@
  * hub. Payloads arrive as JSON text and are stored as they are (after a check that they are JSON and within the
  * size limit); everything else goes through the same store client the HTTP API uses.
  */
+import { fromPbTrace } from './trace-mapping.js';
+import type { PbTraceContext } from './proto-types.js';
 import { randomUUID } from 'node:crypto';
 import { isTerminalStatus, makeEvent, type RuntimeStatus } from '../sdk/history.js';
 import { ENTITY_REQUEST_EVENT, type EntityRequest } from '../core/entity-messages.js';
@@ -35,6 +37,8 @@ interface CreateInstanceRequest {
   input?: PbString;
   scheduledStartTimestamp?: PbTimestamp;
   orchestrationIdReusePolicy?: { replaceableStatus?: number[] };
+  /** The SDK client's `create_orchestration` span: the instance's trace continues it. */
+  parentTraceContext?: PbTraceContext;
 }
 interface InstanceFilterRequest {
   runtimeStatus?: number[];
@@ -56,7 +60,8 @@ export async function startInstance(ctx: ClientContext, request: CreateInstanceR
   const scheduled = fromPbTimestamp(request.scheduledStartTimestamp);
   const policy = request.orchestrationIdReusePolicy?.replaceableStatus;
   if (policy) await applyReusePolicy(ctx, instanceId, policy.map(fromPbStatus).filter((s): s is RuntimeStatus => s !== undefined));
-  await ctx.hub.createInstance(startInstanceRequest({ name, instanceId, input, version, scheduledStartTime: scheduled }, new Date()));
+  const traceContext = fromPbTrace(request.parentTraceContext);
+  await ctx.hub.createInstance(startInstanceRequest({ name, instanceId, input, version, scheduledStartTime: scheduled, traceContext }, new Date()));
   return { instanceId };
 }
 

@@ -246,7 +246,7 @@ async function terminateEpisode(
 ): Promise<PreparedEpisode> {
   const { instance } = item;
   env.cache.delete(instance.instanceId);
-  env.spans?.terminated(instance.instanceId, now);
+  env.spans?.terminated(instance.executionId, now);
   const prepared = unchanged(item, consumed);
   const commit = prepared.commit;
   commit.history.push(

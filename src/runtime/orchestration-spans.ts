@@ -7,6 +7,9 @@
  * episode that began it): every activity, child and entity request of the execution is parented to it, in any
  * process. When the span is lost (its worker crashed or stopped, or another worker ran the instance meanwhile)
  * the next episode begins a continuation span, linked to the recorded one, so the trace stays one trace.
+ *
+ * The live spans of a process are shared by its dispatchers (a worker, a gRPC sidecar's hub: both run
+ * episodes of the same instances), keyed by execution id, which is unique across stores and hubs.
  */
 import { SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { decodeEntityMessage, isLockRequest } from '../core/entity-messages.js';
@@ -19,9 +22,13 @@ export const DEFAULT_LIVE_SPANS = 10_000;
 
 interface LiveSpan {
   span: Span;
-  executionId: string;
   context: TraceContext;
+  /** The dispatcher that ran its last episode (ends it when it stops). */
+  owner: OrchestrationSpans;
 }
+
+/** Every live orchestration span of this process, by execution id, least recently used first. */
+const LIVE = new Map<string, LiveSpan>();
 
 /** What an episode learns from {@link OrchestrationSpans.begin}. */
 export interface EpisodeSpan {
@@ -44,24 +51,24 @@ export interface EpisodeSpanInput {
   now: Date;
 }
 
-/** The live orchestration spans of one worker. */
+/** One dispatcher's view of the process's live orchestration spans. */
 export class OrchestrationSpans {
-  readonly #live = new Map<string, LiveSpan>();
+  readonly #live = LIVE;
   constructor(private readonly capacity = DEFAULT_LIVE_SPANS) {}
 
-  /** Number of live spans. */
+  /** Number of live spans this dispatcher ran last. */
   get size(): number {
-    return this.#live.size;
+    return [...this.#live.values()].filter((l) => l.owner === this).length;
   }
 
   /** The span an episode runs under (undefined when no tracer provider is registered). */
   begin(input: EpisodeSpanInput): EpisodeSpan | undefined {
     const { instance, started, now } = input;
-    const id = instance.instanceId;
+    const id = instance.executionId;
     let live = this.#live.get(id);
     const recorded = input.cached ? undefined : lastRecorded(input.past);
-    if (live && (live.executionId !== instance.executionId || (!input.cached && recorded?.traceParent !== live.context.traceParent))) {
-      // Another worker ran the instance since (it recorded a span of its own), or the execution moved on.
+    if (live && !input.cached && recorded?.traceParent !== live.context.traceParent) {
+      // Another worker ran the instance since and recorded a span of its own.
       this.#end(id, 'superseded', now);
       live = undefined;
     }
@@ -75,7 +82,7 @@ export class OrchestrationSpans {
           attributes: {
             [ATTR.type]: 'orchestration',
             [ATTR.name]: started.name,
-            [ATTR.instanceId]: id,
+            [ATTR.instanceId]: instance.instanceId,
             [ATTR.executionId]: instance.executionId,
             ...(started.version ? { [ATTR.version]: started.version } : {}),
           },
@@ -86,9 +93,10 @@ export class OrchestrationSpans {
       );
       const context = traceContextOf(span);
       if (!context) return undefined; // no provider: nothing to record or parent
-      live = { span, executionId: instance.executionId, context };
+      live = { span, context, owner: this };
       record = context;
     }
+    live.owner = this;
     this.#touch(id, live, now);
     const chosen = live;
     return {
@@ -98,19 +106,19 @@ export class OrchestrationSpans {
     };
   }
 
-  /** Ends the span of a terminated instance. */
-  terminated(instanceId: string, now: Date): void {
-    const live = this.#live.get(instanceId);
+  /** Ends the span of a terminated execution. */
+  terminated(executionId: string, now: Date): void {
+    const live = this.#live.get(executionId);
     if (!live) return;
     live.span.setAttribute(ATTR.status, 'Terminated');
     live.span.addEvent('terminated', {}, now);
-    this.#live.delete(instanceId);
+    this.#live.delete(executionId);
     live.span.end(now);
   }
 
-  /** Ends every live span (the worker stops): the next worker continues each execution in a span of its own. */
+  /** Ends the live spans this dispatcher ran last (it stops): whoever runs them next continues them, linked. */
   endAll(reason: string, now = new Date()): void {
-    for (const id of [...this.#live.keys()]) this.#end(id, reason, now);
+    for (const [id, live] of [...this.#live]) if (live.owner === this) this.#end(id, reason, now);
   }
 
   #finish(id: string, live: LiveSpan, began: boolean, commit: EpisodeCommit, committed: boolean, now: Date, cached: boolean): void {
