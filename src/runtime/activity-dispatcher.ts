@@ -15,6 +15,9 @@ import { forwardAbort, withTimeLimit } from './time-limit.js';
 import { logActivityFailure, logActivityTakeovers } from './worker-log.js';
 import { SpanKind, SpanStatusCode, context as otelContext, trace, type Span } from '@opentelemetry/api';
 import { ATTR, contextOf, recordFailure, spanName, tracer } from '../telemetry/tracer.js';
+import { duraflowMetrics, secondsSince } from '../telemetry/metrics.js';
+
+const metrics = duraflowMetrics();
 
 /** Settings of an {@link ActivityDispatcher}. */
 export interface ActivityDispatcherOptions {
@@ -141,6 +144,8 @@ export class ActivityDispatcher implements LocalActivityRunner {
       leaseMs: this.options.leaseMs,
     });
     logActivityTakeovers(this.options.loop.logger, this.options.workerId, items);
+    const takenOver = items.filter((i) => i.previousOwner !== undefined && i.previousOwner !== this.options.workerId).length;
+    if (takenOver) metrics.takeovers.inc({ hub: this.options.store.hub, kind: 'activity' }, takenOver);
     for (const item of items) {
       this.#inFlight.set(item.id, item);
       void this.#run(item);
@@ -157,10 +162,14 @@ export class ActivityDispatcher implements LocalActivityRunner {
   async #run(item: ActivityWorkItem): Promise<void> {
     this.#started++;
     const { name } = item;
+    const began = performance.now();
     const event = await runActivity(item, this.options.registry, this.options.maxPayloadBytes, this.options.now, {
       ...(this.options.activityTimeoutMs !== undefined ? { timeoutMs: this.options.activityTimeoutMs } : {}),
       signal: this.#abandon.signal,
     });
+    const hub = this.options.store.hub;
+    metrics.activitySeconds.observe({ hub, name }, secondsSince(began));
+    metrics.activities.inc({ hub, name, outcome: event.eventType === 'TaskFailed' ? 'failed' : 'completed' });
     if (event.eventType === 'TaskFailed') logActivityFailure(this.options.loop.logger, item, event.failureDetails);
     try {
       if (this.#inFlight.has(item.id) && !this.options.deliverLocally?.(item, event)) {

@@ -272,6 +272,20 @@ export interface HeartbeatOutcome {
   takenOver: WorkerTakeover[];
 }
 
+/** Hub-wide numbers for metrics, each read through an index (no table scan per scrape). */
+export interface HubSnapshot {
+  /** Orchestration instances (not entities) not yet finished, by status. */
+  instances: Partial<Record<'Pending' | 'Running' | 'Suspended', number>>;
+  /** Inbox messages visible now. */
+  visibleMessages: number;
+  /** How long the oldest visible message has been visible (0 when none is). */
+  oldestVisibleMs: number;
+  /** Activities not leased now (waiting for a worker). */
+  runnableActivities: number;
+  /** Workers whose heartbeat has not run out. */
+  workersAlive: number;
+}
+
 /** One task hub inside a store. All methods are atomic. */
 export interface HubStore {
   readonly hub: string;
@@ -339,6 +353,8 @@ export interface HubStore {
    * since its claim began: whatever became visible after that claim looked is due now, not forgotten.
    */
   nextVisibleAt(lookBackMs?: number): Promise<Date | undefined>;
+  /** Numbers for `GET /metrics` (both stores implement it; a wrapper may not). */
+  metricsSnapshot?(): Promise<HubSnapshot>;
 }
 
 /** A store: a database holding any number of task hubs. */

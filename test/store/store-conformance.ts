@@ -12,6 +12,7 @@ import { clientConformance } from './conformance-client.js';
 import type { StoreUnderTest } from './conformance-fixtures.js';
 import { hubConformance } from './conformance-hubs.js';
 import { livenessConformance } from './conformance-liveness.js';
+import { metricsConformance } from './conformance-metrics.js';
 import { orchestrationConformance } from './conformance-orchestrations.js';
 import { versionConformance } from './conformance-versions.js';
 
@@ -35,5 +36,6 @@ export function storeConformanceSuite(name: string, makeStore: () => Promise<Sto
     hubConformance(store);
     livenessConformance(store);
     versionConformance(store);
+    metricsConformance(store);
   });
 }

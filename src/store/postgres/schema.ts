@@ -156,6 +156,10 @@ const MIGRATIONS: ((t: Tables) => string)[] = [
   (t) => `
   ALTER TABLE ${t.activities} ADD COLUMN trace_context text;
   `,
+  // Instances not finished, by status, for metrics (a partial index: only those rows).
+  (t) => `
+  CREATE INDEX instances_unfinished ON ${t.instances} (hub, status, instance_id) WHERE status IN ('Pending', 'Running', 'Suspended');
+  `,
 ];
 
 /** The schema version this code expects. */

@@ -12,6 +12,7 @@ import type {
   EpisodeCommit,
   HeartbeatOptions,
   HeartbeatOutcome,
+  HubSnapshot,
   HubStore,
   InstanceFilter,
   InstanceQuery,
@@ -27,6 +28,7 @@ import { claimActivities, completeActivities, nextVisibleAt, releaseActivities, 
 import type { SqliteStoreContext } from './sqlite-context.js';
 import { claimOrchestrations, commitEpisodes, leaseInstances, releaseOrchestrations } from './sqlite-episodes.js';
 import { heartbeat } from './sqlite-liveness.js';
+import { metricsSnapshot } from './sqlite-metrics.js';
 import {
   createInstance,
   getHistory,
@@ -124,5 +126,9 @@ export class SqliteHubStore implements HubStore {
 
   nextVisibleAt(lookBackMs?: number): Promise<Date | undefined> {
     return nextVisibleAt(this.store, this.hub, lookBackMs);
+  }
+
+  metricsSnapshot(): Promise<HubSnapshot> {
+    return metricsSnapshot(this.store, this.hub);
   }
 }

@@ -1,0 +1,122 @@
+/**
+ * duraflow's metrics: one set per process, kept in a prom-client registry (what `GET /metrics` renders) and
+ * mirrored to the OpenTelemetry metrics API (the app's global meter provider; a no-op without one).
+ *
+ * Counters and histograms are recorded where the work happens (this process's workers and clients); the
+ * hub-wide numbers (instances by status, backlog, live workers) are read from the store when scraped, by
+ * indexed queries only (see `HubStore.metricsSnapshot`).
+ */
+import { metrics as otelMetrics, type Counter as OtelCounter, type Histogram as OtelHistogram, type MeterProvider } from '@opentelemetry/api';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { HubSnapshot } from '../store/store.js';
+
+const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+const BATCH_BUCKETS = [1, 2, 5, 10, 20, 50, 100, 200, 500];
+
+type Labels = Record<string, string>;
+
+/**
+ * An OpenTelemetry instrument of the current global meter provider. The metrics API has no proxy provider (a
+ * meter taken before the app registers its provider stays a no-op), so the instrument is made again whenever
+ * the global provider is another one.
+ */
+class OtelInstrument<T> {
+  #provider: MeterProvider | undefined;
+  #instrument: T | undefined;
+  constructor(private readonly make: (provider: MeterProvider) => T) {}
+  get(): T {
+    const provider = otelMetrics.getMeterProvider();
+    if (provider !== this.#provider || this.#instrument === undefined) {
+      this.#provider = provider;
+      this.#instrument = this.make(provider);
+    }
+    return this.#instrument;
+  }
+}
+
+/** A counter in both worlds. */
+class DualCounter {
+  readonly #prom: Counter<string>;
+  readonly #otel: OtelInstrument<OtelCounter>;
+  constructor(registry: Registry, name: string, help: string, labelNames: string[]) {
+    this.#prom = new Counter({ name, help, labelNames, registers: [registry] });
+    this.#otel = new OtelInstrument((p) => p.getMeter('duraflow').createCounter(name.replace(/_total$/, ''), { description: help }));
+  }
+  inc(labels: Labels, value = 1): void {
+    this.#prom.inc(labels, value);
+    this.#otel.get().add(value, labels);
+  }
+}
+
+/** A histogram in both worlds (seconds, or a count for batch sizes). */
+class DualHistogram {
+  readonly #prom: Histogram<string>;
+  readonly #otel: OtelInstrument<OtelHistogram>;
+  constructor(registry: Registry, name: string, help: string, labelNames: string[], buckets: number[], unit: string) {
+    this.#prom = new Histogram({ name, help, labelNames, buckets, registers: [registry] });
+    this.#otel = new OtelInstrument((p) =>
+      p.getMeter('duraflow').createHistogram(name, { description: help, unit, advice: { explicitBucketBoundaries: buckets } }),
+    );
+  }
+  observe(labels: Labels, value: number): void {
+    this.#prom.observe(labels, value);
+    this.#otel.get().record(value, labels);
+  }
+}
+
+/** The metrics of this process. */
+export class DuraflowMetrics {
+  readonly registry = new Registry();
+  readonly started = new DualCounter(this.registry, 'duraflow_orchestrations_started_total', 'Orchestration executions begun by this process, by name.', ['hub', 'name']);
+  readonly finished = new DualCounter(
+    this.registry,
+    'duraflow_orchestrations_finished_total',
+    'Orchestration executions ended by this process, by name and status (Completed, Failed, Terminated, ContinuedAsNew).',
+    ['hub', 'name', 'status'],
+  );
+  readonly activities = new DualCounter(this.registry, 'duraflow_activities_total', 'Activity attempts run by this process, by name and outcome (completed, failed).', ['hub', 'name', 'outcome']);
+  readonly takeovers = new DualCounter(this.registry, 'duraflow_lease_takeovers_total', "Leases this process's workers took over from dead or paused workers, by kind.", ['hub', 'kind']);
+  readonly episodeSeconds = new DualHistogram(this.registry, 'duraflow_episode_duration_seconds', 'Time to run one episode (replay included), by orchestration name.', ['hub', 'name'], DURATION_BUCKETS, 's');
+  readonly activitySeconds = new DualHistogram(this.registry, 'duraflow_activity_duration_seconds', 'Time one activity attempt ran, by name.', ['hub', 'name'], DURATION_BUCKETS, 's');
+  readonly commitSeconds = new DualHistogram(this.registry, 'duraflow_commit_duration_seconds', 'Latency of one group commit of episodes.', ['hub'], DURATION_BUCKETS, 's');
+  readonly commitBatch = new DualHistogram(this.registry, 'duraflow_commit_batch_size', 'Episodes per group commit.', ['hub'], BATCH_BUCKETS, '{episode}');
+
+  // Hub-wide gauges, set from a store snapshot when scraped.
+  readonly #instances = new Gauge({ name: 'duraflow_instances', help: 'Orchestration instances not finished, by status (Pending, Running, Suspended).', labelNames: ['hub', 'status'], registers: [this.registry] });
+  readonly #messages = new Gauge({ name: 'duraflow_backlog_messages', help: 'Orchestration and entity messages visible now (waiting for an episode).', labelNames: ['hub'], registers: [this.registry] });
+  readonly #oldest = new Gauge({ name: 'duraflow_backlog_oldest_seconds', help: 'Age of the oldest visible message (0 when none waits).', labelNames: ['hub'], registers: [this.registry] });
+  readonly #runnable = new Gauge({ name: 'duraflow_backlog_activities', help: 'Activities runnable now (not leased).', labelNames: ['hub'], registers: [this.registry] });
+  readonly #workers = new Gauge({ name: 'duraflow_workers_alive', help: 'Workers whose heartbeat has not run out.', labelNames: ['hub'], registers: [this.registry] });
+
+  /** Sets the hub-wide gauges of `hub` from a snapshot. */
+  setSnapshot(hub: string, snapshot: HubSnapshot): void {
+    for (const status of ['Pending', 'Running', 'Suspended'] as const) this.#instances.set({ hub, status }, snapshot.instances[status] ?? 0);
+    this.#messages.set({ hub }, snapshot.visibleMessages);
+    this.#oldest.set({ hub }, snapshot.oldestVisibleMs / 1000);
+    this.#runnable.set({ hub }, snapshot.runnableActivities);
+    this.#workers.set({ hub }, snapshot.workersAlive);
+  }
+
+  /** The Prometheus text exposition. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** The exposition's content type. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
+
+let shared: DuraflowMetrics | undefined;
+
+/** The process's metrics (created on first use). */
+export function duraflowMetrics(): DuraflowMetrics {
+  shared ??= new DuraflowMetrics();
+  return shared;
+}
+
+/** Seconds since `startMs` (a `performance.now()` reading). */
+export function secondsSince(startMs: number): number {
+  return (performance.now() - startMs) / 1000;
+}
