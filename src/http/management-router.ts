@@ -3,6 +3,7 @@
  * `/durabletask/`. Every handler validates all of its input (query, headers, body) before it writes
  * anything, so a refused request changes nothing.
  */
+import { exportResponse } from './export-route.js';
 import { traceContextFromHeaders } from '../telemetry/trace-parent.js';
 import { Hono, type Context } from 'hono';
 import { isTerminalStatus } from '../sdk/history.js';
@@ -103,6 +104,13 @@ export function managementRouter(ctx: HostContext): Hono {
       200,
       page.continuationToken ? { 'x-ms-continuation-token': page.continuationToken } : {},
     );
+  });
+
+  // History export, JSON Lines (see export-route.ts); not under /instances, where 'export' would be an instance id.
+  router.get('/export', async (c) => {
+    const { query, client } = scope(c);
+    const ids = c.req.queries('instanceId') ?? [];
+    return exportResponse(client, ids, ids.length ? {} : filterOf(query));
   });
 
   // Purge one instance: 200 { instancesDeleted }, 404 unknown.
