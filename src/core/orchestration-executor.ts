@@ -18,7 +18,7 @@ import { PatchState } from './patch-state.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, deserialize, serialize } from './payload.js';
 import { OrchestrationContextImpl } from './orchestration-context.js';
 import { DEFAULT_HTTP_POLL_DELAY_MS } from './durable-http.js';
-import { OrchestrationEntities } from './orchestration-entities.js';
+import { OrchestrationEntities, type PendingEntityWork } from './orchestration-entities.js';
 import { uuidV5 } from './uuid.js';
 import {
   NonDeterministicOrchestrationError,
@@ -47,6 +47,17 @@ export interface ExecutorOptions {
   logger?: Logger;
   /** Wait between polls of a durable HTTP 202 without `Retry-After` (default 30 s). */
   httpPollDelayMs?: number;
+}
+
+/** What a running execution waits for, as the executor sees it after replaying its history. */
+export interface PendingWork {
+  /** Activities, sub-orchestrations and timers scheduled and not finished (cancelled timers left out). */
+  tasks: { id: number; kind: 'activity' | 'subOrchestration' | 'timer'; name: string }[];
+  /** Names of the external events the code waits for now (as it wrote them). */
+  events: string[];
+  /** Timers the code cancelled (they never fire for it). */
+  cancelledTimers: number[];
+  entities: PendingEntityWork;
 }
 
 /** Outcome of one episode. */
@@ -102,6 +113,9 @@ export class OrchestrationExecutor {
   #pendingActions = new Map<number, OrchestratorAction>();
   #open = new Map<number, OpenTask>();
   #eventWaiters = new Map<string, CompletableTask<unknown>[]>();
+  /** An event name as the code wrote it, by its case-insensitive key. */
+  #eventNames = new Map<string, string>();
+  #cancelledTimers = new Set<number>();
   #bufferedEvents = new Map<string, { event: HistoryEvent; order: number }[]>();
   #bufferOrder = 0;
   #completion: CompleteOrchestrationAction | undefined;
@@ -126,6 +140,17 @@ export class OrchestrationExecutor {
       newUuid: () => uuidV5(this.nextUuidName()),
       send: (instanceId, name, input) => this.#sendEventText(instanceId, name, input),
     });
+  }
+
+  /** What the execution waits for now (read after {@link execute}; no effect on it). */
+  pendingWork(): PendingWork {
+    const events = [...this.#eventWaiters].filter(([, waiters]) => waiters.some((w) => !w.isCompleted)).map(([key]) => this.#eventNames.get(key) ?? key);
+    return {
+      tasks: [...this.#open].map(([id, open]) => ({ id, kind: open.kind, name: open.name })).sort((a, b) => a.id - b.id),
+      events,
+      cancelledTimers: [...this.#cancelledTimers].sort((a, b) => a - b),
+      entities: this.entities.pending(),
+    };
   }
 
   /** The execution has ended; later events are ignored. */
@@ -474,7 +499,7 @@ export class OrchestrationExecutor {
     if (!(fireAt instanceof Date) || Number.isNaN(fireAt.getTime())) throw new ValidationError('createTimer needs a valid Date.');
     const action: CreateTimerAction = this.#newAction((id) => ({ type: 'CreateTimer' as const, id, fireAt: fireAt.toISOString() }));
     const timer = new TimerTask(action.id, fireAt, () => {
-      this.#open.delete(action.id);
+      if (this.#open.delete(action.id)) this.#cancelledTimers.add(action.id);
       if (this.#pendingActions.get(action.id) === action) action.isCanceled = true;
     });
     this.#open.set(action.id, { task: timer as CompletableTask<unknown>, kind: 'timer', name: 'timer' });
@@ -505,6 +530,7 @@ export class OrchestrationExecutor {
     const waiters = this.#eventWaiters.get(key) ?? [];
     waiters.push(task);
     this.#eventWaiters.set(key, waiters);
+    this.#eventNames.set(key, name);
     return task;
   }
 

@@ -10,10 +10,17 @@ import { instanceHref, statusBadge } from './layout.js';
 import { instanceDuration } from './list-query.js';
 import { buildTimeline, childInstances, parentInstance, type TimelineSpan } from './timeline.js';
 import { describePatchMarker, readPatchMarker } from '../core/patch-markers.js';
+import type { Registry } from '../sdk/registry.js';
+import { waitingFor, type WaitingFor, type WaitItem } from './waiting-for.js';
+import { EntityId } from '../sdk/entity-id.js';
 
-/** Renders the page body of one instance (its status must carry the history). */
-export function instancePage(status: DurableOrchestrationStatus, now: number): SafeHtml {
+/**
+ * Renders the page body of one instance (its status must carry the history). With the app's `registry` the
+ * execution is replayed to say what it waits for (see waiting-for.ts).
+ */
+export function instancePage(status: DurableOrchestrationStatus, now: number, registry?: Registry): SafeHtml {
   const history = status.history ?? [];
+  const waits = waitingFor(history, registry);
   const parent = parentInstance(history);
   const children = childInstances(history);
   const terminal = isTerminalStatus(status.runtimeStatus);
@@ -24,6 +31,7 @@ export function instancePage(status: DurableOrchestrationStatus, now: number): S
 <div class="page-head">
   <h1>${status.name}</h1>
   <div class="head-actions">
+    <a class="button" id="download-history" href="${instanceHref(status.instanceId)}/history.jsonl" download>Download history (JSON)</a>
     <div data-island="refresh" data-props="${props({ interval: 2000, enabled: !terminal })}"></div>
   </div>
 </div>
@@ -45,13 +53,14 @@ export function instancePage(status: DurableOrchestrationStatus, now: number): S
       : ''}
   </dl>
 </section>
+${terminal ? '' : waitingSection(status, waits, history, now)}
 ${status.failureDetails ? failure(status.failureDetails) : ''}
 <div class="payloads">
   ${payload('Input', 'input', status.input)}
   ${payload('Output', 'output', status.output)}
   ${payload('Custom status', 'custom-status', status.customStatus)}
 </div>
-<section class="card" id="timeline"><h2>Timeline</h2>${timeline(history, now)}</section>
+<section class="card" id="timeline"><h2>Timeline</h2>${timeline(history, now, waits.cancelledTimers)}</section>
 <section class="card" id="history"><h2>History <span class="muted">(${history.length} events of the current execution)</span></h2>${historyTable(history)}</section>
 </div>`;
 }
@@ -85,8 +94,8 @@ const KIND_LABELS: Record<TimelineSpan['kind'], string> = {
   marker: '',
 };
 
-function timeline(history: readonly HistoryEvent[], now: number): SafeHtml {
-  const model = buildTimeline(history, now);
+function timeline(history: readonly HistoryEvent[], now: number, cancelledTimers: ReadonlySet<number>): SafeHtml {
+  const model = buildTimeline(history, now, cancelledTimers);
   if (model.spans.length === 0) return html`<p class="muted">No history yet.</p>`;
   const total = Math.max(1, model.end - model.start);
   const x = (t: number) => ((t - model.start) / total) * 1000;
@@ -95,8 +104,11 @@ function timeline(history: readonly HistoryEvent[], now: number): SafeHtml {
     const duration = end - span.start;
     const left = x(span.start);
     const width = Math.max(2, x(end) - left);
-    const point = span.outcome === 'point';
-    const label = span.kind === 'timer' && span.fireAt !== undefined ? `until ${new Date(span.fireAt).toISOString().slice(11, 23)}` : span.label;
+    const point = span.outcome === 'point' || span.outcome === 'cancelled';
+    const label =
+      span.kind === 'timer' && span.fireAt !== undefined
+        ? `${span.outcome === 'cancelled' ? 'cancelled, was due' : 'until'} ${new Date(span.fireAt).toISOString().slice(11, 23)}`
+        : span.label;
     const tip = `${KIND_LABELS[span.kind]} ${label}${span.taskId !== undefined ? ` #${span.taskId}` : ''}: ${formatTime(span.start)}${
       point ? '' : ` → ${span.end !== undefined ? formatTime(span.end) : 'now'} (${formatDuration(duration)})`
     }${span.error ? ` — ${span.error}` : ''}`;
@@ -112,7 +124,7 @@ function timeline(history: readonly HistoryEvent[], now: number): SafeHtml {
   });
   return html`<div class="gantt-axis"><span>${formatTime(model.start)} UTC</span><span>${formatDuration(total)}</span><span>${formatTime(model.end)} UTC</span></div>
 <div class="gantt">${rows}</div>
-<div class="legend"><span class="key outcome-completed"></span>completed <span class="key outcome-failed"></span>failed <span class="key outcome-open"></span>running / waiting <span class="key outcome-terminated"></span>terminated</div>`;
+<div class="legend"><span class="key outcome-completed"></span>completed <span class="key outcome-failed"></span>failed <span class="key outcome-open"></span>running / waiting <span class="key outcome-terminated"></span>terminated <span class="key outcome-cancelled"></span>cancelled</div>`;
 }
 
 /** The fields of an event worth a column of their own. */
@@ -178,4 +190,42 @@ function historyTable(history: readonly HistoryEvent[]): SafeHtml {
 </tr>`,
   );
   return html`<table class="history"><thead><tr><th>#</th><th>Time (UTC)</th><th>Elapsed</th><th>Event</th><th>Id</th><th>Name</th><th>Details</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+/** The "Waiting for" card of a running, pending or suspended instance. */
+function waitingSection(status: DurableOrchestrationStatus, waits: WaitingFor, history: readonly HistoryEvent[], now: number): SafeHtml {
+  const notes: SafeHtml[] = [];
+  if (status.runtimeStatus === 'Suspended') notes.push(html`<li data-wait="resume">a <strong>resume</strong>: it is suspended (events and results wait in its inbox)</li>`);
+  if (status.runtimeStatus === 'Pending') {
+    const started = history.find((e) => e.eventType === 'ExecutionStarted');
+    const at = started?.eventType === 'ExecutionStarted' ? started.scheduledStartTime : undefined;
+    notes.push(at ? html`<li data-wait="start">its scheduled start at ${formatTime(at)} UTC</li>` : html`<li data-wait="start">a worker to start it</li>`);
+  }
+  const items = waits.items.map((item) => html`<li data-wait="${item.kind}">${waitItem(item, now)}</li>`);
+  const unknown = waits.replayed ? '' : html`<p class="muted">The orchestrator is not registered in this app, so the events it waits for are unknown; open work is read from the history.</p>`;
+  const body = notes.length + items.length ? html`<ul class="waits">${notes}${items}</ul>` : html`<p class="muted">Nothing: its next episode is due.</p>`;
+  return html`<section class="card" id="waiting-for"><h2>Waiting for</h2>${body}${unknown}</section>`;
+}
+
+function waitItem(item: WaitItem, now: number): SafeHtml {
+  switch (item.kind) {
+    case 'event':
+      return html`event <code>${item.name}</code>`;
+    case 'timer':
+      return html`timer <span class="muted">#${item.taskId}</span>, fires at <time>${formatTime(item.fireAt)} UTC</time> (${item.fireAt > now ? `in ${formatDuration(item.fireAt - now)}` : 'due now'})`;
+    case 'activity':
+      return html`activity <code>${item.name}</code> <span class="muted">#${item.taskId}</span>, scheduled ${formatDuration(Math.max(0, now - item.since))} ago`;
+    case 'sub-orchestration':
+      return html`sub-orchestration <a class="mono" href="${instanceHref(item.instanceId)}">${item.instanceId}</a> (${item.name}) <span class="muted">#${item.taskId}</span>`;
+    case 'entity-call':
+      return html`call of <code>${entityLabel(item.entity)}</code> <code>${item.operation}</code> <span class="muted">#${item.taskId}</span>`;
+    case 'lock':
+      return html`${item.held ? 'its lock on' : 'the lock it requested on'} ${item.entities.map((e, i) => html`${i ? ', ' : ''}<code>${entityLabel(e)}</code>`)}${item.held ? ' (held: released when its critical section ends)' : ''}`;
+  }
+}
+
+/** `Account@alice` for the instance id `@account@alice`. */
+function entityLabel(instanceId: string): string {
+  const id = EntityId.fromInstanceId(instanceId);
+  return id ? `${id.name}@${id.key}` : instanceId;
 }

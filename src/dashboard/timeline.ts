@@ -11,7 +11,7 @@ import { describePatchMarker, readPatchMarker } from '../core/patch-markers.js';
 export type SpanKind = 'orchestration' | 'activity' | 'sub-orchestration' | 'timer' | 'event-raised' | 'event-sent' | 'suspended' | 'marker';
 
 /** How a span ended: `open` spans run until now, `point` spans have no duration. */
-export type SpanOutcome = 'completed' | 'failed' | 'terminated' | 'open' | 'point';
+export type SpanOutcome = 'completed' | 'failed' | 'terminated' | 'open' | 'point' | 'cancelled';
 
 /** One row of the timeline. */
 export interface TimelineSpan {
@@ -40,8 +40,11 @@ export interface Timeline {
 
 const time = (event: HistoryEvent) => Date.parse(event.timestamp);
 
-/** Builds the timeline of `history`; open spans end at `now` when drawn. */
-export function buildTimeline(history: readonly HistoryEvent[], now: number): Timeline {
+/**
+ * Builds the timeline of `history`; open spans end at `now` when drawn. Timers in `cancelledTimers` (known from a
+ * replay: history does not record a cancellation) are drawn as cancelled, not as waiting.
+ */
+export function buildTimeline(history: readonly HistoryEvent[], now: number, cancelledTimers: ReadonlySet<number> = new Set()): Timeline {
   const spans: TimelineSpan[] = [];
   const byTask = new Map<number, TimelineSpan>();
   let orchestration: TimelineSpan | undefined;
@@ -117,6 +120,12 @@ export function buildTimeline(history: readonly HistoryEvent[], now: number): Ti
       }
       default:
         break;
+    }
+  }
+  for (const span of spans) {
+    if (span.kind === 'timer' && span.outcome === 'open' && span.taskId !== undefined && cancelledTimers.has(span.taskId)) {
+      span.outcome = 'cancelled';
+      span.end = span.start;
     }
   }
   // When the orchestration ended, nothing inside it is still running (e.g. an activity of a terminated instance).
