@@ -8,11 +8,11 @@ import { formatDuration, formatTime, parsePayload, prettyJson, preview } from '.
 import { html, props, type SafeHtml } from './html.js';
 import { instanceHref, statusBadge } from './layout.js';
 import { instanceDuration } from './list-query.js';
-import { buildTimeline, childInstances, parentInstance, type TimelineSpan } from './timeline.js';
+import { buildTimeline, childInstances, describeEntityMessage, parentInstance, type TimelineSpan } from './timeline.js';
 import { describePatchMarker, readPatchMarker } from '../core/patch-markers.js';
 import type { Registry } from '../sdk/registry.js';
-import { waitingFor, type WaitingFor, type WaitItem } from './waiting-for.js';
-import { EntityId } from '../sdk/entity-id.js';
+import { waitingFor } from './waiting-for.js';
+import { waitingSection } from './waiting-card.js';
 
 /**
  * Renders the page body of one instance (its status must carry the history). With the app's `registry` the
@@ -61,6 +61,7 @@ ${status.failureDetails ? failure(status.failureDetails) : ''}
   ${payload('Custom status', 'custom-status', status.customStatus)}
 </div>
 <section class="card" id="timeline"><h2>Timeline</h2>${timeline(history, now, waits.cancelledTimers)}</section>
+<section class="card" id="tasks"><h2>Tasks <span class="muted">(one row per task: scheduled → finished)</span></h2>${taskTable(history, now, waits.cancelledTimers)}</section>
 <section class="card" id="history"><h2>History <span class="muted">(${history.length} events of the current execution)</span></h2>${historyTable(history)}</section>
 </div>`;
 }
@@ -71,12 +72,17 @@ function payload(title: string, id: string, value: unknown): SafeHtml {
   }</section>`;
 }
 
+/**
+ * The failure, the user's own error first: the innermost failure (an activity's TypeError inside the
+ * TaskFailedError of the orchestration that awaited it) with its stack open, then what it was reported as.
+ */
 function failure(details: FailureDetails): SafeHtml {
   const chain: FailureDetails[] = [];
   for (let d: FailureDetails | undefined = details; d && chain.length < 10; d = d.inner) chain.push(d);
+  chain.reverse();
   return html`<section class="card failure" id="failure"><h2>Failure</h2>${chain.map(
-    (d, i) => html`<div class="failure-item">
-  ${i > 0 ? html`<div class="muted">caused by</div>` : ''}
+    (d, i) => html`<div class="failure-item" data-depth="${chain.length - 1 - i}">
+  ${i > 0 ? html`<div class="muted">reported as</div>` : ''}
   <p><strong>${d.errorType}</strong>: ${d.message}${d.isNonRetriable ? html` <span class="muted">(non-retriable)</span>` : ''}</p>
   ${d.stack ? html`<details ${i === 0 ? 'open' : ''}><summary>Stack trace</summary><pre class="stack">${d.stack}</pre></details>` : ''}
 </div>`,
@@ -89,7 +95,7 @@ const KIND_LABELS: Record<TimelineSpan['kind'], string> = {
   'sub-orchestration': 'sub-orchestration',
   timer: 'timer',
   'event-raised': 'event received',
-  'event-sent': 'event sent',
+  'event-sent': 'sent',
   suspended: 'suspended',
   marker: '',
 };
@@ -131,6 +137,8 @@ function timeline(history: readonly HistoryEvent[], now: number, cancelledTimers
 function eventName(event: HistoryEvent): string {
   const marker = readPatchMarker(event);
   if (marker) return describePatchMarker(marker);
+  const entity = describeEntityMessage(event);
+  if (entity) return entity.label;
   const e = event as unknown as Record<string, unknown>;
   return typeof e['name'] === 'string' ? e['name'] : '';
 }
@@ -192,40 +200,20 @@ function historyTable(history: readonly HistoryEvent[]): SafeHtml {
   return html`<table class="history"><thead><tr><th>#</th><th>Time (UTC)</th><th>Elapsed</th><th>Event</th><th>Id</th><th>Name</th><th>Details</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
-/** The "Waiting for" card of a running, pending or suspended instance. */
-function waitingSection(status: DurableOrchestrationStatus, waits: WaitingFor, history: readonly HistoryEvent[], now: number): SafeHtml {
-  const notes: SafeHtml[] = [];
-  if (status.runtimeStatus === 'Suspended') notes.push(html`<li data-wait="resume">a <strong>resume</strong>: it is suspended (events and results wait in its inbox)</li>`);
-  if (status.runtimeStatus === 'Pending') {
-    const started = history.find((e) => e.eventType === 'ExecutionStarted');
-    const at = started?.eventType === 'ExecutionStarted' ? started.scheduledStartTime : undefined;
-    notes.push(at ? html`<li data-wait="start">its scheduled start at ${formatTime(at)} UTC</li>` : html`<li data-wait="start">a worker to start it</li>`);
-  }
-  const items = waits.items.map((item) => html`<li data-wait="${item.kind}">${waitItem(item, now)}</li>`);
-  const unknown = waits.replayed ? '' : html`<p class="muted">The orchestrator is not registered in this app, so the events it waits for are unknown; open work is read from the history.</p>`;
-  const body = notes.length + items.length ? html`<ul class="waits">${notes}${items}</ul>` : html`<p class="muted">Nothing: its next episode is due.</p>`;
-  return html`<section class="card" id="waiting-for"><h2>Waiting for</h2>${body}${unknown}</section>`;
-}
-
-function waitItem(item: WaitItem, now: number): SafeHtml {
-  switch (item.kind) {
-    case 'event':
-      return html`event <code>${item.name}</code>`;
-    case 'timer':
-      return html`timer <span class="muted">#${item.taskId}</span>, fires at <time>${formatTime(item.fireAt)} UTC</time> (${item.fireAt > now ? `in ${formatDuration(item.fireAt - now)}` : 'due now'})`;
-    case 'activity':
-      return html`activity <code>${item.name}</code> <span class="muted">#${item.taskId}</span>, scheduled ${formatDuration(Math.max(0, now - item.since))} ago`;
-    case 'sub-orchestration':
-      return html`sub-orchestration <a class="mono" href="${instanceHref(item.instanceId)}">${item.instanceId}</a> (${item.name}) <span class="muted">#${item.taskId}</span>`;
-    case 'entity-call':
-      return html`call of <code>${entityLabel(item.entity)}</code> <code>${item.operation}</code> <span class="muted">#${item.taskId}</span>`;
-    case 'lock':
-      return html`${item.held ? 'its lock on' : 'the lock it requested on'} ${item.entities.map((e, i) => html`${i ? ', ' : ''}<code>${entityLabel(e)}</code>`)}${item.held ? ' (held: released when its critical section ends)' : ''}`;
-  }
-}
-
-/** `Account@alice` for the instance id `@account@alice`. */
-function entityLabel(instanceId: string): string {
-  const id = EntityId.fromInstanceId(instanceId);
-  return id ? `${id.name}@${id.key}` : instanceId;
+/** The compact history: each activity, sub-orchestration and timer with when it was scheduled, how it ended and how long it took. */
+function taskTable(history: readonly HistoryEvent[], now: number, cancelledTimers: ReadonlySet<number>): SafeHtml {
+  const spans = buildTimeline(history, now, cancelledTimers).spans.filter((s) => s.kind === 'activity' || s.kind === 'sub-orchestration' || s.kind === 'timer');
+  if (spans.length === 0) return html`<p class="muted">No tasks.</p>`;
+  const rows = spans.map((s) => {
+    const outcome = s.outcome === 'open' ? (s.kind === 'timer' ? 'waiting' : 'running') : s.outcome;
+    const name = s.kind === 'timer' && s.fireAt !== undefined ? `due ${formatTime(s.fireAt)} UTC` : s.label;
+    return html`<tr data-task="${s.taskId ?? ''}" data-outcome="${s.outcome}">
+  <td class="num">${s.taskId ?? ''}</td><td>${KIND_LABELS[s.kind]}</td>
+  <td>${s.kind === 'sub-orchestration' && s.instanceId ? html`<a href="${instanceHref(s.instanceId)}">${name}</a>` : name}</td>
+  <td class="nowrap">${formatTime(s.start)}</td><td class="nowrap">${s.end !== undefined && s.outcome !== 'cancelled' ? formatTime(s.end) : ''}</td>
+  <td class="nowrap">${s.outcome === 'cancelled' ? '' : s.end !== undefined ? formatDuration(s.end - s.start) : html`${formatDuration(now - s.start)}…`}</td>
+  <td class="outcome-${s.outcome}">${outcome}${s.error ? html`: <span class="error-text">${s.error}</span>` : ''}</td>
+</tr>`;
+  });
+  return html`<table class="history tasks"><thead><tr><th>#</th><th>Kind</th><th>Name</th><th>Scheduled (UTC)</th><th>Finished (UTC)</th><th>Took</th><th>Outcome</th></tr></thead><tbody>${rows}</tbody></table>`;
 }

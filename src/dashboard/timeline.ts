@@ -6,6 +6,8 @@
  */
 import type { HistoryEvent } from '../sdk/history.js';
 import { describePatchMarker, readPatchMarker } from '../core/patch-markers.js';
+import { decodeEntityMessage, isLockRequest } from '../core/entity-messages.js';
+import { EntityId } from '../sdk/entity-id.js';
 
 /** What a span stands for. */
 export type SpanKind = 'orchestration' | 'activity' | 'sub-orchestration' | 'timer' | 'event-raised' | 'event-sent' | 'suspended' | 'marker';
@@ -49,6 +51,8 @@ export function buildTimeline(history: readonly HistoryEvent[], now: number, can
   const byTask = new Map<number, TimelineSpan>();
   let orchestration: TimelineSpan | undefined;
   let suspended: TimelineSpan | undefined;
+  /** Entity requests sent, by request id: their answers are raised under that id. */
+  const requests = new Map<string, string>();
 
   for (const event of history) {
     const at = time(event);
@@ -90,12 +94,26 @@ export function buildTimeline(history: readonly HistoryEvent[], now: number, can
         // The event is stamped when the timer was scheduled; it fired at its due time (or when delivered, if later).
         close(byTask.get(event.timerId), Math.max(at, Date.parse(event.fireAt)), 'completed');
         break;
-      case 'EventRaised':
-        spans.push({ kind: 'event-raised', label: event.name, start: at, end: at, outcome: 'point' });
+      case 'EventRaised': {
+        // An entity's answer is raised under the request id: name it after the request.
+        const request = requests.get(event.name);
+        spans.push({ kind: 'event-raised', label: request ? `answer: ${request}` : event.name, start: at, end: at, outcome: 'point' });
         break;
-      case 'EventSent':
-        spans.push({ kind: 'event-sent', label: event.name, taskId: event.eventId, start: at, end: at, outcome: 'point', instanceId: event.instanceId });
+      }
+      case 'EventSent': {
+        const entity = describeEntityMessage(event);
+        if (entity?.requestId) requests.set(entity.requestId, entity.label);
+        spans.push({
+          kind: 'event-sent',
+          label: entity?.label ?? event.name,
+          taskId: event.eventId,
+          start: at,
+          end: at,
+          outcome: 'point',
+          instanceId: event.instanceId,
+        });
         break;
+      }
       case 'ExecutionSuspended':
         suspended ??= push(spans, { kind: 'suspended', label: 'suspended', start: at, outcome: 'open' });
         break;
@@ -169,4 +187,25 @@ export function parentInstance(history: readonly HistoryEvent[]): { instanceId: 
   const started = history.find((e) => e.eventType === 'ExecutionStarted');
   const parent = started?.eventType === 'ExecutionStarted' ? started.parentInstance : undefined;
   return parent ? { instanceId: parent.instanceId, name: parent.name } : undefined;
+}
+
+/**
+ * How an entity message sent by an orchestration reads: `call account@alice withdraw`, `signal …`,
+ * `lock account@alice, account@bob`, `release lock on …` (undefined for an event to an orchestration).
+ */
+export function describeEntityMessage(event: HistoryEvent): { label: string; requestId?: string } | undefined {
+  if (event.eventType !== 'EventSent' || !event.instanceId.startsWith('@')) return undefined;
+  const message = decodeEntityMessage({ ...event, eventType: 'EventRaised' });
+  const target = entityLabel(event.instanceId);
+  if (message.kind === 'release') return { label: `release lock on ${target}` };
+  if (message.kind !== 'request') return undefined;
+  const request = message.request;
+  if (isLockRequest(request)) return { label: `lock ${(request.lockset ?? []).map(entityLabel).join(', ')}`, requestId: request.id };
+  return { label: `${request.signal ? 'signal' : 'call'} ${target} ${request.op ?? ''}`.trim(), ...(request.signal ? {} : { requestId: request.id }) };
+}
+
+/** `account@alice` for the instance id `@account@alice`. */
+export function entityLabel(instanceId: string): string {
+  const id = EntityId.fromInstanceId(instanceId);
+  return id ? `${id.name}@${id.key}` : instanceId;
 }

@@ -26,6 +26,12 @@ describe('dashboard: what an instance waits for', () => {
       return 1;
     });
     app.entity('Account', (ctx) => ctx.setResult(ctx.getState(() => 0)));
+    app.activity('charge', async () => {
+      throw new RangeError('card declined');
+    });
+    app.orchestration('fails', function* (ctx) {
+      return yield ctx.callActivity('charge');
+    });
     app.orchestration('child', function* (ctx) {
       return yield ctx.waitForExternalEvent('never');
     });
@@ -78,6 +84,9 @@ describe('dashboard: what an instance waits for', () => {
     assert.match(waits, /activity <code>slow<\/code>/);
     assert.match(waits, /sub-orchestration <a class="mono" href="\/dashboard\/instances\/waits-child">waits-child<\/a> \(child\)/);
     assert.match(body, new RegExp(`data-kind="timer" data-outcome="cancelled"`));
+    // The compact view: one row per task with its outcome.
+    const tasks = body.slice(body.indexOf('id="tasks"'), body.indexOf('</section>', body.indexOf('id="tasks"')));
+    assert.deepEqual([...tasks.matchAll(/<tr data-task="(\d+)" data-outcome="(\w+)">/g)].map((m) => [Number(m[1]), m[2]]), [[0, 'open'], [1, 'cancelled'], [2, 'open'], [3, 'open']]);
     assert.equal((body.match(/data-kind="timer" data-outcome="open"/g) ?? []).length, 1);
   });
 
@@ -89,6 +98,11 @@ describe('dashboard: what an instance waits for', () => {
     });
     assert.match(waits, /its lock on <code>account@alice<\/code>/);
     assert.match(waits, /event <code>go<\/code>/);
+    // The timeline and the history table name the entity message, and its answer after the request.
+    const body = await page('l1');
+    assert.match(body, /<span class="kind">sent<\/span> lock account@alice/);
+    assert.match(body, /<span class="kind">event received<\/span> answer: lock account@alice/);
+    assert.match(body, /<td>EventSent<\/td>\s*<td class="nowrap">#0<\/td>\s*<td>lock account@alice<\/td>/);
   });
 
   test('a finished instance has no "Waiting for"; its history downloads in the export format', async () => {
@@ -104,6 +118,16 @@ describe('dashboard: what an instance waits for', () => {
     const [record] = parseExport(await download.text());
     assert.equal(record!.output, 5);
     assert.equal((await fetch(`${host.url}/dashboard/instances/nope/history.jsonl`)).status, 404);
+  });
+
+  test("the failure panel opens the user's error and its stack first", async () => {
+    await host.client.startNew('fails', { instanceId: 'f1' });
+    await host.client.waitForCompletion('f1', { timeoutInMilliseconds: 10_000 });
+    const body = await page('f1');
+    const panel = body.slice(body.indexOf('id="failure"'), body.indexOf('</section>', body.indexOf('id="failure"')));
+    const items = [...panel.matchAll(/<div class="failure-item" data-depth="(\d)">\s*(?:<div class="muted">reported as<\/div>)?\s*<p><strong>([^<]+)<\/strong>/g)].map((m) => m[2]);
+    assert.deepEqual(items, ['RangeError', 'TaskFailedError']);
+    assert.match(panel, /<details open><summary>Stack trace<\/summary><pre class="stack">RangeError: card declined/);
   });
 
   test('without the orchestrator registered, open work comes from the history and events are unknown', () => {
