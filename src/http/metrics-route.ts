@@ -11,9 +11,12 @@ import { requireKey } from './auth.js';
 
 /** Adds `GET /metrics` to `http` for task hub `taskHub` of `store`. */
 export function mountMetrics(http: Hono, store: Store, taskHub: string, apiKey: string | undefined, logger: Logger): void {
+  const metrics = duraflowMetrics();
+  const hub = store.hub(taskHub);
+  // The same gauges for an OpenTelemetry meter provider, read when it collects (keyed by hub name: a later host
+  // of the same hub name in this process takes over; a stopped store's read fails and reports nothing).
+  if (hub.metricsSnapshot) metrics.observeHub(taskHub, () => hub.metricsSnapshot!());
   http.get('/metrics', requireKey(apiKey), async () => {
-    const metrics = duraflowMetrics();
-    const hub = store.hub(taskHub);
     try {
       if (hub.metricsSnapshot) metrics.setSnapshot(taskHub, await hub.metricsSnapshot());
     } catch (error) {

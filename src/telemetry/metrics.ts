@@ -88,6 +88,46 @@ export class DuraflowMetrics {
   readonly #runnable = new Gauge({ name: 'duraflow_backlog_activities', help: 'Activities runnable now (not leased).', labelNames: ['hub'], registers: [this.registry] });
   readonly #workers = new Gauge({ name: 'duraflow_workers_alive', help: 'Workers whose heartbeat has not run out.', labelNames: ['hub'], registers: [this.registry] });
 
+  /** Hubs whose gauges the OpenTelemetry meter observes, with how to read their snapshot. */
+  readonly #observed = new Map<string, () => Promise<HubSnapshot>>();
+  readonly #observers = new OtelInstrument((provider) => {
+    const meter = provider.getMeter('duraflow');
+    const gauge = (name: string, description: string, unit: string) => meter.createObservableGauge(name, { description, unit });
+    const instances = gauge('duraflow_instances', 'Orchestration instances not finished, by status.', '{instance}');
+    const messages = gauge('duraflow_backlog_messages', 'Messages visible now.', '{message}');
+    const oldest = gauge('duraflow_backlog_oldest_seconds', 'Age of the oldest visible message.', 's');
+    const runnable = gauge('duraflow_backlog_activities', 'Activities runnable now.', '{activity}');
+    const workers = gauge('duraflow_workers_alive', 'Workers whose heartbeat has not run out.', '{worker}');
+    meter.addBatchObservableCallback(async (result) => {
+      for (const [hub, read] of this.#observed) {
+        let snapshot: HubSnapshot;
+        try {
+          snapshot = await read();
+        } catch {
+          continue; // a store out of reach reports nothing for this collection
+        }
+        for (const status of ['Pending', 'Running', 'Suspended'] as const) result.observe(instances, snapshot.instances[status] ?? 0, { hub, status });
+        result.observe(messages, snapshot.visibleMessages, { hub });
+        result.observe(oldest, snapshot.oldestVisibleMs / 1000, { hub });
+        result.observe(runnable, snapshot.runnableActivities, { hub });
+        result.observe(workers, snapshot.workersAlive, { hub });
+      }
+    }, [instances, messages, oldest, runnable, workers]);
+    return meter;
+  });
+
+  /**
+   * Lets the OpenTelemetry meter observe `hub`'s gauges, read with `snapshot` at each collection. Observed under
+   * the meter provider registered when this is called (a host calls it when it starts).
+   */
+  observeHub(hub: string, snapshot: () => Promise<HubSnapshot>): () => void {
+    this.#observed.set(hub, snapshot);
+    this.#observers.get();
+    return () => {
+      if (this.#observed.get(hub) === snapshot) this.#observed.delete(hub);
+    };
+  }
+
   /** Sets the hub-wide gauges of `hub` from a snapshot. */
   setSnapshot(hub: string, snapshot: HubSnapshot): void {
     for (const status of ['Pending', 'Running', 'Suspended'] as const) this.#instances.set({ hub, status }, snapshot.instances[status] ?? 0);

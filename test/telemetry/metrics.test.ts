@@ -111,5 +111,13 @@ describe('GET /metrics', () => {
     assert.equal(sample(text, 'duraflow_backlog_activities', { hub }), 0);
     assert.ok(sample(text, 'duraflow_backlog_messages', { hub }) !== undefined);
     assert.ok(sample(text, 'duraflow_backlog_oldest_seconds', { hub }) !== undefined);
+
+    // The OpenTelemetry meter observes the same gauges when it collects.
+    const { resourceMetrics } = await reader.collect();
+    const otel = resourceMetrics.scopeMetrics.flatMap((s) => s.metrics);
+    const instances = otel.find((m) => m.descriptor.name === 'duraflow_instances');
+    const suspended = instances?.dataPoints.find((p) => p.attributes['hub'] === hub && p.attributes['status'] === 'Suspended');
+    assert.equal(suspended?.value, 1);
+    assert.equal(otel.find((m) => m.descriptor.name === 'duraflow_workers_alive')?.dataPoints.find((p) => p.attributes['hub'] === hub)?.value, 1);
   });
 });
