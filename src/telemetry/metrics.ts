@@ -34,16 +34,27 @@ class OtelInstrument<T> {
   }
 }
 
+/** The label key of a set of labels, in the metric's label order (cheaper than prom-client's own per-call hashing). */
+function labelKey(labels: Labels): string {
+  let key = '';
+  for (const name in labels) key += `${labels[name]}\u0000`;
+  return key;
+}
+
 /** A counter in both worlds. */
 class DualCounter {
   readonly #prom: Counter<string>;
+  readonly #children = new Map<string, Counter.Internal>();
   readonly #otel: OtelInstrument<OtelCounter>;
   constructor(registry: Registry, name: string, help: string, labelNames: string[]) {
     this.#prom = new Counter({ name, help, labelNames, registers: [registry] });
     this.#otel = new OtelInstrument((p) => p.getMeter('duraflow').createCounter(name.replace(/_total$/, ''), { description: help }));
   }
   inc(labels: Labels, value = 1): void {
-    this.#prom.inc(labels, value);
+    const key = labelKey(labels);
+    let child = this.#children.get(key);
+    if (!child) this.#children.set(key, (child = this.#prom.labels(labels)));
+    child.inc(value);
     this.#otel.get().add(value, labels);
   }
 }
@@ -51,6 +62,7 @@ class DualCounter {
 /** A histogram in both worlds (seconds, or a count for batch sizes). */
 class DualHistogram {
   readonly #prom: Histogram<string>;
+  readonly #children = new Map<string, Histogram.Internal<string>>();
   readonly #otel: OtelInstrument<OtelHistogram>;
   constructor(registry: Registry, name: string, help: string, labelNames: string[], buckets: number[], unit: string) {
     this.#prom = new Histogram({ name, help, labelNames, buckets, registers: [registry] });
@@ -59,7 +71,10 @@ class DualHistogram {
     );
   }
   observe(labels: Labels, value: number): void {
-    this.#prom.observe(labels, value);
+    const key = labelKey(labels);
+    let child = this.#children.get(key);
+    if (!child) this.#children.set(key, (child = this.#prom.labels(labels)));
+    child.observe(value);
     this.#otel.get().record(value, labels);
   }
 }
