@@ -30,10 +30,10 @@ import {
 import type { Logger } from '../sdk/logger.js';
 import { silentLogger } from '../sdk/logger.js';
 import type { RetryOptions } from '../sdk/retry-options.js';
-import { CompletableTask, RetryableTask, Task, TimerTask, isTask } from '../sdk/task.js';
-import { validateInstanceId } from '../sdk/instance-id.js';
+import { CompletableTask, RetryableTask, Task, TimerTask } from '../sdk/task.js';
 import type { OrchestratorFunction } from '../sdk/orchestration-context.js';
 import { defuse, describeValue, isThenable } from './foreign-values.js';
+import { describeBadYield, isAsyncIterable, isGenerator, isYieldedTask, validateChildId } from './orchestration-checks.js';
 
 /** What the executor needs from its host. */
 export interface ExecutorOptions {
@@ -583,51 +583,4 @@ export class OrchestrationExecutor {
     this.#open.set(id, { task, kind, name });
     return task;
   }
-}
-
-
-function validateChildId(instanceId: string, ownId: string | undefined): void {
-  validateInstanceId(instanceId);
-  if (instanceId === ownId) throw new ValidationError(`A sub-orchestration cannot use its parent's instance id '${instanceId}'.`);
-}
-
-function isGenerator(value: unknown): value is Generator<unknown, unknown, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  try {
-    // Getters and Proxy traps of user code run here: a throw means "not a generator".
-    return typeof (value as Generator).next === 'function' && typeof (value as Generator).throw === 'function' && Symbol.iterator in value;
-  } catch {
-    return false;
-  }
-}
-
-function isAsyncIterable(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  try {
-    return Symbol.asyncIterator in value;
-  } catch {
-    return false;
-  }
-}
-
-/** `isTask`, guarded: `instanceof` runs a Proxy's getPrototypeOf trap. */
-function isYieldedTask(value: unknown): value is Task<unknown> {
-  try {
-    return isTask(value);
-  } catch {
-    return false;
-  }
-}
-
-function describeBadYield(name: string, value: unknown): string {
-  if (isThenable(value) || isAsyncIterable(value)) {
-    return (
-      `Orchestrator '${name}' yielded ${describeValue(value)}, which is not allowed: an orchestrator may only yield tasks returned by ` +
-      'the context (ctx.callActivity, ctx.createTimer, ctx.waitForExternalEvent, …), because only their results are recorded in ' +
-      'history and replayed. Do I/O (fetch, a database call) in an activity, or use ctx.callHttp, instead of yielding or awaiting it here.'
-    );
-  }
-  const described = describeValue(value);
-  const shown = described === 'an array' ? 'an array (use ctx.taskAll)' : typeof value === 'object' || value === undefined ? described : typeof value;
-  return `Orchestrator '${name}' yielded ${shown}, which is not a task. Yield only tasks returned by the context.`;
 }
