@@ -1,12 +1,12 @@
 /**
  * The layers of duraflow (docs/architecture.md), enforced on every `npm test`:
  *
- *   sdk (ground) → core (pure replay) → store → runtime → client → dashboard → http | grpc | cli | testing → app
+ *   sdk (ground) → core (pure replay) → store → telemetry → runtime → client → dashboard → http | grpc | cli | testing → app
  *
  * A folder imports only from its own layer and the layers before it; nothing imports in a circle; core does no
  * I/O (no node:* modules, no packages). `npx depcruise src --config .dependency-cruiser.cjs` prints violations.
  */
-const LAYERS = ['sdk', 'core', 'store', 'runtime', 'client', 'dashboard', ['http', 'grpc', 'cli', 'testing'], 'app'];
+const LAYERS = ['sdk', 'core', 'store', 'telemetry', 'runtime', 'client', 'dashboard', ['http', 'grpc', 'cli', 'testing'], 'app'];
 
 const folders = (names) => `^src/(${names.join('|')})/`;
 

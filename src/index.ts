@@ -87,6 +87,10 @@ export type {
   ScheduleRunOutcome,
   ScheduleState,
 } from './sdk/schedule.js';
-export type { FailureDetails, HistoryEvent, HistoryEventType, RuntimeStatus } from './sdk/history.js';
+export type { FailureDetails, HistoryEvent, HistoryEventType, RuntimeStatus, TraceContext } from './sdk/history.js';
+export { exportInstance, exportInstances } from './client/instance-export.js';
+export type { ExportOptions } from './client/instance-export.js';
+export { parseExport, EXPORT_FORMAT } from './sdk/instance-export.js';
+export type { ExportedInstance } from './sdk/instance-export.js';
 export type { WorkerOptions } from './runtime/worker.js';
 export type { TokenProvider } from './runtime/http-activity.js';

@@ -9,6 +9,7 @@ import { registerEntityCommands } from '../cli/entities.js';
 import { registerScheduleCommands } from '../cli/schedules.js';
 import { registerControlCommands } from '../cli/instances-control.js';
 import { registerQueryCommands } from '../cli/instances-query.js';
+import { registerExportCommand } from '../cli/instances-export.js';
 import { portOption } from '../cli/options.js';
 import { redactStoreUrl } from '../store/store-errors.js';
 import { installLogger, logFormatOption, logLevelOption, startupFields, type LogOptions } from './cli-logging.js';
@@ -154,6 +155,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('List, inspect, start and steer orchestration instances (against --store or --url).')
     .addHelpText('after', '\nExamples:\n  duraflow instances list --status Running\n  duraflow instances start hello --input \'"Tokyo"\' --wait');
   registerQueryCommands(instances);
+  registerExportCommand(instances);
   registerControlCommands(instances, (code) => (exitCode = code));
   registerEntityCommands(program);
   registerScheduleCommands(program);

@@ -17,7 +17,7 @@ export interface ReplayCheckDeps<App> {
   loadApp(modulePath: string): Promise<App>;
   replayCheck(
     app: App,
-    options: { store?: string; taskHub?: string; statuses?: RuntimeStatus[]; name?: string; limit?: number },
+    options: { store?: string; taskHub?: string; statuses?: RuntimeStatus[]; name?: string; limit?: number; file?: string },
   ): Promise<ReplayCheckReport>;
 }
 
@@ -28,6 +28,7 @@ interface ReplayCheckOptions {
   name?: string;
   limit?: string;
   json?: boolean;
+  file?: string;
 }
 
 /** Registers `replay-check` on the program; `setExitCode` receives 1 when an instance would break. */
@@ -41,11 +42,12 @@ export function registerReplayCheckCommand<App>(program: Command, deps: ReplayCh
     .option('--status <statuses>', 'statuses to check, repeatable or comma-separated (default Running,Pending,Suspended)', collectStatuses)
     .option('--name <orchestration>', 'only instances of this orchestration')
     .option('--limit <n>', 'check at most n instances (oldest first)')
+    .option('--file <export.jsonl>', 'replay the instances of an export (duraflow instances export) instead of a store')
     .option('--json', 'print the report as JSON')
     .addHelpText(
       'after',
       '\nExit codes: 0 every instance replays (or is left to workers of its version), 1 some would break (or an error).\n' +
-        '\nExamples:\n  duraflow replay-check dist/app.js --store postgres://db/app\n  duraflow replay-check src/app.ts --status Running --name order --json',
+        '\nExamples:\n  duraflow replay-check dist/app.js --store postgres://db/app\n  duraflow replay-check src/app.ts --status Running --name order --json\n  duraflow replay-check src/app.ts --file failed.jsonl',
     )
     .action(async (modulePath: string, options: ReplayCheckOptions) => {
       const statuses = (options.status ?? []) as RuntimeStatus[];
@@ -57,6 +59,7 @@ export function registerReplayCheckCommand<App>(program: Command, deps: ReplayCh
         ...(statuses.length ? { statuses } : {}),
         ...(options.name !== undefined ? { name: options.name } : {}),
         ...(limit !== undefined ? { limit } : {}),
+        ...(options.file !== undefined ? { file: options.file } : {}),
       });
       if (options.json) printJson(report);
       else printReport(report);

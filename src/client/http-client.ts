@@ -3,6 +3,9 @@
  * It behaves like the store-backed client, method for method, including the typed errors, which it
  * rebuilds from the error bodies the host sends (`ExceptionType` plus details).
  */
+import { context } from '@opentelemetry/api';
+import { activeTraceContext } from '../telemetry/tracer.js';
+import type { TraceContext } from '../sdk/history.js';
 import { isTerminalStatus, type RuntimeStatus } from '../sdk/history.js';
 import {
   DuraflowError,
@@ -100,6 +103,7 @@ export class HttpClient implements DurableClient {
     const tags = checkTags(options.tags);
     const response = await this.#request('POST', path, {
       query: { ...(version !== undefined ? { version } : {}), ...(tags ? { tags: JSON.stringify(tags) } : {}) },
+      ...(options.traceContext ? { headers: traceHeaders(options.traceContext) } : {}),
       ...(body !== undefined ? { body } : {}),
       ok: [202],
       context: { instanceId: options.instanceId, functionName: orchestration },
@@ -325,7 +329,9 @@ export class HttpClient implements DurableClient {
     const url = new URL(this.#origin + BASE + path);
     url.searchParams.set('taskHub', this.taskHub);
     for (const [key, value] of Object.entries(init.query ?? {})) if (value !== undefined) url.searchParams.set(key, value);
-    const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
+    // The caller's active span continues on the host (its start, its events, its signals).
+    const active = activeTraceContext(context.active());
+    const headers: Record<string, string> = { accept: 'application/json', ...(active ? traceHeaders(active) : {}), ...init.headers };
     if (this.options.apiKey) headers['x-functions-key'] = this.options.apiKey;
     if (method === 'POST' || method === 'PATCH') headers['content-type'] = 'application/json';
     let response: Response;
@@ -467,4 +473,9 @@ function checkId(instanceId: unknown): void {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** W3C trace headers of `traceContext`. */
+function traceHeaders(traceContext: TraceContext): Record<string, string> {
+  return { traceparent: traceContext.traceParent, ...(traceContext.traceState ? { tracestate: traceContext.traceState } : {}) };
 }

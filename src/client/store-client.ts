@@ -2,13 +2,14 @@
  * The durable client over a store: what `createClient({ store })`, `host.client` and route handlers use.
  */
 import { randomUUID } from 'node:crypto';
-import { isTerminalStatus, makeEvent, type HistoryEvent, type RuntimeStatus } from '../sdk/history.js';
+import { isTerminalStatus, makeEvent, type HistoryEvent, type RuntimeStatus, type TraceContext } from '../sdk/history.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, deserialize, serialize } from '../core/payload.js';
 import { InstanceNotFoundError, InvalidInstanceStateError, UnknownFunctionError, ValidationError } from '../sdk/errors.js';
 import type { Registry } from '../sdk/registry.js';
 import { ANY_NAME, type HubStore, type InstanceRecord, type Store } from '../store/store.js';
 import { startInstanceRequest } from '../store/start-request.js';
 import { defaultStartVersion, startVersion } from '../sdk/start-version.js';
+import { withStartSpan } from './start-span.js';
 import { reserveLocalStart } from '../store/local-starts.js';
 import { checkStatusResponse, managementPayload, originOf, waitForCompletionOrCheckStatus } from './http-management.js';
 import * as entities from './store-entities.js';
@@ -83,7 +84,9 @@ export class StoreClient implements DurableClient {
     const tags = checkTags(options.tags);
     const input = serialize(options.input, `input of orchestration '${orchestration}'`, this.#limit);
     const version = await this.#versionOf(orchestration, options.version ?? (typeof name === 'string' ? undefined : name.version));
-    await this.#start(orchestration, instanceId, input, version, tags);
+    await withStartSpan({ name: orchestration, instanceId, version, parent: options.traceContext }, (traceContext) =>
+      this.#start(orchestration, instanceId, input, version, tags, traceContext),
+    );
     return instanceId;
   }
 
@@ -113,8 +116,15 @@ export class StoreClient implements DurableClient {
   }
 
   /** Creates the instance; a worker in this process that serves `name` may take it leased (see `local-starts.ts`). */
-  async #start(name: string, instanceId: string, input: string | undefined, version: string | undefined, tags: InstanceTags | undefined): Promise<void> {
-    const request = startInstanceRequest({ name, instanceId, input, version, tags }, this.#now());
+  async #start(
+    name: string,
+    instanceId: string,
+    input: string | undefined,
+    version: string | undefined,
+    tags: InstanceTags | undefined,
+    traceContext?: TraceContext,
+  ): Promise<void> {
+    const request = startInstanceRequest({ name, instanceId, input, version, tags, traceContext }, this.#now());
     const reservation = reserveLocalStart(this.options.store, this.taskHub, name, version);
     let item;
     try {

@@ -2,6 +2,7 @@
  * Entity operations of the store-backed client: signal, read state, list, clean. Entities are instances
  * with ids `@name@key` whose `input` column holds the scheduler state (see `runtime/entity-episode.ts`).
  */
+import { withSignalSpan } from './start-span.js';
 import { randomUUID } from 'node:crypto';
 import {
   ENTITY_RELEASE_EVENT,
@@ -54,20 +55,26 @@ export async function signalEntity(
     context.maxPayloadBytes,
   );
   const now = new Date();
-  const request: EntityRequest = {
-    id: randomUUID(),
-    op: operationName,
-    signal: true,
-    ...(inputText !== undefined ? { input: inputText } : {}),
-    timestamp: now.toISOString(),
-  };
-  await context.hub.sendMessages([
-    {
-      instanceId: target.toString(),
-      event: makeEvent({ eventType: 'EventRaised', name: ENTITY_REQUEST_EVENT, input: JSON.stringify(request) }, now),
-      ...(scheduledTime !== undefined ? { visibleAt: new Date(scheduledTime) } : {}),
-    },
-  ]);
+  await withSignalSpan(target.toString(), operationName, async (trace) => {
+    const request: EntityRequest = {
+      id: randomUUID(),
+      op: operationName,
+      signal: true,
+      ...(inputText !== undefined ? { input: inputText } : {}),
+      timestamp: now.toISOString(),
+      ...(trace ? { trace } : {}),
+    };
+    await context.hub.sendMessages([
+      {
+        instanceId: target.toString(),
+        event: makeEvent(
+          { eventType: 'EventRaised', name: ENTITY_REQUEST_EVENT, input: JSON.stringify(request), ...(trace ? { parentTraceContext: trace } : {}) },
+          now,
+        ),
+        ...(scheduledTime !== undefined ? { visibleAt: new Date(scheduledTime) } : {}),
+      },
+    ]);
+  });
 }
 
 /** Refuses entity names that no worker serves (once some worker has registered). */

@@ -3,14 +3,16 @@
  * The runtime turns each into history events and messages; another executor (a gRPC worker) produces
  * the same shapes.
  */
-import type { FailureDetails, HistoryEvent } from '../sdk/history.js';
 import type { InstanceTags } from '../sdk/tags.js';
+import type { FailureDetails, HistoryEvent, TraceContext } from '../sdk/history.js';
 
 export interface ScheduleTaskAction {
   type: 'ScheduleTask';
   id: number;
   name: string;
   input?: string;
+  /** The span the activity's spans parent to, when the executor chose one (a gRPC SDK worker); else the runtime's. */
+  parentTraceContext?: TraceContext;
 }
 export interface CreateSubOrchestrationAction {
   type: 'CreateSubOrchestration';
@@ -21,6 +23,8 @@ export interface CreateSubOrchestrationAction {
   input?: string;
   /** The child's own tags (checked); it inherits its parent's too. */
   tags?: InstanceTags;
+  /** As for {@link ScheduleTaskAction.parentTraceContext}. */
+  parentTraceContext?: TraceContext;
 }
 export interface CreateTimerAction {
   type: 'CreateTimer';

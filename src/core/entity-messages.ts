@@ -8,7 +8,7 @@
  *
  * Payload fields (`input`, `result`) hold JSON text, so a value is serialized exactly once, by its sender.
  */
-import type { FailureDetails, HistoryEvent } from '../sdk/history.js';
+import type { FailureDetails, HistoryEvent, TraceContext } from '../sdk/history.js';
 
 /** Event name of operation and lock requests. */
 export const ENTITY_REQUEST_EVENT = 'op';
@@ -37,6 +37,8 @@ export interface EntityRequest {
   lockset?: string[];
   /** Lock request: index in `lockset` of the entity this message is for. */
   position?: number;
+  /** The span that sent it (an orchestration's, a client's): the operation's span is its child, even after waiting in the queue. */
+  trace?: TraceContext;
 }
 
 /** Ends the critical section `id` of orchestration `parent`. */
@@ -90,4 +92,19 @@ export function decodeEntityResponse(text: string | undefined): EntityResponse {
     // fall through
   }
   return { failureDetails: { errorType: 'Error', message: `Malformed entity response: ${text.slice(0, 200)}` } };
+}
+
+/**
+ * The text of an entity request event with `trace` added (the runtime knows the sender's span, the code that
+ * wrote the request does not); any other text is returned as it is.
+ */
+export function withRequestTrace(input: string | undefined, trace: TraceContext | undefined): string | undefined {
+  if (input === undefined || trace === undefined) return input;
+  try {
+    const body = JSON.parse(input) as unknown;
+    if (typeof body !== 'object' || body === null || Array.isArray(body) || typeof (body as { id?: unknown }).id !== 'string') return input;
+    return JSON.stringify({ ...(body as EntityRequest), trace });
+  } catch {
+    return input;
+  }
 }

@@ -64,6 +64,8 @@ export interface EntityEpisodeOutcome {
   starts: EntityOrchestrationStart[];
   /** Number of operations executed (successful or not). */
   operations: number;
+  /** Each operation executed, with its outcome, in order (the runtime's spans). */
+  executed: { request: EntityRequest; result: EntityResponse }[];
 }
 
 /** Reads the persisted scheduler state; anything unreadable is an empty entity. */
@@ -149,6 +151,7 @@ export async function runEntityEpisode(
   const messages: EntityOutgoingMessage[] = [];
   const starts: EntityOrchestrationStart[] = [];
   let action = 0;
+  const executed: EntityEpisodeOutcome['executed'] = [];
   for (const step of plan) {
     if (step.kind === 'send') {
       messages.push(step.message);
@@ -156,6 +159,7 @@ export async function runEntityEpisode(
     }
     const { request, index } = step;
     const result = batch.results[index] ?? {};
+    executed.push({ request, result });
     if (!request.signal && request.parent !== undefined) messages.push(respond(request, result));
     for (; action < batch.actions.length && batch.actions[action]!.operation === index; action++) {
       const a = batch.actions[action]!;
@@ -190,7 +194,7 @@ export async function runEntityEpisode(
     if (lockId !== undefined) state.lockId = lockId;
   }
   if (released.length) state.releasedLocks = released;
-  return { state, messages, starts, operations: operations.length };
+  return { state, messages, starts, operations: operations.length, executed };
 }
 
 /** Passes a lock request on to the next entity of its lockset, or grants it when this was the last. */

@@ -46,6 +46,18 @@ export interface EntityFinalMessage {
 
 interface Waiter {
   complete(event: EventRaisedEvent): void;
+  /** What it waits for (the dashboard's "waiting for"). */
+  entity?: string;
+  operation?: string;
+  taskId?: number;
+}
+
+/** What an orchestration waits for from entities (see {@link OrchestrationEntities.pending}). */
+export interface PendingEntityWork {
+  /** Calls not answered yet. */
+  calls: { entity: string; operation: string; taskId: number }[];
+  /** The critical section: held, or still being acquired. */
+  section?: { entities: string[]; held: boolean };
 }
 
 interface CriticalSection {
@@ -91,6 +103,9 @@ export class OrchestrationEntities {
     const task = new CompletableTask<unknown>(seq);
     if (section) section.calling.add(id);
     this.#waiters.set(requestId, {
+      entity: id,
+      operation: operationName,
+      taskId: seq,
       complete: (event) => {
         if (this.#section === section) section?.calling.delete(id);
         const response = decodeEntityResponse(event.input);
@@ -161,6 +176,15 @@ export class OrchestrationEntities {
       },
     });
     return task;
+  }
+
+  /** Calls waiting for an answer and the critical section held or being acquired. */
+  pending(): PendingEntityWork {
+    const calls = [...this.#waiters.values()].flatMap((w) =>
+      w.entity !== undefined ? [{ entity: w.entity, operation: w.operation ?? '', taskId: w.taskId ?? -1 }] : [],
+    );
+    const section = this.#section;
+    return { calls, ...(section ? { section: { entities: [...section.lockset], held: section.held } } : {}) };
   }
 
   /** Throws when a sub-orchestration may not start now. */

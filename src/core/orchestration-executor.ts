@@ -19,7 +19,7 @@ import { PatchState } from './patch-state.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, deserialize, serialize } from './payload.js';
 import { OrchestrationContextImpl } from './orchestration-context.js';
 import { DEFAULT_HTTP_POLL_DELAY_MS } from './durable-http.js';
-import { OrchestrationEntities } from './orchestration-entities.js';
+import { OrchestrationEntities, type PendingEntityWork } from './orchestration-entities.js';
 import { uuidV5 } from './uuid.js';
 import {
   NonDeterministicOrchestrationError,
@@ -31,10 +31,10 @@ import {
 import type { Logger } from '../sdk/logger.js';
 import { silentLogger } from '../sdk/logger.js';
 import type { RetryOptions } from '../sdk/retry-options.js';
-import { CompletableTask, RetryableTask, Task, TimerTask, isTask } from '../sdk/task.js';
-import { validateInstanceId } from '../sdk/instance-id.js';
+import { CompletableTask, RetryableTask, Task, TimerTask } from '../sdk/task.js';
 import type { OrchestratorFunction } from '../sdk/orchestration-context.js';
 import { defuse, describeValue, isThenable } from './foreign-values.js';
+import { describeBadYield, isAsyncIterable, isGenerator, isYieldedTask, validateChildId } from './orchestration-checks.js';
 
 /** What the executor needs from its host. */
 export interface ExecutorOptions {
@@ -48,6 +48,17 @@ export interface ExecutorOptions {
   logger?: Logger;
   /** Wait between polls of a durable HTTP 202 without `Retry-After` (default 30 s). */
   httpPollDelayMs?: number;
+}
+
+/** What a running execution waits for, as the executor sees it after replaying its history. */
+export interface PendingWork {
+  /** Activities, sub-orchestrations and timers scheduled and not finished (cancelled timers left out). */
+  tasks: { id: number; kind: 'activity' | 'subOrchestration' | 'timer'; name: string }[];
+  /** Names of the external events the code waits for now (as it wrote them). */
+  events: string[];
+  /** Timers the code cancelled (they never fire for it). */
+  cancelledTimers: number[];
+  entities: PendingEntityWork;
 }
 
 /** Outcome of one episode. */
@@ -103,6 +114,9 @@ export class OrchestrationExecutor {
   #pendingActions = new Map<number, OrchestratorAction>();
   #open = new Map<number, OpenTask>();
   #eventWaiters = new Map<string, CompletableTask<unknown>[]>();
+  /** An event name as the code wrote it, by its case-insensitive key. */
+  #eventNames = new Map<string, string>();
+  #cancelledTimers = new Set<number>();
   #bufferedEvents = new Map<string, { event: HistoryEvent; order: number }[]>();
   #bufferOrder = 0;
   #completion: CompleteOrchestrationAction | undefined;
@@ -127,6 +141,17 @@ export class OrchestrationExecutor {
       newUuid: () => uuidV5(this.nextUuidName()),
       send: (instanceId, name, input) => this.#sendEventText(instanceId, name, input),
     });
+  }
+
+  /** What the execution waits for now (read after {@link execute}; no effect on it). */
+  pendingWork(): PendingWork {
+    const events = [...this.#eventWaiters].filter(([, waiters]) => waiters.some((w) => !w.isCompleted)).map(([key]) => this.#eventNames.get(key) ?? key);
+    return {
+      tasks: [...this.#open].map(([id, open]) => ({ id, kind: open.kind, name: open.name })).sort((a, b) => a.id - b.id),
+      events,
+      cancelledTimers: [...this.#cancelledTimers].sort((a, b) => a - b),
+      entities: this.entities.pending(),
+    };
   }
 
   /** The execution has ended; later events are ignored. */
@@ -476,7 +501,7 @@ export class OrchestrationExecutor {
     if (!(fireAt instanceof Date) || Number.isNaN(fireAt.getTime())) throw new ValidationError('createTimer needs a valid Date.');
     const action: CreateTimerAction = this.#newAction((id) => ({ type: 'CreateTimer' as const, id, fireAt: fireAt.toISOString() }));
     const timer = new TimerTask(action.id, fireAt, () => {
-      this.#open.delete(action.id);
+      if (this.#open.delete(action.id)) this.#cancelledTimers.add(action.id);
       if (this.#pendingActions.get(action.id) === action) action.isCanceled = true;
     });
     this.#open.set(action.id, { task: timer as CompletableTask<unknown>, kind: 'timer', name: 'timer' });
@@ -507,6 +532,7 @@ export class OrchestrationExecutor {
     const waiters = this.#eventWaiters.get(key) ?? [];
     waiters.push(task);
     this.#eventWaiters.set(key, waiters);
+    this.#eventNames.set(key, name);
     return task;
   }
 
@@ -559,51 +585,4 @@ export class OrchestrationExecutor {
     this.#open.set(id, { task, kind, name });
     return task;
   }
-}
-
-
-function validateChildId(instanceId: string, ownId: string | undefined): void {
-  validateInstanceId(instanceId);
-  if (instanceId === ownId) throw new ValidationError(`A sub-orchestration cannot use its parent's instance id '${instanceId}'.`);
-}
-
-function isGenerator(value: unknown): value is Generator<unknown, unknown, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  try {
-    // Getters and Proxy traps of user code run here: a throw means "not a generator".
-    return typeof (value as Generator).next === 'function' && typeof (value as Generator).throw === 'function' && Symbol.iterator in value;
-  } catch {
-    return false;
-  }
-}
-
-function isAsyncIterable(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  try {
-    return Symbol.asyncIterator in value;
-  } catch {
-    return false;
-  }
-}
-
-/** `isTask`, guarded: `instanceof` runs a Proxy's getPrototypeOf trap. */
-function isYieldedTask(value: unknown): value is Task<unknown> {
-  try {
-    return isTask(value);
-  } catch {
-    return false;
-  }
-}
-
-function describeBadYield(name: string, value: unknown): string {
-  if (isThenable(value) || isAsyncIterable(value)) {
-    return (
-      `Orchestrator '${name}' yielded ${describeValue(value)}, which is not allowed: an orchestrator may only yield tasks returned by ` +
-      'the context (ctx.callActivity, ctx.createTimer, ctx.waitForExternalEvent, …), because only their results are recorded in ' +
-      'history and replayed. Do I/O (fetch, a database call) in an activity, or use ctx.callHttp, instead of yielding or awaiting it here.'
-    );
-  }
-  const described = describeValue(value);
-  const shown = described === 'an array' ? 'an array (use ctx.taskAll)' : typeof value === 'object' || value === undefined ? described : typeof value;
-  return `Orchestrator '${name}' yielded ${shown}, which is not a task. Yield only tasks returned by the context.`;
 }

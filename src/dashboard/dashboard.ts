@@ -16,6 +16,7 @@ import { isAuthorized, isSameOriginPost, safeEqual, safeNext, sessionCookie } fr
 import { entitiesPage, entityPage, loadEntities, loadEntity } from './entities-page.js';
 import { html, type SafeHtml } from './html.js';
 import { instancePage } from './instance-page.js';
+import { exportInstance } from '../client/instance-export.js';
 import { layout, PAGE_HEADERS, type LayoutOptions } from './layout.js';
 import { listPage, type ListPageModel } from './list-page.js';
 import { ListParamError, loadList, parseListParams } from './list-query.js';
@@ -136,9 +137,27 @@ export function mountDashboard(http: Hono, host: DashboardHost, options: Dashboa
         if ((error as Error).name !== 'ValidationError') throw error;
       }
       if (!status) return frame(c, 'instances', 'Not found', errorPage(`No instance '${id}' in task hub '${host.app.taskHub}'.`, 'Not found'), 404);
-      return frame(c, 'instances', `${status.name} ${id}`, instancePage(status, Date.now()));
+      return frame(c, 'instances', `${status.name} ${id}`, instancePage(status, Date.now(), host.app.registry));
     }),
   );
+
+  // "Download history (JSON)": the instance in the export format (one JSON line), under the dashboard's own sign-in.
+  http.get('/dashboard/instances/:id/history.jsonl', async (c) => {
+    const id = c.req.param('id') ?? '';
+    try {
+      const record = await exportInstance(client(), id);
+      const name = id.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 100) || 'instance';
+      return c.body(JSON.stringify(record) + '\n', 200, {
+        'content-type': 'application/x-ndjson; charset=utf-8',
+        'content-disposition': `attachment; filename="${name}.history.jsonl"`,
+        'cache-control': 'no-store',
+      });
+    } catch (error) {
+      const name = (error as Error).name;
+      if (name === 'InstanceNotFoundError' || name === 'ValidationError') return c.json({ error: name, message: (error as Error).message }, 404);
+      throw error;
+    }
+  });
 
   http.get(
     '/dashboard/entities',

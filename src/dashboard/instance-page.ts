@@ -8,12 +8,19 @@ import { formatDuration, formatTime, parsePayload, prettyJson, preview } from '.
 import { html, props, type SafeHtml } from './html.js';
 import { instanceHref, statusBadge, tagChips } from './layout.js';
 import { instanceDuration } from './list-query.js';
-import { buildTimeline, childInstances, parentInstance, type TimelineSpan } from './timeline.js';
+import { buildTimeline, childInstances, describeEntityMessage, parentInstance, type TimelineSpan } from './timeline.js';
 import { describePatchMarker, readPatchMarker } from '../core/patch-markers.js';
+import type { Registry } from '../sdk/registry.js';
+import { waitingFor } from './waiting-for.js';
+import { waitingSection } from './waiting-card.js';
 
-/** Renders the page body of one instance (its status must carry the history). */
-export function instancePage(status: DurableOrchestrationStatus, now: number): SafeHtml {
+/**
+ * Renders the page body of one instance (its status must carry the history). With the app's `registry` the
+ * execution is replayed to say what it waits for (see waiting-for.ts).
+ */
+export function instancePage(status: DurableOrchestrationStatus, now: number, registry?: Registry): SafeHtml {
   const history = status.history ?? [];
+  const waits = waitingFor(history, registry);
   const parent = parentInstance(history);
   const children = childInstances(history);
   const terminal = isTerminalStatus(status.runtimeStatus);
@@ -24,6 +31,7 @@ export function instancePage(status: DurableOrchestrationStatus, now: number): S
 <div class="page-head">
   <h1>${status.name}</h1>
   <div class="head-actions">
+    <a class="button" id="download-history" href="${instanceHref(status.instanceId)}/history.jsonl" download>Download history (JSON)</a>
     <div data-island="refresh" data-props="${props({ interval: 2000, enabled: !terminal })}"></div>
   </div>
 </div>
@@ -48,13 +56,15 @@ export function instancePage(status: DurableOrchestrationStatus, now: number): S
       : ''}
   </dl>
 </section>
+${terminal ? '' : waitingSection(status, waits, history, now)}
 ${status.failureDetails ? failure(status.failureDetails) : ''}
 <div class="payloads">
   ${payload('Input', 'input', status.input)}
   ${payload('Output', 'output', status.output)}
   ${payload('Custom status', 'custom-status', status.customStatus)}
 </div>
-<section class="card" id="timeline"><h2>Timeline</h2>${timeline(history, now)}</section>
+<section class="card" id="timeline"><h2>Timeline</h2>${timeline(history, now, waits.cancelledTimers)}</section>
+<section class="card" id="tasks"><h2>Tasks <span class="muted">(one row per task: scheduled → finished)</span></h2>${taskTable(history, now, waits.cancelledTimers)}</section>
 <section class="card" id="history"><h2>History <span class="muted">(${history.length} events of the current execution)</span></h2>${historyTable(history)}</section>
 </div>`;
 }
@@ -65,12 +75,17 @@ function payload(title: string, id: string, value: unknown): SafeHtml {
   }</section>`;
 }
 
+/**
+ * The failure, the user's own error first: the innermost failure (an activity's TypeError inside the
+ * TaskFailedError of the orchestration that awaited it) with its stack open, then what it was reported as.
+ */
 function failure(details: FailureDetails): SafeHtml {
   const chain: FailureDetails[] = [];
   for (let d: FailureDetails | undefined = details; d && chain.length < 10; d = d.inner) chain.push(d);
+  chain.reverse();
   return html`<section class="card failure" id="failure"><h2>Failure</h2>${chain.map(
-    (d, i) => html`<div class="failure-item">
-  ${i > 0 ? html`<div class="muted">caused by</div>` : ''}
+    (d, i) => html`<div class="failure-item" data-depth="${chain.length - 1 - i}">
+  ${i > 0 ? html`<div class="muted">reported as</div>` : ''}
   <p><strong>${d.errorType}</strong>: ${d.message}${d.isNonRetriable ? html` <span class="muted">(non-retriable)</span>` : ''}</p>
   ${d.stack ? html`<details ${i === 0 ? 'open' : ''}><summary>Stack trace</summary><pre class="stack">${d.stack}</pre></details>` : ''}
 </div>`,
@@ -83,13 +98,13 @@ const KIND_LABELS: Record<TimelineSpan['kind'], string> = {
   'sub-orchestration': 'sub-orchestration',
   timer: 'timer',
   'event-raised': 'event received',
-  'event-sent': 'event sent',
+  'event-sent': 'sent',
   suspended: 'suspended',
   marker: '',
 };
 
-function timeline(history: readonly HistoryEvent[], now: number): SafeHtml {
-  const model = buildTimeline(history, now);
+function timeline(history: readonly HistoryEvent[], now: number, cancelledTimers: ReadonlySet<number>): SafeHtml {
+  const model = buildTimeline(history, now, cancelledTimers);
   if (model.spans.length === 0) return html`<p class="muted">No history yet.</p>`;
   const total = Math.max(1, model.end - model.start);
   const x = (t: number) => ((t - model.start) / total) * 1000;
@@ -98,8 +113,11 @@ function timeline(history: readonly HistoryEvent[], now: number): SafeHtml {
     const duration = end - span.start;
     const left = x(span.start);
     const width = Math.max(2, x(end) - left);
-    const point = span.outcome === 'point';
-    const label = span.kind === 'timer' && span.fireAt !== undefined ? `until ${new Date(span.fireAt).toISOString().slice(11, 23)}` : span.label;
+    const point = span.outcome === 'point' || span.outcome === 'cancelled';
+    const label =
+      span.kind === 'timer' && span.fireAt !== undefined
+        ? `${span.outcome === 'cancelled' ? 'cancelled, was due' : 'until'} ${new Date(span.fireAt).toISOString().slice(11, 23)}`
+        : span.label;
     const tip = `${KIND_LABELS[span.kind]} ${label}${span.taskId !== undefined ? ` #${span.taskId}` : ''}: ${formatTime(span.start)}${
       point ? '' : ` → ${span.end !== undefined ? formatTime(span.end) : 'now'} (${formatDuration(duration)})`
     }${span.error ? ` — ${span.error}` : ''}`;
@@ -115,13 +133,15 @@ function timeline(history: readonly HistoryEvent[], now: number): SafeHtml {
   });
   return html`<div class="gantt-axis"><span>${formatTime(model.start)} UTC</span><span>${formatDuration(total)}</span><span>${formatTime(model.end)} UTC</span></div>
 <div class="gantt">${rows}</div>
-<div class="legend"><span class="key outcome-completed"></span>completed <span class="key outcome-failed"></span>failed <span class="key outcome-open"></span>running / waiting <span class="key outcome-terminated"></span>terminated</div>`;
+<div class="legend"><span class="key outcome-completed"></span>completed <span class="key outcome-failed"></span>failed <span class="key outcome-open"></span>running / waiting <span class="key outcome-terminated"></span>terminated <span class="key outcome-cancelled"></span>cancelled</div>`;
 }
 
 /** The fields of an event worth a column of their own. */
 function eventName(event: HistoryEvent): string {
   const marker = readPatchMarker(event);
   if (marker) return describePatchMarker(marker);
+  const entity = describeEntityMessage(event);
+  if (entity) return entity.label;
   const e = event as unknown as Record<string, unknown>;
   return typeof e['name'] === 'string' ? e['name'] : '';
 }
@@ -181,4 +201,22 @@ function historyTable(history: readonly HistoryEvent[]): SafeHtml {
 </tr>`,
   );
   return html`<table class="history"><thead><tr><th>#</th><th>Time (UTC)</th><th>Elapsed</th><th>Event</th><th>Id</th><th>Name</th><th>Details</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+/** The compact history: each activity, sub-orchestration and timer with when it was scheduled, how it ended and how long it took. */
+function taskTable(history: readonly HistoryEvent[], now: number, cancelledTimers: ReadonlySet<number>): SafeHtml {
+  const spans = buildTimeline(history, now, cancelledTimers).spans.filter((s) => s.kind === 'activity' || s.kind === 'sub-orchestration' || s.kind === 'timer');
+  if (spans.length === 0) return html`<p class="muted">No tasks.</p>`;
+  const rows = spans.map((s) => {
+    const outcome = s.outcome === 'open' ? (s.kind === 'timer' ? 'waiting' : 'running') : s.outcome;
+    const name = s.kind === 'timer' && s.fireAt !== undefined ? `due ${formatTime(s.fireAt)} UTC` : s.label;
+    return html`<tr data-task="${s.taskId ?? ''}" data-outcome="${s.outcome}">
+  <td class="num">${s.taskId ?? ''}</td><td>${KIND_LABELS[s.kind]}</td>
+  <td>${s.kind === 'sub-orchestration' && s.instanceId ? html`<a href="${instanceHref(s.instanceId)}">${name}</a>` : name}</td>
+  <td class="nowrap">${formatTime(s.start)}</td><td class="nowrap">${s.end !== undefined && s.outcome !== 'cancelled' ? formatTime(s.end) : ''}</td>
+  <td class="nowrap">${s.outcome === 'cancelled' ? '' : s.end !== undefined ? formatDuration(s.end - s.start) : html`${formatDuration(now - s.start)}…`}</td>
+  <td class="outcome-${s.outcome}">${outcome}${s.error ? html`: <span class="error-text">${s.error}</span>` : ''}</td>
+</tr>`;
+  });
+  return html`<table class="history tasks"><thead><tr><th>#</th><th>Kind</th><th>Name</th><th>Scheduled (UTC)</th><th>Finished (UTC)</th><th>Took</th><th>Outcome</th></tr></thead><tbody>${rows}</tbody></table>`;
 }

@@ -6,12 +6,14 @@
  */
 import type { HistoryEvent } from '../sdk/history.js';
 import { describePatchMarker, readPatchMarker } from '../core/patch-markers.js';
+import { decodeEntityMessage, isLockRequest } from '../core/entity-messages.js';
+import { EntityId } from '../sdk/entity-id.js';
 
 /** What a span stands for. */
 export type SpanKind = 'orchestration' | 'activity' | 'sub-orchestration' | 'timer' | 'event-raised' | 'event-sent' | 'suspended' | 'marker';
 
 /** How a span ended: `open` spans run until now, `point` spans have no duration. */
-export type SpanOutcome = 'completed' | 'failed' | 'terminated' | 'open' | 'point';
+export type SpanOutcome = 'completed' | 'failed' | 'terminated' | 'open' | 'point' | 'cancelled';
 
 /** One row of the timeline. */
 export interface TimelineSpan {
@@ -40,12 +42,17 @@ export interface Timeline {
 
 const time = (event: HistoryEvent) => Date.parse(event.timestamp);
 
-/** Builds the timeline of `history`; open spans end at `now` when drawn. */
-export function buildTimeline(history: readonly HistoryEvent[], now: number): Timeline {
+/**
+ * Builds the timeline of `history`; open spans end at `now` when drawn. Timers in `cancelledTimers` (known from a
+ * replay: history does not record a cancellation) are drawn as cancelled, not as waiting.
+ */
+export function buildTimeline(history: readonly HistoryEvent[], now: number, cancelledTimers: ReadonlySet<number> = new Set()): Timeline {
   const spans: TimelineSpan[] = [];
   const byTask = new Map<number, TimelineSpan>();
   let orchestration: TimelineSpan | undefined;
   let suspended: TimelineSpan | undefined;
+  /** Entity requests sent, by request id: their answers are raised under that id. */
+  const requests = new Map<string, string>();
 
   for (const event of history) {
     const at = time(event);
@@ -87,12 +94,26 @@ export function buildTimeline(history: readonly HistoryEvent[], now: number): Ti
         // The event is stamped when the timer was scheduled; it fired at its due time (or when delivered, if later).
         close(byTask.get(event.timerId), Math.max(at, Date.parse(event.fireAt)), 'completed');
         break;
-      case 'EventRaised':
-        spans.push({ kind: 'event-raised', label: event.name, start: at, end: at, outcome: 'point' });
+      case 'EventRaised': {
+        // An entity's answer is raised under the request id: name it after the request.
+        const request = requests.get(event.name);
+        spans.push({ kind: 'event-raised', label: request ? `answer: ${request}` : event.name, start: at, end: at, outcome: 'point' });
         break;
-      case 'EventSent':
-        spans.push({ kind: 'event-sent', label: event.name, taskId: event.eventId, start: at, end: at, outcome: 'point', instanceId: event.instanceId });
+      }
+      case 'EventSent': {
+        const entity = describeEntityMessage(event);
+        if (entity?.requestId) requests.set(entity.requestId, entity.label);
+        spans.push({
+          kind: 'event-sent',
+          label: entity?.label ?? event.name,
+          taskId: event.eventId,
+          start: at,
+          end: at,
+          outcome: 'point',
+          instanceId: event.instanceId,
+        });
         break;
+      }
       case 'ExecutionSuspended':
         suspended ??= push(spans, { kind: 'suspended', label: 'suspended', start: at, outcome: 'open' });
         break;
@@ -117,6 +138,12 @@ export function buildTimeline(history: readonly HistoryEvent[], now: number): Ti
       }
       default:
         break;
+    }
+  }
+  for (const span of spans) {
+    if (span.kind === 'timer' && span.outcome === 'open' && span.taskId !== undefined && cancelledTimers.has(span.taskId)) {
+      span.outcome = 'cancelled';
+      span.end = span.start;
     }
   }
   // When the orchestration ended, nothing inside it is still running (e.g. an activity of a terminated instance).
@@ -160,4 +187,25 @@ export function parentInstance(history: readonly HistoryEvent[]): { instanceId: 
   const started = history.find((e) => e.eventType === 'ExecutionStarted');
   const parent = started?.eventType === 'ExecutionStarted' ? started.parentInstance : undefined;
   return parent ? { instanceId: parent.instanceId, name: parent.name } : undefined;
+}
+
+/**
+ * How an entity message sent by an orchestration reads: `call account@alice withdraw`, `signal …`,
+ * `lock account@alice, account@bob`, `release lock on …` (undefined for an event to an orchestration).
+ */
+export function describeEntityMessage(event: HistoryEvent): { label: string; requestId?: string } | undefined {
+  if (event.eventType !== 'EventSent' || !event.instanceId.startsWith('@')) return undefined;
+  const message = decodeEntityMessage({ ...event, eventType: 'EventRaised' });
+  const target = entityLabel(event.instanceId);
+  if (message.kind === 'release') return { label: `release lock on ${target}` };
+  if (message.kind !== 'request') return undefined;
+  const request = message.request;
+  if (isLockRequest(request)) return { label: `lock ${(request.lockset ?? []).map(entityLabel).join(', ')}`, requestId: request.id };
+  return { label: `${request.signal ? 'signal' : 'call'} ${target} ${request.op ?? ''}`.trim(), ...(request.signal ? {} : { requestId: request.id }) };
+}
+
+/** `account@alice` for the instance id `@account@alice`. */
+export function entityLabel(instanceId: string): string {
+  const id = EntityId.fromInstanceId(instanceId);
+  return id ? `${id.name}@${id.key}` : instanceId;
 }

@@ -5,12 +5,13 @@
  */
 import type { CompleteOrchestrationAction, OrchestratorAction } from '../core/actions.js';
 import { ENTITY_RELEASE_EVENT, ENTITY_REQUEST_EVENT, type EntityRelease, type EntityRequest } from '../core/entity-messages.js';
-import type { HistoryEvent } from '../sdk/history.js';
+import type { HistoryEvent, TraceContext } from '../sdk/history.js';
 import { checkPayloadSize } from '../core/payload.js';
 import { EntityId } from '../sdk/entity-id.js';
 import { ValidationError } from '../sdk/errors.js';
 import { fromPbCarryover, fromPbFailure, fromPbString, fromPbTimestamp, type HistoryTranslator } from './history-mapping.js';
-import { PbStatus, type PbOrchestratorAction } from './proto-types.js';
+import { PbStatus, type PbOrchestratorAction, type PbTraceContext } from './proto-types.js';
+import { fromPbTrace } from './trace-mapping.js';
 import { validateInstanceId } from '../sdk/instance-id.js';
 import { checkTags } from '../sdk/tags.js';
 import { checkEntityIdLength } from './request-checks.js';
@@ -59,7 +60,7 @@ function fromPbAction(action: PbOrchestratorAction, id: number, context: ActionC
   switch (action.orchestratorActionType) {
     case 'scheduleTask': {
       const body = action.scheduleTask!;
-      return { type: 'ScheduleTask', id, name: required(body.name, 'scheduleTask.name'), ...input(fromPbString(body.input)) };
+      return { type: 'ScheduleTask', id, name: required(body.name, 'scheduleTask.name'), ...input(fromPbString(body.input)), ...traced(body.parentTraceContext) };
     }
     case 'createSubOrchestration': {
       const body = action.createSubOrchestration!;
@@ -75,6 +76,7 @@ function fromPbAction(action: PbOrchestratorAction, id: number, context: ActionC
         ...(version !== undefined ? { version } : {}),
         ...input(fromPbString(body.input)),
         ...(tags ? { tags } : {}),
+        ...traced(body.parentTraceContext),
       };
     }
     case 'createTimer': {
@@ -226,4 +228,10 @@ function required(value: string | undefined, what: string): string {
 
 function input(text: string | undefined): { input?: string } {
   return text !== undefined ? { input: text } : {};
+}
+
+/** The action's parent span, when the SDK worker sent a valid one (its own span of the episode). */
+function traced(field: PbTraceContext | undefined): { parentTraceContext?: TraceContext } {
+  const traceContext = fromPbTrace(field);
+  return traceContext ? { parentTraceContext: traceContext } : {};
 }

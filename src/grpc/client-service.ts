@@ -3,6 +3,8 @@
  * hub. Payloads arrive as JSON text and are stored as they are (after a check that they are JSON and within the
  * size limit); everything else goes through the same store client the HTTP API uses.
  */
+import { fromPbTrace } from './trace-mapping.js';
+import type { PbTraceContext } from './proto-types.js';
 import { randomUUID } from 'node:crypto';
 import { isTerminalStatus, makeEvent, type RuntimeStatus } from '../sdk/history.js';
 import { ENTITY_REQUEST_EVENT, type EntityRequest } from '../core/entity-messages.js';
@@ -38,6 +40,8 @@ interface CreateInstanceRequest {
   scheduledStartTimestamp?: PbTimestamp;
   orchestrationIdReusePolicy?: { replaceableStatus?: number[] };
   tags?: Record<string, string>;
+  /** The SDK client's `create_orchestration` span: the instance's trace continues it. */
+  parentTraceContext?: PbTraceContext;
 }
 interface InstanceFilterRequest {
   runtimeStatus?: number[];
@@ -60,7 +64,8 @@ export async function startInstance(ctx: ClientContext, request: CreateInstanceR
   const tags = checkTags(request.tags);
   const policy = request.orchestrationIdReusePolicy?.replaceableStatus;
   if (policy) await applyReusePolicy(ctx, instanceId, replaceableStatuses(policy));
-  await ctx.hub.createInstance(startInstanceRequest({ name, instanceId, input, version, scheduledStartTime: scheduled, tags }, new Date()));
+  const traceContext = fromPbTrace(request.parentTraceContext);
+  await ctx.hub.createInstance(startInstanceRequest({ name, instanceId, input, version, scheduledStartTime: scheduled, tags, traceContext }, new Date()));
   return { instanceId };
 }
 

@@ -16,6 +16,7 @@ import {
 } from '../core/entity-messages.js';
 import type { FailureDetails, HistoryEvent, RuntimeStatus } from '../sdk/history.js';
 import { PbStatus, type PbFailureDetails, type PbHistoryEvent, type PbString, type PbTimestamp } from './proto-types.js';
+import { pbTrace } from './trace-mapping.js';
 
 /** A JSON text (or absent) as a `StringValue`. */
 export function pbString(text: string | undefined): PbString | undefined {
@@ -137,6 +138,7 @@ export class HistoryTranslator {
                 }
               : {}),
             ...(event.scheduledStartTime ? { scheduledStartTimestamp: pbTimestamp(event.scheduledStartTime) } : {}),
+            ...pbTrace(event.parentTraceContext),
           },
         };
       case 'ExecutionCompleted':
@@ -151,7 +153,7 @@ export class HistoryTranslator {
       case 'ExecutionTerminated':
         return { ...base, executionTerminated: { ...opt('input', pbString(event.input)), ...(event.recurse ? { recurse: true } : {}) } };
       case 'TaskScheduled':
-        return { ...base, taskScheduled: { name: event.name, ...opt('input', pbString(event.input)) } };
+        return { ...base, taskScheduled: { name: event.name, ...opt('input', pbString(event.input)), ...pbTrace(event.parentTraceContext) } };
       case 'TaskCompleted':
         return { ...base, taskCompleted: { taskScheduledId: event.taskScheduledId, ...opt('result', pbString(event.result)) } };
       case 'TaskFailed':
@@ -164,6 +166,7 @@ export class HistoryTranslator {
             name: event.name,
             ...opt('version', pbString(event.version)),
             ...opt('input', pbString(event.input)),
+            ...pbTrace(event.parentTraceContext),
           },
         };
       case 'SubOrchestrationInstanceCompleted':

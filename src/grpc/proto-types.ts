@@ -52,6 +52,13 @@ export interface PbFailureDetails {
   isNonRetriable?: boolean;
 }
 
+/** `TraceContext`: a W3C `traceparent` (and `tracestate`). */
+export interface PbTraceContext {
+  traceParent?: string;
+  spanID?: string;
+  traceState?: PbString;
+}
+
 export interface PbParentInstanceInfo {
   taskScheduledId?: number;
   name?: PbString;
@@ -97,13 +104,14 @@ export interface PbHistoryEvent {
     orchestrationInstance?: PbOrchestrationInstance;
     parentInstance?: PbParentInstanceInfo;
     scheduledStartTimestamp?: PbTimestamp;
+    parentTraceContext?: PbTraceContext;
   };
   executionCompleted?: { orchestrationStatus?: number; result?: PbString; failureDetails?: PbFailureDetails };
   executionTerminated?: { input?: PbString; recurse?: boolean };
-  taskScheduled?: { name?: string; version?: PbString; input?: PbString };
+  taskScheduled?: { name?: string; version?: PbString; input?: PbString; parentTraceContext?: PbTraceContext };
   taskCompleted?: { taskScheduledId?: number; result?: PbString };
   taskFailed?: { taskScheduledId?: number; failureDetails?: PbFailureDetails };
-  subOrchestrationInstanceCreated?: { instanceId?: string; name?: string; version?: PbString; input?: PbString };
+  subOrchestrationInstanceCreated?: { instanceId?: string; name?: string; version?: PbString; input?: PbString; parentTraceContext?: PbTraceContext };
   subOrchestrationInstanceCompleted?: { taskScheduledId?: number; result?: PbString };
   subOrchestrationInstanceFailed?: { taskScheduledId?: number; failureDetails?: PbFailureDetails };
   timerCreated?: { fireAt?: PbTimestamp };
@@ -130,8 +138,8 @@ export interface PbHistoryEvent {
 export interface PbOrchestratorAction {
   id?: number;
   orchestratorActionType?: string;
-  scheduleTask?: { name?: string; version?: PbString; input?: PbString };
-  createSubOrchestration?: { instanceId?: string; name?: string; version?: PbString; input?: PbString; tags?: Record<string, string> };
+  scheduleTask?: { name?: string; version?: PbString; input?: PbString; parentTraceContext?: PbTraceContext };
+  createSubOrchestration?: { instanceId?: string; name?: string; version?: PbString; input?: PbString; tags?: Record<string, string>; parentTraceContext?: PbTraceContext };
   createTimer?: { fireAt?: PbTimestamp };
   sendEvent?: { instance?: PbOrchestrationInstance; name?: string; data?: PbString };
   completeOrchestration?: {
@@ -175,6 +183,7 @@ export interface PbActivityRequest {
   input?: PbString;
   orchestrationInstance: PbOrchestrationInstance;
   taskId: number;
+  parentTraceContext?: PbTraceContext;
 }
 
 export interface PbActivityResponse {

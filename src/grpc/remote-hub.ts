@@ -8,6 +8,8 @@
  * Orchestration and entity work times out (and is re-dispatched) before its lease would expire; activities keep
  * their leases renewed while their worker is connected. A worker that disconnects gives its work back at once.
  */
+import { OrchestrationSpans } from '../runtime/orchestration-spans.js';
+import { pbTrace } from './trace-mapping.js';
 import { randomUUID } from 'node:crypto';
 import { makeEvent, type HistoryEvent } from '../sdk/history.js';
 import { checkPayloadSize } from '../core/payload.js';
@@ -110,6 +112,8 @@ export class RemoteHub {
       store: this.#store,
       registry: options.registry,
       cache: new OrchestrationCache(1000),
+      // Spans of the TypeScript orchestrations this hub runs (an SDK worker traces its own episodes).
+      spans: new OrchestrationSpans(),
       known,
       maxPayloadBytes: options.maxPayloadBytes,
       logger: options.logger,
@@ -229,6 +233,7 @@ export class RemoteHub {
     clearInterval(this.#renewTimer);
     this.#unsubscribe?.();
     await this.#commits.idle();
+    this.#env.spans?.endAll('worker-stopped');
   }
 
   // ---- claiming -----------------------------------------------------------------------------------
@@ -438,6 +443,7 @@ export class RemoteHub {
           ...(item.input !== undefined ? { input: { value: item.input } } : {}),
           orchestrationInstance: { instanceId: item.instanceId, executionId: { value: item.executionId } },
           taskId: item.taskId,
+          ...pbTrace(item.traceContext),
         },
       },
       { instanceId: item.instanceId, executionId: item.executionId, taskId: item.taskId },

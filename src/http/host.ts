@@ -1,7 +1,7 @@
 /**
  * The HTTP host: one hono server (on node) serving the Durable Functions management API under
  * `/runtime/webhooks/durabletask/` and `/durabletask/`, the app's routes under `/api/`, the dashboard, and the
- * health probes `/healthz` and `/readyz`.
+ * health probes `/healthz` and `/readyz`, and `/metrics` (Prometheus).
  * It listens on 127.0.0.1 unless told otherwise, and refuses a non-loopback address without an API key.
  * Before any route, two guards keep web pages out: the `Host` allowlist (DNS rebinding, `allowed-hosts.ts`)
  * and the Origin rule with CORS (cross-site request forgery, `cross-origin.ts`).
@@ -19,6 +19,7 @@ import { mountDashboard } from '../dashboard/dashboard.js';
 import { createHostContext, type HostedApp } from './host-context.js';
 import { errorBody, errorResponse } from './http-errors.js';
 import { mountHealth } from './health.js';
+import { mountMetrics } from './metrics-route.js';
 import { managementRouter } from './management-router.js';
 import { mountUserRoutes } from './user-routes.js';
 import { rejectMalformedPaths } from './path-check.js';
@@ -84,6 +85,7 @@ export function buildHttpApp(
   http.use('*', crossOriginGuard(corsOrigins));
   http.use('*', rejectMalformedPaths());
   mountHealth(http, store, { logger, taskHub: app.taskHub, ...(options.notReadyReason ? { notReadyReason: options.notReadyReason } : {}) });
+  mountMetrics(http, store, app.taskHub, ctx.apiKey, logger);
   const management = managementRouter(ctx);
   for (const base of MANAGEMENT_BASES) http.route(base, management);
   mountUserRoutes(http, ctx);

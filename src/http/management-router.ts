@@ -3,6 +3,8 @@
  * `/durabletask/`. Every handler validates all of its input (query, headers, body) before it writes
  * anything, so a refused request changes nothing.
  */
+import { exportResponse } from './export-route.js';
+import { traceContextFromHeaders } from '../telemetry/trace-parent.js';
 import { Hono, type Context } from 'hono';
 import { isTerminalStatus } from '../sdk/history.js';
 import { checkStatusResponse, checkWaitOptions, completionResponse, managementPayload, originOf } from '../client/http-management.js';
@@ -59,11 +61,14 @@ export function managementRouter(ctx: HostContext): Hono {
     const tags = query.tags();
     const input = await readJsonBody(c.req.raw, ctx.maxBodyBytes);
     const instanceId = c.req.param('instanceId');
+    // A caller's W3C trace context parents the instance (a malformed header is ignored, as the spec says).
+    const traceContext = traceContextFromHeaders(c.req.header('traceparent'), c.req.header('tracestate'));
     const id = await client.startNew(c.req.param('functionName'), {
       input,
       ...(instanceId !== undefined ? { instanceId } : {}),
       ...(version !== undefined ? { version } : {}),
       ...(tags ? { tags } : {}),
+      ...(traceContext ? { traceContext } : {}),
     });
     return started(c, client, taskHub, id, timeout);
   });
@@ -102,6 +107,13 @@ export function managementRouter(ctx: HostContext): Hono {
       200,
       page.continuationToken ? { 'x-ms-continuation-token': page.continuationToken } : {},
     );
+  });
+
+  // History export, JSON Lines (see export-route.ts); not under /instances, where 'export' would be an instance id.
+  router.get('/export', async (c) => {
+    const { query, client } = scope(c);
+    const ids = c.req.queries('instanceId') ?? [];
+    return exportResponse(client, ids, ids.length ? {} : filterOf(query));
   });
 
   // Purge one instance: 200 { instancesDeleted }, 404 unknown.

@@ -13,6 +13,11 @@ import { DispatchLoop, type DispatchLoopOptions, type StepResult } from './dispa
 import { DEFAULT_ACTIVITY_TIMEOUT_MS, type ActivityContext } from '../sdk/activity.js';
 import { forwardAbort, withTimeLimit } from './time-limit.js';
 import { logActivityFailure, logActivityTakeovers } from './worker-log.js';
+import { SpanKind, SpanStatusCode, context as otelContext, trace, type Span } from '@opentelemetry/api';
+import { ATTR, contextOf, recordFailure, spanName, tracer } from '../telemetry/tracer.js';
+import { duraflowMetrics, secondsSince } from '../telemetry/metrics.js';
+
+const metrics = duraflowMetrics();
 
 /** Settings of an {@link ActivityDispatcher}. */
 export interface ActivityDispatcherOptions {
@@ -139,6 +144,8 @@ export class ActivityDispatcher implements LocalActivityRunner {
       leaseMs: this.options.leaseMs,
     });
     logActivityTakeovers(this.options.loop.logger, this.options.workerId, items);
+    const takenOver = items.filter((i) => i.previousOwner !== undefined && i.previousOwner !== this.options.workerId).length;
+    if (takenOver) metrics.takeovers.inc({ hub: this.options.store.hub, kind: 'activity' }, takenOver);
     for (const item of items) {
       this.#inFlight.set(item.id, item);
       void this.#run(item);
@@ -155,10 +162,14 @@ export class ActivityDispatcher implements LocalActivityRunner {
   async #run(item: ActivityWorkItem): Promise<void> {
     this.#started++;
     const { name } = item;
+    const began = performance.now();
     const event = await runActivity(item, this.options.registry, this.options.maxPayloadBytes, this.options.now, {
       ...(this.options.activityTimeoutMs !== undefined ? { timeoutMs: this.options.activityTimeoutMs } : {}),
       signal: this.#abandon.signal,
     });
+    const hub = this.options.store.hub;
+    metrics.activitySeconds.observe({ hub, name }, secondsSince(began));
+    metrics.activities.inc({ hub, name, outcome: event.eventType === 'TaskFailed' ? 'failed' : 'completed' });
     if (event.eventType === 'TaskFailed') logActivityFailure(this.options.loop.logger, item, event.failureDetails);
     try {
       if (this.#inFlight.has(item.id) && !this.options.deliverLocally?.(item, event)) {
@@ -210,21 +221,51 @@ export async function runActivity(
   const signal = attempt.signal;
   const unlink = forwardAbort(options.signal, attempt);
   const timeoutMs = registry.activityOptions.get(name)?.timeoutMs ?? options.timeoutMs ?? DEFAULT_ACTIVITY_TIMEOUT_MS;
+  const span = startActivitySpan(item);
   try {
     const fn = registry.activities.get(name);
     if (!fn) throw new UnknownFunctionError('activity', name, [...registry.activities.keys()]);
     const context: ActivityContext = { instanceId: item.instanceId, name, taskId, dequeueCount: item.dequeueCount, signal };
     const input = item.input === undefined ? undefined : JSON.parse(item.input);
-    const output = await withTimeLimit(Promise.resolve().then(() => fn(input, context)), timeoutMs, () => {
+    // The activity's code runs in its span's context: spans it makes (its HTTP calls, its database) are children.
+    const output = await withTimeLimit(Promise.resolve().then(() => inSpan(span, () => fn(input, context))), timeoutMs, () => {
       const error = new ActivityTimeoutError(name, taskId, timeoutMs);
       attempt.abort(error);
       return error;
     }, signal);
     const result = serialize(output, `output of activity '${name}'`, maxPayloadBytes);
+    span.setStatus({ code: SpanStatusCode.OK });
     return makeEvent({ eventType: 'TaskCompleted', taskScheduledId: taskId, ...(result !== undefined ? { result } : {}) }, now());
   } catch (error) {
-    return makeEvent({ eventType: 'TaskFailed', taskScheduledId: taskId, failureDetails: toFailureDetails(error) }, now());
+    const failureDetails = toFailureDetails(error);
+    recordFailure(span, failureDetails);
+    return makeEvent({ eventType: 'TaskFailed', taskScheduledId: taskId, failureDetails }, now());
   } finally {
     unlink();
+    span.end();
   }
+}
+
+/** The span of one activity attempt (`activity:<name>`), a child of the orchestration span that scheduled it. */
+function startActivitySpan(item: ActivityWorkItem): Span {
+  return tracer().startSpan(
+    spanName('activity', item.name),
+    {
+      kind: SpanKind.SERVER,
+      attributes: {
+        [ATTR.type]: 'activity',
+        [ATTR.name]: item.name,
+        [ATTR.instanceId]: item.instanceId,
+        [ATTR.executionId]: item.executionId,
+        [ATTR.taskId]: item.taskId,
+        [ATTR.dequeueCount]: item.dequeueCount,
+      },
+    },
+    contextOf(item.traceContext),
+  );
+}
+
+/** Runs `fn` with `span` active (a no-op without a context manager). */
+function inSpan<T>(span: Span, fn: () => T): T {
+  return otelContext.with(trace.setSpan(otelContext.active(), span), fn);
 }

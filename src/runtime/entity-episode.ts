@@ -14,6 +14,7 @@ import { decodeEntityMessage } from '../core/entity-messages.js';
 import { EntityExecutor, type EntityOperation } from '../core/entity-executor.js';
 import { EntityOperationTimeoutError } from '../sdk/errors.js';
 import { withTimeLimit } from './time-limit.js';
+import { emitEntitySpans } from './entity-spans.js';
 import {
   isEmptyEntity,
   parseSchedulerState,
@@ -43,6 +44,7 @@ export async function prepareEntityEpisode(
   const { instance } = item;
   const entityId = EntityId.fromInstanceId(instance.instanceId)!;
   const now = env.now();
+  const startedAt = new Date();
   const messages = item.messages.slice(0, MAX_ENTITY_MESSAGES_PER_EPISODE);
   for (const message of messages) {
     if (message.event.eventType === 'GenericEvent' && message.event.data)
@@ -86,7 +88,9 @@ export async function prepareEntityEpisode(
       startRequest({ ...s, ...versionOf(s.version ?? env.versions?.childVersion(s.name, env.known)) }, entityId, env.newExecutionId(), now),
     ),
   };
-  return { commit, settle: () => {} };
+  const ranAt = new Date();
+  // Spans of what was committed only: an episode that loses its lease runs again elsewhere.
+  return { commit, settle: (committed) => committed && emitEntitySpans(entityId, outcome.executed, startedAt, ranAt) };
 }
 
 /** Awaits operations of one batch until the batch's shared time budget (real time: a limit, not an event time) runs out. */

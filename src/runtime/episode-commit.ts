@@ -4,13 +4,14 @@
  */
 import type { OrchestratorAction } from '../core/actions.js';
 import type { EpisodeResult } from '../core/orchestration-executor.js';
-import { makeEvent, type ExecutionStartedEvent, type FailureDetails, type HistoryEvent, type RuntimeStatus } from '../sdk/history.js';
+import { makeEvent, type ExecutionStartedEvent, type FailureDetails, type HistoryEvent, type RuntimeStatus, type TraceContext } from '../sdk/history.js';
 import { UnknownFunctionError, ValidationError, toFailureDetails } from '../sdk/errors.js';
 import { MAX_TAGS, mergeTags, type InstanceTags } from '../sdk/tags.js';
 import type { EpisodeCommit, InboxMessage, InstanceRecord, Lease, NewMessage, StartInstanceRequest } from '../store/store.js';
 import type { KnownNames } from './known-names.js';
 import { refuseUnservedEntityCall } from './unserved-entity-call.js';
 import { patchMarkerEvent } from '../core/patch-markers.js';
+import { ENTITY_REQUEST_EVENT, withRequestTrace } from '../core/entity-messages.js';
 import { sameVersion } from '../sdk/versioning.js';
 
 /** Everything {@link buildEpisodeCommit} needs. */
@@ -32,6 +33,8 @@ export interface EpisodeCommitInput {
   newExecutionId: () => string;
   /** The version of a sub-orchestration whose call names none (the worker's versioning). */
   childVersion?: (name: string) => string | undefined;
+  /** The orchestration span of this episode: what it schedules and sends is parented to it (recorded in history). */
+  traceContext?: TraceContext;
 }
 
 /** Builds the commit of one episode. */
@@ -63,19 +66,33 @@ export function buildEpisodeCommit(input: EpisodeCommitInput): EpisodeCommit {
     ...(visibleAt ? { visibleAt } : {}),
   });
 
+  // An executor that chose a parent for its task (a gRPC SDK worker's own span) keeps it.
+  const traced = (own?: TraceContext): { parentTraceContext?: TraceContext } => {
+    const context = own ?? input.traceContext;
+    return context ? { parentTraceContext: context } : {};
+  };
   for (const action of result.actions) {
     switch (action.type) {
-      case 'ScheduleTask':
-        history.push(makeEvent({ eventType: 'TaskScheduled', eventId: action.id, name: action.name, ...opt('input', action.input) }, now));
+      case 'ScheduleTask': {
+        const trace = traced(action.parentTraceContext);
+        history.push(makeEvent({ eventType: 'TaskScheduled', eventId: action.id, name: action.name, ...opt('input', action.input), ...trace }, now));
         if (input.known.has('activity', action.name)) {
-          commit.activities.push({ instanceId: instance.instanceId, executionId, taskId: action.id, name: action.name, ...opt('input', action.input) });
+          commit.activities.push({
+            instanceId: instance.instanceId,
+            executionId,
+            taskId: action.id,
+            name: action.name,
+            ...opt('input', action.input),
+            ...(trace.parentTraceContext ? { traceContext: trace.parentTraceContext } : {}),
+          });
         } else {
           const error = new UnknownFunctionError('activity', action.name, input.known.list('activity'));
           commit.messages.push(toSelf(makeEvent({ eventType: 'TaskFailed', taskScheduledId: action.id, failureDetails: toFailureDetails(error) }, now)));
         }
         break;
+      }
       case 'CreateSubOrchestration': {
-        const child = { ...action, ...opt('version', action.version ?? input.childVersion?.(action.name)) };
+        const child = { ...action, ...opt('version', action.version ?? input.childVersion?.(action.name)), ...traced(action.parentTraceContext) };
         history.push(
           makeEvent(
             {
@@ -86,6 +103,7 @@ export function buildEpisodeCommit(input: EpisodeCommitInput): EpisodeCommit {
               ...opt('version', child.version),
               ...opt('input', child.input),
               ...(child.tags ? { tags: child.tags } : {}),
+              ...(child.parentTraceContext ? { parentTraceContext: child.parentTraceContext } : {}),
             },
             now,
           ),
@@ -106,19 +124,26 @@ export function buildEpisodeCommit(input: EpisodeCommitInput): EpisodeCommit {
           commit.messages.push(toSelf(makeEvent({ eventType: 'TimerFired', timerId: action.id, fireAt: action.fireAt }, now), new Date(action.fireAt)));
         }
         break;
-      case 'SendEvent':
+      case 'SendEvent': {
+        const trace = traced();
         history.push(
-          makeEvent({ eventType: 'EventSent', eventId: action.id, instanceId: action.instanceId, name: action.name, ...opt('input', action.input) }, now),
+          makeEvent(
+            { eventType: 'EventSent', eventId: action.id, instanceId: action.instanceId, name: action.name, ...opt('input', action.input), ...trace },
+            now,
+          ),
         );
+        // An entity request carries its sender's span inside it: it may wait in the entity's queue.
+        const sent = action.instanceId.startsWith('@') && action.name === ENTITY_REQUEST_EVENT ? withRequestTrace(action.input, trace.parentTraceContext) : action.input;
         commit.messages.push(
           // A call to an entity that no worker serves fails at once instead of waiting forever.
           refuseUnservedEntityCall(action, input.known, now) ?? {
             instanceId: action.instanceId,
-            event: makeEvent({ eventType: 'EventRaised', name: action.name, ...opt('input', action.input) }, now),
+            event: makeEvent({ eventType: 'EventRaised', name: action.name, ...opt('input', sent), ...trace }, now),
             ...(action.deliverAt !== undefined && Date.parse(action.deliverAt) > now.getTime() ? { visibleAt: new Date(action.deliverAt) } : {}),
           },
         );
         break;
+      }
       case 'RecordPatch':
         history.push(patchMarkerEvent(action, now));
         break;
@@ -180,7 +205,15 @@ function childStart(
  */
 export function subOrchestrationStart(
   parent: { name: string; version?: string | undefined; instanceId: string; executionId: string; tags?: InstanceTags | undefined },
-  child: { id: number; name: string; instanceId: string; version?: string | undefined; input?: string | undefined; tags?: InstanceTags | undefined },
+  child: {
+    id: number;
+    name: string;
+    instanceId: string;
+    version?: string | undefined;
+    input?: string | undefined;
+    tags?: InstanceTags | undefined;
+    parentTraceContext?: TraceContext | undefined;
+  },
   executionId: string,
   now: Date,
   toParent: (event: HistoryEvent) => NewMessage,
@@ -204,6 +237,7 @@ export function subOrchestrationStart(
       ...opt('input', child.input),
       parentInstance,
       ...(tags ? { tags } : {}),
+      ...(child.parentTraceContext ? { parentTraceContext: child.parentTraceContext } : {}),
     },
     now,
   );
@@ -256,6 +290,8 @@ function applyCompletion(
         generation: (started?.generation ?? 0) + 1,
         // The instance row keeps its tags; the next execution's start event carries them too.
         ...(started?.tags ? { tags: started.tags } : {}),
+        // The next execution's span is a sibling of this one, under whatever started the first.
+        ...(started?.parentTraceContext ? { parentTraceContext: started.parentTraceContext } : {}),
       },
       now,
     );

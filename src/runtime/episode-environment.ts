@@ -11,6 +11,7 @@ import type { EpisodeCommit, HubStore, InstanceRecord } from '../store/store.js'
 import type { KnownNames } from './known-names.js';
 import type { OrchestrationCache } from './orchestration-cache.js';
 import type { VersionGate } from './version-gate.js';
+import type { OrchestrationSpans } from './orchestration-spans.js';
 
 /** What an episode needs from its worker. */
 export interface EpisodeEnvironment {
@@ -32,6 +33,8 @@ export interface EpisodeEnvironment {
   remoteExecutor?: (instance: InstanceRecord) => EpisodeExecutor | undefined;
   /** Likewise for an entity's operation batches. */
   remoteEntityExecutor?: (instance: InstanceRecord) => EntityBatchExecutor | undefined;
+  /** The worker's orchestration spans (in-process executors; a gRPC SDK worker traces its own episodes). */
+  spans?: OrchestrationSpans;
 }
 
 /**

@@ -9,6 +9,7 @@ import type { DurableHttpRequest, DurableHttpResponse } from '../sdk/orchestrati
 import { Registry } from '../sdk/registry.js';
 import type { ActivityFunction } from '../sdk/activity.js';
 import { forwardAbort } from './time-limit.js';
+import { withHttpSpan } from './http-span.js';
 
 /**
  * Resolves a `tokenSource` of `ctx.callHttp` to a bearer token. duraflow has no managed identity: the app
@@ -71,18 +72,20 @@ async function send(request: DurableHttpRequest, signal: AbortSignal, timeoutMs:
     if (typeof token !== 'string' || token.length === 0) throw new ValidationError(`callHttp: the tokenProvider returned no token for '${resource}'.`);
     headers.set('authorization', `Bearer ${token}`);
   }
-  const response = await fetch(request.uri, {
-    method: request.method,
-    headers,
-    ...(body !== undefined ? { body } : {}),
-    signal,
+  return await withHttpSpan(request.method, request.uri, headers, async () => {
+    const response = await fetch(request.uri, {
+      method: request.method,
+      headers,
+      ...(body !== undefined ? { body } : {}),
+      signal,
+    });
+    const content = await response.text();
+    const responseHeaders: Record<string, string> = {};
+    response.headers.forEach((value, name) => {
+      responseHeaders[name] = value;
+    });
+    return { statusCode: response.status, headers: responseHeaders, content };
   });
-  const content = await response.text();
-  const responseHeaders: Record<string, string> = {};
-  response.headers.forEach((value, name) => {
-    responseHeaders[name] = value;
-  });
-  return { statusCode: response.status, headers: responseHeaders, content };
 }
 
 /**

@@ -19,6 +19,21 @@ import { prepareEntityEpisode } from './entity-episode.js';
 import type { LocalStartTaker, StartReservation } from '../store/local-starts.js';
 import { EpisodeAbandonedError, type EpisodeEnvironment, type PreparedEpisode } from './episode-environment.js';
 import { logEpisodeOutcome, logOrchestrationTakeovers } from './worker-log.js';
+import { duraflowMetrics, secondsSince } from '../telemetry/metrics.js';
+import type { EpisodeCommit } from '../store/store.js';
+
+const metrics = duraflowMetrics();
+
+/** Counts the executions a committed episode began and ended (entities have no history: none). */
+function countExecutions(hub: string, commit: EpisodeCommit): void {
+  const name = commit.instance.name;
+  for (const event of commit.history) {
+    if (event.eventType === 'ExecutionStarted') metrics.started.inc({ hub, name });
+    else if (event.eventType === 'ExecutionCompleted') metrics.finished.inc({ hub, name, status: event.orchestrationStatus });
+  }
+  // Continue-as-new replaces the history: the ended execution is counted by its status.
+  if (commit.instance.status === 'ContinuedAsNew') metrics.finished.inc({ hub, name, status: 'ContinuedAsNew' });
+}
 
 /** The claim's version rules: what the worker's versioning runs, and without it what its registrations can run. */
 function versionRules(env: EpisodeEnvironment): { versions?: Record<string, ClaimVersionRule> } {
@@ -219,6 +234,8 @@ export class OrchestrationDispatcher implements LocalStartTaker {
     // ever set here: a notice that arrived during the claim must not be cleared.)
     if (limit > 0 && claimed.length >= limit) this.#claimDue = true;
     logOrchestrationTakeovers(env.logger, this.options.workerId, claimed);
+    const takenOver = claimed.filter((i) => i.previousOwner !== undefined && i.previousOwner !== this.options.workerId).length;
+    if (takenOver) metrics.takeovers.inc({ hub: this.#store.hub, kind: 'orchestration' }, takenOver);
     for (const item of claimed) {
       // An instance held here without a lease (see #leaseLocal) can be claimed too: the claim's lease and
       // inbox messages take over, with the results in memory added.
@@ -236,12 +253,16 @@ export class OrchestrationDispatcher implements LocalStartTaker {
     // Prepared side by side: entity operations that await (each batch up to its time limit) hold the batch up
     // for the longest of them, not for all of them in turn, so the batch commits while its leases hold.
     const outcomes = await Promise.all(
-      items.map((item) =>
-        (item.instance.instanceId.startsWith('@') ? prepareEntityEpisode(item, env) : prepareEpisode(item, env)).then(
-          (episode) => ({ item, episode }),
+      items.map((item) => {
+        const began = performance.now();
+        return (item.instance.instanceId.startsWith('@') ? prepareEntityEpisode(item, env) : prepareEpisode(item, env)).then(
+          (episode) => {
+            metrics.episodeSeconds.observe({ hub: this.#store.hub, name: item.instance.name }, secondsSince(began));
+            return { item, episode };
+          },
           (error: unknown) => ({ item, error }),
-        ),
-      ),
+        );
+      }),
     );
     for (const outcome of outcomes) {
       const { item } = outcome;
@@ -270,8 +291,11 @@ export class OrchestrationDispatcher implements LocalStartTaker {
     }
     const reserved = this.#reserveActivities(prepared);
     let committed;
+    const commitStart = performance.now();
     try {
       committed = await this.#store.commitEpisodes(prepared.map((p) => p.commit));
+      metrics.commitSeconds.observe({ hub: this.#store.hub }, secondsSince(commitStart));
+      metrics.commitBatch.observe({ hub: this.#store.hub }, prepared.length);
     } catch (error) {
       this.options.localActivities?.adopt([], reserved);
       for (const p of prepared) p.settle(false);
@@ -283,7 +307,10 @@ export class OrchestrationDispatcher implements LocalStartTaker {
     prepared.forEach((p, i) => {
       const ok = committed[i] === 'committed';
       p.settle(ok);
-      if (ok) logEpisodeOutcome(env.logger, p.commit);
+      if (ok) {
+        logEpisodeOutcome(env.logger, p.commit);
+        countExecutions(this.#store.hub, p.commit);
+      }
       else unrecorded.push(...(fused.get(p.commit.lease.id) ?? []));
     });
     await this.#toInbox(unrecorded);

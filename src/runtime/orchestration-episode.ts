@@ -11,6 +11,7 @@ import { buildEpisodeCommit, parentNotice, terminationEvent } from './episode-co
 import { rewindHistory, type RewindPlan } from './rewind.js';
 import { EpisodeAbandonedError, type EpisodeEnvironment, type EpisodeExecutor, type PreparedEpisode } from './episode-environment.js';
 import { FailingExecutor } from './failing-executor.js';
+import type { EpisodeSpan } from './orchestration-spans.js';
 
 /** Prepares the commit of one work item. */
 export async function prepareEpisode(item: OrchestrationWorkItem, env: EpisodeEnvironment): Promise<PreparedEpisode> {
@@ -129,7 +130,8 @@ async function runAndBuild(
   const now = episodeTime(clockNow, deliver);
   // A timer's message is written when the timer is created; it fires when an episode delivers it.
   deliver = deliver.map((e) => (e.eventType === 'TimerFired' ? { ...e, timestamp: now.toISOString() } : e));
-  const started = makeEvent({ eventType: 'OrchestratorStarted' }, now);
+  const span = beginSpan(env, executor, instance, past, deliver, now);
+  const started = makeEvent({ eventType: 'OrchestratorStarted', ...(span?.record ? { orchestrationTraceContext: span.record } : {}) }, now);
   let result: EpisodeResult;
   try {
     const outcome = executor.execute(past, [started, ...deliver]);
@@ -160,6 +162,7 @@ async function runAndBuild(
     customStatusSet: executor.customStatusSet,
     newExecutionId: env.newExecutionId,
     ...(env.versions ? { childVersion: (name: string) => env.versions!.childVersion(name, env.known) } : {}),
+    ...(span ? { traceContext: span.context } : {}),
   });
   if (rewound && commit.historyMode === 'append') {
     // The rebuilt history replaces the failed one; only the failed work runs again.
@@ -172,6 +175,7 @@ async function runAndBuild(
   return {
     commit,
     settle(committed) {
+      span?.finish(commit, committed);
       if (!committed || done || !(executor instanceof OrchestrationExecutor)) {
         env.cache.delete(instance.instanceId);
         return;
@@ -190,6 +194,27 @@ async function runAndBuild(
       env.cache.put(instance.instanceId, { executor, instance: after, leaseEpoch: item.lease.epoch });
     },
   };
+}
+
+/**
+ * The orchestration span this episode runs under. Only for executors of this process: a gRPC SDK worker
+ * traces its own episodes (its actions carry its spans' contexts).
+ */
+function beginSpan(
+  env: EpisodeEnvironment,
+  executor: EpisodeExecutor,
+  instance: InstanceRecord,
+  past: readonly HistoryEvent[],
+  deliver: readonly HistoryEvent[],
+  now: Date,
+): EpisodeSpan | undefined {
+  if (!env.spans || !(executor instanceof OrchestrationExecutor || executor instanceof FailingExecutor)) return undefined;
+  const isStart = (e: HistoryEvent): e is ExecutionStartedEvent => e.eventType === 'ExecutionStarted';
+  const started = executor.started ?? past.find(isStart) ?? deliver.find(isStart);
+  if (!started) return undefined;
+  // A cached executor replays nothing: no other worker ran the instance since this one's last commit.
+  const cached = past.length === 0 && instance.historyLength > 0;
+  return env.spans.begin({ instance, started, past, cached, now });
 }
 
 function unchanged(item: OrchestrationWorkItem, consumed: number[]): PreparedEpisode {
@@ -239,6 +264,7 @@ async function terminateEpisode(
 ): Promise<PreparedEpisode> {
   const { instance } = item;
   env.cache.delete(instance.instanceId);
+  env.spans?.terminated(instance.executionId, now);
   const prepared = unchanged(item, consumed);
   const commit = prepared.commit;
   commit.history.push(

@@ -4,6 +4,7 @@
  * the work of a killed worker moves within seconds, while leases keep their long expiry for workers that never
  * beat. The cost does not grow with the work a worker holds: one small write per beat.
  */
+import { duraflowMetrics } from '../telemetry/metrics.js';
 import { ValidationError } from '../sdk/errors.js';
 import type { Logger } from '../sdk/logger.js';
 import type { RegisteredNames } from '../sdk/registry.js';
@@ -76,6 +77,11 @@ export class WorkerHeartbeat {
         { workerId },
       );
     }
-    for (const takeover of outcome.takenOver) logHeartbeatTakeover(logger, workerId, takeover);
+    for (const takeover of outcome.takenOver) {
+      logHeartbeatTakeover(logger, workerId, takeover);
+      const hub = this.options.store.hub;
+      if (takeover.orchestrations) duraflowMetrics().takeovers.inc({ hub, kind: 'orchestration' }, takeover.orchestrations);
+      if (takeover.activities) duraflowMetrics().takeovers.inc({ hub, kind: 'activity' }, takeover.activities);
+    }
   }
 }

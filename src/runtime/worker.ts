@@ -26,6 +26,7 @@ import { VersionGate } from './version-gate.js';
 import { ScheduleRunner } from './schedule-runner.js';
 import { declareSchedules } from './declared-schedules.js';
 import { defaultStartVersion } from '../sdk/start-version.js';
+import { OrchestrationSpans } from './orchestration-spans.js';
 
 /** Tuning knobs of a worker; every one has a sensible default. */
 export interface WorkerOptions {
@@ -175,8 +176,10 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
     now,
     loop: { logger, pollIntervalMs, nextDueInMs, onIdle, clock },
   });
+  const spans = new OrchestrationSpans();
   const orchestrations = new OrchestrationDispatcher({
     env: {
+      spans,
       store: hubStore,
       registry,
       cache: new OrchestrationCache(options.cacheSize ?? 10_000),
@@ -275,6 +278,8 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
         // Activities first: their results may still need an episode while we drain.
         const drained = await activities.stop(drainTimeoutMs);
         await orchestrations.stop();
+        // Spans of executions still running end here; whoever runs them next continues them (linked).
+        spans.endAll('worker-stopped');
         // Beating until here: a drain may take long, and the work must not be taken over meanwhile.
         await heartbeat?.stop();
         unsubscribe();

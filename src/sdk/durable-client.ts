@@ -1,5 +1,5 @@
 /** Public types of the durable client (the same whether it talks to a store or to the HTTP API). */
-import type { FailureDetails, HistoryEvent, RuntimeStatus } from './history.js';
+import type { FailureDetails, HistoryEvent, RuntimeStatus, TraceContext } from './history.js';
 import type { EntityId } from './entity-id.js';
 import type { SignalEntityOptions } from './entity-context.js';
 import type { OrchestrationRef } from './orchestration-context.js';
@@ -56,6 +56,11 @@ export interface StartNewOptions {
    * keys 1-128 characters, values up to 1024 (see `sdk/tags.ts`); anything else is a `ValidationError`.
    */
   tags?: InstanceTags;
+  /**
+   * The W3C trace context the instance's trace continues (an incoming `traceparent`); default: the active
+   * OpenTelemetry span, if any. The HTTP API takes it from the request's `traceparent` header.
+   */
+  traceContext?: TraceContext;
 }
 
 /** Options of `getStatus`. */

@@ -36,6 +36,17 @@ export function isTerminalStatus(status: RuntimeStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
 }
 
+/**
+ * A W3C trace context (https://www.w3.org/TR/trace-context/), stored in history so that one trace spans every
+ * episode of an instance, whichever process runs it, and survives crashes and replays. Data only: the replay
+ * core carries it, the runtime emits the spans.
+ */
+export interface TraceContext {
+  /** `00-<32 hex trace id>-<16 hex span id>-<2 hex flags>`. */
+  traceParent: string;
+  traceState?: string;
+}
+
 interface EventBase {
   /** Sequence id for scheduling events; -1 for all others. */
   eventId: number;
@@ -65,6 +76,8 @@ export interface ExecutionStartedEvent extends EventBase {
   scheduledStartTime?: string;
   /** The instance's tags (DTFx's `Tags`), carried to every execution. */
   tags?: Record<string, string>;
+  /** The span that started this execution (a client's start, a parent orchestration); the orchestration's span is its child. */
+  parentTraceContext?: TraceContext;
 }
 export interface ExecutionCompletedEvent extends EventBase {
   eventType: 'ExecutionCompleted';
@@ -83,6 +96,8 @@ export interface TaskScheduledEvent extends EventBase {
   eventType: 'TaskScheduled';
   name: string;
   input?: string;
+  /** The orchestration span that scheduled the activity; every attempt's span is its child. */
+  parentTraceContext?: TraceContext;
 }
 export interface TaskCompletedEvent extends EventBase {
   eventType: 'TaskCompleted';
@@ -102,6 +117,8 @@ export interface SubOrchestrationInstanceCreatedEvent extends EventBase {
   input?: string;
   /** The tags the call gave the child (it also inherits its parent's). */
   tags?: Record<string, string>;
+  /** The orchestration span that created the sub-orchestration. */
+  parentTraceContext?: TraceContext;
 }
 export interface SubOrchestrationInstanceCompletedEvent extends EventBase {
   eventType: 'SubOrchestrationInstanceCompleted';
@@ -124,6 +141,8 @@ export interface TimerFiredEvent extends EventBase {
 }
 export interface OrchestratorStartedEvent extends EventBase {
   eventType: 'OrchestratorStarted';
+  /** Set when this episode began a new span of the execution (its first episode, or the first after the span was lost with its process): later episodes and other workers parent their work to it. */
+  orchestrationTraceContext?: TraceContext;
 }
 export interface OrchestratorCompletedEvent extends EventBase {
   eventType: 'OrchestratorCompleted';
@@ -133,11 +152,15 @@ export interface EventSentEvent extends EventBase {
   instanceId: string;
   name: string;
   input?: string;
+  /** The orchestration span that sent the event (an entity request's operation span is its child). */
+  parentTraceContext?: TraceContext;
 }
 export interface EventRaisedEvent extends EventBase {
   eventType: 'EventRaised';
   name: string;
   input?: string;
+  /** The span that raised the event (a client, an orchestration); entity operations are its children. */
+  parentTraceContext?: TraceContext;
 }
 export interface ContinueAsNewEvent extends EventBase {
   eventType: 'ContinueAsNew';

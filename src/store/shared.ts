@@ -1,7 +1,7 @@
 /**
  * Pieces every store shares: row ↔ record mapping, continuation tokens, and the in-process notice bus.
  */
-import { isTerminalStatus, type FailureDetails, type HistoryEvent, type RuntimeStatus } from '../sdk/history.js';
+import { isTerminalStatus, type FailureDetails, type HistoryEvent, type RuntimeStatus, type TraceContext } from '../sdk/history.js';
 import { ValidationError } from '../sdk/errors.js';
 import { checkStorableText } from '../sdk/instance-id.js';
 import { checkTags, type InstanceTags } from '../sdk/tags.js';
@@ -181,7 +181,24 @@ export function leasedActivity(id: number, a: NewActivity): ActivityWorkItem {
     ...(a.input !== undefined ? { input: a.input } : {}),
     dequeueCount: 1,
     lease: { id: String(id), epoch: 1 },
+    ...(a.traceContext ? { traceContext: a.traceContext } : {}),
   };
+}
+
+/** An activity's trace context as its `trace_context` column holds it (JSON text, or null). */
+export function traceContextColumn(context: TraceContext | undefined): string | null {
+  return context ? JSON.stringify(context) : null;
+}
+
+/** The trace context field of a work item from its `trace_context` column (a malformed value is ignored). */
+export function traceContextField(column: string | null | undefined): { traceContext?: TraceContext } {
+  if (!column) return {};
+  try {
+    const value = JSON.parse(column) as Partial<TraceContext>;
+    return typeof value.traceParent === 'string' ? { traceContext: value as TraceContext } : {};
+  } catch {
+    return {};
+  }
 }
 
 /**

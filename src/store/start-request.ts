@@ -1,6 +1,6 @@
 /** The request that creates an instance with its ExecutionStarted event (every client starts through it). */
 import { randomUUID } from 'node:crypto';
-import { makeEvent } from '../sdk/history.js';
+import { makeEvent, type TraceContext } from '../sdk/history.js';
 import { checkStorableText } from '../sdk/instance-id.js';
 import type { StartInstanceRequest } from './store.js';
 import { checkTags, type InstanceTags } from '../sdk/tags.js';
@@ -16,6 +16,8 @@ export interface StartFields {
   scheduledStartTime?: Date | undefined;
   /** Checked here (`checkTags`), whichever way the start came in. */
   tags?: InstanceTags | undefined;
+  /** The span the instance's spans continue (the start's own). */
+  traceContext?: TraceContext | undefined;
 }
 
 /** Builds the store request of a start, with a fresh execution id. */
@@ -38,6 +40,7 @@ export function startInstanceRequest(fields: StartFields, now: Date): StartInsta
       executionId,
       ...optional,
       ...(scheduledStartTime && scheduledStartTime.getTime() > now.getTime() ? { scheduledStartTime: scheduledStartTime.toISOString() } : {}),
+      ...(fields.traceContext ? { parentTraceContext: fields.traceContext } : {}),
     },
     now,
   );

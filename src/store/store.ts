@@ -6,7 +6,7 @@
  * messages, runs an episode, and commits everything it produced in one transaction fenced by the lease.
  */
 import type { RegisteredNames } from '../sdk/registry.js';
-import type { FailureDetails, HistoryEvent, ParentInstanceInfo, RuntimeStatus } from '../sdk/history.js';
+import type { FailureDetails, HistoryEvent, ParentInstanceInfo, RuntimeStatus, TraceContext } from '../sdk/history.js';
 import type { InstanceTags } from '../sdk/tags.js';
 import type { ScheduleRecord, SchedulePutOutcome } from './schedule-record.js';
 
@@ -105,6 +105,8 @@ export interface ActivityWorkItem {
   lease: Lease;
   /** Set by a claim that took the activity over from this worker, whose lease had expired (for the log). */
   previousOwner?: string;
+  /** The span that scheduled it (its TaskScheduled's): every attempt's span is a child. */
+  traceContext?: TraceContext;
 }
 
 /** A new activity to run. */
@@ -116,6 +118,8 @@ export interface NewActivity {
   input?: string;
   /** Create it already leased to the committing worker ({@link EpisodeCommit.activityLease}), which runs it at once. */
   runHere?: boolean;
+  /** Stored with the work item (see {@link ActivityWorkItem.traceContext}). */
+  traceContext?: TraceContext;
 }
 
 /**
@@ -296,6 +300,20 @@ export interface HeartbeatOutcome {
   takenOver: WorkerTakeover[];
 }
 
+/** Hub-wide numbers for metrics, each read through an index (no table scan per scrape). */
+export interface HubSnapshot {
+  /** Orchestration instances (not entities) not yet finished, by status. */
+  instances: Partial<Record<'Pending' | 'Running' | 'Suspended', number>>;
+  /** Inbox messages visible now. */
+  visibleMessages: number;
+  /** How long the oldest visible message has been visible (0 when none is). */
+  oldestVisibleMs: number;
+  /** Activities not leased now (waiting for a worker). */
+  runnableActivities: number;
+  /** Workers whose heartbeat has not run out. */
+  workersAlive: number;
+}
+
 /** One task hub inside a store. All methods are atomic. */
 export interface HubStore {
   readonly hub: string;
@@ -371,6 +389,8 @@ export interface HubStore {
    * since its claim began: whatever became visible after that claim looked is due now, not forgotten.
    */
   nextVisibleAt(lookBackMs?: number): Promise<Date | undefined>;
+  /** Numbers for `GET /metrics` (both stores implement it; a wrapper may not). */
+  metricsSnapshot?(): Promise<HubSnapshot>;
 }
 
 /** A store: a database holding any number of task hubs. */

@@ -14,6 +14,8 @@ import { openStoreReadOnly, resolveStoreUrl } from '../store/open-store.js';
 import type { InstanceRecord, Store } from '../store/store.js';
 import { appSettings } from './app-settings.js';
 import { replayHistory } from './replay-history.js';
+import { readFileSync } from 'node:fs';
+import { parseExport } from '../sdk/instance-export.js';
 
 /** The statuses checked by default: the instances a deploy can still break. */
 export const IN_FLIGHT_STATUSES: readonly RuntimeStatus[] = ['Running', 'Pending', 'Suspended'];
@@ -30,6 +32,11 @@ export interface ReplayCheckOptions {
   name?: string;
   /** Check at most this many instances (oldest first). */
   limit?: number;
+  /**
+   * An export file (`duraflow instances export`) to check instead of a store: every instance in it is replayed
+   * (`statuses`, `name` and `limit` still filter; `store` is not opened).
+   */
+  file?: string;
 }
 
 /** Replays the stored histories of an app's instances against its code (see the file comment). */
@@ -38,6 +45,7 @@ export async function replayCheck(app: Blueprint, options: ReplayCheckOptions = 
   const taskHub = options.taskHub ?? settings.taskHub;
   const statuses = [...(options.statuses ?? IN_FLIGHT_STATUSES)];
   if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 0)) throw new ValidationError('limit must be a whole number >= 0.');
+  if (options.file !== undefined) return checkExport(app, options.file, options, taskHub);
   const given = typeof options.store === 'object' ? options.store : undefined;
   const store = given ?? (await openStoreReadOnly(typeof options.store === 'string' ? options.store : resolveStoreUrl(storeOf(app))));
   try {
@@ -90,6 +98,34 @@ async function checkOne(app: Blueprint, gate: VersionGate, record: InstanceRecor
   }
   const divergence = { ...(error.recorded !== undefined ? { recorded: error.recorded } : {}), ...(error.current !== undefined ? { current: error.current } : {}) };
   return { ...base, outcome: 'breaks', reason: error.message, divergence };
+}
+
+/** {@link replayCheck} over the instances of an export file. */
+async function checkExport(app: Blueprint, file: string, options: ReplayCheckOptions, taskHub: string): Promise<ReplayCheckReport> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ValidationError(`Cannot read the export file '${file}': ${(error as Error).message}`);
+  }
+  const gate = new VersionGate(app.registry, checkVersioningOptions(appSettings(app).options.versioning));
+  const results: ReplayCheckResult[] = [];
+  // An explicit status filter applies; the in-flight default does not (an export is often of finished instances).
+  const statuses = options.statuses?.length ? new Set(options.statuses) : undefined;
+  for (const exported of parseExport(text)) {
+    if (statuses && !statuses.has(exported.runtimeStatus)) continue;
+    if (options.name !== undefined && exported.name !== options.name) continue;
+    if (options.limit !== undefined && results.length >= options.limit) break;
+    const record = {
+      instanceId: exported.instanceId,
+      name: exported.name,
+      ...(exported.version !== undefined ? { version: exported.version } : {}),
+      status: exported.runtimeStatus,
+    } as InstanceRecord;
+    results.push(await checkOne(app, gate, record, async () => exported.history));
+  }
+  const broken = results.filter((r) => r.outcome === 'breaks').length;
+  return { ok: broken === 0, taskHub, checked: results.length, broken, skipped: results.filter((r) => r.outcome === 'skipped').length, results };
 }
 
 /** The store URL a `DFApp` names (a blueprint names none). */

@@ -15,8 +15,12 @@ import { OrchestrationExecutor } from '../core/orchestration-executor.js';
 import { appSettings } from './app-settings.js';
 import type { Blueprint } from '../sdk/blueprint.js';
 import { DuraflowError, InstanceNotFoundError, NonDeterministicOrchestrationError, ValidationError } from '../sdk/errors.js';
+import { isExport, parseExport } from '../sdk/instance-export.js';
 
-/** A history: the events, a status object with a `history` field, or the JSON text of either. */
+/**
+ * A history: the events, a status object with a `history` field (an exported instance is one), or the JSON text
+ * of either, or the text of an export (`duraflow instances export`) holding one instance.
+ */
 export type RecordedHistory = readonly HistoryEvent[] | { readonly history?: readonly HistoryEvent[] | undefined } | string;
 
 /** Where the replayed execution stands at the end of the history. */
@@ -95,7 +99,7 @@ export function assertReplayable(app: Blueprint, history: RecordedHistory): void
   if (!result.ok) throw result.error;
 }
 
-/** Reads a history fixture: a JSON file holding the events or a whole status object with `history`. */
+/** Reads a history fixture: a JSON file holding the events or a whole status object with `history`, or an export of one instance. */
 export function readHistoryFile(path: string): HistoryEvent[] {
   return toEvents(readFileSync(path, 'utf8'));
 }
@@ -109,6 +113,13 @@ export async function captureHistory(client: DurableClient, instanceId: string):
 
 function toEvents(history: RecordedHistory): HistoryEvent[] {
   let value: unknown = history;
+  if (typeof value === 'string' && isExport(value)) {
+    const instances = parseExport(value);
+    if (instances.length !== 1) {
+      throw new ValidationError(`The export holds ${instances.length} instances: replay one at a time, or check them all with replayCheck(app, { file }).`);
+    }
+    value = instances[0];
+  }
   if (typeof value === 'string') {
     try {
       value = JSON.parse(value);

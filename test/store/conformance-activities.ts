@@ -43,6 +43,26 @@ function completion(item: ActivityWorkItem, result = '"ok"'): ActivityCompletion
 /** Declares the activity and visibility tests; `store()` is the store under test. */
 export function activityConformance(store: () => Store): void {
   describe('claimActivities', () => {
+    test("keeps an activity's trace context, claimed or leased by its commit, and none for one without", async () => {
+      const hub = freshHub(store());
+      await hub.createInstance(startRequest('t'));
+      const item = await claimOne(hub, 't');
+      const executionId = item.instance.executionId;
+      const traceContext = { traceParent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', traceState: 'v=1' };
+      const commit = commitOf(item, {
+        activities: [
+          { instanceId: 't', executionId, taskId: 0, name: 'a', traceContext },
+          { instanceId: 't', executionId, taskId: 1, name: 'a', traceContext, runHere: true },
+          { instanceId: 't', executionId, taskId: 2, name: 'a' },
+        ],
+        activityLease: { workerId: 'w-here', leaseMs: 60_000, leased: [] },
+      });
+      assert.deepEqual(await hub.commitEpisodes([commit]), ['committed']);
+      assert.deepEqual(commit.activityLease?.leased.map((a) => [a.taskId, a.traceContext]), [[1, traceContext]]);
+      const claimed = (await claimAllActivities(hub)).sort((a, b) => a.taskId - b.taskId);
+      assert.deepEqual(claimed.map((a) => [a.taskId, a.traceContext]), [[0, traceContext], [2, undefined]]);
+    });
+
     test('claims each activity once, filtered by name and limited', async () => {
       const hub = freshHub(store());
       await withActivities(hub, 'o', ['a', 'b', 'a', 'c']);

@@ -28,7 +28,7 @@ function historySql(db: Database.Database): string {
 }
 
 /** The schema version of a new database. */
-const LATEST = 7;
+const LATEST = 9;
 
 describe('SQLite schema', () => {
   test('migrations 3 and 4 rebuild history (one row per episode, in a rowid table) and keep every event of a version-2 database', async () => {
@@ -119,6 +119,27 @@ describe('SQLite schema', () => {
       assert.deepEqual(await hub.heartbeat('w-old', { timeoutMs: 60_000 }), { registered: true, lapsed: false, takenOver: [] });
       const indexes = store.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ('workers_by_liveness', 'instances_by_lock') ORDER BY name`);
       assert.deepEqual(indexes.pluck().all(), ['instances_by_lock', 'workers_by_liveness']);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test("migration 6 adds activities' trace context: an activity of a version-5 database runs without one", async () => {
+    const path = tempPath();
+    const old = new Database(path);
+    old.pragma('journal_mode = WAL');
+    migrate(old, 5);
+    old.prepare(
+      `INSERT INTO activities (hub, instance_id, execution_id, task_id, name, input) VALUES ('default', 'i-old', 'e1', 0, 'a', '1')`,
+    ).run();
+    old.close();
+
+    const store = new SqliteStore(path);
+    try {
+      assert.equal(store.db.pragma('user_version', { simple: true }), LATEST);
+      const [item] = await store.hub('default').claimActivities({ workerId: 'w', limit: 10, leaseMs: 60_000 });
+      assert.equal(item?.instanceId, 'i-old');
+      assert.equal(item?.traceContext, undefined);
     } finally {
       await store.close();
     }

@@ -12,6 +12,7 @@ import { clientConformance } from './conformance-client.js';
 import type { StoreUnderTest } from './conformance-fixtures.js';
 import { hubConformance } from './conformance-hubs.js';
 import { livenessConformance } from './conformance-liveness.js';
+import { metricsConformance } from './conformance-metrics.js';
 import { orchestrationConformance } from './conformance-orchestrations.js';
 import { tagConformance } from './conformance-tags.js';
 import { versionConformance } from './conformance-versions.js';
@@ -39,5 +40,6 @@ export function storeConformanceSuite(name: string, makeStore: () => Promise<Sto
     versionConformance(store);
     tagConformance(store);
     scheduleConformance(store);
+    metricsConformance(store);
   });
 }

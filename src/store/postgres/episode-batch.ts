@@ -6,7 +6,7 @@
  */
 import type { RuntimeStatus } from '../../sdk/history.js';
 import type { ActivityWorkItem, CommitOutcome, EpisodeCommit, InstanceUpdate, NewMessage, StoreNotice } from '../store.js';
-import { delayedMessageNotices, leasedActivity, withFinalStates } from '../shared.js';
+import { delayedMessageNotices, leasedActivity, traceContextColumn, withFinalStates } from '../shared.js';
 import type { TxClient } from './connection.js';
 import { distinctRounds, insertMessages, NOW, startInstances } from './hub-writes.js';
 import type { Tables } from './schema.js';
@@ -126,7 +126,7 @@ export async function commitEpisodeBatch(
        DELETE FROM ${t.inbox} m USING unnest($16::bigint[], $17::text[]) AS c(id, instance_id)
        WHERE m.id = c.id AND m.hub = $1 AND m.instance_id = c.instance_id
      ), act AS (
-       ${insertActivitiesSql(t, ['$18', '$19', '$20', '$21', '$22', '$24', '$25'], 'true')}
+       ${insertActivitiesSql(t, ['$18', '$19', '$20', '$21', '$22', '$24', '$25', '$27'], 'true')}
      ), probe AS (
        -- The statement's snapshot still shows the consumed messages: they are not new work.
        SELECT $23::boolean OR EXISTS (
@@ -158,6 +158,7 @@ export async function commitEpisodeBatch(
       activities.map((a) => a.lease?.workerId ?? null),
       activities.map((a) => a.lease?.leaseMs ?? null),
       keepInputColumn(u),
+      activities.map((a) => traceContextColumn(a.activity.traceContext)),
     ],
   );
   if (written[0]?.more_work && !moreWorkKnown) notices.push({ kind: 'orchestrations' });
@@ -198,17 +199,18 @@ export const INPUT_SQL = 'input = CASE WHEN u.keep_input THEN i.input ELSE u.inp
 
 /**
  * The INSERT of new activities from `unnest` arrays at `params` (instance id, execution id, task id, name,
- * input, owner, lease ms), in array order, written only where `where` holds. An activity with an owner is
+ * input, owner, lease ms, trace context), in array order, written only where `where` holds. An activity with an owner is
  * created leased to it (epoch 1, first dequeue). Returns `id` and `here` (leased) per row.
  */
 export function insertActivitiesSql(t: Tables, params: string[], where: string): string {
-  const [instance, execution, task, name, input, owner, leaseMs] = params;
-  return `INSERT INTO ${t.activities} (hub, instance_id, execution_id, task_id, name, input, lock_owner, lock_until, lock_epoch, dequeue_count)
+  const [instance, execution, task, name, input, owner, leaseMs, trace] = params;
+  return `INSERT INTO ${t.activities} (hub, instance_id, execution_id, task_id, name, input, lock_owner, lock_until, lock_epoch, dequeue_count, trace_context)
        SELECT $1, a.instance_id, a.execution_id, a.task_id, a.name, a.input, a.owner,
          CASE WHEN a.owner IS NULL THEN 0 ELSE ${NOW} + a.lease_ms END,
-         CASE WHEN a.owner IS NULL THEN 0 ELSE 1 END, CASE WHEN a.owner IS NULL THEN 0 ELSE 1 END
-       FROM unnest(${instance}::text[], ${execution}::text[], ${task}::int[], ${name}::text[], ${input}::text[], ${owner}::text[], ${leaseMs}::bigint[])
-         WITH ORDINALITY AS a(instance_id, execution_id, task_id, name, input, owner, lease_ms, ord)
+         CASE WHEN a.owner IS NULL THEN 0 ELSE 1 END, CASE WHEN a.owner IS NULL THEN 0 ELSE 1 END, a.trace_context
+       FROM unnest(${instance}::text[], ${execution}::text[], ${task}::int[], ${name}::text[], ${input}::text[], ${owner}::text[], ${leaseMs}::bigint[],
+           ${trace}::text[])
+         WITH ORDINALITY AS a(instance_id, execution_id, task_id, name, input, owner, lease_ms, trace_context, ord)
        WHERE ${where}
        ORDER BY a.ord
        RETURNING id, lock_owner IS NOT NULL AS here`;

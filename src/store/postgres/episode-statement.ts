@@ -15,7 +15,7 @@
  */
 import type { RuntimeStatus } from '../../sdk/history.js';
 import type { ActivityWorkItem, EpisodeCommit, StoreNotice } from '../store.js';
-import { delayedMessageNotices, entityNameOf, leasedActivity } from '../shared.js';
+import { delayedMessageNotices, entityNameOf, leasedActivity, traceContextColumn } from '../shared.js';
 import { prepared, type StatementRunner } from './connection.js';
 import { INPUT_SQL, insertActivitiesSql, instanceUpdateColumns, keepInputColumn } from './episode-batch.js';
 import { messageColumns, NOW } from './hub-writes.js';
@@ -161,6 +161,7 @@ export async function commitEpisodesInOneStatement(
       column((a) => a.activity.input ?? null),
       column((a) => a.lease?.workerId ?? null),
       column((a) => a.lease?.leaseMs ?? null),
+      column((a) => traceContextColumn(a.activity.traceContext)),
     ];
     parts.push(`act AS (${insertActivitiesSql(t, activityParams, gated)})`);
   }

@@ -21,8 +21,9 @@ import {
   rowToInstance,
   versionRulesParam,
   type InstanceRow,
+  traceContextField,
 } from '../shared.js';
-import type { ActivityCompletion, ActivityWorkItem, ClaimOptions, CommitOutcome, EpisodeCommit, HeartbeatOptions, HeartbeatOutcome, HubStore, InboxMessage, InstanceFilter, InstanceQuery, InstanceRecord, Lease, NewMessage, OrchestrationWorkItem, ScheduleStore, StartInstanceRequest, StartLease, StoreNotice } from '../store.js';
+import type { ActivityCompletion, ActivityWorkItem, ClaimOptions, CommitOutcome, EpisodeCommit, HeartbeatOptions, HeartbeatOutcome, HubSnapshot, HubStore, InboxMessage, InstanceFilter, InstanceQuery, InstanceRecord, Lease, NewMessage, OrchestrationWorkItem, ScheduleStore, StartInstanceRequest, StartLease, StoreNotice } from '../store.js';
 import type { PgDatabase } from './connection.js';
 import { commitEpisodeBatch } from './episode-batch.js';
 import { commitEpisodesInOneStatement, fitsOneStatement } from './episode-statement.js';
@@ -368,6 +369,7 @@ export class PostgresHubStore implements HubStore {
       dequeue_count: number;
       lock_epoch: string;
       previous_owner: string | null;
+      trace_context: string | null;
     }>(
       `WITH candidates AS (
          SELECT id, lock_owner AS previous_owner FROM ${t.activities}
@@ -378,7 +380,7 @@ export class PostgresHubStore implements HubStore {
        UPDATE ${t.activities} a
        SET lock_owner = $2, lock_until = ${NOW} + $5::bigint, lock_epoch = a.lock_epoch + 1, dequeue_count = a.dequeue_count + 1
        FROM candidates c WHERE a.id = c.id
-       RETURNING a.id, a.instance_id, a.execution_id, a.task_id, a.name, a.input, a.dequeue_count, a.lock_epoch, c.previous_owner`,
+       RETURNING a.id, a.instance_id, a.execution_id, a.task_id, a.name, a.input, a.dequeue_count, a.lock_epoch, c.previous_owner, a.trace_context`,
       [this.hub, options.workerId, namesParam(options), options.limit, options.leaseMs],
     );
     return rows
@@ -392,6 +394,7 @@ export class PostgresHubStore implements HubStore {
         dequeueCount: r.dequeue_count,
         lease: { id: String(r.id), epoch: Number(r.lock_epoch) },
         ...(r.previous_owner !== null ? { previousOwner: r.previous_owner } : {}),
+        ...traceContextField(r.trace_context),
       }))
       .sort((a, b) => a.id - b.id);
   }
@@ -455,6 +458,30 @@ export class PostgresHubStore implements HubStore {
     ]);
     const held = new Set(rows.map((r) => `${r.id}\u0000${r.lock_epoch}`));
     return leases.map((l, i) => held.has(`${ids[i]}\u0000${l.epoch}`));
+  }
+
+  /** `HubStore.metricsSnapshot`: each number from an index range (no table scan). */
+  async metricsSnapshot(): Promise<HubSnapshot> {
+    const t = this.#t;
+    const rows = await this.ctx.db.query<{ statuses: Record<string, number> | null; messages: string; oldest_ms: string | null; activities: string; workers: string }>(
+      `SELECT
+         (SELECT json_object_agg(status, n) FROM (
+            SELECT status, count(*)::int AS n FROM ${t.instances}
+            WHERE hub = $1 AND status IN ('Pending', 'Running', 'Suspended') AND instance_id NOT LIKE '@%' GROUP BY status) s) AS statuses,
+         (SELECT count(*) FROM ${t.inbox} WHERE hub = $1 AND visible_at <= ${NOW}) AS messages,
+         (SELECT ${NOW} - min(visible_at) FROM ${t.inbox} WHERE hub = $1 AND visible_at <= ${NOW}) AS oldest_ms,
+         (SELECT count(*) FROM ${t.activities} WHERE hub = $1 AND lock_until <= ${NOW}) AS activities,
+         (SELECT count(*) FROM ${t.workers} WHERE hub = $1 AND alive_until > 0 AND alive_until > ${NOW}) AS workers`,
+      [this.hub],
+    );
+    const row = rows[0]!;
+    return {
+      instances: row.statuses ?? {},
+      visibleMessages: Number(row.messages),
+      oldestVisibleMs: row.oldest_ms === null ? 0 : Math.max(0, Number(row.oldest_ms)),
+      runnableActivities: Number(row.activities),
+      workersAlive: Number(row.workers),
+    };
   }
 
   async nextVisibleAt(lookBackMs = 0): Promise<Date | undefined> {

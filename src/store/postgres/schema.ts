@@ -176,6 +176,14 @@ const MIGRATIONS: ((t: Tables) => string)[] = [
   );
   CREATE INDEX schedules_by_next_run ON ${t.schedules} (hub, next_run_at) WHERE next_run_at IS NOT NULL;
   `,
+  // The W3C trace context of the span that scheduled an activity (JSON text, see traceContextColumn).
+  (t) => `
+  ALTER TABLE ${t.activities} ADD COLUMN trace_context text;
+  `,
+  // Instances not finished, by status, for metrics (a partial index: only those rows).
+  (t) => `
+  CREATE INDEX instances_unfinished ON ${t.instances} (hub, status, instance_id) WHERE status IN ('Pending', 'Running', 'Suspended');
+  `,
 ];
 
 /** The schema version this code expects. */

@@ -137,6 +137,16 @@ const MIGRATIONS: string[] = [
   );
   CREATE INDEX schedules_by_next_run ON schedules (hub, next_run_at) WHERE next_run_at IS NOT NULL;
   `,
+  // The W3C trace context of the span that scheduled an activity (JSON text, see traceContextColumn), so every
+  // attempt's span joins the orchestration's trace whichever worker runs it.
+  `
+  ALTER TABLE activities ADD COLUMN trace_context TEXT;
+  `,
+  // Instances not finished, by status, for metrics: a partial index holds only those rows (few, next to the
+  // finished ones), so counting them never scans the table.
+  `
+  CREATE INDEX instances_unfinished ON instances (hub, status, instance_id) WHERE status IN ('Pending', 'Running', 'Suspended');
+  `,
 ];
 
 /** The schema version this code expects (`user_version` after {@link migrate}). */

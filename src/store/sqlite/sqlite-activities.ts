@@ -6,6 +6,7 @@
 import type { ActivityCompletion, ActivityWorkItem, ClaimOptions, Lease } from '../store.js';
 import { namesParam, type SqliteStoreContext } from './sqlite-context.js';
 import { insertMessage } from './sqlite-hub-writes.js';
+import { traceContextField } from '../shared.js';
 
 /** `HubStore.claimActivities`: leases unleased activities in order, bumping each one's epoch and dequeue count. */
 export async function claimActivities(store: SqliteStoreContext, hub: string, options: ClaimOptions): Promise<ActivityWorkItem[]> {
@@ -22,7 +23,7 @@ export async function claimActivities(store: SqliteStoreContext, hub: string, op
     const rows = store.sql(
       `UPDATE activities SET lock_owner = ?, lock_until = ?, lock_epoch = lock_epoch + 1, dequeue_count = dequeue_count + 1
        WHERE hub = ? AND id IN (SELECT value FROM json_each(?))
-       RETURNING id, instance_id, execution_id, task_id, name, input, dequeue_count, lock_epoch`,
+       RETURNING id, instance_id, execution_id, task_id, name, input, dequeue_count, lock_epoch, trace_context`,
     ).all(options.workerId, now + options.leaseMs, hub, JSON.stringify(candidates.map((c) => c.id))) as {
       id: number;
       instance_id: string;
@@ -32,6 +33,7 @@ export async function claimActivities(store: SqliteStoreContext, hub: string, op
       input: string | null;
       dequeue_count: number;
       lock_epoch: number;
+      trace_context: string | null;
     }[];
     return rows.map((r) => ({
       id: r.id,
@@ -43,6 +45,7 @@ export async function claimActivities(store: SqliteStoreContext, hub: string, op
       dequeueCount: r.dequeue_count,
       lease: { id: String(r.id), epoch: r.lock_epoch },
       ...(owners.get(r.id) ? { previousOwner: owners.get(r.id)! } : {}),
+      ...traceContextField(r.trace_context),
     })).sort((a, b) => a.id - b.id);
   }, false);
 }

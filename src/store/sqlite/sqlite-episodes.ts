@@ -4,7 +4,7 @@
  * writes (no fsync of their own); commits are durable.
  */
 import type { HistoryEvent, RuntimeStatus } from '../../sdk/history.js';
-import { INSTANCE_COLUMNS, dedupeNotices, delayedMessageNotices, leasedActivity, rowToInstance, statusNotice, versionRulesParam, type InstanceRow } from '../shared.js';
+import { INSTANCE_COLUMNS, dedupeNotices, delayedMessageNotices, leasedActivity, rowToInstance, statusNotice, traceContextColumn, versionRulesParam, type InstanceRow } from '../shared.js';
 import type {
   ActivityWorkItem,
   ClaimOptions,
@@ -173,17 +173,18 @@ function commitOne(
   const deleteMessage = store.sql('DELETE FROM inbox WHERE id = ? AND hub = ? AND instance_id = ?');
   for (const messageId of commit.consumedMessageIds) deleteMessage.run(messageId, hub, id);
   const insertActivity = store.sql(
-    `INSERT INTO activities (hub, instance_id, execution_id, task_id, name, input, lock_owner, lock_until, lock_epoch, dequeue_count)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO activities (hub, instance_id, execution_id, task_id, name, input, lock_owner, lock_until, lock_epoch, dequeue_count, trace_context)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const lease = commit.activityLease;
   const here: ActivityWorkItem[] = [];
   for (const a of commit.activities) {
     const runHere = lease !== undefined && a.runHere === true;
     const input = a.input ?? null;
+    const trace = traceContextColumn(a.traceContext);
     const row = runHere
-      ? insertActivity.run(hub, a.instanceId, a.executionId, a.taskId, a.name, input, lease.workerId, now + lease.leaseMs, 1, 1)
-      : insertActivity.run(hub, a.instanceId, a.executionId, a.taskId, a.name, input, null, 0, 0, 0);
+      ? insertActivity.run(hub, a.instanceId, a.executionId, a.taskId, a.name, input, lease.workerId, now + lease.leaseMs, 1, 1, trace)
+      : insertActivity.run(hub, a.instanceId, a.executionId, a.taskId, a.name, input, null, 0, 0, 0, trace);
     if (runHere) here.push(leasedActivity(Number(row.lastInsertRowid), a));
   }
   if (here.length) leased.set(commit, here);

@@ -12,6 +12,7 @@ import type {
   EpisodeCommit,
   HeartbeatOptions,
   HeartbeatOutcome,
+  HubSnapshot,
   HubStore,
   InstanceFilter,
   InstanceQuery,
@@ -28,6 +29,7 @@ import { claimActivities, completeActivities, nextVisibleAt, releaseActivities, 
 import type { SqliteStoreContext } from './sqlite-context.js';
 import { claimOrchestrations, commitEpisodes, leaseInstances, releaseOrchestrations } from './sqlite-episodes.js';
 import { heartbeat } from './sqlite-liveness.js';
+import { metricsSnapshot } from './sqlite-metrics.js';
 import {
   createInstance,
   getHistory,
@@ -135,5 +137,9 @@ export class SqliteHubStore implements HubStore {
 
   nextVisibleAt(lookBackMs?: number): Promise<Date | undefined> {
     return nextVisibleAt(this.store, this.hub, lookBackMs);
+  }
+
+  metricsSnapshot(): Promise<HubSnapshot> {
+    return metricsSnapshot(this.store, this.hub);
   }
 }

@@ -1,0 +1,40 @@
+/** The instance page's "Waiting for" card (the model comes from waiting-for.ts). */
+import type { DurableOrchestrationStatus } from '../sdk/durable-client.js';
+import type { HistoryEvent } from '../sdk/history.js';
+import { formatDuration, formatTime } from './format.js';
+import { html, type SafeHtml } from './html.js';
+import { instanceHref } from './layout.js';
+import { entityLabel } from './timeline.js';
+import type { WaitingFor, WaitItem } from './waiting-for.js';
+
+/** The "Waiting for" card of a running, pending or suspended instance. */
+export function waitingSection(status: DurableOrchestrationStatus, waits: WaitingFor, history: readonly HistoryEvent[], now: number): SafeHtml {
+  const notes: SafeHtml[] = [];
+  if (status.runtimeStatus === 'Suspended') notes.push(html`<li data-wait="resume">a <strong>resume</strong>: it is suspended (events and results wait in its inbox)</li>`);
+  if (status.runtimeStatus === 'Pending') {
+    const started = history.find((e) => e.eventType === 'ExecutionStarted');
+    const at = started?.eventType === 'ExecutionStarted' ? started.scheduledStartTime : undefined;
+    notes.push(at ? html`<li data-wait="start">its scheduled start at ${formatTime(at)} UTC</li>` : html`<li data-wait="start">a worker to start it</li>`);
+  }
+  const items = waits.items.map((item) => html`<li data-wait="${item.kind}">${waitItem(item, now)}</li>`);
+  const unknown = waits.replayed ? '' : html`<p class="muted">The orchestrator is not registered in this app, so the events it waits for are unknown; open work is read from the history.</p>`;
+  const body = notes.length + items.length ? html`<ul class="waits">${notes}${items}</ul>` : html`<p class="muted">Nothing: its next episode is due.</p>`;
+  return html`<section class="card" id="waiting-for"><h2>Waiting for</h2>${body}${unknown}</section>`;
+}
+
+function waitItem(item: WaitItem, now: number): SafeHtml {
+  switch (item.kind) {
+    case 'event':
+      return html`event <code>${item.name}</code>`;
+    case 'timer':
+      return html`timer <span class="muted">#${item.taskId}</span>, fires at <time>${formatTime(item.fireAt)} UTC</time> (${item.fireAt > now ? `in ${formatDuration(item.fireAt - now)}` : 'due now'})`;
+    case 'activity':
+      return html`activity <code>${item.name}</code> <span class="muted">#${item.taskId}</span>, scheduled ${formatDuration(Math.max(0, now - item.since))} ago`;
+    case 'sub-orchestration':
+      return html`sub-orchestration <a class="mono" href="${instanceHref(item.instanceId)}">${item.instanceId}</a> (${item.name}) <span class="muted">#${item.taskId}</span>`;
+    case 'entity-call':
+      return html`call of <code>${entityLabel(item.entity)}</code> <code>${item.operation}</code> <span class="muted">#${item.taskId}</span>`;
+    case 'lock':
+      return html`${item.held ? 'its lock on' : 'the lock it requested on'} ${item.entities.map((e, i) => html`${i ? ', ' : ''}<code>${entityLabel(e)}</code>`)}${item.held ? ' (held: released when its critical section ends)' : ''}`;
+  }
+}
