@@ -37,6 +37,9 @@ export interface SqliteStoreOptions {
   mustExist?: boolean;
 }
 
+/** How many problems a failed {@link SqliteStore.verify} names (quick_check stops after as many). */
+const MAX_REPORTED_PROBLEMS = 5;
+
 /** What a subscriber hears when another process committed: it cannot tell what, so anything may have changed. */
 const FOREIGN_COMMIT_NOTICES: readonly StoreNotice[] = [
   { kind: 'orchestrations' },
@@ -56,12 +59,14 @@ export class SqliteStore implements Store, SqliteStoreContext {
   readonly #statements = new Map<string, Database.Statement>();
   readonly #hubs = new LruCache<string, SqliteHubStore>(MAX_CACHED_HUBS);
   readonly #synchronous: 'FULL' | 'NORMAL' | 'OFF';
+  readonly #path: string;
   #currentSynchronous: string;
   #queue: QueuedWrite[] = [];
   #flushScheduled = false;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.url = `sqlite:${path}`;
+    this.#path = path;
     this.#synchronous = options.synchronous ?? 'FULL';
     this.#currentSynchronous = this.#synchronous;
     if (options.readOnly || options.mustExist) {
@@ -194,6 +199,24 @@ export class SqliteStore implements Store, SqliteStoreContext {
     this.sql('SELECT count(*) FROM sqlite_schema').get();
   }
 
+  /**
+   * `PRAGMA quick_check`: every page and B-tree of the file is read and its structure checked (not that indexes
+   * match their tables, which the full `integrity_check` adds). A damaged file is a `StoreError` ('corrupt')
+   * naming it, so a host refuses to start rather than answer 500s when a request reaches a damaged page.
+   */
+  async verify(): Promise<void> {
+    if (this.#path === ':memory:' || this.#path === '') return;
+    const problems = this.db.prepare(`PRAGMA quick_check(${MAX_REPORTED_PROBLEMS})`).pluck().all() as string[];
+    if (problems.length === 1 && problems[0] === 'ok') return;
+    // One line: a problem may span lines, and the first one may be a '*** in database main ***' heading.
+    const found = problems.flatMap((p) => p.split('\n')).map((p) => p.trim()).filter((p) => p && !p.startsWith('***'));
+    throw new StoreError(
+      'corrupt',
+      `database file is corrupt: ${resolve(this.#path)} (quick_check: ${found.join('; ')}); restore it from a backup or point --store at another file`,
+      { code: 'SQLITE_CORRUPT' },
+    );
+  }
+
   async close(): Promise<void> {
     this.#watcher?.stop();
     if (this.#queue.length) await new Promise((resolve) => setImmediate(resolve));
@@ -201,7 +224,6 @@ export class SqliteStore implements Store, SqliteStoreContext {
   }
 }
 
-/** Opens an existing duraflow database read-only (see {@link SqliteStoreOptions.readOnly}). */
 /**
  * Opens an existing duraflow database, creating nothing: a missing file, or one without duraflow's schema, is a
  * `StoreError` ('missing') that names the path. `readonly` also refuses every write (`duraflow replay-check`).
