@@ -19,6 +19,7 @@ import { compareVersions } from '../../sdk/versioning.js';
 import type { SqliteStoreContext } from './sqlite-context.js';
 import { SqliteHubStore } from './sqlite-hub-store.js';
 import { LruCache, MAX_CACHED_HUBS } from '../lru-cache.js';
+import { leaveOpenUntilExit, mayBeUnwritable, unwritableFileError } from './unwritable-files.js';
 
 /** Options of {@link SqliteStore}. */
 export interface SqliteStoreOptions {
@@ -40,6 +41,9 @@ export interface SqliteStoreOptions {
 /** How many problems a failed {@link SqliteStore.verify} names (quick_check stops after as many). */
 const MAX_REPORTED_PROBLEMS = 5;
 
+/** The end of the message of a close that found the files unwritable. */
+const LEFT_OPEN = 'the store was left open, not closed (closing writes them): its committed work is in the WAL, recovered at the next start once they are writable';
+
 /** What a subscriber hears when another process committed: it cannot tell what, so anything may have changed. */
 const FOREIGN_COMMIT_NOTICES: readonly StoreNotice[] = [
   { kind: 'orchestrations' },
@@ -60,9 +64,12 @@ export class SqliteStore implements Store, SqliteStoreContext {
   readonly #hubs = new LruCache<string, SqliteHubStore>(MAX_CACHED_HUBS);
   readonly #synchronous: 'FULL' | 'NORMAL' | 'OFF';
   readonly #path: string;
+  readonly #writableAtOpen: boolean;
   #currentSynchronous: string;
   #queue: QueuedWrite[] = [];
   #flushScheduled = false;
+  /** Set once a write found the files unwritable (see unwritable-files.ts); looked at again every 500 ms. */
+  #unwritable: { error: StoreError; checkedAt: number } | undefined;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.url = `sqlite:${path}`;
@@ -75,6 +82,8 @@ export class SqliteStore implements Store, SqliteStoreContext {
       if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
       this.db = new Database(path);
     }
+    // A file this process may not write is opened read-only by SQLite itself: closing it writes nothing.
+    this.#writableAtOpen = !options.readOnly && (path === ':memory:' || path === '' || !unwritableFileError(path));
     if (!options.readOnly) {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(`synchronous = ${this.#synchronous}`);
@@ -164,6 +173,12 @@ export class SqliteStore implements Store, SqliteStoreContext {
       for (const item of batch) item.reject(new Error('The SQLite store is closed.'));
       return;
     }
+    const unwritable = this.#stillUnwritable();
+    if (unwritable) {
+      // Not even tried: SQLite could write its WAL index, through a mapping the kernel now answers with SIGBUS.
+      for (const item of batch) item.reject(unwritable);
+      return;
+    }
     const level = batch.some((item) => item.durable) ? this.#synchronous : 'OFF';
     const outcomes: { ok: boolean; value?: unknown; error?: unknown }[] = [];
     try {
@@ -187,7 +202,8 @@ export class SqliteStore implements Store, SqliteStoreContext {
         .immediate();
     } catch (error) {
       // The shared transaction failed as a whole (busy past the timeout, disk full): nothing was written.
-      for (const item of batch) item.reject(error);
+      const unwritable = mayBeUnwritable(error) ? this.#checkWritable() : undefined;
+      for (const item of batch) item.reject(unwritable ?? error);
       return;
     }
     this.#watcher?.afterOwnWrite();
@@ -217,10 +233,36 @@ export class SqliteStore implements Store, SqliteStoreContext {
     );
   }
 
+  /** The files' write access, probed now: the error that says which one may not be written, if any. */
+  #checkWritable(): StoreError | undefined {
+    if (this.#path === ':memory:' || this.#path === '') return undefined;
+    const error = unwritableFileError(this.#path);
+    this.#unwritable = error ? { error, checkedAt: Date.now() } : undefined;
+    return error;
+  }
+
+  /** Whether the files a write found unwritable still are (probed again at most every 500 ms). */
+  #stillUnwritable(): StoreError | undefined {
+    if (!this.#unwritable) return undefined;
+    if (Date.now() - this.#unwritable.checkedAt < 500) return this.#unwritable.error;
+    return this.#checkWritable();
+  }
+
+  /**
+   * Closes the database. When its files cannot be written (see unwritable-files.ts) it is left open until the
+   * process exits, and this rejects with that `StoreError`: the committed work is in the WAL, recovered when the
+   * store is next opened with the files writable.
+   */
   async close(): Promise<void> {
     this.#watcher?.stop();
     if (this.#queue.length) await new Promise((resolve) => setImmediate(resolve));
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    const unwritable = this.#writableAtOpen && this.#path !== ':memory:' && this.#path !== '' ? unwritableFileError(this.#path, LEFT_OPEN) : undefined;
+    if (unwritable) {
+      leaveOpenUntilExit(this.db);
+      throw unwritable;
+    }
+    this.db.close();
   }
 }
 
