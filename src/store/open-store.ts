@@ -7,7 +7,7 @@
 import { ValidationError } from '../sdk/errors.js';
 import type { Logger } from '../sdk/logger.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
-import { describeStoreError, guardStore, redactStoreUrl } from './store-errors.js';
+import { adoptStoreLogger, describeStoreError, guardStore, redactStoreUrl } from './store-errors.js';
 import type { Store } from './store.js';
 
 /** Store URL used when neither the option nor `DURAFLOW_STORE` names one. */
@@ -82,10 +82,10 @@ export async function openStoreReadOnly(url: string): Promise<Store> {
   throw new ValidationError(`Unknown store URL '${url}': expected 'sqlite:<path>' or 'postgres://user@host:port/database'.`);
 }
 
-/** A store opened by `open`, with its errors named (see store-errors.ts). */
-async function guardNamed(open: () => Store | Promise<Store>, url: string): Promise<Store> {
+/** A store opened by `open`, with its errors named (see store-errors.ts) and its recovery logged to `logger`. */
+async function guardNamed(open: () => Store | Promise<Store>, url: string, logger?: Logger): Promise<Store> {
   try {
-    return guardStore(await open());
+    return guardStore(await open(), logger);
   } catch (error) {
     throw describeStoreError(error, url);
   }
@@ -93,7 +93,7 @@ async function guardNamed(open: () => Store | Promise<Store>, url: string): Prom
 
 /** Opens the store at `url` with its errors named. */
 function openStore(url: string, options: OpenStoreOptions): Promise<Store> {
-  return guardNamed(() => createStore(url, options), url);
+  return guardNamed(() => createStore(url, options), url, options.logger);
 }
 
 /** Runs the store's {@link Store.verify} check; says how long it took when that was long enough to notice. */
@@ -127,6 +127,7 @@ export async function acquireStore(url: string, options: OpenStoreOptions = {}):
   let store: Store;
   try {
     store = await current.store;
+    if (options.logger) adoptStoreLogger(store, options.logger);
     if (options.verify) await (current.verified ??= verifyStore(store, options.logger));
   } catch (error) {
     // Closed when its last holder lets go (a store that failed its check is closed at once).

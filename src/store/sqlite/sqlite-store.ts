@@ -19,6 +19,7 @@ import { compareVersions } from '../../sdk/versioning.js';
 import type { SqliteStoreContext } from './sqlite-context.js';
 import { SqliteHubStore } from './sqlite-hub-store.js';
 import { LruCache, MAX_CACHED_HUBS } from '../lru-cache.js';
+import { WalSpace } from './wal-space.js';
 import { leaveOpenUntilExit, mayBeUnwritable, unwritableFileError } from './unwritable-files.js';
 
 /** Options of {@link SqliteStore}. */
@@ -37,6 +38,9 @@ export interface SqliteStoreOptions {
   /** Open only an existing duraflow database: create no directory, file or tables (a `StoreError` otherwise). */
   mustExist?: boolean;
 }
+
+/** How long a write waits for another process's write lock before it fails with SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 10_000;
 
 /** How many problems a failed {@link SqliteStore.verify} names (quick_check stops after as many). */
 const MAX_REPORTED_PROBLEMS = 5;
@@ -68,6 +72,8 @@ export class SqliteStore implements Store, SqliteStoreContext {
   #currentSynchronous: string;
   #queue: QueuedWrite[] = [];
   #flushScheduled = false;
+  /** Keeps the WAL from eating a full disk (undefined for `:memory:` and read-only opens). */
+  readonly #walSpace: WalSpace | undefined;
   /** Set once a write found the files unwritable (see unwritable-files.ts); looked at again every 500 ms. */
   #unwritable: { error: StoreError; checkedAt: number } | undefined;
 
@@ -88,13 +94,14 @@ export class SqliteStore implements Store, SqliteStoreContext {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(`synchronous = ${this.#synchronous}`);
     }
-    this.db.pragma('busy_timeout = 10000');
+    this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     this.now = options.clock ?? Date.now;
     // Version filters of claims and queries compare as the SDK does (the same function, not a copy in SQL).
     this.db.function('duraflow_version_compare', { deterministic: true }, (a: unknown, b: unknown) =>
       compareVersions(typeof a === 'string' ? a : null, typeof b === 'string' ? b : null),
     );
     if (!options.readOnly) migrate(this.db);
+    if (!options.readOnly && path !== ':memory:' && path !== '') this.#walSpace = new WalSpace(this.db, path, BUSY_TIMEOUT_MS);
     if (path !== ':memory:' && path !== '') {
       const dataVersion = this.db.prepare('PRAGMA data_version').pluck();
       this.#watcher = new CommitWatcher(
@@ -202,11 +209,13 @@ export class SqliteStore implements Store, SqliteStoreContext {
         .immediate();
     } catch (error) {
       // The shared transaction failed as a whole (busy past the timeout, disk full): nothing was written.
+      if ((error as { code?: unknown }).code === 'SQLITE_FULL') this.#walSpace?.commitFailed();
       const unwritable = mayBeUnwritable(error) ? this.#checkWritable() : undefined;
       for (const item of batch) item.reject(unwritable ?? error);
       return;
     }
     this.#watcher?.afterOwnWrite();
+    this.#walSpace?.committed();
     batch.forEach((item, i) => (outcomes[i]!.ok ? item.resolve(outcomes[i]!.value) : item.reject(outcomes[i]!.error)));
   }
 
