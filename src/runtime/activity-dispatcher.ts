@@ -189,9 +189,8 @@ export class ActivityDispatcher implements LocalActivityRunner {
    * Records an attempt's result. While the store fails for a named reason (a full disk, unwritable files, an
    * unreachable server) it tries again, up to every {@link MAX_RECORD_RETRY_MS}: the attempt stays in flight, so
    * its lease is renewed meanwhile, and the result is recorded as soon as the store takes writes again instead of
-   * the activity running again when its lease expires. It gives up when the worker abandons its attempts, on any
-   * other error, and when the lease is lost (the fence refuses the result): then the activity runs again
-   * (at-least-once).
+   * the activity running again when its lease expires. It gives up when the worker stops, on any other error, and
+   * when the lease is lost (the fence refuses the result): then the activity runs again (at-least-once).
    */
   async #record(item: ActivityWorkItem, event: HistoryEvent): Promise<void> {
     const { logger } = this.options.loop;
@@ -201,12 +200,13 @@ export class ActivityDispatcher implements LocalActivityRunner {
         return;
       } catch (error) {
         const gate = storeErrorGate(logger, 'activity results', error);
-        const retry = error instanceof StoreError && !this.#abandon.signal.aborted;
+        // Not once the worker stops: its drain would wait out the outage (the activity runs again elsewhere).
+        const retry = error instanceof StoreError && !this.loop.stopping && !this.#abandon.signal.aborted;
         if (gate.log) logger.error(`could not record the result of activity '${item.name}'${retry ? ' (trying again)' : ''}${gate.repeats}`, { instanceId: item.instanceId, name: item.name }, error);
         if (!retry) return;
       }
       await sleep(Math.min(100 * 2 ** attempt, MAX_RECORD_RETRY_MS), this.#abandon.signal);
-      if (this.#abandon.signal.aborted) return;
+      if (this.#abandon.signal.aborted || this.loop.stopping) return;
     }
   }
 
