@@ -59,6 +59,7 @@ function sqliteReason(code: string): StoreErrorReason | undefined {
   if (code.startsWith('SQLITE_READONLY')) return 'read-only';
   if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') return 'corrupt';
   if (code.startsWith('SQLITE_CANTOPEN')) return 'cannot-open';
+  if (code.startsWith('SQLITE_IOERR')) return 'io-error';
   return undefined;
 }
 
@@ -74,6 +75,7 @@ function sqliteError(error: unknown, url: string): StoreError | undefined {
     'read-only': `the SQLite store is read-only: ${path} (${detail}); give this process write access to the file and its directory`,
     corrupt: `database file is corrupt: ${path} (${detail}); restore it from a backup or point --store at another file`,
     'cannot-open': `cannot open the SQLite store ${path} (${detail}); check that its directory exists and is writable`,
+    'io-error': `I/O error on the SQLite store ${path} (${detail}); check the disk and its file system (dmesg): one that met an error may have been remounted read-only`,
   };
   return new StoreError(reason, messages[reason]!, { cause: error, code });
 }
