@@ -188,8 +188,9 @@ export class DFApp extends Blueprint {
     });
   }
 
+  /** How the host and worker open the store: checked before they start on it (see OpenStoreOptions.verify). */
   #storeOptions(): OpenStoreOptions {
-    return this.options.logger ? { logger: this.options.logger } : {};
+    return { verify: true, ...(this.options.logger ? { logger: this.options.logger } : {}) };
   }
 
   #startWorker(handle: StoreHandle, options: WorkerOptions): Promise<WorkerHandle> {

@@ -17,6 +17,7 @@ import {
   httpStatusOfError,
 } from '../sdk/errors.js';
 import type { Logger } from '../sdk/logger.js';
+import { storeErrorGate } from '../store/store-outage.js';
 
 /** A bad request that is not one of the SDK's typed errors (bad query value, wrong content type, …). */
 export class HttpError extends DuraflowError {
@@ -62,7 +63,9 @@ export function errorResponse(error: unknown, logger: Logger, request?: RequestI
   if (status === 500) {
     const e = error instanceof Error ? error : new Error(String(error));
     if (e instanceof StoreError) {
-      logger.error(`store error: ${e.message}`, { ...request, reason: e.reason, code: e.code }, e);
+      // Every request fails while the store is out: logged once per window, not once per request.
+      const gate = storeErrorGate(logger, 'http', e);
+      if (gate.log) logger.error(`store error: ${e.message}${gate.repeats}`, { ...request, reason: e.reason, code: e.code }, e);
       body = errorBody('StoreError', e.message, { reason: e.reason });
     } else {
       // The message may carry internals (SQL, paths, user data): it goes to the log, found by its errorId.

@@ -5,10 +5,11 @@
 import { setMaxListeners } from 'node:events';
 import { makeEvent, type HistoryEvent } from '../sdk/history.js';
 import { serialize } from '../core/payload.js';
-import { ActivityTimeoutError, UnknownFunctionError, toFailureDetails } from '../sdk/errors.js';
+import { ActivityTimeoutError, StoreError, UnknownFunctionError, toFailureDetails } from '../sdk/errors.js';
 import type { Registry } from '../sdk/registry.js';
 import type { ActivityCompletion, ActivityWorkItem, HubStore } from '../store/store.js';
 import { Batcher } from '../store/batcher.js';
+import { storeErrorGate } from '../store/store-outage.js';
 import { DispatchLoop, type DispatchLoopOptions, type StepResult } from './dispatch-loop.js';
 import { DEFAULT_ACTIVITY_TIMEOUT_MS, type ActivityContext } from '../sdk/activity.js';
 import { forwardAbort, withTimeLimit } from './time-limit.js';
@@ -18,6 +19,22 @@ import { ATTR, contextOf, recordFailure, spanName, tracer } from '../telemetry/t
 import { duraflowMetrics, secondsSince } from '../telemetry/metrics.js';
 
 const metrics = duraflowMetrics();
+
+/** Longest wait between two tries of recording a result the store refused (see ActivityDispatcher.#record). */
+const MAX_RECORD_RETRY_MS = 1000;
+
+/** Waits `ms`, or less if `signal` aborts first. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
 
 /** Settings of an {@link ActivityDispatcher}. */
 export interface ActivityDispatcherOptions {
@@ -172,16 +189,36 @@ export class ActivityDispatcher implements LocalActivityRunner {
     metrics.activities.inc({ hub, name, outcome: event.eventType === 'TaskFailed' ? 'failed' : 'completed' });
     if (event.eventType === 'TaskFailed') logActivityFailure(this.options.loop.logger, item, event.failureDetails);
     try {
-      if (this.#inFlight.has(item.id) && !this.options.deliverLocally?.(item, event)) {
-        await this.#completions.add({ lease: item.lease, message: { instanceId: item.instanceId, executionId: item.executionId, event } });
-      }
-    } catch (error) {
-      // The lease expires and another attempt runs the activity again (at-least-once).
-      this.options.loop.logger.error(`could not record the result of activity '${name}'`, { instanceId: item.instanceId, name }, error);
+      if (this.#inFlight.has(item.id) && !this.options.deliverLocally?.(item, event)) await this.#record(item, event);
     } finally {
       this.#inFlight.delete(item.id);
       if (this.#waitingForSlot) this.loop.signal.notify();
       if (this.#inFlight.size === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  /**
+   * Records an attempt's result. While the store fails for a named reason (a full disk, unwritable files, an
+   * unreachable server) it tries again, up to every {@link MAX_RECORD_RETRY_MS}: the attempt stays in flight, so
+   * its lease is renewed meanwhile, and the result is recorded as soon as the store takes writes again instead of
+   * the activity running again when its lease expires. It gives up when the worker stops, on any other error, and
+   * when the lease is lost (the fence refuses the result): then the activity runs again (at-least-once).
+   */
+  async #record(item: ActivityWorkItem, event: HistoryEvent): Promise<void> {
+    const { logger } = this.options.loop;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.#completions.add({ lease: item.lease, message: { instanceId: item.instanceId, executionId: item.executionId, event } });
+        return;
+      } catch (error) {
+        const gate = storeErrorGate(logger, 'activity results', error);
+        // Not once the worker stops: its drain would wait out the outage (the activity runs again elsewhere).
+        const retry = error instanceof StoreError && !this.loop.stopping && !this.#abandon.signal.aborted;
+        if (gate.log) logger.error(`could not record the result of activity '${item.name}'${retry ? ' (trying again)' : ''}${gate.repeats}`, { instanceId: item.instanceId, name: item.name }, error);
+        if (!retry) return;
+      }
+      await sleep(Math.min(100 * 2 ** attempt, MAX_RECORD_RETRY_MS), this.#abandon.signal);
+      if (this.#abandon.signal.aborted || this.loop.stopping) return;
     }
   }
 
@@ -191,7 +228,8 @@ export class ActivityDispatcher implements LocalActivityRunner {
     try {
       await this.options.store.renewLeases('activity', items.map((i) => i.lease), this.options.leaseMs);
     } catch (error) {
-      this.options.loop.logger.warn(`could not renew activity leases: ${(error as Error).message}`);
+      const gate = storeErrorGate(this.options.loop.logger, 'activity leases', error);
+      if (gate.log) this.options.loop.logger.warn(`could not renew activity leases: ${(error as Error).message}${gate.repeats}`);
     }
   }
 }

@@ -3,6 +3,7 @@
  * notice, the next timer, or the polling fallback — whichever comes first.
  */
 import type { Logger } from '../sdk/logger.js';
+import { storeErrorGate } from '../store/store-outage.js';
 import { WakeSignal } from './wake-signal.js';
 
 /** Tuning of a {@link DispatchLoop}. */
@@ -72,7 +73,9 @@ export class DispatchLoop {
         failures = 0;
       } catch (error) {
         failures++;
-        this.options.logger.error(`${this.options.name}: ${(error as Error).message}`, error);
+        // A store outage fails every step: its errors are logged once per window, not once per step.
+        const gate = storeErrorGate(this.options.logger, this.options.name, error);
+        if (gate.log) this.options.logger.error(`${this.options.name}: ${(error as Error).message}${gate.repeats}`, error);
         await this.signal.wait(Math.min(50 * 2 ** failures, 5000));
         continue;
       }

@@ -8,8 +8,9 @@
  * busy, suspended or gone, or the commit loses a lease) is recorded through the inbox as usual.
  */
 import type { HistoryEvent } from '../sdk/history.js';
-import { toFailureDetails } from '../sdk/errors.js';
-import type { ActivityWorkItem, ClaimVersionRule, HubStore, OrchestrationWorkItem } from '../store/store.js';
+import { StoreError, toFailureDetails } from '../sdk/errors.js';
+import type { ActivityWorkItem, ClaimVersionRule, HubStore, Lease, OrchestrationWorkItem } from '../store/store.js';
+import { storeErrorGate } from '../store/store-outage.js';
 import { VersionGate } from './version-gate.js';
 import { DispatchLoop, type DispatchLoopOptions, type StepResult } from './dispatch-loop.js';
 import type { LocalActivityRunner } from './activity-dispatcher.js';
@@ -41,6 +42,9 @@ function versionRules(env: EpisodeEnvironment): { versions?: Record<string, Clai
   return rules ? { versions: rules } : {};
 }
 
+/** How soon a step retries activity results the store refused. */
+const RETRY_MS = 500;
+
 /** Settings of an {@link OrchestrationDispatcher}. */
 export interface OrchestrationDispatcherOptions {
   env: EpisodeEnvironment & { known: HubKnownNames };
@@ -69,6 +73,13 @@ export class OrchestrationDispatcher implements LocalStartTaker {
   #reservedStarts = 0;
   /** Whether new inbox work may exist: set by notices, timeouts and full claims, cleared by a claim that took less. */
   #claimDue = true;
+  /**
+   * Instance leases whose release the store refused (a full disk): given back before the next step does anything
+   * else, so the instances are claimable as soon as the store takes writes again, not when the leases expire.
+   */
+  #unreleased: Lease[] = [];
+  /** Wakes the loop to retry results kept in memory because the store refused them. */
+  #retryTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: OrchestrationDispatcherOptions) {
     this.#store = options.env.store;
@@ -87,9 +98,11 @@ export class OrchestrationDispatcher implements LocalStartTaker {
 
   async stop(): Promise<void> {
     await this.loop.stop();
+    clearTimeout(this.#retryTimer);
     await this.#toInbox([...this.#local.values()].flat());
     this.#local = new Map();
     await this.#releaseStarted(this.#started.splice(0));
+    await this.#store.releaseOrchestrations(this.#unreleased.splice(0)).catch(() => undefined);
   }
 
   /** Number of steps that had episodes to run. */
@@ -140,7 +153,8 @@ export class OrchestrationDispatcher implements LocalStartTaker {
   async #releaseStarted(items: OrchestrationWorkItem[]): Promise<void> {
     if (!items.length) return;
     await this.#store.releaseOrchestrations(items.map((i) => i.lease)).catch((error: unknown) => {
-      this.options.env.logger.warn(`could not release ${items.length} started instances: ${(error as Error).message}`);
+      const gate = storeErrorGate(this.options.env.logger, 'release starts', error);
+      if (gate.log) this.options.env.logger.warn(`could not release ${items.length} started instances: ${(error as Error).message}${gate.repeats}`);
     });
   }
 
@@ -157,7 +171,11 @@ export class OrchestrationDispatcher implements LocalStartTaker {
     return true;
   }
 
-  /** Records results through the inbox (a result whose activity lease was lost is dropped: the activity runs again). */
+  /**
+   * Records results through the inbox (a result whose activity lease was lost is dropped: the activity runs again).
+   * Results the store refuses for a named reason (a full disk) stay in memory for the next step, which is woken
+   * for them: recorded as soon as the store takes writes again, rather than run again when their leases expire.
+   */
   async #toInbox(results: LocalResult[]): Promise<void> {
     if (!results.length) return;
     try {
@@ -165,7 +183,29 @@ export class OrchestrationDispatcher implements LocalStartTaker {
         results.map(({ item, event }) => ({ lease: item.lease, message: { instanceId: item.instanceId, executionId: item.executionId, event } })),
       );
     } catch (error) {
-      this.options.env.logger.error(`could not record ${results.length} activity results: ${(error as Error).message}`, error);
+      const keep = error instanceof StoreError && !this.loop.stopping;
+      const gate = storeErrorGate(this.options.env.logger, 'activity results', error);
+      if (gate.log) this.options.env.logger.error(`could not record ${results.length} activity results${keep ? ' (trying again)' : ''}: ${(error as Error).message}${gate.repeats}`, error);
+      if (!keep) return;
+      for (const result of results) {
+        const held = this.#local.get(result.item.instanceId) ?? [];
+        held.push(result);
+        this.#local.set(result.item.instanceId, held);
+      }
+      this.#retryTimer ??= setTimeout(() => {
+        this.#retryTimer = undefined;
+        this.loop.signal.notify();
+      }, RETRY_MS);
+    }
+  }
+
+  /** Releases `leases`; those the store refuses wait in {@link #unreleased} for the next step. */
+  async #release(leases: Lease[]): Promise<void> {
+    if (!leases.length) return;
+    try {
+      await this.#store.releaseOrchestrations(leases);
+    } catch {
+      this.#unreleased.push(...leases);
     }
   }
 
@@ -191,7 +231,8 @@ export class OrchestrationDispatcher implements LocalStartTaker {
     try {
       if (toLease.length) items.push(...(await this.#store.leaseInstances(toLease, { workerId: this.options.workerId, leaseMs: this.options.leaseMs })));
     } catch (error) {
-      this.options.env.logger.warn(`could not lease instances for results in memory: ${(error as Error).message}`);
+      const gate = storeErrorGate(this.options.env.logger, 'lease for results', error);
+      if (gate.log) this.options.env.logger.warn(`could not lease instances for results in memory: ${(error as Error).message}${gate.repeats}`);
     }
     for (const item of items) {
       const id = item.instance.instanceId;
@@ -207,6 +248,15 @@ export class OrchestrationDispatcher implements LocalStartTaker {
 
   async #step(): Promise<StepResult> {
     const { env } = this.options;
+    if (this.#unreleased.length) {
+      const leases = this.#unreleased.splice(0);
+      try {
+        await this.#store.releaseOrchestrations(leases);
+      } catch (error) {
+        this.#unreleased.unshift(...leases);
+        throw error; // the store takes no writes yet: the loop tries again after a pause
+      }
+    }
     const { items, fused } = await this.#leaseLocal();
     items.push(...this.#started.splice(0));
     // A step woken only by work in memory skips the claim: no notice said the inbox has anything.
@@ -284,7 +334,7 @@ export class OrchestrationDispatcher implements LocalStartTaker {
         unrecorded.push(...(fused.get(id) ?? []));
       }
     }
-    if (failed.length) await this.#store.releaseOrchestrations(failed);
+    await this.#release(failed);
     if (prepared.length === 0) {
       await this.#toInbox(unrecorded);
       return found;
@@ -299,7 +349,7 @@ export class OrchestrationDispatcher implements LocalStartTaker {
     } catch (error) {
       this.options.localActivities?.adopt([], reserved);
       for (const p of prepared) p.settle(false);
-      await this.#store.releaseOrchestrations(prepared.map((p) => p.commit.lease)).catch(() => undefined);
+      await this.#release(prepared.map((p) => p.commit.lease));
       await this.#toInbox([...unrecorded, ...prepared.flatMap((p) => fused.get(p.commit.lease.id) ?? [])]);
       throw error;
     }
@@ -335,7 +385,7 @@ export class OrchestrationDispatcher implements LocalStartTaker {
 
   async #abandon(items: OrchestrationWorkItem[], fused: Map<string, LocalResult[]>): Promise<void> {
     if (!items.length) return;
-    await this.#store.releaseOrchestrations(items.map((i) => i.lease)).catch(() => undefined);
+    await this.#release(items.map((i) => i.lease));
     await this.#toInbox([...fused.values()].flat());
   }
 }

@@ -10,6 +10,7 @@ import type { Logger } from '../sdk/logger.js';
 import type { RegisteredNames } from '../sdk/registry.js';
 import type { HubStore } from '../store/store.js';
 import { logHeartbeatTakeover } from './worker-log.js';
+import { storeErrorGate } from '../store/store-outage.js';
 
 /** Settings of a {@link WorkerHeartbeat}. */
 export interface WorkerHeartbeatOptions {
@@ -51,7 +52,10 @@ export class WorkerHeartbeat {
     this.#timer = setInterval(() => {
       // A beat still waiting for the store is not doubled.
       this.#beating ??= this.#beat(false)
-        .catch((error: unknown) => this.options.logger.warn(`worker ${this.options.workerId}: heartbeat failed: ${(error as Error).message}`))
+        .catch((error: unknown) => {
+          const gate = storeErrorGate(this.options.logger, 'heartbeat', error);
+          if (gate.log) this.options.logger.warn(`worker ${this.options.workerId}: heartbeat failed: ${(error as Error).message}${gate.repeats}`);
+        })
         .finally(() => (this.#beating = undefined));
     }, this.options.intervalMs);
     this.#timer.unref();

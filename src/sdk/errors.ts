@@ -180,7 +180,7 @@ export class EntityOperationTimeoutError extends DuraflowError {
 }
 
 /** What is wrong with a store, as {@link StoreError} names it. */
-export type StoreErrorReason = 'disk-full' | 'read-only' | 'corrupt' | 'cannot-open' | 'missing' | 'unreachable' | 'refused' | 'outdated';
+export type StoreErrorReason = 'disk-full' | 'read-only' | 'corrupt' | 'cannot-open' | 'io-error' | 'missing' | 'unreachable' | 'refused' | 'outdated';
 
 /**
  * The store failed for a reason an operator has to fix — a full disk, a read-only or corrupt SQLite file, a

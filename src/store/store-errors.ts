@@ -7,7 +7,9 @@
  */
 import { resolve } from 'node:path';
 import { StoreError, type StoreErrorReason } from '../sdk/errors.js';
+import type { Logger } from '../sdk/logger.js';
 import type { HubStore, Store } from './store.js';
+import { StoreOutage } from './store-outage.js';
 
 /** A store URL with its password (and any other secret) left out, for logs and messages. */
 export function redactStoreUrl(url: string): string {
@@ -57,6 +59,7 @@ function sqliteReason(code: string): StoreErrorReason | undefined {
   if (code.startsWith('SQLITE_READONLY')) return 'read-only';
   if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') return 'corrupt';
   if (code.startsWith('SQLITE_CANTOPEN')) return 'cannot-open';
+  if (code.startsWith('SQLITE_IOERR')) return 'io-error';
   return undefined;
 }
 
@@ -72,6 +75,7 @@ function sqliteError(error: unknown, url: string): StoreError | undefined {
     'read-only': `the SQLite store is read-only: ${path} (${detail}); give this process write access to the file and its directory`,
     corrupt: `database file is corrupt: ${path} (${detail}); restore it from a backup or point --store at another file`,
     'cannot-open': `cannot open the SQLite store ${path} (${detail}); check that its directory exists and is writable`,
+    'io-error': `I/O error on the SQLite store ${path} (${detail}); check the disk and its file system (dmesg): one that met an error may have been remounted read-only`,
   };
   return new StoreError(reason, messages[reason]!, { cause: error, code });
 }
@@ -108,43 +112,69 @@ export function describeStoreError(error: unknown, url: string): unknown {
 
 type AnyFunction = (...args: unknown[]) => unknown;
 
-/** Calls `fn` on `target`, translating what it throws or rejects with. */
-function translated(target: object, fn: AnyFunction, args: unknown[], url: string): unknown {
+/** Calls `fn` on `target`, translating what it throws or rejects with, and telling `outage` how it went. */
+function translated(target: object, fn: AnyFunction, args: unknown[], url: string, method: string, outage: StoreOutage): unknown {
+  const fail = (error: unknown) => {
+    const described = describeStoreError(error, url);
+    outage.failed(described);
+    return described;
+  };
   let result: unknown;
   try {
     result = fn.apply(target, args);
   } catch (error) {
-    throw describeStoreError(error, url);
+    throw fail(error);
   }
-  if (result instanceof Promise) return result.catch((error: unknown) => Promise.reject(describeStoreError(error, url)));
+  if (result instanceof Promise) {
+    return result.then(
+      (value: unknown) => {
+        outage.succeeded(method);
+        return value;
+      },
+      (error: unknown) => Promise.reject(fail(error)),
+    );
+  }
   return result;
 }
 
 /** `object` with every method's errors translated (methods run on the object itself, so private fields work). */
-function guarded<T extends object>(object: T, url: string, wrapResult?: (prop: string | symbol, value: unknown) => unknown): T {
+function guarded<T extends object>(object: T, url: string, outage: StoreOutage, wrapResult?: (prop: string | symbol, value: unknown) => unknown): T {
   return new Proxy(object, {
     get(target, prop) {
       const value = Reflect.get(target, prop, target) as unknown;
       if (typeof value !== 'function') return value;
       return (...args: unknown[]) => {
-        const result = translated(target, value as AnyFunction, args, url);
+        const result = translated(target, value as AnyFunction, args, url, String(prop), outage);
         return wrapResult ? wrapResult(prop, result) : result;
       };
     },
   });
 }
 
-/** Wraps `store` (and the hub stores it hands out) so that its errors are named (see {@link describeStoreError}). */
-export function guardStore(store: Store): Store {
+const outages = new WeakMap<Store, StoreOutage>();
+
+/**
+ * Wraps `store` (and the hub stores it hands out) so that its errors are named (see {@link describeStoreError}),
+ * and so that `logger` hears once when its writes succeed again after store errors (see store-outage.ts).
+ */
+export function guardStore(store: Store, logger?: Logger): Store {
   const hubs = new WeakMap<HubStore, HubStore>();
-  return guarded(store, store.url, (prop, result) => {
+  const outage = new StoreOutage(logger);
+  const wrapped = guarded(store, store.url, outage, (prop, result) => {
     if (prop !== 'hub') return result;
     const hub = result as HubStore;
-    let wrapped = hubs.get(hub);
-    if (!wrapped) {
-      wrapped = guarded(hub, store.url);
-      hubs.set(hub, wrapped);
+    let wrappedHub = hubs.get(hub);
+    if (!wrappedHub) {
+      wrappedHub = guarded(hub, store.url, outage);
+      hubs.set(hub, wrappedHub);
     }
-    return wrapped;
+    return wrappedHub;
   });
+  outages.set(wrapped, outage);
+  return wrapped;
+}
+
+/** Gives a store from {@link guardStore} opened without a logger the logger of a later opener. */
+export function adoptStoreLogger(store: Store, logger: Logger): void {
+  outages.get(store)?.adoptLogger(logger);
 }

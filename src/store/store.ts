@@ -406,6 +406,12 @@ export interface Store {
    * stores implement it; a wrapper that does not is probed through a small hub read instead.
    */
   ping?(): Promise<void>;
+  /**
+   * Checks that the store is sound before a host or worker starts on it: SQLite runs `PRAGMA quick_check` (its
+   * cost is one read of the whole file) and throws a `StoreError` ('corrupt') naming the file and what is wrong.
+   * Stores without such a check leave it out.
+   */
+  verify?(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -20,6 +20,7 @@ test('SQLite codes become named StoreErrors with the absolute path', () => {
     ['SQLITE_CORRUPT', 'corrupt', new RegExp(`^database file is corrupt: ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(SQLITE_CORRUPT: x\\)`)],
     ['SQLITE_NOTADB', 'corrupt', /^database file is corrupt: /],
     ['SQLITE_CANTOPEN', 'cannot-open', /^cannot open the SQLite store /],
+    ['SQLITE_IOERR_WRITE', 'io-error', /^I\/O error on the SQLite store .*data\/app\.db \(SQLITE_IOERR_WRITE: x\); check the disk and its file system/],
   ];
   for (const [code, reason, message] of cases) {
     const cause = driver(code, 'x');

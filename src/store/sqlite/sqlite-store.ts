@@ -19,6 +19,8 @@ import { compareVersions } from '../../sdk/versioning.js';
 import type { SqliteStoreContext } from './sqlite-context.js';
 import { SqliteHubStore } from './sqlite-hub-store.js';
 import { LruCache, MAX_CACHED_HUBS } from '../lru-cache.js';
+import { WalSpace } from './wal-space.js';
+import { leaveOpenUntilExit, mayBeUnwritable, unwritableFileError } from './unwritable-files.js';
 
 /** Options of {@link SqliteStore}. */
 export interface SqliteStoreOptions {
@@ -36,6 +38,15 @@ export interface SqliteStoreOptions {
   /** Open only an existing duraflow database: create no directory, file or tables (a `StoreError` otherwise). */
   mustExist?: boolean;
 }
+
+/** How long a write waits for another process's write lock before it fails with SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 10_000;
+
+/** How many problems a failed {@link SqliteStore.verify} names (quick_check stops after as many). */
+const MAX_REPORTED_PROBLEMS = 5;
+
+/** The end of the message of a close that found the files unwritable. */
+const LEFT_OPEN = 'the store was left open, not closed (closing writes them): its committed work is in the WAL, recovered at the next start once they are writable';
 
 /** What a subscriber hears when another process committed: it cannot tell what, so anything may have changed. */
 const FOREIGN_COMMIT_NOTICES: readonly StoreNotice[] = [
@@ -57,12 +68,19 @@ export class SqliteStore implements Store, SqliteStoreContext {
   readonly #statements = new Map<string, Database.Statement>();
   readonly #hubs = new LruCache<string, SqliteHubStore>(MAX_CACHED_HUBS);
   readonly #synchronous: 'FULL' | 'NORMAL' | 'OFF';
+  readonly #path: string;
+  readonly #writableAtOpen: boolean;
   #currentSynchronous: string;
   #queue: QueuedWrite[] = [];
   #flushScheduled = false;
+  /** Keeps the WAL from eating a full disk (undefined for `:memory:` and read-only opens). */
+  readonly #walSpace: WalSpace | undefined;
+  /** Set once a write found the files unwritable (see unwritable-files.ts); looked at again every 500 ms. */
+  #unwritable: { error: StoreError; checkedAt: number } | undefined;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.url = `sqlite:${path}`;
+    this.#path = path;
     this.#synchronous = options.synchronous ?? 'FULL';
     this.#currentSynchronous = this.#synchronous;
     if (options.readOnly || options.mustExist) {
@@ -71,17 +89,20 @@ export class SqliteStore implements Store, SqliteStoreContext {
       if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
       this.db = new Database(path);
     }
+    // A file this process may not write is opened read-only by SQLite itself: closing it writes nothing.
+    this.#writableAtOpen = !options.readOnly && (path === ':memory:' || path === '' || !unwritableFileError(path));
     if (!options.readOnly) {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(`synchronous = ${this.#synchronous}`);
     }
-    this.db.pragma('busy_timeout = 10000');
+    this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     this.now = options.clock ?? Date.now;
     // Version filters of claims and queries compare as the SDK does (the same function, not a copy in SQL).
     this.db.function('duraflow_version_compare', { deterministic: true }, (a: unknown, b: unknown) =>
       compareVersions(typeof a === 'string' ? a : null, typeof b === 'string' ? b : null),
     );
     if (!options.readOnly) migrate(this.db);
+    if (!options.readOnly && path !== ':memory:' && path !== '') this.#walSpace = new WalSpace(this.db, path, BUSY_TIMEOUT_MS);
     if (path !== ':memory:' && path !== '') {
       const dataVersion = this.db.prepare('PRAGMA data_version').pluck();
       this.#watcher = new CommitWatcher(
@@ -160,6 +181,12 @@ export class SqliteStore implements Store, SqliteStoreContext {
       for (const item of batch) item.reject(new Error('The SQLite store is closed.'));
       return;
     }
+    const unwritable = this.#stillUnwritable();
+    if (unwritable) {
+      // Not even tried: SQLite could write its WAL index, through a mapping the kernel now answers with SIGBUS.
+      for (const item of batch) item.reject(unwritable);
+      return;
+    }
     const level = batch.some((item) => item.durable) ? this.#synchronous : 'OFF';
     const outcomes: { ok: boolean; value?: unknown; error?: unknown }[] = [];
     try {
@@ -183,10 +210,13 @@ export class SqliteStore implements Store, SqliteStoreContext {
         .immediate();
     } catch (error) {
       // The shared transaction failed as a whole (busy past the timeout, disk full): nothing was written.
-      for (const item of batch) item.reject(error);
+      if ((error as { code?: unknown }).code === 'SQLITE_FULL') this.#walSpace?.commitFailed();
+      const unwritable = mayBeUnwritable(error) ? this.#checkWritable() : undefined;
+      for (const item of batch) item.reject(unwritable ?? error);
       return;
     }
     this.#watcher?.afterOwnWrite();
+    this.#walSpace?.committed();
     batch.forEach((item, i) => (outcomes[i]!.ok ? item.resolve(outcomes[i]!.value) : item.reject(outcomes[i]!.error)));
   }
 
@@ -195,14 +225,57 @@ export class SqliteStore implements Store, SqliteStoreContext {
     this.sql('SELECT count(*) FROM sqlite_schema').get();
   }
 
+  /**
+   * `PRAGMA quick_check`: every page and B-tree of the file is read and its structure checked (not that indexes
+   * match their tables, which the full `integrity_check` adds). A damaged file is a `StoreError` ('corrupt')
+   * naming it, so a host refuses to start rather than answer 500s when a request reaches a damaged page.
+   */
+  async verify(): Promise<void> {
+    if (this.#path === ':memory:' || this.#path === '') return;
+    const problems = this.db.prepare(`PRAGMA quick_check(${MAX_REPORTED_PROBLEMS})`).pluck().all() as string[];
+    if (problems.length === 1 && problems[0] === 'ok') return;
+    // One line: a problem may span lines, and the first one may be a '*** in database main ***' heading.
+    const found = problems.flatMap((p) => p.split('\n')).map((p) => p.trim()).filter((p) => p && !p.startsWith('***'));
+    throw new StoreError(
+      'corrupt',
+      `database file is corrupt: ${resolve(this.#path)} (quick_check: ${found.join('; ')}); restore it from a backup or point --store at another file`,
+      { code: 'SQLITE_CORRUPT' },
+    );
+  }
+
+  /** The files' write access, probed now: the error that says which one may not be written, if any. */
+  #checkWritable(): StoreError | undefined {
+    if (this.#path === ':memory:' || this.#path === '') return undefined;
+    const error = unwritableFileError(this.#path);
+    this.#unwritable = error ? { error, checkedAt: Date.now() } : undefined;
+    return error;
+  }
+
+  /** Whether the files a write found unwritable still are (probed again at most every 500 ms). */
+  #stillUnwritable(): StoreError | undefined {
+    if (!this.#unwritable) return undefined;
+    if (Date.now() - this.#unwritable.checkedAt < 500) return this.#unwritable.error;
+    return this.#checkWritable();
+  }
+
+  /**
+   * Closes the database. When its files cannot be written (see unwritable-files.ts) it is left open until the
+   * process exits, and this rejects with that `StoreError`: the committed work is in the WAL, recovered when the
+   * store is next opened with the files writable.
+   */
   async close(): Promise<void> {
     this.#watcher?.stop();
     if (this.#queue.length) await new Promise((resolve) => setImmediate(resolve));
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    const unwritable = this.#writableAtOpen && this.#path !== ':memory:' && this.#path !== '' ? unwritableFileError(this.#path, LEFT_OPEN) : undefined;
+    if (unwritable) {
+      leaveOpenUntilExit(this.db);
+      throw unwritable;
+    }
+    this.db.close();
   }
 }
 
-/** Opens an existing duraflow database read-only (see {@link SqliteStoreOptions.readOnly}). */
 /**
  * Opens an existing duraflow database, creating nothing: a missing file, or one without duraflow's schema, is a
  * `StoreError` ('missing') that names the path. `readonly` also refuses every write (`duraflow replay-check`).
