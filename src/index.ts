@@ -29,6 +29,7 @@ export type {
   OrchestrationContext,
   OrchestrationRef,
   OrchestratorFunction,
+  AsyncOrchestratorFunction,
   SubOrchestrationOptions,
 } from './sdk/orchestration-context.js';
 export { MAX_TAGS, MAX_TAG_KEY_LENGTH, MAX_TAG_VALUE_LENGTH } from './sdk/tags.js';

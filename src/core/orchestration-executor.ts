@@ -1,11 +1,13 @@
 /**
- * The orchestration executor: runs an orchestrator generator over history and turns
- * (past events, new events) into actions. Pure: no I/O, no clocks, no randomness.
+ * The orchestration executor: runs an orchestrator (a generator or an `async` function, see
+ * orchestrator-drivers.ts) over history and turns (past events, new events) into actions. Pure: no I/O, no
+ * clocks, no randomness.
  *
  * One executor lives as long as its instance stays in the worker's cache, so each episode feeds only the
  * new events (no replay per step). A fresh executor replays the past events first; while it does, every
  * scheduling call is matched against the recorded scheduling event with the same sequence id (DTFx's
- * non-determinism checks, reference §6.1).
+ * non-determinism checks, reference §6.1). An episode of a generator runs synchronously; one of async code
+ * drains the microtask queue after every event that woke it, so `execute` then returns a promise.
  */
 import type {
   CompleteOrchestrationAction,
@@ -31,10 +33,10 @@ import {
 import type { Logger } from '../sdk/logger.js';
 import { silentLogger } from '../sdk/logger.js';
 import type { RetryOptions } from '../sdk/retry-options.js';
-import { CompletableTask, RetryableTask, Task, TimerTask, isTask } from '../sdk/task.js';
+import { CompletableTask, RetryableTask, Task, TimerTask } from '../sdk/task.js';
 import { validateInstanceId } from '../sdk/instance-id.js';
 import type { OrchestratorFunction } from '../sdk/orchestration-context.js';
-import { defuse, describeValue, isThenable } from './foreign-values.js';
+import { AwaitWatch, describeStray, driverFor, microtasksDrained, type DriverHost, type OrchestratorDriver } from './orchestrator-drivers.js';
 
 /** What the executor needs from its host. */
 export interface ExecutorOptions {
@@ -48,6 +50,8 @@ export interface ExecutorOptions {
   logger?: Logger;
   /** Wait between polls of a durable HTTP 202 without `Retry-After` (default 30 s). */
   httpPollDelayMs?: number;
+  /** Resolves once the microtask queue is empty, for async orchestrators (default: {@link microtasksDrained}). */
+  drain?: () => Promise<void>;
 }
 
 /** Outcome of one episode. */
@@ -67,6 +71,14 @@ interface OpenTask {
   task: CompletableTask<unknown>;
   kind: OpenKind;
   name: string;
+}
+
+/** The events of one episode and how far it has gone (an async episode resumes it after each drain). */
+interface EpisodeRun {
+  past: readonly HistoryEvent[];
+  news: readonly HistoryEvent[];
+  next: number;
+  accepted: HistoryEvent[];
 }
 
 const SCHEDULING_MATCH: Record<string, OrchestratorAction['type']> = {
@@ -94,9 +106,10 @@ export class OrchestrationExecutor {
   customStatusSet = false;
   willContinueAsNew = false;
 
-  #generator: Generator<unknown, unknown, unknown> | undefined;
-  #generatorStarted = false;
-  #current: Task<unknown> | undefined;
+  /** Awaits on this execution's tasks, and whether an episode is running (the context marks its tasks with it). */
+  readonly watch = new AwaitWatch();
+  #driver: OrchestratorDriver | undefined;
+  readonly #driverHost: DriverHost;
   #returned = false;
   #output: string | undefined;
   #nextSequence = 0;
@@ -119,6 +132,21 @@ export class OrchestrationExecutor {
     this.logger = options.logger ?? silentLogger;
     this.httpPollDelayMs = options.httpPollDelayMs ?? DEFAULT_HTTP_POLL_DELAY_MS;
     this.context = new OrchestrationContextImpl(this);
+    const executor = this;
+    this.#driverHost = {
+      get where() {
+        return `'${executor.started?.name ?? '?'}'`;
+      },
+      get willContinueAsNew() {
+        return executor.willContinueAsNew;
+      },
+      get stopped() {
+        return executor.#returned || executor.#completion !== undefined;
+      },
+      returned: (value) => this.#onReturned(value),
+      fail: (error) => this.#fail(error),
+      continuedAsNew: () => this.#finishContinueAsNew(),
+    };
     this.entities = new OrchestrationEntities({
       maxPayloadBytes: this.maxPayloadBytes,
       instanceId: () => this.started?.instanceId ?? '',
@@ -137,22 +165,34 @@ export class OrchestrationExecutor {
    * Runs one episode. A fresh executor gets the whole recorded history as `pastEvents`; a cached one
    * gets `[]` and only the new events.
    */
-  execute(pastEvents: readonly HistoryEvent[], newEvents: readonly HistoryEvent[]): EpisodeResult {
-    const acceptedEvents: HistoryEvent[] = [];
+  execute(pastEvents: readonly HistoryEvent[], newEvents: readonly HistoryEvent[]): EpisodeResult | Promise<EpisodeResult> {
     this.#patches.noteRecorded(pastEvents);
+    this.watch.inStep = true;
+    return this.#run({ past: pastEvents, news: newEvents, next: 0, accepted: [] }, false);
+  }
+
+  /** Applies the episode's events from `run.next` on; after one that woke async code, drains and goes on later. */
+  #run(run: EpisodeRun, drained: boolean): EpisodeResult | Promise<EpisodeResult> {
+    const total = run.past.length + run.news.length;
     try {
-      this.isReplaying = true;
-      for (const event of pastEvents) {
-        this.#apply(event, true);
+      if (drained) this.#afterDrain();
+      while (run.next < total) {
+        const isPast = run.next < run.past.length;
+        const event = isPast ? run.past[run.next]! : run.news[run.next - run.past.length]!;
+        run.next++;
+        this.isReplaying = isPast;
+        if (this.#apply(event, isPast) && !isPast) run.accepted.push(event);
         this.#afterEvent();
-      }
-      this.isReplaying = false;
-      for (const event of newEvents) {
-        if (this.#apply(event, false)) acceptedEvents.push(event);
-        this.#afterEvent();
+        if (this.watch.woke && this.#driver?.isAsync && !this.#completion) {
+          this.watch.woke = false;
+          return (this.options.drain ?? microtasksDrained)().then(() => this.#run(run, true));
+        }
       }
     } catch (error) {
-      if (!(error instanceof NonDeterministicOrchestrationError)) throw error;
+      if (!(error instanceof NonDeterministicOrchestrationError)) {
+        this.watch.inStep = false;
+        throw error;
+      }
       // Non-determinism is only found while replaying, so a return reached before it (the code now returns
       // earlier than history shows) was never real: the failure replaces it. A failure of the code stays.
       if (!this.#completionEmitted && this.#completion?.status !== 'Failed') this.#completion = undefined;
@@ -160,7 +200,9 @@ export class OrchestrationExecutor {
       this.#fail(error);
     }
     this.isReplaying = false;
-    return { actions: this.#takeActions(), acceptedEvents, customStatus: this.customStatusText, completion: this.#completion };
+    this.watch.inStep = false;
+    this.watch.woke = false;
+    return { actions: this.#takeActions(), acceptedEvents: run.accepted, customStatus: this.customStatusText, completion: this.#completion };
   }
 
   #takeActions(): OrchestratorAction[] {
@@ -240,7 +282,15 @@ export class OrchestrationExecutor {
   }
 
   #afterEvent(): void {
-    this.#resume();
+    if (this.watch.stray !== undefined && !this.#completion) {
+      this.#fail(new NonDeterministicOrchestrationError(describeStray(this.#driverHost.where, this.watch.stray)));
+    }
+    this.#driver?.resume();
+    if (this.#returned) this.#tryComplete();
+  }
+
+  #afterDrain(): void {
+    this.#driver?.afterDrain();
     if (this.#returned) this.#tryComplete();
   }
 
@@ -257,26 +307,19 @@ export class OrchestrationExecutor {
       );
       return;
     }
+    let driver: OrchestratorDriver | undefined;
     let result: unknown;
     try {
       this.input = deserialize(event.input);
       result = fn(this.context, this.input);
+      driver = driverFor(result, this.#driverHost, this.watch);
     } catch (error) {
       this.#fail(error);
       return;
     }
-    if (isGenerator(result)) {
-      this.#generator = result;
-      this.#resume();
-    } else if (isThenable(result) || isAsyncIterable(result)) {
-      defuse(result); // its rejection is nobody's to handle now
-      const what = isThenable(result) ? `returned ${describeValue(result)}` : 'returned an async generator';
-      this.#fail(
-        new TypeError(
-          `Orchestrator '${event.name}' ${what}: orchestrators must be generator functions (function*), ` +
-            'not async functions. Use `yield ctx.callActivity(...)` instead of `await`.',
-        ),
-      );
+    if (driver) {
+      this.#driver = driver;
+      driver.resume();
     } else {
       this.#onReturned(result);
     }
@@ -341,44 +384,7 @@ export class OrchestrationExecutor {
     return [...buffered.map((b) => b.event), ...this.#carryover];
   }
 
-  // ---- driving the generator -------------------------------------------------------------------
-
-  #resume(): void {
-    const generator = this.#generator;
-    if (!generator || this.#returned || this.#completion) return;
-    for (;;) {
-      let step: IteratorResult<unknown, unknown>;
-      try {
-        if (!this.#generatorStarted) {
-          this.#generatorStarted = true;
-          step = generator.next();
-        } else {
-          const current = this.#current;
-          if (!current || !current.isCompleted) return;
-          this.#current = undefined;
-          step = current.isFaulted ? generator.throw(current.error) : generator.next(current.result);
-        }
-      } catch (error) {
-        this.#fail(error);
-        return;
-      }
-      if (this.willContinueAsNew) {
-        this.#finishContinueAsNew();
-        return;
-      }
-      if (step.done) {
-        this.#onReturned(step.value);
-        return;
-      }
-      if (!isYieldedTask(step.value)) {
-        // A yielded Promise is refused, and must not end the process when it rejects later.
-        defuse(step.value);
-        this.#fail(new TypeError(describeBadYield(this.started?.name ?? '?', step.value)));
-        return;
-      }
-      this.#current = step.value;
-    }
-  }
+  // ---- ending the execution ----------------------------------------------------------------------
 
   #onReturned(value: unknown): void {
     this.#returned = true;
@@ -565,45 +571,4 @@ export class OrchestrationExecutor {
 function validateChildId(instanceId: string, ownId: string | undefined): void {
   validateInstanceId(instanceId);
   if (instanceId === ownId) throw new ValidationError(`A sub-orchestration cannot use its parent's instance id '${instanceId}'.`);
-}
-
-function isGenerator(value: unknown): value is Generator<unknown, unknown, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  try {
-    // Getters and Proxy traps of user code run here: a throw means "not a generator".
-    return typeof (value as Generator).next === 'function' && typeof (value as Generator).throw === 'function' && Symbol.iterator in value;
-  } catch {
-    return false;
-  }
-}
-
-function isAsyncIterable(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  try {
-    return Symbol.asyncIterator in value;
-  } catch {
-    return false;
-  }
-}
-
-/** `isTask`, guarded: `instanceof` runs a Proxy's getPrototypeOf trap. */
-function isYieldedTask(value: unknown): value is Task<unknown> {
-  try {
-    return isTask(value);
-  } catch {
-    return false;
-  }
-}
-
-function describeBadYield(name: string, value: unknown): string {
-  if (isThenable(value) || isAsyncIterable(value)) {
-    return (
-      `Orchestrator '${name}' yielded ${describeValue(value)}, which is not allowed: an orchestrator may only yield tasks returned by ` +
-      'the context (ctx.callActivity, ctx.createTimer, ctx.waitForExternalEvent, …), because only their results are recorded in ' +
-      'history and replayed. Do I/O (fetch, a database call) in an activity, or use ctx.callHttp, instead of yielding or awaiting it here.'
-    );
-  }
-  const described = describeValue(value);
-  const shown = described === 'an array' ? 'an array (use ctx.taskAll)' : typeof value === 'object' || value === undefined ? described : typeof value;
-  return `Orchestrator '${name}' yielded ${shown}, which is not a task. Yield only tasks returned by the context.`;
 }

@@ -134,7 +134,7 @@ for (const store of testStores()) {
       );
     });
 
-    test('yielding something that is not a task is a clear error', async () => {
+    test('yielding something that is not a task, or awaiting something that is not one, is a clear error', async () => {
       await withApp(
         store,
         (app) => {
@@ -148,8 +148,9 @@ for (const store of testStores()) {
           app.orchestration('yieldsArray', function* (ctx) {
             yield [ctx.callActivity('A'), ctx.callActivity('A')] as never;
           });
-          app.orchestration('isAsync', async () => {
-            await Promise.resolve();
+          app.orchestration('awaitsTimeout', async (ctx) => {
+            await ctx.callActivity('A');
+            await new Promise((resolve) => setTimeout(resolve, 1));
             return 'never';
           });
         },
@@ -167,9 +168,10 @@ for (const store of testStores()) {
           assert.equal(array.runtimeStatus, 'Failed');
           assert.match(array.failureDetails?.message ?? '', /an array \(use ctx\.taskAll\)/);
 
-          const asyncFn = await run(client, 'isAsync');
+          const asyncFn = await run(client, 'awaitsTimeout');
           assert.equal(asyncFn.runtimeStatus, 'Failed');
-          assert.match(asyncFn.failureDetails?.message ?? '', /'isAsync' returned a Promise.*generator functions/);
+          assert.equal(asyncFn.failureDetails?.errorType, 'NonDeterministicOrchestrationError');
+          assert.match(asyncFn.failureDetails?.message ?? '', /'awaitsTimeout' is waiting for something that is not a duraflow task/);
         },
       );
     });
