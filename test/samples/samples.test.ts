@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createSampleApp } from '../../samples/app.js';
 import { runApp, type RunningApp } from '../support/harness.js';
-import { testStores } from '../support/stores.js';
+import { engineStores, useOrchestratorStyle } from '../support/orchestrator-styles.js';
 
-for (const store of testStores()) {
-  describe(`samples on ${store.name}`, () => {
+for (const store of engineStores()) {
+  describe(`samples on ${store.label}`, () => {
+    useOrchestratorStyle(store);
     let app: RunningApp;
     before(async () => {
       app = await runApp(store, (url) => createSampleApp(url));
@@ -32,8 +33,8 @@ for (const store of testStores()) {
     });
 
     test('monitor polls on a durable timer until the job is done', async () => {
-      const { id, status } = await complete('monitorJob', { jobId: `job-${store.name}`, pollIntervalMs: 20, maxPolls: 10 });
-      assert.deepEqual(status.output, { jobId: `job-${store.name}`, polls: 3, state: 'done' });
+      const { id, status } = await complete('monitorJob', { jobId: `job-${store.label}`, pollIntervalMs: 20, maxPolls: 10 });
+      assert.deepEqual(status.output, { jobId: `job-${store.label}`, polls: 3, state: 'done' });
       assert.deepEqual(status.customStatus, { poll: 3, state: 'done' });
       const history = (await app.client.getStatus(id, { showHistory: true }))?.history ?? [];
       assert.equal(history.filter((e) => e.eventType === 'TimerFired').length, 2);
