@@ -57,6 +57,25 @@ for (const store of engineStores()) {
       assert.deepEqual(status.output, { count: 8, min: 1, max: 9, total: 31 });
     });
 
+    test('the async samples give the outputs of their generator versions, with histories of the same shape', async () => {
+      const shape = async (id: string) =>
+        ((await app.client.getStatus(id, { showHistory: true }))?.history ?? []).map((e) => `${e.eventType}${'name' in e && e.eventType !== 'ExecutionStarted' ? `:${e.name}` : ''}`);
+      for (const [generator, asyncName, input] of [
+        ['helloCities', 'helloCitiesAsync', undefined],
+        ['totalBytes', 'totalBytesAsync', 7],
+        ['approvalWorkflow', 'approvalWorkflowAsync', { requestId: 'C', timeoutMs: 30 }],
+      ] as const) {
+        const [a, b] = [await complete(generator, input), await complete(asyncName, input)];
+        assert.equal(b.status.runtimeStatus, 'Completed', JSON.stringify(b.status.failureDetails));
+        assert.deepEqual(b.status.output, a.status.output);
+        assert.deepEqual(await shape(b.id), await shape(a.id));
+      }
+      const id = await app.client.startNew('approvalWorkflowAsync', { input: { requestId: 'D', timeoutMs: 60_000 } });
+      await app.client.raiseEvent(id, 'approval', { approved: true, by: 'grace' });
+      const approved = await app.client.waitForCompletion(id, { timeoutInMilliseconds: 20_000 });
+      assert.deepEqual(approved.output, { requestId: 'D', approved: true, by: 'grace' });
+    });
+
     for (const failAt of ['DownloadData', 'Process', 'Summarize'] as const) {
       test(`error-handling pipeline cleans up when ${failAt} fails`, async () => {
         const { id, status } = await complete('orchestratePipeline', { failAt });
