@@ -36,7 +36,7 @@ import type { RetryOptions } from '../sdk/retry-options.js';
 import { CompletableTask, RetryableTask, Task, TimerTask } from '../sdk/task.js';
 import { validateInstanceId } from '../sdk/instance-id.js';
 import type { OrchestratorFunction } from '../sdk/orchestration-context.js';
-import { AwaitWatch, describeStray, driverFor, microtasksDrained, type DriverHost, type OrchestratorDriver } from './orchestrator-drivers.js';
+import { AwaitWatch, afterMicrotasks, describeStray, driverFor, type DriverHost, type OrchestratorDriver } from './orchestrator-drivers.js';
 
 /** What the executor needs from its host. */
 export interface ExecutorOptions {
@@ -50,8 +50,8 @@ export interface ExecutorOptions {
   logger?: Logger;
   /** Wait between polls of a durable HTTP 202 without `Retry-After` (default 30 s). */
   httpPollDelayMs?: number;
-  /** Resolves once the microtask queue is empty, for async orchestrators (default: {@link microtasksDrained}). */
-  drain?: () => Promise<void>;
+  /** Calls back once the microtask queue is empty, for async orchestrators (default: {@link afterMicrotasks}). */
+  drain?: (then: () => void) => void;
 }
 
 /** Outcome of one episode. */
@@ -72,6 +72,9 @@ interface OpenTask {
   kind: OpenKind;
   name: string;
 }
+
+/** What `#run` returns when async code woke and the microtask queue must drain before the next event. */
+const DRAIN = Symbol('drain');
 
 /** The events of one episode and how far it has gone (an async episode resumes it after each drain). */
 interface EpisodeRun {
@@ -168,11 +171,30 @@ export class OrchestrationExecutor {
   execute(pastEvents: readonly HistoryEvent[], newEvents: readonly HistoryEvent[]): EpisodeResult | Promise<EpisodeResult> {
     this.#patches.noteRecorded(pastEvents);
     this.watch.inStep = true;
-    return this.#run({ past: pastEvents, news: newEvents, next: 0, accepted: [] }, false);
+    const run: EpisodeRun = { past: pastEvents, news: newEvents, next: 0, accepted: [] };
+    const first = this.#run(run, false);
+    if (first !== DRAIN) return first;
+    // Async code woke: go on after each drain (callbacks, not a promise per drain: replay pays one per step).
+    const drain = this.options.drain ?? afterMicrotasks;
+    return new Promise<EpisodeResult>((resolve, reject) => {
+      const step = (): void => {
+        try {
+          const next = this.#run(run, true);
+          if (next === DRAIN) drain(step);
+          else resolve(next);
+        } catch (error) {
+          reject(error);
+        }
+      };
+      drain(step);
+    });
   }
 
-  /** Applies the episode's events from `run.next` on; after one that woke async code, drains and goes on later. */
-  #run(run: EpisodeRun, drained: boolean): EpisodeResult | Promise<EpisodeResult> {
+  /**
+   * Applies the episode's events from `run.next` on. After an event that woke async code it returns
+   * {@link DRAIN}: the caller goes on once the microtask queue is empty.
+   */
+  #run(run: EpisodeRun, drained: boolean): EpisodeResult | typeof DRAIN {
     const total = run.past.length + run.news.length;
     try {
       if (drained) this.#afterDrain();
@@ -185,7 +207,7 @@ export class OrchestrationExecutor {
         this.#afterEvent();
         if (this.watch.woke && this.#driver?.isAsync && !this.#completion) {
           this.watch.woke = false;
-          return (this.options.drain ?? microtasksDrained)().then(() => this.#run(run, true));
+          return DRAIN;
         }
       }
     } catch (error) {

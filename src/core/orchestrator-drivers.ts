@@ -6,7 +6,7 @@
  *
  * Why an async step must drain the microtask queue, and how: `await task` always resumes in a promise job, never
  * inside the call that settled the task, so after an event that woke an `async` orchestrator the episode waits
- * until the microtask queue is empty ({@link microtasksDrained}, before any timer or I/O callback), so the
+ * until the microtask queue is empty ({@link afterMicrotasks}, before any timer or I/O callback), so the
  * orchestrator has run exactly as far as the events applied so far allow, on every replay alike. Nothing else is waited for:
  * if the code is then blocked with no continuation on any pending duraflow task, it awaits something the
  * history cannot reproduce (fetch, setTimeout, an outside Promise) and the instance fails.
@@ -70,19 +70,18 @@ export class AwaitWatch implements TaskObserver {
 }
 
 /**
- * Resolves once the microtask queue is empty, before any timer or I/O callback runs. In Node a `process.nextTick`
- * callback queued from a microtask runs only after the queue has drained (the tick queue is processed between
- * microtask checkpoints), so the orchestrator's promise jobs, however deep, have all run, and no outside promise
- * (fetch, setTimeout) can settle meanwhile. Elsewhere one macrotask turn is the fallback.
+ * Calls `then` once the microtask queue is empty, before any timer or I/O callback runs. In Node a
+ * `process.nextTick` callback queued from a microtask runs only after the queue has drained (ticks run between
+ * microtask checkpoints, and a checkpoint drains the queue), so the orchestrator's promise jobs, however deep,
+ * have all run, and no outside promise (fetch, setTimeout) can settle meanwhile. (A tick queued from a tick
+ * would run before the microtasks: hence the hop through a microtask.) Elsewhere one macrotask is the fallback.
  */
-export function microtasksDrained(): Promise<void> {
+export function afterMicrotasks(then: () => void): void {
   // A scheduling primitive of the host, not a clock and not I/O.
   const host = globalThis as { process?: { nextTick?: (callback: () => void) => void }; setTimeout: (callback: () => void, ms: number) => unknown };
   const process = host.process;
-  return new Promise((resolve) => {
-    if (typeof process?.nextTick === 'function') queueMicrotask(() => process.nextTick!(resolve));
-    else host.setTimeout(resolve, 0);
-  });
+  if (typeof process?.nextTick === 'function') queueMicrotask(() => process.nextTick!(then));
+  else host.setTimeout(then, 0);
 }
 
 /**
