@@ -6,15 +6,11 @@
  * One executor lives as long as its instance stays in the worker's cache, so each episode feeds only the
  * new events (no replay per step). A fresh executor replays the past events first; while it does, every
  * scheduling call is matched against the recorded scheduling event with the same sequence id (DTFx's
- * non-determinism checks, reference §6.1). An episode of a generator runs synchronously; one of async code
+ * non-determinism checks, reference §6.1, kept in action-ledger.ts). An episode of a generator runs synchronously; one of async code
  * drains the microtask queue after every event that woke it, so `execute` then returns a promise.
  */
-import type {
-  CompleteOrchestrationAction,
-  CreateTimerAction,
-  OrchestratorAction,
-} from './actions.js';
-import { describeAction, describeRecorded } from './actions.js';
+import type { CompleteOrchestrationAction, OrchestratorAction } from './actions.js';
+import { ActionLedger } from './action-ledger.js';
 import type { ExecutionStartedEvent, HistoryEvent } from '../sdk/history.js';
 import type { InstanceTags } from '../sdk/tags.js';
 import { PatchState } from './patch-state.js';
@@ -33,7 +29,7 @@ import {
 import type { Logger } from '../sdk/logger.js';
 import { silentLogger } from '../sdk/logger.js';
 import type { RetryOptions } from '../sdk/retry-options.js';
-import { CompletableTask, RetryableTask, Task, TimerTask } from '../sdk/task.js';
+import { RetryableTask, type CompletableTask, type Task, type TimerTask } from '../sdk/task.js';
 import { validateInstanceId } from '../sdk/instance-id.js';
 import type { OrchestratorFunction } from '../sdk/orchestration-context.js';
 import { AwaitWatch, afterMicrotasks, describeStray, driverFor, type DriverHost, type OrchestratorDriver } from './orchestrator-drivers.js';
@@ -66,13 +62,6 @@ export interface EpisodeResult {
   completion: CompleteOrchestrationAction | undefined;
 }
 
-type OpenKind = 'activity' | 'subOrchestration' | 'timer';
-interface OpenTask {
-  task: CompletableTask<unknown>;
-  kind: OpenKind;
-  name: string;
-}
-
 /** What `#run` returns when async code woke and the microtask queue must drain before the next event. */
 const DRAIN = Symbol('drain');
 
@@ -83,13 +72,6 @@ interface EpisodeRun {
   next: number;
   accepted: HistoryEvent[];
 }
-
-const SCHEDULING_MATCH: Record<string, OrchestratorAction['type']> = {
-  TaskScheduled: 'ScheduleTask',
-  TimerCreated: 'CreateTimer',
-  SubOrchestrationInstanceCreated: 'CreateSubOrchestration',
-  EventSent: 'SendEvent',
-};
 
 /** Replays and runs one orchestration execution. */
 export class OrchestrationExecutor {
@@ -115,12 +97,8 @@ export class OrchestrationExecutor {
   readonly #driverHost: DriverHost;
   #returned = false;
   #output: string | undefined;
-  #nextSequence = 0;
-  #pendingActions = new Map<number, OrchestratorAction>();
-  #open = new Map<number, OpenTask>();
-  #eventWaiters = new Map<string, CompletableTask<unknown>[]>();
-  #bufferedEvents = new Map<string, { event: HistoryEvent; order: number }[]>();
-  #bufferOrder = 0;
+  /** Sequence numbers, actions not yet recorded, open tasks and external events. */
+  readonly #ledger = new ActionLedger();
   #completion: CompleteOrchestrationAction | undefined;
   #completionEmitted = false;
   #continueAsNew: { input: string | undefined; cutoff: number } | undefined;
@@ -229,8 +207,7 @@ export class OrchestrationExecutor {
 
   #takeActions(): OrchestratorAction[] {
     // Markers first: on replay the code reaches a patch before its marker is read back (see PatchState.check).
-    let actions: OrchestratorAction[] = [...this.#patches.takeNewMarkers(), ...this.#pendingActions.values()];
-    this.#pendingActions.clear();
+    let actions: OrchestratorAction[] = [...this.#patches.takeNewMarkers(), ...this.#ledger.takePending()];
     const completion = this.#completion;
     if (completion) {
       if (completion.status === 'Failed') actions = actions.filter((a) => a.type === 'SendEvent' || a.type === 'RecordPatch');
@@ -271,32 +248,32 @@ export class OrchestrationExecutor {
       case 'SubOrchestrationInstanceCreated':
       case 'EventSent':
         if (event.eventType === 'EventSent' && event.eventId < 0) return true; // a lock release at completion (see #takeActions)
-        this.#matchRecorded(event);
+        this.#ledger.matchRecorded(event, this.#nonDeterministic());
         return true;
       case 'TaskCompleted':
       case 'SubOrchestrationInstanceCompleted':
-        return this.#settle(event.taskScheduledId, event.eventType === 'TaskCompleted' ? 'activity' : 'subOrchestration', (t) =>
+        return this.#ledger.settle(event.taskScheduledId, event.eventType === 'TaskCompleted' ? 'activity' : 'subOrchestration', (t) =>
           t._complete(deserialize(event.result)),
         );
       case 'TaskFailed':
       case 'SubOrchestrationInstanceFailed': {
         const kind = event.eventType === 'TaskFailed' ? 'activity' : 'subOrchestration';
-        return this.#settle(event.taskScheduledId, kind, (t, open) => {
+        return this.#ledger.settle(event.taskScheduledId, kind, (t, open) => {
           const what = kind === 'activity' ? 'Activity' : 'Sub-orchestration';
           const message = `${what} '${open.name}' (task #${event.taskScheduledId}) failed: ${event.failureDetails.message}`;
           t._fail(new TaskFailedError(message, event.failureDetails, event.taskScheduledId));
         });
       }
       case 'TimerFired':
-        return this.#settle(event.timerId, 'timer', (t) => t._complete(undefined));
+        return this.#ledger.settle(event.timerId, 'timer', (t) => t._complete(undefined));
       case 'EventRaised':
-        this.#deliverEvent(event);
+        if (!this.entities.deliver(event)) this.#ledger.deliverEvent(event);
         return true;
       case 'OrchestratorCompleted':
-        if (isPast) this.#checkAllRecorded();
+        if (isPast) this.#ledger.checkAllRecorded(this.#nonDeterministic());
         return true;
       case 'GenericEvent':
-        if (isPast) this.#patches.check(event, `Non-deterministic orchestration '${this.started?.name}' (instance '${this.started?.instanceId}')`);
+        if (isPast) this.#patches.check(event, this.#nonDeterministic());
         return true;
       default:
         return true;
@@ -347,63 +324,13 @@ export class OrchestrationExecutor {
     }
   }
 
-  #matchRecorded(event: HistoryEvent): void {
-    const action = this.#pendingActions.get(event.eventId);
-    const where = `Non-deterministic orchestration '${this.started?.name}' (instance '${this.started?.instanceId}')`;
-    if (!action) {
-      throw new NonDeterministicOrchestrationError(
-        `${where}: history recorded ${describeRecorded(event)}, but the orchestrator code did not schedule it ` +
-          '(it scheduled fewer actions, or in another order).',
-        { recorded: describeRecorded(event), current: 'nothing' },
-      );
-    }
-    const sameName =
-      !('name' in event) || !('name' in action) || event.name.toLowerCase() === action.name.toLowerCase();
-    if (SCHEDULING_MATCH[event.eventType] !== action.type || !sameName) {
-      throw new NonDeterministicOrchestrationError(
-        `${where}: history recorded ${describeRecorded(event)}, but the orchestrator code now schedules ${describeAction(action)}.`,
-        { recorded: describeRecorded(event), current: describeAction(action) },
-      );
-    }
-    this.#pendingActions.delete(event.eventId);
-  }
-
-  #checkAllRecorded(): void {
-    const unrecorded = [...this.#pendingActions.values()][0];
-    if (unrecorded) {
-      throw new NonDeterministicOrchestrationError(
-        `Non-deterministic orchestration '${this.started?.name}' (instance '${this.started?.instanceId}'): the orchestrator code now ` +
-          `schedules ${describeAction(unrecorded)}, but history recorded no such action at that point (it scheduled more actions).`,
-        { recorded: 'nothing', current: describeAction(unrecorded) },
-      );
-    }
-  }
-
-  #settle(id: number, kind: OpenKind, settle: (task: CompletableTask<unknown>, open: OpenTask) => void): boolean {
-    const open = this.#open.get(id);
-    if (!open || open.kind !== kind) return false; // duplicate, stale, or cancelled: not recorded
-    this.#open.delete(id);
-    settle(open.task, open);
-    return true;
-  }
-
-  #deliverEvent(event: HistoryEvent & { eventType: 'EventRaised' }): void {
-    if (this.entities.deliver(event)) return;
-    const key = event.name.toLowerCase();
-    const waiters = this.#eventWaiters.get(key);
-    const waiter = waiters?.pop(); // newest wait first, as in DTFx
-    if (waiter) {
-      waiter._complete(deserialize(event.input));
-      return;
-    }
-    const buffer = this.#bufferedEvents.get(key) ?? [];
-    buffer.push({ event, order: this.#bufferOrder++ });
-    this.#bufferedEvents.set(key, buffer);
+  /** The opening of a non-determinism message. */
+  #nonDeterministic(): string {
+    return `Non-deterministic orchestration '${this.started?.name}' (instance '${this.started?.instanceId}')`;
   }
 
   #collectCarryover(): HistoryEvent[] {
-    const buffered = [...this.#bufferedEvents.values()].flat().sort((a, b) => a.order - b.order);
-    return [...buffered.map((b) => b.event), ...this.#carryover];
+    return [...this.#ledger.unconsumedEvents(), ...this.#carryover];
   }
 
   // ---- ending the execution ----------------------------------------------------------------------
@@ -425,10 +352,10 @@ export class OrchestrationExecutor {
 
   /** Completion rule (reference §6.2): returned, and no activity, child or uncancelled timer still open. */
   #tryComplete(): void {
-    if (this.#completion || this.#open.size > 0) return;
+    if (this.#completion || this.#ledger.openCount > 0) return;
     this.#completion = {
       type: 'CompleteOrchestration',
-      id: this.#nextSequence,
+      id: this.#ledger.nextSequence,
       status: 'Completed',
       ...(this.#output !== undefined ? { result: this.#output } : {}),
     };
@@ -440,7 +367,7 @@ export class OrchestrationExecutor {
     const input = this.#continueAsNew?.input;
     this.#completion = {
       type: 'CompleteOrchestration',
-      id: this.#nextSequence,
+      id: this.#ledger.nextSequence,
       status: 'ContinuedAsNew',
       ...(input !== undefined ? { result: input } : {}),
     };
@@ -451,7 +378,7 @@ export class OrchestrationExecutor {
     this.#returned = true;
     this.#completion = {
       type: 'CompleteOrchestration',
-      id: this.#nextSequence,
+      id: this.#ledger.nextSequence,
       status: 'Failed',
       failureDetails: toFailureDetails(error),
     };
@@ -459,17 +386,11 @@ export class OrchestrationExecutor {
 
   // ---- scheduling (called by the context) ------------------------------------------------------
 
-  #newAction<A extends OrchestratorAction>(make: (id: number) => A): A {
-    const action = make(this.#nextSequence++);
-    this.#pendingActions.set(action.id, action);
-    return action;
-  }
-
   /** Schedules an activity. */
   scheduleActivity(name: string, input: unknown): CompletableTask<unknown> {
     const inputText = serialize(input, `input of activity '${name}'`, this.maxPayloadBytes);
-    const action = this.#newAction((id) => ({ type: 'ScheduleTask' as const, id, name, ...(inputText !== undefined ? { input: inputText } : {}) }));
-    return this.#track(action.id, 'activity', name);
+    const action = this.#ledger.newAction((id) => ({ type: 'ScheduleTask' as const, id, name, ...(inputText !== undefined ? { input: inputText } : {}) }));
+    return this.#ledger.track(action.id, 'activity', name);
   }
 
   /** `ctx.isPatched` (see {@link PatchState.isPatched}). */
@@ -487,7 +408,7 @@ export class OrchestrationExecutor {
     const inputText = serialize(input, `input of sub-orchestration '${name}'`, this.maxPayloadBytes);
     if (instanceId !== undefined) validateChildId(instanceId, this.started?.instanceId);
     const generation = this.started?.generation ?? 0;
-    const action = this.#newAction((id) => ({
+    const action = this.#ledger.newAction((id) => ({
       type: 'CreateSubOrchestration' as const,
       id,
       name,
@@ -496,19 +417,13 @@ export class OrchestrationExecutor {
       ...(inputText !== undefined ? { input: inputText } : {}),
       ...(tags !== undefined ? { tags } : {}),
     }));
-    return this.#track(action.id, 'subOrchestration', name);
+    return this.#ledger.track(action.id, 'subOrchestration', name);
   }
 
   /** Creates a durable timer. */
   createTimer(fireAt: Date): TimerTask {
     if (!(fireAt instanceof Date) || Number.isNaN(fireAt.getTime())) throw new ValidationError('createTimer needs a valid Date.');
-    const action: CreateTimerAction = this.#newAction((id) => ({ type: 'CreateTimer' as const, id, fireAt: fireAt.toISOString() }));
-    const timer = new TimerTask(action.id, fireAt, () => {
-      this.#open.delete(action.id);
-      if (this.#pendingActions.get(action.id) === action) action.isCanceled = true;
-    });
-    this.#open.set(action.id, { task: timer as CompletableTask<unknown>, kind: 'timer', name: 'timer' });
-    return timer;
+    return this.#ledger.timer(fireAt);
   }
 
   /** Sends an event to another instance (fire and forget). */
@@ -518,24 +433,13 @@ export class OrchestrationExecutor {
   }
 
   #sendEventText(instanceId: string, name: string, inputText: string | undefined): number {
-    return this.#newAction((id) => ({ type: 'SendEvent' as const, id, instanceId, name, ...(inputText !== undefined ? { input: inputText } : {}) })).id;
+    return this.#ledger.newAction((id) => ({ type: 'SendEvent' as const, id, instanceId, name, ...(inputText !== undefined ? { input: inputText } : {}) })).id;
   }
 
   /** Waits for an external event; events raised earlier are delivered first-in first-out. */
   waitForExternalEvent(name: string): CompletableTask<unknown> {
     if (typeof name !== 'string' || name.length === 0) throw new ValidationError('An event name must be a non-empty string.');
-    const key = name.toLowerCase();
-    const task = new CompletableTask<unknown>(-1);
-    const buffer = this.#bufferedEvents.get(key);
-    const early = buffer?.shift();
-    if (early && early.event.eventType === 'EventRaised') {
-      task._complete(deserialize(early.event.input));
-      return task;
-    }
-    const waiters = this.#eventWaiters.get(key) ?? [];
-    waiters.push(task);
-    this.#eventWaiters.set(key, waiters);
-    return task;
+    return this.#ledger.waitForEvent(name);
   }
 
   /** Wraps `attempt` in a retry policy whose waits are durable timers. */
@@ -567,7 +471,7 @@ export class OrchestrationExecutor {
   continueAsNew(input: unknown): void {
     const inputText = serialize(input, `input of orchestration '${this.started?.name}' (continueAsNew)`, this.maxPayloadBytes);
     this.willContinueAsNew = true;
-    this.#continueAsNew = { input: inputText, cutoff: this.#nextSequence };
+    this.#continueAsNew = { input: inputText, cutoff: this.#ledger.nextSequence };
   }
 
   /** Sets the custom status (JSON text kept for the commit). */
@@ -582,11 +486,6 @@ export class OrchestrationExecutor {
   }
   #uuidCounter = 0;
 
-  #track(id: number, kind: OpenKind, name: string): CompletableTask<unknown> {
-    const task = new CompletableTask<unknown>(id);
-    this.#open.set(id, { task, kind, name });
-    return task;
-  }
 }
 
 
