@@ -20,7 +20,7 @@ export type {
   SignalEntityOptions,
 } from './sdk/entity-context.js';
 export { Task, CompletableTask, TimerTask, WhenAllTask, WhenAnyTask } from './sdk/task.js';
-export type { TaskState } from './sdk/task.js';
+export type { TaskState, Unthenable } from './sdk/task.js';
 export type { ActivityContext, ActivityFunction, ActivityOptions, ActivityRef } from './sdk/activity.js';
 export type {
   DurableHttpRequest,
