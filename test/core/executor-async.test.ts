@@ -195,6 +195,14 @@ describe('executor: async orchestrators', () => {
     assert.match(failureOf(asyncGenerator)?.message ?? '', /returned an async generator/);
   });
 
+  test('a task passed on without await (as an input or in the output) is refused with a message naming the slip', async () => {
+    const result = await asyncExecutor(async (ctx) => {
+      await ctx.callActivity('b', ctx.callActivity('a'));
+    }).execute([], start());
+    assert.equal(failureOf(result)?.errorType, 'SerializationError');
+    assert.match(failureOf(result)?.message ?? '', /input of activity 'b': a duraflow task \(await or yield it for its value\)/);
+  });
+
   test('episodes of generator orchestrators stay synchronous', () => {
     const result = executorFor({
       fn: function* (ctx: OrchestrationContext): Gen {

@@ -1,7 +1,8 @@
 /**
  * Orchestrator code that breaks the rules — throws anything, yields a Promise that rejects or never settles (or,
  * written as an async function, awaits one), yields something that cannot even be looked at — fails its own
- * instance with a message that says what was yielded and why it is not allowed; the worker goes on and no refused Promise becomes an unhandled rejection.
+ * instance with a message that says what was yielded and why it is not allowed; the worker goes on and no refused
+ * Promise becomes an unhandled rejection.
  * (A Promise an orchestrator leaks without yielding it is caught by the CLI's process guards:
  * test/cli/poison-host.test.ts.)
  */
