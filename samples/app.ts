@@ -1,8 +1,9 @@
 /**
- * The sample app: every pattern in one DFApp, plus an HTTP route that starts any orchestration.
+ * The sample app: every pattern in one DFApp (chaining, fan-out/fan-in and human interaction also as async functions), plus an HTTP route that starts any orchestration.
  * Run it with `npx duraflow start samples/app.ts`.
  */
 import { DFApp } from '../src/index.js';
+import { asyncStyle } from './async-style.js';
 import { errorHandling } from './error-handling.js';
 import { fanOutFanIn } from './fan-out-fan-in.js';
 import { functionChaining } from './function-chaining.js';
@@ -12,7 +13,7 @@ import { monitor } from './monitor.js';
 /** Builds the sample app on `store` (default: the DURAFLOW_STORE env, else .duraflow/duraflow.db). */
 export function createSampleApp(store?: string): DFApp {
   const app = new DFApp({ ...(store ? { store } : {}), httpAuthLevel: 'anonymous' });
-  for (const blueprint of [functionChaining, fanOutFanIn, monitor, humanInteraction, errorHandling]) app.registerFunctions(blueprint);
+  for (const blueprint of [functionChaining, fanOutFanIn, monitor, humanInteraction, errorHandling, asyncStyle]) app.registerFunctions(blueprint);
   // POST /api/start/{name}: the body, if any, is the input as JSON (`curl -X POST …/api/start/helloCities`).
   app.route('start/{name}', async (req, client, params) => {
     const body = await req.text();

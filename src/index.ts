@@ -20,7 +20,7 @@ export type {
   SignalEntityOptions,
 } from './sdk/entity-context.js';
 export { Task, CompletableTask, TimerTask, WhenAllTask, WhenAnyTask } from './sdk/task.js';
-export type { TaskState } from './sdk/task.js';
+export type { TaskState, Unthenable } from './sdk/task.js';
 export type { ActivityContext, ActivityFunction, ActivityOptions, ActivityRef } from './sdk/activity.js';
 export type {
   DurableHttpRequest,
@@ -29,6 +29,7 @@ export type {
   OrchestrationContext,
   OrchestrationRef,
   OrchestratorFunction,
+  AsyncOrchestratorFunction,
   SubOrchestrationOptions,
 } from './sdk/orchestration-context.js';
 export { MAX_TAGS, MAX_TAG_KEY_LENGTH, MAX_TAG_VALUE_LENGTH } from './sdk/tags.js';

@@ -4,6 +4,7 @@
  * traps), so every probe here is guarded and never throws; and a refused Promise gets a rejection handler, or
  * its later rejection would be an unhandled rejection that ends the worker process.
  */
+import { Task } from '../sdk/task.js';
 
 const ignore = (): void => {};
 
@@ -44,6 +45,8 @@ export function defuse(value: unknown): void {
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
+  // Tasks are thenables too; the usual slip is a missing `await` (or `yield`) in front of one.
+  if (probe(() => value instanceof Task) === true) return 'a duraflow task (await or yield it for its value)';
   if (isNativePromise(value)) return 'a Promise';
   if (isThenable(value)) return 'a thenable (an object with a then method)';
   if (probe(() => Array.isArray(value)) === true) return 'an array';

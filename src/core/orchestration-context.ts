@@ -1,5 +1,7 @@
 /**
- * The `ctx` object user orchestrators receive: a thin facade over the executor, which owns the state.
+ * The `ctx` object user orchestrators receive: a thin facade over the executor, which owns the state. Every
+ * task it returns carries the executor's {@link AwaitWatch}, and a call made between episodes (only an outside
+ * promise can resume code then) schedules nothing: it is noted, and the instance fails at its next episode.
  */
 import { uuidV5 } from './uuid.js';
 import { ValidationError } from '../sdk/errors.js';
@@ -28,6 +30,8 @@ import { DurableHttpTask, checkHttpRequest, type DurableHttpScheduler } from './
 import type { ExecutionStartedEvent } from '../sdk/history.js';
 import type { CompletableTask } from '../sdk/task.js';
 import type { OrchestrationEntities } from './orchestration-entities.js';
+import type { AwaitWatch } from './orchestrator-drivers.js';
+import { CompletableTask as CompletableTaskClass, TimerTask as TimerTaskClass, type Unthenable } from '../sdk/task.js';
 
 /**
  * What the context needs from the executor that owns the state (the executor implements it). An interface, so
@@ -42,6 +46,7 @@ export interface ContextHost extends DurableHttpScheduler {
   readonly willContinueAsNew: boolean;
   readonly entities: OrchestrationEntities;
   readonly httpPollDelayMs: number;
+  readonly watch: AwaitWatch;
   scheduleActivity(name: string, input: unknown): CompletableTask<unknown>;
   scheduleSubOrchestration(name: string, input: unknown, instanceId: string | undefined, version?: string, tags?: InstanceTags): CompletableTask<unknown>;
   isPatched(patchId: string): boolean;
@@ -144,13 +149,29 @@ export class OrchestrationContextImpl implements OrchestrationContext<any> {
   getInput<T>(): T {
     return this.executor.input as T;
   }
+  /** True (and noted) when orchestrator code calls `ctx.<what>` between episodes. */
+  #outside(what: string): boolean {
+    const watch = this.executor.watch;
+    if (watch.inStep) return false;
+    watch.noteStray(`called ctx.${what}`);
+    return true;
+  }
+  /** Marks a task for the executor's watch, or gives a task that never settles to a call made between episodes. */
+  #own<T extends Task<any>>(what: string, make: () => T): T {
+    if (this.#outside(what)) return new CompletableTaskClass(-1) as unknown as T;
+    const task = make();
+    task._observer = this.executor.watch;
+    return task;
+  }
   callActivity<T extends ActivityTarget>(target: T, input?: ArgOf<T>): Task<ResultOf<T>> {
-    return this.executor.scheduleActivity(targetName(target, 'activity'), input) as Task<ResultOf<T>>;
+    return this.#own('callActivity', () => this.executor.scheduleActivity(targetName(target, 'activity'), input) as Task<ResultOf<T>>);
   }
   callActivityWithRetry<T extends ActivityTarget>(target: T, retryOptions: RetryOptions, input?: ArgOf<T>): Task<ResultOf<T>> {
-    const name = targetName(target, 'activity');
-    checkRetryOptions(retryOptions);
-    return this.executor.withRetry(retryOptions, () => this.executor.scheduleActivity(name, input)) as Task<ResultOf<T>>;
+    return this.#own('callActivityWithRetry', () => {
+      const name = targetName(target, 'activity');
+      checkRetryOptions(retryOptions);
+      return this.executor.withRetry(retryOptions, () => this.executor.scheduleActivity(name, input)) as Task<ResultOf<T>>;
+    });
   }
   callSubOrchestrator<T extends OrchestrationTarget>(
     target: T,
@@ -158,10 +179,12 @@ export class OrchestrationContextImpl implements OrchestrationContext<any> {
     instanceIdOrOptions?: string | SubOrchestrationOptions,
     version?: string,
   ): Task<ResultOf<T>> {
-    const name = targetName(target, 'orchestration');
-    const child = childOptions(target, instanceIdOrOptions, version);
-    this.executor.entities.checkSubOrchestration();
-    return this.executor.scheduleSubOrchestration(name, input, child.instanceId, child.version, child.tags) as Task<ResultOf<T>>;
+    return this.#own('callSubOrchestrator', () => {
+      const name = targetName(target, 'orchestration');
+      const child = childOptions(target, instanceIdOrOptions, version);
+      this.executor.entities.checkSubOrchestration();
+      return this.executor.scheduleSubOrchestration(name, input, child.instanceId, child.version, child.tags) as Task<ResultOf<T>>;
+    });
   }
   callSubOrchestratorWithRetry<T extends OrchestrationTarget>(
     target: T,
@@ -170,51 +193,60 @@ export class OrchestrationContextImpl implements OrchestrationContext<any> {
     instanceIdOrOptions?: string | SubOrchestrationOptions,
     version?: string,
   ): Task<ResultOf<T>> {
-    const name = targetName(target, 'orchestration');
-    const child = childOptions(target, instanceIdOrOptions, version);
-    checkRetryOptions(retryOptions);
-    this.executor.entities.checkSubOrchestration();
-    return this.executor.withRetry(retryOptions, () =>
-      this.executor.scheduleSubOrchestration(name, input, child.instanceId, child.version, child.tags),
-    ) as Task<ResultOf<T>>;
+    return this.#own('callSubOrchestratorWithRetry', () => {
+      const name = targetName(target, 'orchestration');
+      const child = childOptions(target, instanceIdOrOptions, version);
+      checkRetryOptions(retryOptions);
+      this.executor.entities.checkSubOrchestration();
+      return this.executor.withRetry(retryOptions, () =>
+        this.executor.scheduleSubOrchestration(name, input, child.instanceId, child.version, child.tags),
+      ) as Task<ResultOf<T>>;
+    });
   }
   isPatched(patchId: string): boolean {
+    if (this.#outside('isPatched')) return false;
     return this.executor.isPatched(patchId);
   }
   deprecatePatch(patchId: string): void {
+    if (this.#outside('deprecatePatch')) return;
     this.executor.deprecatePatch(patchId);
   }
   createTimer(fireAt: Date): TimerTask {
-    return this.executor.createTimer(fireAt);
+    if (this.#outside('createTimer')) return new TimerTaskClass(-1, fireAt, () => {});
+    return this.#own('createTimer', () => this.executor.createTimer(fireAt));
   }
   waitForExternalEvent<T = any>(name: string): Task<T> {
-    return this.executor.waitForExternalEvent(name) as Task<T>;
+    return this.#own('waitForExternalEvent', () => this.executor.waitForExternalEvent(name) as Task<T>);
   }
   taskAll<const T extends readonly Task<any>[]>(tasks: T): Task<TaskValues<T>> {
-    return new WhenAllTask(checkTasks(tasks, 'taskAll')) as unknown as Task<TaskValues<T>>;
+    return this.#own('taskAll', () => new WhenAllTask(checkTasks(tasks, 'taskAll')) as unknown as Task<TaskValues<T>>);
   }
-  taskAny<const T extends readonly Task<any>[]>(tasks: T): Task<T[number]> {
-    return new WhenAnyTask(checkTasks(tasks, 'taskAny')) as unknown as Task<T[number]>;
+  taskAny<const T extends readonly Task<any>[]>(tasks: T): Task<Unthenable<T[number]>> {
+    return this.#own('taskAny', () => new WhenAnyTask(checkTasks(tasks, 'taskAny')) as unknown as Task<Unthenable<T[number]>>);
   }
   continueAsNew(input: unknown): void {
+    if (this.#outside('continueAsNew')) return;
     this.executor.continueAsNew(input);
   }
   setCustomStatus(value: unknown): void {
+    if (this.#outside('setCustomStatus')) return;
     this.executor.setCustomStatus(value);
   }
   callEntity<T = any>(entityId: EntityId, operationName: string, input?: unknown): Task<T> {
-    return this.executor.entities.callEntity(entityId, operationName, input) as Task<T>;
+    return this.#own('callEntity', () => this.executor.entities.callEntity(entityId, operationName, input) as Task<T>);
   }
   signalEntity(entityId: EntityId, operationName: string, input?: unknown): void {
+    if (this.#outside('signalEntity')) return;
     this.executor.entities.signalEntity(entityId, operationName, input);
   }
   lock(entities: readonly EntityId[]): Task<EntityLock> {
-    return this.executor.entities.lock(entities);
+    return this.#own('lock', () => this.executor.entities.lock(entities));
   }
   callHttp(request: DurableHttpRequest): Task<DurableHttpResponse> {
-    return new DurableHttpTask(this.executor, checkHttpRequest(request), this.executor.httpPollDelayMs);
+    return this.#own('callHttp', () => new DurableHttpTask(this.executor, checkHttpRequest(request), this.executor.httpPollDelayMs));
   }
   newUuid(): string {
+    this.#outside('newUuid');
     return uuidV5(this.executor.nextUuidName());
   }
 }

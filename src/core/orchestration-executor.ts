@@ -1,18 +1,16 @@
 /**
- * The orchestration executor: runs an orchestrator generator over history and turns
- * (past events, new events) into actions. Pure: no I/O, no clocks, no randomness.
+ * The orchestration executor: runs an orchestrator (a generator or an `async` function, see
+ * orchestrator-drivers.ts) over history and turns (past events, new events) into actions. Pure: no I/O, no
+ * clocks, no randomness.
  *
  * One executor lives as long as its instance stays in the worker's cache, so each episode feeds only the
  * new events (no replay per step). A fresh executor replays the past events first; while it does, every
  * scheduling call is matched against the recorded scheduling event with the same sequence id (DTFx's
- * non-determinism checks, reference §6.1).
+ * non-determinism checks, reference §6.1, kept in action-ledger.ts). An episode of a generator runs synchronously; one of async code
+ * drains the microtask queue after every event that woke it, so `execute` then returns a promise.
  */
-import type {
-  CompleteOrchestrationAction,
-  CreateTimerAction,
-  OrchestratorAction,
-} from './actions.js';
-import { describeAction, describeRecorded } from './actions.js';
+import type { CompleteOrchestrationAction, OrchestratorAction } from './actions.js';
+import { ActionLedger } from './action-ledger.js';
 import type { ExecutionStartedEvent, HistoryEvent } from '../sdk/history.js';
 import type { InstanceTags } from '../sdk/tags.js';
 import { PatchState } from './patch-state.js';
@@ -31,10 +29,10 @@ import {
 import type { Logger } from '../sdk/logger.js';
 import { silentLogger } from '../sdk/logger.js';
 import type { RetryOptions } from '../sdk/retry-options.js';
-import { CompletableTask, RetryableTask, Task, TimerTask } from '../sdk/task.js';
+import { RetryableTask, type CompletableTask, type Task, type TimerTask } from '../sdk/task.js';
 import type { OrchestratorFunction } from '../sdk/orchestration-context.js';
-import { defuse, describeValue, isThenable } from './foreign-values.js';
-import { describeBadYield, isAsyncIterable, isGenerator, isYieldedTask, validateChildId } from './orchestration-checks.js';
+import { AwaitWatch, afterMicrotasks, describeStray, driverFor, type DriverHost, type OrchestratorDriver } from './orchestrator-drivers.js';
+import { validateChildId } from './orchestration-checks.js';
 
 /** What the executor needs from its host. */
 export interface ExecutorOptions {
@@ -48,6 +46,8 @@ export interface ExecutorOptions {
   logger?: Logger;
   /** Wait between polls of a durable HTTP 202 without `Retry-After` (default 30 s). */
   httpPollDelayMs?: number;
+  /** Calls back once the microtask queue is empty, for async orchestrators (default: {@link afterMicrotasks}). */
+  drain?: (then: () => void) => void;
 }
 
 /** What a running execution waits for, as the executor sees it after replaying its history. */
@@ -73,19 +73,16 @@ export interface EpisodeResult {
   completion: CompleteOrchestrationAction | undefined;
 }
 
-type OpenKind = 'activity' | 'subOrchestration' | 'timer';
-interface OpenTask {
-  task: CompletableTask<unknown>;
-  kind: OpenKind;
-  name: string;
-}
+/** What `#run` returns when async code woke and the microtask queue must drain before the next event. */
+const DRAIN = Symbol('drain');
 
-const SCHEDULING_MATCH: Record<string, OrchestratorAction['type']> = {
-  TaskScheduled: 'ScheduleTask',
-  TimerCreated: 'CreateTimer',
-  SubOrchestrationInstanceCreated: 'CreateSubOrchestration',
-  EventSent: 'SendEvent',
-};
+/** The events of one episode and how far it has gone (an async episode resumes it after each drain). */
+interface EpisodeRun {
+  past: readonly HistoryEvent[];
+  news: readonly HistoryEvent[];
+  next: number;
+  accepted: HistoryEvent[];
+}
 
 /** Replays and runs one orchestration execution. */
 export class OrchestrationExecutor {
@@ -105,20 +102,14 @@ export class OrchestrationExecutor {
   customStatusSet = false;
   willContinueAsNew = false;
 
-  #generator: Generator<unknown, unknown, unknown> | undefined;
-  #generatorStarted = false;
-  #current: Task<unknown> | undefined;
+  /** Awaits on this execution's tasks, and whether an episode is running (the context marks its tasks with it). */
+  readonly watch = new AwaitWatch();
+  #driver: OrchestratorDriver | undefined;
+  readonly #driverHost: DriverHost;
   #returned = false;
   #output: string | undefined;
-  #nextSequence = 0;
-  #pendingActions = new Map<number, OrchestratorAction>();
-  #open = new Map<number, OpenTask>();
-  #eventWaiters = new Map<string, CompletableTask<unknown>[]>();
-  /** An event name as the code wrote it, by its case-insensitive key. */
-  #eventNames = new Map<string, string>();
-  #cancelledTimers = new Set<number>();
-  #bufferedEvents = new Map<string, { event: HistoryEvent; order: number }[]>();
-  #bufferOrder = 0;
+  /** Sequence numbers, actions not yet recorded, open tasks and external events. */
+  readonly #ledger = new ActionLedger();
   #completion: CompleteOrchestrationAction | undefined;
   #completionEmitted = false;
   #continueAsNew: { input: string | undefined; cutoff: number } | undefined;
@@ -133,6 +124,21 @@ export class OrchestrationExecutor {
     this.logger = options.logger ?? silentLogger;
     this.httpPollDelayMs = options.httpPollDelayMs ?? DEFAULT_HTTP_POLL_DELAY_MS;
     this.context = new OrchestrationContextImpl(this);
+    const executor = this;
+    this.#driverHost = {
+      get where() {
+        return `'${executor.started?.name ?? '?'}'`;
+      },
+      get willContinueAsNew() {
+        return executor.willContinueAsNew;
+      },
+      get stopped() {
+        return executor.#returned || executor.#completion !== undefined;
+      },
+      returned: (value) => this.#onReturned(value),
+      fail: (error) => this.#fail(error),
+      continuedAsNew: () => this.#finishContinueAsNew(),
+    };
     this.entities = new OrchestrationEntities({
       maxPayloadBytes: this.maxPayloadBytes,
       instanceId: () => this.started?.instanceId ?? '',
@@ -145,13 +151,7 @@ export class OrchestrationExecutor {
 
   /** What the execution waits for now (read after {@link execute}; no effect on it). */
   pendingWork(): PendingWork {
-    const events = [...this.#eventWaiters].filter(([, waiters]) => waiters.some((w) => !w.isCompleted)).map(([key]) => this.#eventNames.get(key) ?? key);
-    return {
-      tasks: [...this.#open].map(([id, open]) => ({ id, kind: open.kind, name: open.name })).sort((a, b) => a.id - b.id),
-      events,
-      cancelledTimers: [...this.#cancelledTimers].sort((a, b) => a - b),
-      entities: this.entities.pending(),
-    };
+    return { ...this.#ledger.pendingWork(), entities: this.entities.pending() };
   }
 
   /** The execution has ended; later events are ignored. */
@@ -162,22 +162,53 @@ export class OrchestrationExecutor {
    * Runs one episode. A fresh executor gets the whole recorded history as `pastEvents`; a cached one
    * gets `[]` and only the new events.
    */
-  execute(pastEvents: readonly HistoryEvent[], newEvents: readonly HistoryEvent[]): EpisodeResult {
-    const acceptedEvents: HistoryEvent[] = [];
+  execute(pastEvents: readonly HistoryEvent[], newEvents: readonly HistoryEvent[]): EpisodeResult | Promise<EpisodeResult> {
     this.#patches.noteRecorded(pastEvents);
+    this.watch.inStep = true;
+    const run: EpisodeRun = { past: pastEvents, news: newEvents, next: 0, accepted: [] };
+    const first = this.#run(run, false);
+    if (first !== DRAIN) return first;
+    // Async code woke: go on after each drain (callbacks, not a promise per drain: replay pays one per step).
+    const drain = this.options.drain ?? afterMicrotasks;
+    return new Promise<EpisodeResult>((resolve, reject) => {
+      const step = (): void => {
+        try {
+          const next = this.#run(run, true);
+          if (next === DRAIN) drain(step);
+          else resolve(next);
+        } catch (error) {
+          reject(error);
+        }
+      };
+      drain(step);
+    });
+  }
+
+  /**
+   * Applies the episode's events from `run.next` on. After an event that woke async code it returns
+   * {@link DRAIN}: the caller goes on once the microtask queue is empty.
+   */
+  #run(run: EpisodeRun, drained: boolean): EpisodeResult | typeof DRAIN {
+    const total = run.past.length + run.news.length;
     try {
-      this.isReplaying = true;
-      for (const event of pastEvents) {
-        this.#apply(event, true);
+      if (drained) this.#afterDrain();
+      while (run.next < total) {
+        const isPast = run.next < run.past.length;
+        const event = isPast ? run.past[run.next]! : run.news[run.next - run.past.length]!;
+        run.next++;
+        this.isReplaying = isPast;
+        if (this.#apply(event, isPast) && !isPast) run.accepted.push(event);
         this.#afterEvent();
-      }
-      this.isReplaying = false;
-      for (const event of newEvents) {
-        if (this.#apply(event, false)) acceptedEvents.push(event);
-        this.#afterEvent();
+        if (this.watch.woke && this.#driver?.isAsync && !this.#completion) {
+          this.watch.woke = false;
+          return DRAIN;
+        }
       }
     } catch (error) {
-      if (!(error instanceof NonDeterministicOrchestrationError)) throw error;
+      if (!(error instanceof NonDeterministicOrchestrationError)) {
+        this.watch.inStep = false;
+        throw error;
+      }
       // Non-determinism is only found while replaying, so a return reached before it (the code now returns
       // earlier than history shows) was never real: the failure replaces it. A failure of the code stays.
       if (!this.#completionEmitted && this.#completion?.status !== 'Failed') this.#completion = undefined;
@@ -185,13 +216,14 @@ export class OrchestrationExecutor {
       this.#fail(error);
     }
     this.isReplaying = false;
-    return { actions: this.#takeActions(), acceptedEvents, customStatus: this.customStatusText, completion: this.#completion };
+    this.watch.inStep = false;
+    this.watch.woke = false;
+    return { actions: this.#takeActions(), acceptedEvents: run.accepted, customStatus: this.customStatusText, completion: this.#completion };
   }
 
   #takeActions(): OrchestratorAction[] {
     // Markers first: on replay the code reaches a patch before its marker is read back (see PatchState.check).
-    let actions: OrchestratorAction[] = [...this.#patches.takeNewMarkers(), ...this.#pendingActions.values()];
-    this.#pendingActions.clear();
+    let actions: OrchestratorAction[] = [...this.#patches.takeNewMarkers(), ...this.#ledger.takePending()];
     const completion = this.#completion;
     if (completion) {
       if (completion.status === 'Failed') actions = actions.filter((a) => a.type === 'SendEvent' || a.type === 'RecordPatch');
@@ -232,32 +264,32 @@ export class OrchestrationExecutor {
       case 'SubOrchestrationInstanceCreated':
       case 'EventSent':
         if (event.eventType === 'EventSent' && event.eventId < 0) return true; // a lock release at completion (see #takeActions)
-        this.#matchRecorded(event);
+        this.#ledger.matchRecorded(event, this.#nonDeterministic());
         return true;
       case 'TaskCompleted':
       case 'SubOrchestrationInstanceCompleted':
-        return this.#settle(event.taskScheduledId, event.eventType === 'TaskCompleted' ? 'activity' : 'subOrchestration', (t) =>
+        return this.#ledger.settle(event.taskScheduledId, event.eventType === 'TaskCompleted' ? 'activity' : 'subOrchestration', (t) =>
           t._complete(deserialize(event.result)),
         );
       case 'TaskFailed':
       case 'SubOrchestrationInstanceFailed': {
         const kind = event.eventType === 'TaskFailed' ? 'activity' : 'subOrchestration';
-        return this.#settle(event.taskScheduledId, kind, (t, open) => {
+        return this.#ledger.settle(event.taskScheduledId, kind, (t, open) => {
           const what = kind === 'activity' ? 'Activity' : 'Sub-orchestration';
           const message = `${what} '${open.name}' (task #${event.taskScheduledId}) failed: ${event.failureDetails.message}`;
           t._fail(new TaskFailedError(message, event.failureDetails, event.taskScheduledId));
         });
       }
       case 'TimerFired':
-        return this.#settle(event.timerId, 'timer', (t) => t._complete(undefined));
+        return this.#ledger.settle(event.timerId, 'timer', (t) => t._complete(undefined));
       case 'EventRaised':
-        this.#deliverEvent(event);
+        if (!this.entities.deliver(event)) this.#ledger.deliverEvent(event);
         return true;
       case 'OrchestratorCompleted':
-        if (isPast) this.#checkAllRecorded();
+        if (isPast) this.#ledger.checkAllRecorded(this.#nonDeterministic());
         return true;
       case 'GenericEvent':
-        if (isPast) this.#patches.check(event, `Non-deterministic orchestration '${this.started?.name}' (instance '${this.started?.instanceId}')`);
+        if (isPast) this.#patches.check(event, this.#nonDeterministic());
         return true;
       default:
         return true;
@@ -265,7 +297,15 @@ export class OrchestrationExecutor {
   }
 
   #afterEvent(): void {
-    this.#resume();
+    if (this.watch.stray !== undefined && !this.#completion) {
+      this.#fail(new NonDeterministicOrchestrationError(describeStray(this.#driverHost.where, this.watch.stray)));
+    }
+    this.#driver?.resume();
+    if (this.#returned) this.#tryComplete();
+  }
+
+  #afterDrain(): void {
+    this.#driver?.afterDrain();
     if (this.#returned) this.#tryComplete();
   }
 
@@ -282,128 +322,34 @@ export class OrchestrationExecutor {
       );
       return;
     }
+    let driver: OrchestratorDriver | undefined;
     let result: unknown;
     try {
       this.input = deserialize(event.input);
       result = fn(this.context, this.input);
+      driver = driverFor(result, this.#driverHost, this.watch);
     } catch (error) {
       this.#fail(error);
       return;
     }
-    if (isGenerator(result)) {
-      this.#generator = result;
-      this.#resume();
-    } else if (isThenable(result) || isAsyncIterable(result)) {
-      defuse(result); // its rejection is nobody's to handle now
-      const what = isThenable(result) ? `returned ${describeValue(result)}` : 'returned an async generator';
-      this.#fail(
-        new TypeError(
-          `Orchestrator '${event.name}' ${what}: orchestrators must be generator functions (function*), ` +
-            'not async functions. Use `yield ctx.callActivity(...)` instead of `await`.',
-        ),
-      );
+    if (driver) {
+      this.#driver = driver;
+      driver.resume();
     } else {
       this.#onReturned(result);
     }
   }
 
-  #matchRecorded(event: HistoryEvent): void {
-    const action = this.#pendingActions.get(event.eventId);
-    const where = `Non-deterministic orchestration '${this.started?.name}' (instance '${this.started?.instanceId}')`;
-    if (!action) {
-      throw new NonDeterministicOrchestrationError(
-        `${where}: history recorded ${describeRecorded(event)}, but the orchestrator code did not schedule it ` +
-          '(it scheduled fewer actions, or in another order).',
-        { recorded: describeRecorded(event), current: 'nothing' },
-      );
-    }
-    const sameName =
-      !('name' in event) || !('name' in action) || event.name.toLowerCase() === action.name.toLowerCase();
-    if (SCHEDULING_MATCH[event.eventType] !== action.type || !sameName) {
-      throw new NonDeterministicOrchestrationError(
-        `${where}: history recorded ${describeRecorded(event)}, but the orchestrator code now schedules ${describeAction(action)}.`,
-        { recorded: describeRecorded(event), current: describeAction(action) },
-      );
-    }
-    this.#pendingActions.delete(event.eventId);
-  }
-
-  #checkAllRecorded(): void {
-    const unrecorded = [...this.#pendingActions.values()][0];
-    if (unrecorded) {
-      throw new NonDeterministicOrchestrationError(
-        `Non-deterministic orchestration '${this.started?.name}' (instance '${this.started?.instanceId}'): the orchestrator code now ` +
-          `schedules ${describeAction(unrecorded)}, but history recorded no such action at that point (it scheduled more actions).`,
-        { recorded: 'nothing', current: describeAction(unrecorded) },
-      );
-    }
-  }
-
-  #settle(id: number, kind: OpenKind, settle: (task: CompletableTask<unknown>, open: OpenTask) => void): boolean {
-    const open = this.#open.get(id);
-    if (!open || open.kind !== kind) return false; // duplicate, stale, or cancelled: not recorded
-    this.#open.delete(id);
-    settle(open.task, open);
-    return true;
-  }
-
-  #deliverEvent(event: HistoryEvent & { eventType: 'EventRaised' }): void {
-    if (this.entities.deliver(event)) return;
-    const key = event.name.toLowerCase();
-    const waiters = this.#eventWaiters.get(key);
-    const waiter = waiters?.pop(); // newest wait first, as in DTFx
-    if (waiter) {
-      waiter._complete(deserialize(event.input));
-      return;
-    }
-    const buffer = this.#bufferedEvents.get(key) ?? [];
-    buffer.push({ event, order: this.#bufferOrder++ });
-    this.#bufferedEvents.set(key, buffer);
+  /** The opening of a non-determinism message. */
+  #nonDeterministic(): string {
+    return `Non-deterministic orchestration '${this.started?.name}' (instance '${this.started?.instanceId}')`;
   }
 
   #collectCarryover(): HistoryEvent[] {
-    const buffered = [...this.#bufferedEvents.values()].flat().sort((a, b) => a.order - b.order);
-    return [...buffered.map((b) => b.event), ...this.#carryover];
+    return [...this.#ledger.unconsumedEvents(), ...this.#carryover];
   }
 
-  // ---- driving the generator -------------------------------------------------------------------
-
-  #resume(): void {
-    const generator = this.#generator;
-    if (!generator || this.#returned || this.#completion) return;
-    for (;;) {
-      let step: IteratorResult<unknown, unknown>;
-      try {
-        if (!this.#generatorStarted) {
-          this.#generatorStarted = true;
-          step = generator.next();
-        } else {
-          const current = this.#current;
-          if (!current || !current.isCompleted) return;
-          this.#current = undefined;
-          step = current.isFaulted ? generator.throw(current.error) : generator.next(current.result);
-        }
-      } catch (error) {
-        this.#fail(error);
-        return;
-      }
-      if (this.willContinueAsNew) {
-        this.#finishContinueAsNew();
-        return;
-      }
-      if (step.done) {
-        this.#onReturned(step.value);
-        return;
-      }
-      if (!isYieldedTask(step.value)) {
-        // A yielded Promise is refused, and must not end the process when it rejects later.
-        defuse(step.value);
-        this.#fail(new TypeError(describeBadYield(this.started?.name ?? '?', step.value)));
-        return;
-      }
-      this.#current = step.value;
-    }
-  }
+  // ---- ending the execution ----------------------------------------------------------------------
 
   #onReturned(value: unknown): void {
     this.#returned = true;
@@ -422,10 +368,10 @@ export class OrchestrationExecutor {
 
   /** Completion rule (reference §6.2): returned, and no activity, child or uncancelled timer still open. */
   #tryComplete(): void {
-    if (this.#completion || this.#open.size > 0) return;
+    if (this.#completion || this.#ledger.openCount > 0) return;
     this.#completion = {
       type: 'CompleteOrchestration',
-      id: this.#nextSequence,
+      id: this.#ledger.nextSequence,
       status: 'Completed',
       ...(this.#output !== undefined ? { result: this.#output } : {}),
     };
@@ -437,7 +383,7 @@ export class OrchestrationExecutor {
     const input = this.#continueAsNew?.input;
     this.#completion = {
       type: 'CompleteOrchestration',
-      id: this.#nextSequence,
+      id: this.#ledger.nextSequence,
       status: 'ContinuedAsNew',
       ...(input !== undefined ? { result: input } : {}),
     };
@@ -448,7 +394,7 @@ export class OrchestrationExecutor {
     this.#returned = true;
     this.#completion = {
       type: 'CompleteOrchestration',
-      id: this.#nextSequence,
+      id: this.#ledger.nextSequence,
       status: 'Failed',
       failureDetails: toFailureDetails(error),
     };
@@ -456,17 +402,11 @@ export class OrchestrationExecutor {
 
   // ---- scheduling (called by the context) ------------------------------------------------------
 
-  #newAction<A extends OrchestratorAction>(make: (id: number) => A): A {
-    const action = make(this.#nextSequence++);
-    this.#pendingActions.set(action.id, action);
-    return action;
-  }
-
   /** Schedules an activity. */
   scheduleActivity(name: string, input: unknown): CompletableTask<unknown> {
     const inputText = serialize(input, `input of activity '${name}'`, this.maxPayloadBytes);
-    const action = this.#newAction((id) => ({ type: 'ScheduleTask' as const, id, name, ...(inputText !== undefined ? { input: inputText } : {}) }));
-    return this.#track(action.id, 'activity', name);
+    const action = this.#ledger.newAction((id) => ({ type: 'ScheduleTask' as const, id, name, ...(inputText !== undefined ? { input: inputText } : {}) }));
+    return this.#ledger.track(action.id, 'activity', name);
   }
 
   /** `ctx.isPatched` (see {@link PatchState.isPatched}). */
@@ -484,7 +424,7 @@ export class OrchestrationExecutor {
     const inputText = serialize(input, `input of sub-orchestration '${name}'`, this.maxPayloadBytes);
     if (instanceId !== undefined) validateChildId(instanceId, this.started?.instanceId);
     const generation = this.started?.generation ?? 0;
-    const action = this.#newAction((id) => ({
+    const action = this.#ledger.newAction((id) => ({
       type: 'CreateSubOrchestration' as const,
       id,
       name,
@@ -493,19 +433,13 @@ export class OrchestrationExecutor {
       ...(inputText !== undefined ? { input: inputText } : {}),
       ...(tags !== undefined ? { tags } : {}),
     }));
-    return this.#track(action.id, 'subOrchestration', name);
+    return this.#ledger.track(action.id, 'subOrchestration', name);
   }
 
   /** Creates a durable timer. */
   createTimer(fireAt: Date): TimerTask {
     if (!(fireAt instanceof Date) || Number.isNaN(fireAt.getTime())) throw new ValidationError('createTimer needs a valid Date.');
-    const action: CreateTimerAction = this.#newAction((id) => ({ type: 'CreateTimer' as const, id, fireAt: fireAt.toISOString() }));
-    const timer = new TimerTask(action.id, fireAt, () => {
-      if (this.#open.delete(action.id)) this.#cancelledTimers.add(action.id);
-      if (this.#pendingActions.get(action.id) === action) action.isCanceled = true;
-    });
-    this.#open.set(action.id, { task: timer as CompletableTask<unknown>, kind: 'timer', name: 'timer' });
-    return timer;
+    return this.#ledger.timer(fireAt);
   }
 
   /** Sends an event to another instance (fire and forget). */
@@ -515,25 +449,13 @@ export class OrchestrationExecutor {
   }
 
   #sendEventText(instanceId: string, name: string, inputText: string | undefined): number {
-    return this.#newAction((id) => ({ type: 'SendEvent' as const, id, instanceId, name, ...(inputText !== undefined ? { input: inputText } : {}) })).id;
+    return this.#ledger.newAction((id) => ({ type: 'SendEvent' as const, id, instanceId, name, ...(inputText !== undefined ? { input: inputText } : {}) })).id;
   }
 
   /** Waits for an external event; events raised earlier are delivered first-in first-out. */
   waitForExternalEvent(name: string): CompletableTask<unknown> {
     if (typeof name !== 'string' || name.length === 0) throw new ValidationError('An event name must be a non-empty string.');
-    const key = name.toLowerCase();
-    const task = new CompletableTask<unknown>(-1);
-    const buffer = this.#bufferedEvents.get(key);
-    const early = buffer?.shift();
-    if (early && early.event.eventType === 'EventRaised') {
-      task._complete(deserialize(early.event.input));
-      return task;
-    }
-    const waiters = this.#eventWaiters.get(key) ?? [];
-    waiters.push(task);
-    this.#eventWaiters.set(key, waiters);
-    this.#eventNames.set(key, name);
-    return task;
+    return this.#ledger.waitForEvent(name);
   }
 
   /** Wraps `attempt` in a retry policy whose waits are durable timers. */
@@ -565,7 +487,7 @@ export class OrchestrationExecutor {
   continueAsNew(input: unknown): void {
     const inputText = serialize(input, `input of orchestration '${this.started?.name}' (continueAsNew)`, this.maxPayloadBytes);
     this.willContinueAsNew = true;
-    this.#continueAsNew = { input: inputText, cutoff: this.#nextSequence };
+    this.#continueAsNew = { input: inputText, cutoff: this.#ledger.nextSequence };
   }
 
   /** Sets the custom status (JSON text kept for the commit). */
@@ -580,9 +502,4 @@ export class OrchestrationExecutor {
   }
   #uuidCounter = 0;
 
-  #track(id: number, kind: OpenKind, name: string): CompletableTask<unknown> {
-    const task = new CompletableTask<unknown>(id);
-    this.#open.set(id, { task, kind, name });
-    return task;
-  }
 }

@@ -137,7 +137,7 @@ export function mountDashboard(http: Hono, host: DashboardHost, options: Dashboa
         if ((error as Error).name !== 'ValidationError') throw error;
       }
       if (!status) return frame(c, 'instances', 'Not found', errorPage(`No instance '${id}' in task hub '${host.app.taskHub}'.`, 'Not found'), 404);
-      return frame(c, 'instances', `${status.name} ${id}`, instancePage(status, Date.now(), host.app.registry));
+      return frame(c, 'instances', `${status.name} ${id}`, await instancePage(status, Date.now(), host.app.registry));
     }),
   );
 

@@ -18,9 +18,9 @@ import { waitingSection } from './waiting-card.js';
  * Renders the page body of one instance (its status must carry the history). With the app's `registry` the
  * execution is replayed to say what it waits for (see waiting-for.ts).
  */
-export function instancePage(status: DurableOrchestrationStatus, now: number, registry?: Registry): SafeHtml {
+export async function instancePage(status: DurableOrchestrationStatus, now: number, registry?: Registry): Promise<SafeHtml> {
   const history = status.history ?? [];
-  const waits = waitingFor(history, registry);
+  const waits = await waitingFor(history, registry);
   const parent = parentInstance(history);
   const children = childInstances(history);
   const terminal = isTerminalStatus(status.runtimeStatus);

@@ -31,11 +31,11 @@ export interface WaitingFor {
 }
 
 /** What `history` (of a running execution) waits for; `registry` holds the app's orchestrators, if any. */
-export function waitingFor(history: readonly HistoryEvent[], registry: Registry | undefined): WaitingFor {
+export async function waitingFor(history: readonly HistoryEvent[], registry: Registry | undefined): Promise<WaitingFor> {
   const scheduled = new Map<number, HistoryEvent>();
   for (const event of history) if (event.eventId >= 0) scheduled.set(event.eventId, event);
   const since = (id: number) => Date.parse(scheduled.get(id)?.timestamp ?? '') || 0;
-  const replayed = registry ? replay(history, registry) : undefined;
+  const replayed = registry ? await replay(history, registry) : undefined;
   if (!replayed) return { items: fromHistory(history, scheduled), replayed: false, cancelledTimers: new Set() };
   const items: WaitItem[] = replayed.events.map((name) => ({ kind: 'event' as const, name }));
   for (const task of replayed.tasks) {
@@ -52,11 +52,12 @@ export function waitingFor(history: readonly HistoryEvent[], registry: Registry 
 }
 
 /** The executor's view after replaying `history`, or undefined when it cannot be had here. */
-function replay(history: readonly HistoryEvent[], registry: Registry) {
+async function replay(history: readonly HistoryEvent[], registry: Registry) {
   if (history.length > MAX_REPLAYED_EVENTS || !history.some((e) => e.eventType === 'ExecutionStarted')) return undefined;
   const executor = new OrchestrationExecutor({ resolve: (name, version) => registry.resolveOrchestration(name, version) });
   try {
-    const { completion } = executor.execute(history, []);
+    // An async orchestrator's episode settles once its microtasks ran (see orchestrator-drivers.ts).
+    const { completion } = await executor.execute(history, []);
     // Not this app's orchestrator, or no longer the code that wrote the history: the replay says nothing true.
     if (completion?.status === 'Failed') return undefined;
   } catch {

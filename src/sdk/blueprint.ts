@@ -7,7 +7,7 @@ import { EntityId } from './entity-id.js';
 import { ValidationError } from './errors.js';
 import { entityRef, type EntityClass, type EntityFunction, type EntityRef } from './entity-context.js';
 import type { DurableClient } from './durable-client.js';
-import type { OrchestrationRef, OrchestratorFunction, PlainOrchestratorFunction } from './orchestration-context.js';
+import type { AsyncOrchestratorFunction, OrchestrationRef, OrchestratorFunction, PlainOrchestratorFunction } from './orchestration-context.js';
 import { checkTimeout, type ActivityFunction, type ActivityOptions, type ActivityRef } from './activity.js';
 import { checkScheduleDefinition, checkScheduleId, type ScheduleOptions } from './schedule.js';
 
@@ -68,7 +68,7 @@ export class Blueprint {
   }
 
   /**
-   * Registers an orchestrator generator; returns a typed reference usable with `startNew` and `callSubOrchestrator`.
+   * Registers an orchestrator generator (`function*`); returns a typed reference usable with `startNew` and `callSubOrchestrator`.
    * With `{ version }` it is one of several versions of the name side by side: an instance runs the registration
    * of its own version (else the one registered without a version).
    */
@@ -77,13 +77,23 @@ export class Blueprint {
     fn: OrchestratorFunction<TInput, TOutput>,
     options?: OrchestrationOptions,
   ): OrchestrationRef<TInput, TOutput>;
+  /** Registers an `async` orchestrator: it awaits durable tasks instead of yielding them. */
+  orchestration<TInput = any, TOutput = any>(
+    name: string,
+    fn: AsyncOrchestratorFunction<TInput, TOutput>,
+    options?: OrchestrationOptions,
+  ): OrchestrationRef<TInput, TOutput>;
   /** Registers an orchestrator that schedules nothing (its return value is the output). */
   orchestration<TInput = any, TOutput = any>(
     name: string,
     fn: PlainOrchestratorFunction<TInput, TOutput>,
     options?: OrchestrationOptions,
   ): OrchestrationRef<TInput, TOutput>;
-  orchestration(name: string, fn: OrchestratorFunction | PlainOrchestratorFunction, options: OrchestrationOptions = {}): OrchestrationRef {
+  orchestration(
+    name: string,
+    fn: OrchestratorFunction | AsyncOrchestratorFunction | PlainOrchestratorFunction,
+    options: OrchestrationOptions = {},
+  ): OrchestrationRef {
     if (typeof options !== 'object' || options === null) throw new ValidationError(`The options of orchestration '${name}' must be an object.`);
     const { version } = options;
     this.registry.add('orchestration', name, fn, version);

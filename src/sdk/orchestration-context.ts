@@ -6,7 +6,7 @@ import type { EntityId } from './entity-id.js';
 import type { ActivityRef } from './activity.js';
 import type { Logger } from './logger.js';
 import type { RetryOptions } from './retry-options.js';
-import type { Task, TimerTask } from './task.js';
+import type { Task, TimerTask, Unthenable } from './task.js';
 import type { InstanceTags } from './tags.js';
 
 /**
@@ -17,6 +17,13 @@ export type OrchestratorFunction<TInput = any, TOutput = any> = (
   ctx: OrchestrationContext<TInput>,
   input: TInput,
 ) => Generator<Task<any>, TOutput, any>;
+
+/**
+ * An `async` orchestrator: it awaits durable tasks (every task is a thenable; `Promise.all`, `race` and
+ * `allSettled` over tasks work as `taskAll`/`taskAny`) and follows the rules of generators. Awaiting anything
+ * else (fetch, setTimeout, a Promise from outside) fails the instance with `NonDeterministicOrchestrationError`.
+ */
+export type AsyncOrchestratorFunction<TInput = any, TOutput = any> = (ctx: OrchestrationContext<TInput>, input: TInput) => Promise<TOutput>;
 
 /** An orchestrator that schedules nothing: its return value is the output at once. */
 export type PlainOrchestratorFunction<TInput = any, TOutput = any> = (ctx: OrchestrationContext<TInput>, input: TInput) => TOutput;
@@ -152,8 +159,11 @@ export interface OrchestrationContext<TInput = unknown> {
   waitForExternalEvent<T = any>(name: string): Task<T>;
   /** Completes with all values (in input order) or fails with the first failure. */
   taskAll<const T extends readonly Task<any>[]>(tasks: T): Task<TaskValues<T>>;
-  /** Completes with the first task to complete (the task itself, so compare it with `===`). */
-  taskAny<const T extends readonly Task<any>[]>(tasks: T): Task<T[number]>;
+  /**
+   * Completes with the first task to complete: the task itself, so compare it with `===` (`await` and `yield` both
+   * give the task, never its value; `Promise.race` over the same tasks gives the value).
+   */
+  taskAny<const T extends readonly Task<any>[]>(tasks: T): Task<Unthenable<T[number]>>;
   continueAsNew(input: unknown): void;
   setCustomStatus(value: unknown): void;
   /** Calls an entity operation; the task gives its result or fails with its error (a `TaskFailedError`). */

@@ -1,11 +1,37 @@
 /**
  * Durable tasks: what every scheduling call of an orchestration context returns.
  *
- * `yield task` gives the task's value (or throws its failure); `yield* task` gives the same value with its
- * TypeScript type, because a task is iterable: it yields itself once and returns what the driver sends back.
+ * In a generator orchestrator `yield task` gives the task's value (or throws its failure); `yield* task` gives
+ * the same value with its TypeScript type, because a task is iterable: it yields itself once and returns what
+ * the driver sends back. In an `async` orchestrator `await task` does the same, because a task is a thenable:
+ * the executor itself calls the continuations `then` registered when the task's history event is applied.
  */
 /** Lifecycle of a task. */
 export type TaskState = 'pending' | 'completed' | 'failed';
+
+/**
+ * @internal What the executor that handed a task out learns of awaits on it (set by the context; the executor
+ * counts waiting continuations to tell "blocked on duraflow tasks" from "blocked on something else").
+ */
+export interface TaskObserver {
+  /** `then` was called on the task; `pending` when the continuation now waits for it. */
+  _onThen(pending: boolean): void;
+  /** A task settled and ran `count` continuations registered while it was pending. */
+  _onResumed(count: number): void;
+}
+
+/** A task settled by an event is handed to await as itself (a `taskAny` winner), never adopted as a thenable. */
+export type Unthenable<T> = T extends unknown ? Omit<T, 'then'> : never;
+
+interface Continuation {
+  onFulfilled: ((value: any) => unknown) | null | undefined;
+  onRejected: ((reason: any) => unknown) | null | undefined;
+  resolve: (value: unknown) => void;
+  reject: (reason: unknown) => void;
+  promise: Promise<unknown>;
+}
+
+const ignore = (): void => {};
 
 /** A durable task whose value is a `T`. */
 export abstract class Task<T = unknown> {
@@ -13,6 +39,9 @@ export abstract class Task<T = unknown> {
   #result: T | undefined;
   #error: Error | undefined;
   #parents: CompositeTask<unknown>[] = [];
+  #continuations: Continuation[] | undefined;
+  /** @internal Set by the orchestration context on every task it returns. */
+  _observer: TaskObserver | undefined;
 
   /** True once the task succeeded or failed. */
   get isCompleted(): boolean {
@@ -40,12 +69,36 @@ export abstract class Task<T = unknown> {
     return (yield this) as T;
   }
 
+  /**
+   * Lets `await task` give the value (or throw the failure), and `Promise.all`/`race`/`allSettled` take tasks.
+   * The continuation runs when the executor applies the task's history event (at once for a settled task), so no
+   * timer or outside promise decides when an orchestrator resumes.
+   */
+  then<R1 = T, R2 = never>(
+    onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onRejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    let resolve!: (value: unknown) => void;
+    let reject!: (reason: unknown) => void;
+    const promise = new Promise<unknown>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const continuation: Continuation = { onFulfilled, onRejected, resolve, reject, promise };
+    const pending = this.#state === 'pending';
+    this._observer?._onThen(pending);
+    if (pending) (this.#continuations ??= []).push(continuation);
+    else this.#run(continuation);
+    return promise as Promise<R1 | R2>;
+  }
+
   /** @internal Marks the task succeeded and notifies compound parents. */
   _complete(value: T): void {
     if (this.#state !== 'pending') return;
     this.#state = 'completed';
     this.#result = value;
     this.#notifyParents();
+    this.#resumeContinuations();
   }
   /** @internal Marks the task failed and notifies compound parents. */
   _fail(error: Error): void {
@@ -53,6 +106,25 @@ export abstract class Task<T = unknown> {
     this.#state = 'failed';
     this.#error = error;
     this.#notifyParents();
+    this.#resumeContinuations();
+  }
+  #resumeContinuations(): void {
+    const continuations = this.#continuations;
+    if (!continuations) return;
+    this.#continuations = undefined;
+    this._observer?._onResumed(continuations.length);
+    for (const continuation of continuations) this.#run(continuation);
+  }
+  #run(c: Continuation): void {
+    const failed = this.#state === 'failed';
+    const handler = failed ? c.onRejected : c.onFulfilled;
+    try {
+      if (typeof handler === 'function') settleWith(c.resolve, handler, failed ? this.#error : this.#result);
+      else if (!failed) settleWith(c.resolve, undefined, this.#result);
+      else rejectQuietly(c, this.#error);
+    } catch (error) {
+      rejectQuietly(c, error);
+    }
   }
   /** @internal */
   _addParent(parent: CompositeTask<unknown>): void {
@@ -181,6 +253,26 @@ class RelayTask extends CompositeTask<void> {
   override _onChildCompleted(child: Task<unknown>): void {
     this.callback(child);
   }
+}
+
+/**
+ * Calls `handler(value)` (or passes `value`) into `resolve`. A task value (a `taskAny` winner) is handed over as
+ * itself: while `resolve` looks for its `then` it finds none, so the promise does not adopt the winner's value.
+ */
+function settleWith(resolve: (value: unknown) => void, handler: ((value: any) => unknown) | undefined, value: unknown): void {
+  const shadow = value instanceof Task;
+  if (shadow) Object.defineProperty(value, 'then', { value: undefined, configurable: true });
+  try {
+    resolve(handler ? handler(value) : value);
+  } finally {
+    if (shadow) delete (value as { then?: unknown }).then;
+  }
+}
+
+/** Rejects the promise `then` returned; nobody may be listening, and an unhandled rejection would end the worker. */
+function rejectQuietly(c: Continuation, reason: unknown): void {
+  c.promise.then(undefined, ignore);
+  c.reject(reason);
 }
 
 /** True when `value` is a duraflow task. */

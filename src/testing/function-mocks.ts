@@ -6,7 +6,7 @@ import type { EntityClass, EntityFunction, EntityRef } from '../sdk/entity-conte
 import { ValidationError } from '../sdk/errors.js';
 import type { OrchestrationContext } from '../sdk/orchestration-context.js';
 import { Registry } from '../sdk/registry.js';
-import type { OrchestrationRef, OrchestratorFunction, PlainOrchestratorFunction } from '../sdk/orchestration-context.js';
+import type { AsyncOrchestratorFunction, OrchestrationRef, OrchestratorFunction, PlainOrchestratorFunction } from '../sdk/orchestration-context.js';
 import type { ActivityFunction, ActivityRef } from '../sdk/activity.js';
 
 /** One call the test host made to an activity or an orchestration (a top-level start or a sub-orchestration). */
@@ -53,9 +53,9 @@ export class FunctionMocks {
   /**
    * Replaces (or adds) an orchestration for this host only, typically one the code under test calls as a
    * sub-orchestration. `fn` has the orchestrator signature `(ctx, input)`; a plain function's return value
-   * is the output at once, a generator function may schedule work like any orchestrator.
+   * is the output at once, a generator or async function may schedule work like any orchestrator.
    */
-  mockOrchestration(target: string | OrchestrationRef, fn: OrchestratorFunction | PlainOrchestratorFunction): void {
+  mockOrchestration(target: string | OrchestrationRef, fn: OrchestratorFunction | AsyncOrchestratorFunction | PlainOrchestratorFunction): void {
     const name = nameOf(target, 'orchestration');
     if (name.startsWith('@')) throw new ValidationError(`Orchestration names may not start with '@': '${name}'.`);
     checkFunction(fn, `mock of orchestration '${name}'`);

@@ -16,7 +16,7 @@ export type { TestHost, TestHostOptions } from './test-host.js';
 export type { FunctionCall, FunctionTarget } from './function-mocks.js';
 /** Name of the built-in activity behind `ctx.callHttp`: `env.calls(HTTP_ACTIVITY_NAME)` lists the requests. */
 export { HTTP_ACTIVITY_NAME } from '../core/durable-http.js';
-export { replayHistory, assertReplayable, readHistoryFile, captureHistory, ReplayError } from './replay-history.js';
+export { replayHistory, replayHistoryAsync, assertReplayable, assertReplayableAsync, readHistoryFile, captureHistory, ReplayError } from './replay-history.js';
 export type { RecordedHistory, ReplayResult, ReplayedStatus } from './replay-history.js';
 export { replayCheck, IN_FLIGHT_STATUSES } from './replay-check.js';
 export type { ReplayCheckOptions } from './replay-check.js';

@@ -1,7 +1,7 @@
 /**
  * `replayCheck(app, { store })`: the pre-deploy gate. Replays the stored history of every matching instance
  * (by default those still in flight: Running, Pending, Suspended) against the app's code, with
- * {@link replayHistory}, and reports per instance whether it would go on or break. The store is opened read-only
+ * {@link replayHistoryAsync}, and reports per instance whether it would go on or break. The store is opened read-only
  * and never created or changed. `duraflow replay-check` is the same check on the command line.
  */
 import type { Blueprint } from '../sdk/blueprint.js';
@@ -13,7 +13,7 @@ import { VersionGate } from '../runtime/version-gate.js';
 import { openStoreReadOnly, resolveStoreUrl } from '../store/open-store.js';
 import type { InstanceRecord, Store } from '../store/store.js';
 import { appSettings } from './app-settings.js';
-import { replayHistory } from './replay-history.js';
+import { replayHistoryAsync } from './replay-history.js';
 import { readFileSync } from 'node:fs';
 import { parseExport } from '../sdk/instance-export.js';
 
@@ -90,7 +90,7 @@ async function checkOne(app: Blueprint, gate: VersionGate, record: InstanceRecor
   const events = await history();
   // Not started yet: it will run the new code from its first step.
   if (!events.some((e) => e.eventType === 'ExecutionStarted')) return { ...base, outcome: 'ok' };
-  const replayed = replayHistory(app, events);
+  const replayed = await replayHistoryAsync(app, events);
   if (replayed.ok) return { ...base, outcome: 'ok' };
   const error = replayed.error;
   if (!(error instanceof NonDeterministicOrchestrationError) || (error.recorded === undefined && error.current === undefined)) {

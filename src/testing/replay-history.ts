@@ -9,7 +9,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { DurableClient } from '../sdk/durable-client.js';
-import type { ExecutionCompletedEvent, FailureDetails, HistoryEvent } from '../sdk/history.js';
+import type { ExecutionCompletedEvent, ExecutionStartedEvent, FailureDetails, HistoryEvent } from '../sdk/history.js';
+import type { CompleteOrchestrationAction } from '../core/actions.js';
 import { deserialize } from '../core/payload.js';
 import { OrchestrationExecutor } from '../core/orchestration-executor.js';
 import { appSettings } from './app-settings.js';
@@ -41,11 +42,43 @@ export class ReplayError extends DuraflowError {
   }
 }
 
-/** Re-runs the orchestrator named in `history` from `app` over that history and reports the outcome. */
+/**
+ * Re-runs the orchestrator named in `history` from `app` over that history and reports the outcome. Its episode
+ * runs synchronously for a generator orchestrator; an `async` one needs {@link replayHistoryAsync}.
+ */
 export function replayHistory(app: Blueprint, history: RecordedHistory): ReplayResult {
+  const { events, started, executor } = prepare(app, history);
+  let episode;
+  try {
+    episode = executor.execute(events, []);
+  } catch (error) {
+    return replayFailed(started, error);
+  }
+  if (episode instanceof Promise) {
+    episode.catch(() => {}); // its outcome is nobody's now
+    throw new ValidationError(
+      `The orchestrator '${started.name}' is an async function, whose replay waits for its promise jobs: use \`await replayHistoryAsync(app, history)\`.`,
+    );
+  }
+  return judge(events, started, executor, episode.completion);
+}
+
+/** {@link replayHistory} for orchestrators of either style (`async` functions and generators). */
+export async function replayHistoryAsync(app: Blueprint, history: RecordedHistory): Promise<ReplayResult> {
+  const { events, started, executor } = prepare(app, history);
+  let completion;
+  try {
+    completion = (await executor.execute(events, [])).completion;
+  } catch (error) {
+    return replayFailed(started, error);
+  }
+  return judge(events, started, executor, completion);
+}
+
+function prepare(app: Blueprint, history: RecordedHistory): { events: HistoryEvent[]; started: ExecutionStartedEvent; executor: OrchestrationExecutor } {
   const events = toEvents(history);
-  const started = events.find((e) => e.eventType === 'ExecutionStarted');
-  if (!started || started.eventType !== 'ExecutionStarted') {
+  const started = events.find((e): e is ExecutionStartedEvent => e.eventType === 'ExecutionStarted');
+  if (!started) {
     throw new ValidationError('The history has no ExecutionStarted event: pass the history of one orchestration execution.');
   }
   const registry = app.registry;
@@ -56,12 +89,20 @@ export function replayHistory(app: Blueprint, history: RecordedHistory): ReplayR
     registeredVersions: (name) => registry.orchestrationVersions(name),
     ...(maxPayloadBytes !== undefined ? { maxPayloadBytes } : {}),
   });
-  let completion;
-  try {
-    completion = executor.execute(events, []).completion;
-  } catch (error) {
-    return { ok: false, error: new ReplayError(`Replaying '${started.name}' failed: ${(error as Error).message}`) };
-  }
+  return { events, started, executor };
+}
+
+function replayFailed(started: ExecutionStartedEvent, error: unknown): ReplayResult {
+  return { ok: false, error: new ReplayError(`Replaying '${started.name}' failed: ${(error as Error).message}`) };
+}
+
+/** Compares the replayed ending (`completion`) with the recorded one. */
+function judge(
+  events: readonly HistoryEvent[],
+  started: ExecutionStartedEvent,
+  executor: OrchestrationExecutor,
+  completion: CompleteOrchestrationAction | undefined,
+): ReplayResult {
   const recorded = events.find((e): e is ExecutionCompletedEvent => e.eventType === 'ExecutionCompleted');
   const status: ReplayedStatus = completion?.status ?? 'Running';
   const failure = completion?.failureDetails;
@@ -96,6 +137,12 @@ export function replayHistory(app: Blueprint, history: RecordedHistory): ReplayR
 /** Like {@link replayHistory}, but throws the error (a `NonDeterministicOrchestrationError` or `ReplayError`). */
 export function assertReplayable(app: Blueprint, history: RecordedHistory): void {
   const result = replayHistory(app, history);
+  if (!result.ok) throw result.error;
+}
+
+/** Like {@link replayHistoryAsync}, but rejects with the error. */
+export async function assertReplayableAsync(app: Blueprint, history: RecordedHistory): Promise<void> {
+  const result = await replayHistoryAsync(app, history);
   if (!result.ok) throw result.error;
 }
 

@@ -26,7 +26,7 @@ import { SqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { HubStore } from '../store/store.js';
 import { FunctionMocks, type FunctionCall, type FunctionTarget } from './function-mocks.js';
 import { VirtualClock } from './virtual-clock.js';
-import type { OrchestrationRef, OrchestratorFunction, PlainOrchestratorFunction } from '../sdk/orchestration-context.js';
+import type { AsyncOrchestratorFunction, OrchestrationRef, OrchestratorFunction, PlainOrchestratorFunction } from '../sdk/orchestration-context.js';
 import type { ActivityFunction, ActivityRef } from '../sdk/activity.js';
 
 /** Options of {@link createTestHost}. */
@@ -65,7 +65,7 @@ export interface TestHost {
   /** Replaces (or adds) an orchestration for this host only, e.g. one called as a sub-orchestration. */
   mockOrchestration<I, O>(
     target: string | OrchestrationRef<I, O>,
-    fn: OrchestratorFunction<I, O> | PlainOrchestratorFunction<I, O>,
+    fn: OrchestratorFunction<I, O> | AsyncOrchestratorFunction<I, O> | PlainOrchestratorFunction<I, O>,
   ): void;
   /** Replaces (or adds) an entity (a function or a class, as `app.entity` takes) for this host only. */
   mockEntity(target: string | EntityRef, fn: EntityFunction | EntityClass): void;
@@ -194,7 +194,7 @@ class TestHostImpl implements TestHost {
 
   mockOrchestration<I, O>(
     target: string | OrchestrationRef<I, O>,
-    fn: OrchestratorFunction<I, O> | PlainOrchestratorFunction<I, O>,
+    fn: OrchestratorFunction<I, O> | AsyncOrchestratorFunction<I, O> | PlainOrchestratorFunction<I, O>,
   ): void {
     this.mocks.mockOrchestration(target, fn as OrchestratorFunction);
   }

@@ -75,9 +75,18 @@ export const ev: {
   raised: (name: string, input?: unknown) => makeEvent({ eventType: 'EventRaised', name, ...json(input) }, at(0)),
 };
 
+/** An executor of generator orchestrators, whose episodes run synchronously: `execute` returns the result itself. */
+export class SyncExecutor extends OrchestrationExecutor {
+  override execute(pastEvents: readonly HistoryEvent[], newEvents: readonly HistoryEvent[]): EpisodeResult {
+    const result = super.execute(pastEvents, newEvents);
+    if (result instanceof Promise) throw new Error('The episode of a generator orchestrator returned a promise.');
+    return result;
+  }
+}
+
 /** A fresh executor serving `functions`. */
-export function executorFor(functions: Record<string, OrchestratorFunction | ((...args: any[]) => unknown)>, maxPayloadBytes?: number): OrchestrationExecutor {
-  return new OrchestrationExecutor({
+export function executorFor(functions: Record<string, OrchestratorFunction | ((...args: any[]) => unknown)>, maxPayloadBytes?: number): SyncExecutor {
+  return new SyncExecutor({
     resolve: (name) => functions[name] as OrchestratorFunction | undefined,
     registeredNames: () => Object.keys(functions).sort(),
     ...(maxPayloadBytes !== undefined ? { maxPayloadBytes } : {}),

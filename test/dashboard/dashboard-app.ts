@@ -1,4 +1,4 @@
-/** The app the dashboard and CLI tests drive: chains, timers, a child, events, a failure, an entity. */
+/** The app the dashboard and CLI tests drive: chains, timers, a child, events (also in an async orchestrator), a failure, an entity. */
 import { DFApp, type DFAppOptions } from '../../src/index.js';
 
 /** Builds the test app on `store`; `apiKey` protects its host. */
@@ -26,6 +26,12 @@ export function createDashboardApp(store: string, apiKey?: string, options: Omit
     ctx.setCustomStatus('waiting for Approve');
     const decision = yield ctx.waitForExternalEvent('Approve');
     return { approved: decision };
+  });
+  // The same waiting written as an async function.
+  app.orchestration('asyncApproval', async (ctx) => {
+    ctx.setCustomStatus('waiting for Approve');
+    const [decision, greeting] = await Promise.all([ctx.waitForExternalEvent('Approve'), ctx.callActivity('greet', 'async')]);
+    return { approved: decision, greeting };
   });
   app.orchestration('echo', function* (ctx) {
     return ctx.getInput();

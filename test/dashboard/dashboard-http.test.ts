@@ -190,6 +190,23 @@ describe('dashboard without an API key', () => {
     assert.equal(await client.getStatus('act-1'), undefined);
   });
 
+  test('an async orchestrator is started, shown and sent an event from the dashboard like a generator one', async () => {
+    assert.equal((await action(host.url, 'start', { name: 'asyncApproval', instanceId: 'async-1' })).status, 200);
+    let page = '';
+    for (let i = 0; i < 400 && !page.includes('waiting for Approve'); i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      page = await (await fetch(`${host.url}/dashboard/instances/async-1`)).text();
+    }
+    assert.match(page, /waiting for Approve/);
+    assert.match(page, /TaskScheduled/);
+    assert.equal((await action(host.url, 'instances/async-1/raise', { eventName: 'Approve', data: 'true' })).status, 200);
+    const done = await client.waitForCompletion('async-1', { timeoutInMilliseconds: 20_000 });
+    assert.deepEqual(done.output, { approved: true, greeting: 'Hello async!' });
+    page = await (await fetch(`${host.url}/dashboard/instances/async-1`)).text();
+    assert.match(page, /Completed/);
+    assert.match(page, /EventRaised/);
+  });
+
   test('purge by filter deletes only the finished instances the filter shows', async () => {
     const keep = await client.startNew('approval', { instanceId: 'purge-running' });
     const gone = [await client.startNew('echo', { instanceId: 'purge-a', input: 1 }), await client.startNew('echo', { instanceId: 'purge-b', input: 2 })];

@@ -130,7 +130,7 @@ describe('dashboard: what an instance waits for', () => {
     assert.match(panel, /<details open><summary>Stack trace<\/summary><pre class="stack">RangeError: card declined/);
   });
 
-  test('without the orchestrator registered, open work comes from the history and events are unknown', () => {
+  test('without the orchestrator registered, open work comes from the history and events are unknown', async () => {
     const t = (ms: number) => new Date(Date.UTC(2026, 0, 1) + ms).toISOString();
     const history = [
       { eventType: 'OrchestratorStarted', eventId: -1, timestamp: t(0) },
@@ -141,7 +141,7 @@ describe('dashboard: what an instance waits for', () => {
       { eventType: 'OrchestratorCompleted', eventId: -1, timestamp: t(0) },
       { eventType: 'TaskCompleted', eventId: -1, timestamp: t(5), taskScheduledId: 0, result: '1' },
     ] as const;
-    const result = waitingFor(history as never, undefined);
+    const result = await waitingFor(history as never, undefined);
     assert.equal(result.replayed, false);
     assert.deepEqual(result.items.map((i) => i.kind), ['timer', 'activity']);
   });

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { DFApp } from '../../src/index.js';
 import { runApp, type RunningApp } from '../support/harness.js';
-import { testStores } from '../support/stores.js';
+import { engineStores, useOrchestratorStyle } from '../support/orchestrator-styles.js';
 
-for (const store of testStores()) {
-  describe(`basics on ${store.name}`, () => {
+for (const store of engineStores()) {
+  describe(`basics on ${store.label}`, () => {
+    useOrchestratorStyle(store);
     let app: RunningApp;
     before(async () => {
       app = await runApp(store, (url) => {

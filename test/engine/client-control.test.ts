@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { InvalidInstanceStateError, TaskFailedError } from '../../src/index.js';
 import { Gate, eventually, eventsOf, finished, historyOf, historyWhere, run, statusWhere, withApp } from '../support/engine-helpers.js';
-import { testStores } from '../support/stores.js';
+import { engineStores, useOrchestratorStyle } from '../support/orchestrator-styles.js';
 import type { DFApp } from '../../src/index.js';
 
 /** Registers `name`: an orchestration whose one activity ('held') returns `result` once `gate` opens. */
@@ -16,8 +16,9 @@ function heldActivityOrchestration(app: DFApp, name: string, gate: Gate, result:
   });
 }
 
-for (const store of testStores()) {
-  describe(`client: instance control on ${store.name}`, () => {
+for (const store of engineStores()) {
+  describe(`client: instance control on ${store.label}`, () => {
+    useOrchestratorStyle(store);
     test('terminate ends a running instance with the reason; a late activity result changes nothing', async () => {
       const gate = new Gate();
       await withApp(

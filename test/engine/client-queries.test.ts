@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DFApp, InstanceAlreadyExistsError, createClient } from '../../src/index.js';
 import { eventsOf, finished, historyOf, run, statusWhere, withApp } from '../support/engine-helpers.js';
-import { testStores } from '../support/stores.js';
+import { engineStores, useOrchestratorStyle } from '../support/orchestrator-styles.js';
 
 function basics(app: DFApp): void {
   app.activity('echo', (v: unknown) => v);
@@ -18,8 +18,9 @@ function basics(app: DFApp): void {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-for (const store of testStores()) {
-  describe(`client: starts and queries on ${store.name}`, () => {
+for (const store of engineStores()) {
+  describe(`client: starts and queries on ${store.label}`, () => {
+    useOrchestratorStyle(store);
     test('startNew refuses invalid instance ids with a ValidationError and writes nothing', async () => {
       await withApp(store, basics, async ({ client }) => {
         const invalid = ['@entity', 'a/b', 'a\\b', 'a#b', 'a?b', 'tab\there', 'line\nbreak', 'nul\u0000', 'del\u007f', 'x'.repeat(257), ''];

@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { TaskFailedError } from '../../src/index.js';
 import { Gate, eventsOf, finished, historyOf, run, statusWhere, withApp } from '../support/engine-helpers.js';
-import { testStores } from '../support/stores.js';
+import { engineStores, useOrchestratorStyle } from '../support/orchestrator-styles.js';
 
 const HOUR = 3_600_000;
 
-for (const store of testStores()) {
-  describe(`taskAll and taskAny on ${store.name}`, () => {
+for (const store of engineStores()) {
+  describe(`taskAll and taskAny on ${store.label}`, () => {
+    useOrchestratorStyle(store);
     test('taskAll gives every value in input order, whatever the completion order', async () => {
       await withApp(
         store,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { DFApp, Logger } from '../../src/index.js';
 import { eventsOf, historyOf, run, statusWhere, withApp } from '../support/engine-helpers.js';
-import { testStores } from '../support/stores.js';
+import { engineStores, useOrchestratorStyle } from '../support/orchestrator-styles.js';
 
 interface Step {
   step: number;
@@ -20,8 +20,9 @@ function recordingLogger(): Logger & { lines: string[] } {
 
 const UUID_V5 = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-for (const store of testStores()) {
-  describe(`orchestration context on ${store.name}`, () => {
+for (const store of engineStores()) {
+  describe(`orchestration context on ${store.label}`, () => {
+    useOrchestratorStyle(store);
     /** Registers `steps`: three episodes, recording the context at each step. */
     function stepsApp(steps: Step[]) {
       return (app: DFApp) => {

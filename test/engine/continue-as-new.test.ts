@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { eventsOf, finished, historyOf, historyWhere, run, statusWhere, withApp } from '../support/engine-helpers.js';
-import { testStores } from '../support/stores.js';
+import { engineStores, useOrchestratorStyle } from '../support/orchestrator-styles.js';
 
-for (const store of testStores()) {
-  describe(`continueAsNew on ${store.name}`, () => {
+for (const store of engineStores()) {
+  describe(`continueAsNew on ${store.label}`, () => {
+    useOrchestratorStyle(store);
     for (const cacheSize of [undefined, 0]) {
       test(`each generation gets a new execution id and a fresh history; custom status carries over${cacheSize === 0 ? ' (replaying)' : ''}`, async () => {
         await withApp(

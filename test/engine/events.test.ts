@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Gate, eventsOf, finished, historyOf, historyWhere, withApp } from '../support/engine-helpers.js';
-import { testStores } from '../support/stores.js';
+import { engineStores, useOrchestratorStyle } from '../support/orchestrator-styles.js';
 
-for (const store of testStores()) {
-  describe(`external events on ${store.name}`, () => {
+for (const store of engineStores()) {
+  describe(`external events on ${store.label}`, () => {
+    useOrchestratorStyle(store);
     for (const cacheSize of [undefined, 0]) {
       test(`events raised before the wait are buffered first-in first-out and each is consumed once${cacheSize === 0 ? ' (replaying)' : ''}`, async () => {
         const gate = new Gate();

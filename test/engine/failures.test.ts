@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { TaskFailedError } from '../../src/index.js';
 import { eventsOf, historyOf, run, withApp } from '../support/engine-helpers.js';
-import { testStores } from '../support/stores.js';
+import { engineStores, useOrchestratorStyle } from '../support/orchestrator-styles.js';
 
 class InventoryError extends Error {
   override name = 'InventoryError';
@@ -12,8 +12,9 @@ function reserveStock(item: string): never {
   throw new InventoryError(`out of stock: ${item}`);
 }
 
-for (const store of testStores()) {
-  describe(`failures on ${store.name}`, () => {
+for (const store of engineStores()) {
+  describe(`failures on ${store.label}`, () => {
+    useOrchestratorStyle(store);
     test('an activity failure surfaces as a TaskFailedError with the original type, message and stack, and can be caught', async () => {
       const released: string[] = [];
       await withApp(

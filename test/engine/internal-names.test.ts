@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { UnknownFunctionError } from '../../src/index.js';
 import { run, withApp } from '../support/engine-helpers.js';
-import { testStores } from '../support/stores.js';
+import { engineStores, useOrchestratorStyle } from '../support/orchestrator-styles.js';
 
 test('UnknownFunctionError leaves internal names out of its message and its list', () => {
   const error = new UnknownFunctionError('activity', 'nope', ['BuiltIn::HttpActivity', 'greet']);
@@ -14,8 +14,9 @@ test('UnknownFunctionError leaves internal names out of its message and its list
   assert.deepEqual(error.registeredNames, ['greet']);
 });
 
-for (const store of testStores()) {
-  describe(`internal names on ${store.name}`, () => {
+for (const store of engineStores()) {
+  describe(`internal names on ${store.label}`, () => {
+    useOrchestratorStyle(store);
     test('calling an unknown activity fails listing the registered activities, not BuiltIn::HttpActivity', async () => {
       await withApp(
         store,

@@ -13,7 +13,7 @@ import { startWorker, type WorkerHandle, type WorkerOptions } from '../../src/ru
 import { acquireStore } from '../../src/store/open-store.js';
 import type { OrchestrationWorkItem, StartLease } from '../../src/store/store.js';
 import { FaultyStore } from '../support/faulty-store.js';
-import { testStores } from '../support/stores.js';
+import { engineStores, useOrchestratorStyle } from '../support/orchestrator-styles.js';
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -23,8 +23,9 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs = 20_000): P
   }
 }
 
-for (const store of testStores()) {
-  describe(`starts taken by a worker in the same process on ${store.name}`, () => {
+for (const store of engineStores()) {
+  describe(`starts taken by a worker in the same process on ${store.label}`, () => {
+    useOrchestratorStyle(store);
     const cleanups: (() => Promise<void>)[] = [];
     afterEach(async () => {
       for (const cleanup of cleanups.splice(0).reverse()) await cleanup();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { PayloadTooLargeError, SerializationError, TaskFailedError } from '../../src/index.js';
 import { eventsOf, finished, historyOf, historyWhere, run, statusWhere, withApp } from '../support/engine-helpers.js';
-import { testStores } from '../support/stores.js';
+import { engineStores, useOrchestratorStyle } from '../support/orchestrator-styles.js';
 
 const LIMIT = 1000;
 /** A string whose JSON text is exactly `bytes` bytes (two of them are the quotes). */
@@ -15,8 +15,9 @@ function isTooLarge(error: unknown): boolean {
   return true;
 }
 
-for (const store of testStores()) {
-  describe(`payloads on ${store.name}`, () => {
+for (const store of engineStores()) {
+  describe(`payloads on ${store.label}`, () => {
+    useOrchestratorStyle(store);
     test('start inputs at and below the limit are accepted; above it PayloadTooLargeError and nothing is written', async () => {
       await withApp(
         store,

@@ -1,7 +1,8 @@
 /**
- * Orchestrator code that breaks the rules — throws anything, yields a Promise that rejects or never settles,
- * yields something that cannot even be looked at — fails its own instance with a message that says what was
- * yielded and why it is not allowed; the worker goes on and no refused Promise becomes an unhandled rejection.
+ * Orchestrator code that breaks the rules — throws anything, yields a Promise that rejects or never settles (or,
+ * written as an async function, awaits one), yields something that cannot even be looked at — fails its own
+ * instance with a message that says what was yielded and why it is not allowed; the worker goes on and no refused
+ * Promise becomes an unhandled rejection.
  * (A Promise an orchestrator leaks without yielding it is caught by the CLI's process guards:
  * test/cli/poison-host.test.ts.)
  */
@@ -54,6 +55,53 @@ describe('poison orchestrators', () => {
         },
       );
       // Wait until a Promise the orchestrator yielded has surely rejected, then look.
+      const witness = lateRejection(40);
+      void witness.promise.catch(() => undefined);
+      await witness.rejected;
+      assert.deepEqual(watch.seen, []);
+    } finally {
+      watch.stop();
+    }
+  });
+
+  test('an async orchestrator awaiting an outside Promise fails with NonDeterministicOrchestrationError, never an unhandled rejection', async () => {
+    const watch = watchUnhandledRejections();
+    try {
+      await withApp(
+        sqliteTestStore,
+        (app) => {
+          app.activity('hello', (name: string) => `Hello ${name}`);
+          app.orchestration('awaitsLateRejection', async (ctx) => {
+            await ctx.callActivity('hello', 'first');
+            await lateRejection(Number(ctx.getInput())).promise;
+          });
+          // Blocked on a task and on an outside Promise at once: the Promise resumes it between episodes.
+          app.orchestration('racesOutside', async (ctx) => {
+            const event = ctx.waitForExternalEvent('go');
+            await Promise.race([event, lateRejection(10).promise.catch(() => 'outside')]);
+            return await ctx.callActivity('hello', 'after');
+          });
+          app.orchestration('hello', async (ctx) => ctx.callActivity('hello', ctx.getInput()));
+        },
+        async ({ client }) => {
+          const late = await run(client, 'awaitsLateRejection', 30);
+          assert.equal(late.runtimeStatus, 'Failed');
+          assert.equal(late.failureDetails?.errorType, 'NonDeterministicOrchestrationError');
+          assert.match(late.failureDetails?.message ?? '', /'awaitsLateRejection' is waiting for something that is not a duraflow task/);
+
+          const racing = await client.startNew('racesOutside');
+          await new Promise((resolve) => setTimeout(resolve, 100)); // the outside Promise settles, between episodes
+          await client.raiseEvent(racing, 'go', 1);
+          const raced = await client.waitForCompletion(racing, { timeoutInMilliseconds: 10_000 });
+          assert.equal(raced.runtimeStatus, 'Failed');
+          assert.equal(raced.failureDetails?.errorType, 'NonDeterministicOrchestrationError');
+          assert.match(raced.failureDetails?.message ?? '', /'racesOutside' ran outside its episode \(it called ctx\.callActivity/);
+          const history = (await client.getStatus(racing, { showHistory: true }))?.history ?? [];
+          assert.equal(history.filter((e) => e.eventType === 'TaskScheduled').length, 0, 'the call made outside scheduled nothing');
+
+          assert.equal((await run(client, 'hello', 'Tokyo')).output, 'Hello Tokyo');
+        },
+      );
       const witness = lateRejection(40);
       void witness.promise.catch(() => undefined);
       await witness.rejected;

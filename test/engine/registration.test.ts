@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Blueprint, DFApp, TaskFailedError, UnknownFunctionError, createClient } from '../../src/index.js';
 import { eventsOf, historyOf, run, withApp } from '../support/engine-helpers.js';
-import { testStores } from '../support/stores.js';
+import { engineStores, useOrchestratorStyle } from '../support/orchestrator-styles.js';
 
-for (const store of testStores()) {
-  describe(`registration on ${store.name}`, () => {
+for (const store of engineStores()) {
+  describe(`registration on ${store.label}`, () => {
+    useOrchestratorStyle(store);
     test('activities and orchestrations are called by name and by typed reference, with yield and yield*', async () => {
       await withApp(
         store,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { RetryOptions, TaskFailedError, ValidationError } from '../../src/index.js';
 import { eventsOf, historyOf, run, withApp } from '../support/engine-helpers.js';
-import { testStores } from '../support/stores.js';
+import { engineStores, useOrchestratorStyle } from '../support/orchestrator-styles.js';
 
 class TransientError extends Error {
   override name = 'TransientError';
@@ -16,8 +16,9 @@ function timerDelays(history: Awaited<ReturnType<typeof historyOf>>): number[] {
   return eventsOf(history, 'TimerCreated').map((e) => Date.parse(e.fireAt) - Date.parse(e.timestamp));
 }
 
-for (const store of testStores()) {
-  describe(`retries on ${store.name}`, () => {
+for (const store of engineStores()) {
+  describe(`retries on ${store.label}`, () => {
+    useOrchestratorStyle(store);
     for (const cacheSize of [undefined, 0]) {
       test(`backoff coefficient and max interval shape the durable retry timers${cacheSize === 0 ? ' (replaying)' : ''}`, async () => {
         let calls = 0;

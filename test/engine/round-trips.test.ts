@@ -12,12 +12,13 @@ import { startWorker, type WorkerHandle, type WorkerOptions } from '../../src/ru
 import { acquireStore, type StoreHandle } from '../../src/store/open-store.js';
 import { FaultyStore } from '../support/faulty-store.js';
 import type { EpisodeCommit } from '../../src/store/store.js';
-import { testStores } from '../support/stores.js';
+import { engineStores, useOrchestratorStyle } from '../support/orchestrator-styles.js';
 
 const STEPS = 40;
 
-for (const store of testStores()) {
-  describe(`store calls per step on ${store.name}`, () => {
+for (const store of engineStores()) {
+  describe(`store calls per step on ${store.label}`, () => {
+    useOrchestratorStyle(store);
     let cleanup: (() => Promise<void>) | undefined;
     afterEach(async () => {
       await cleanup?.();

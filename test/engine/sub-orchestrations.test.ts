@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { TaskFailedError } from '../../src/index.js';
 import { eventsOf, historyOf, run, statusWhere, withApp } from '../support/engine-helpers.js';
-import { testStores } from '../support/stores.js';
+import { engineStores, useOrchestratorStyle } from '../support/orchestrator-styles.js';
 
-for (const store of testStores()) {
-  describe(`sub-orchestrations on ${store.name}`, () => {
+for (const store of engineStores()) {
+  describe(`sub-orchestrations on ${store.label}`, () => {
+    useOrchestratorStyle(store);
     test('children get default ids from the parent id and sequence id, or the explicit id given', async () => {
       await withApp(
         store,

@@ -7,10 +7,11 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ValidationError } from '../../src/index.js';
 import { eventsOf, finished, historyOf, run, withApp } from '../support/engine-helpers.js';
-import { testStores } from '../support/stores.js';
+import { engineStores, useOrchestratorStyle } from '../support/orchestrator-styles.js';
 
-for (const store of testStores()) {
-  describe(`tags on ${store.name}`, () => {
+for (const store of engineStores()) {
+  describe(`tags on ${store.label}`, () => {
+    useOrchestratorStyle(store);
     test('startNew stores the tags: status.tags, the ExecutionStarted event, and the tags filter of listings and purges', async () => {
       await withApp(
         store,

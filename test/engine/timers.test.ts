@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DFApp } from '../../src/index.js';
 import { eventsOf, finished, historyOf, historyWhere, run, withApp } from '../support/engine-helpers.js';
-import { testStores } from '../support/stores.js';
+import { engineStores, useOrchestratorStyle } from '../support/orchestrator-styles.js';
 
 const HOUR = 3_600_000;
 
-for (const store of testStores()) {
-  describe(`timers on ${store.name}`, () => {
+for (const store of engineStores()) {
+  describe(`timers on ${store.label}`, () => {
+    useOrchestratorStyle(store);
     test('a timer fires at its time and the next episode starts no earlier', async () => {
       await withApp(
         store,

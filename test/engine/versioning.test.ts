@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import { DFApp, EntityId, UnknownFunctionError, ValidationError, type DFAppOptions, type OrchestrationContext, type Task } from '../../src/index.js';
 import { createTestHost } from '../../src/testing/index.js';
 import { eventsOf, finished, historyOf, run, statusWhere, withApp } from '../support/engine-helpers.js';
-import { testStores } from '../support/stores.js';
+import { engineStores, useOrchestratorStyle } from '../support/orchestrator-styles.js';
 
 /** Reports the version it ran at and which registration ran it. */
 const reporter = (label: string) =>
@@ -25,8 +25,9 @@ function orderApp(url: string, versions: (string | undefined)[], versioning?: DF
   return app;
 }
 
-for (const store of testStores()) {
-  describe(`versioning on ${store.name}`, () => {
+for (const store of engineStores()) {
+  describe(`versioning on ${store.label}`, () => {
+    useOrchestratorStyle(store);
     test('defaultVersion is stamped on starts, shown as ctx.version and in the status; an explicit version wins', async () => {
       await withApp(
         store,

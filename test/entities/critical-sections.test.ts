@@ -13,7 +13,7 @@ import {
   type EntityLock,
 } from '../../src/index.js';
 import { eventually, finished, statusWhere, withApp } from '../support/engine-helpers.js';
-import { testStores } from '../support/stores.js';
+import { engineStores, useOrchestratorStyle } from '../support/orchestrator-styles.js';
 
 /** An account with get/set only, so a transfer is a read-modify-write that needs the lock to be safe. */
 function account(ctx: EntityContext<number>): unknown {
@@ -116,8 +116,9 @@ function register(app: DFApp): void {
   });
 }
 
-for (const store of testStores()) {
-  describe(`critical sections on ${store.name}`, () => {
+for (const store of engineStores()) {
+  describe(`critical sections on ${store.label}`, () => {
+    useOrchestratorStyle(store);
     test(
       'bank transfers by many concurrent orchestrations under locks conserve the money',
       { timeout: 120_000 },

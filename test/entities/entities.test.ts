@@ -14,7 +14,7 @@ import {
   type EntityContext,
 } from '../../src/index.js';
 import { eventually, eventsOf, finished, historyOf, withApp } from '../support/engine-helpers.js';
-import { testStores } from '../support/stores.js';
+import { engineStores, useOrchestratorStyle } from '../support/orchestrator-styles.js';
 
 /** A counter: add, get, fail (after changing state and signalling), reset, delete. */
 function counter(ctx: EntityContext<number>): unknown {
@@ -44,8 +44,9 @@ function register(app: DFApp): void {
   });
 }
 
-for (const store of testStores()) {
-  describe(`entities on ${store.name}`, () => {
+for (const store of engineStores()) {
+  describe(`entities on ${store.label}`, () => {
+    useOrchestratorStyle(store);
     test('many concurrent signals to one entity are all applied', { timeout: 60_000 }, async () => {
       await withApp(store, register, async ({ client }) => {
         const id = new EntityId('Counter', 'hot');

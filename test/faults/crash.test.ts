@@ -10,15 +10,15 @@ import type { DurableOrchestrationStatus } from '../../src/index.js';
 import type { Child } from '../support/child-processes.js';
 import { killAllChildren, waitFor } from '../support/child-processes.js';
 import { assertCleanInstance, countFor } from '../support/history-checks.js';
-import { testStores } from '../support/stores.js';
+import { engineStores } from '../support/orchestrator-styles.js';
 import { assertNothingLeft, createFaultEnv, waitAllCompleted, type FaultEnv } from './fault-env.js';
 import { expectedFamily, expectedMixed, readInvocations } from './fixtures/fault-app.js';
 import type { WorkerFixtureConfig } from './fixtures/worker.js';
 
 const SHORT_LEASES = { activityLeaseMs: 1000, orchestrationLeaseMs: 1000, pollIntervalMs: 50 };
 
-for (const store of testStores()) {
-  describe(`crashes on ${store.name}`, () => {
+for (const store of engineStores()) {
+  describe(`crashes on ${store.label}`, () => {
     let env: FaultEnv | undefined;
     afterEach(async () => {
       await env?.dispose();

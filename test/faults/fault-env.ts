@@ -15,6 +15,7 @@ import { assertCleanInstance } from '../support/history-checks.js';
 import type { TestStore } from '../support/stores.js';
 import { readInvocations } from './fixtures/fault-app.js';
 import type { WorkerFixtureConfig } from './fixtures/worker.js';
+import type { StyledStore } from '../support/orchestrator-styles.js';
 
 /** Path of a fixture script. */
 export function fixture(name: string): string {
@@ -47,7 +48,8 @@ export async function createFaultEnv(store: TestStore): Promise<FaultEnv> {
     client,
     hub: handle.store.hub('default'),
     async startWorker(config = {}) {
-      const child = new Child(fixture('worker.ts'), [url, JSON.stringify({ ...config, dir })]);
+      const style = 'style' in store ? { style: (store as StyledStore).style } : {};
+      const child = new Child(fixture('worker.ts'), [url, JSON.stringify({ ...style, ...config, dir })]);
       await child.waitForLine((line) => line.startsWith('ready'), 30_000, 'ready');
       return child;
     },

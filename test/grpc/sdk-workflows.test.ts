@@ -35,6 +35,12 @@ function tsApp(url: string): DFApp {
     const shouted = yield ctx.callActivity('jsShout', 'from ts');
     return { child, shouted };
   });
+  // The same calls from an async TypeScript orchestrator: awaits of a gRPC-served child and activities.
+  app.orchestration('tsAsyncParentOfJs', async (ctx) => {
+    const child = await ctx.callSubOrchestrator('jsGreet', ctx.getInput<string>());
+    const [shouted, squared] = await Promise.all([ctx.callActivity('jsShout', 'from async ts'), ctx.callActivity('jsSquare', 7)]);
+    return { child, shouted, squared };
+  });
   return app;
 }
 
@@ -254,6 +260,13 @@ for (const store of testStores()) {
       const status = await duraflow.waitForCompletion(id, { timeoutInMilliseconds: TIMEOUT_S * 1000 });
       assert.equal(status.runtimeStatus, 'Completed', JSON.stringify(status.failureDetails));
       assert.deepEqual(status.output, { child: 'Hello Lima!', shouted: 'FROM TS!!' });
+    });
+
+    test('an async TypeScript orchestrator awaits a gRPC-served child and activities (Promise.all)', async () => {
+      const id = await duraflow.startNew('tsAsyncParentOfJs', { input: 'Quito' });
+      const status = await duraflow.waitForCompletion(id, { timeoutInMilliseconds: TIMEOUT_S * 1000 });
+      assert.equal(status.runtimeStatus, 'Completed', JSON.stringify(status.failureDetails));
+      assert.deepEqual(status.output, { child: 'Hello Quito!', shouted: 'FROM ASYNC TS!!', squared: 49 });
     });
 
     test('sub-orchestrations: a gRPC parent calls a TypeScript child and activity, and a gRPC child', async () => {

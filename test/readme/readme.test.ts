@@ -145,42 +145,46 @@ describe('README', () => {
     assert.deepEqual(run.stdout.trim().split('\n'), expectedLogs(snippet));
   });
 
-  test('"Orchestrations": the approval orchestrator retries, takes the event or, after 24 h, escalates', async () => {
-    const dir = folder('orchestrations', {});
-    const harness = `import { DFApp as ReadmeApp } from '${pathToFileURL(fileURLToPath(new URL('../../src/index.ts', import.meta.url))).href}';\nexport const app = new ReadmeApp();\n`;
-    const { app } = await load<{ app: DFApp }>(dir, 'orchestrations.ts', harness + fromSource(readmeBlock('Orchestrations', 'ts', "'approval'")));
+  for (const name of ['approval', 'approvalAsync']) {
+    test(`"Orchestrations": the ${name} orchestrator retries, takes the event or, after 24 h, escalates`, async () => {
+      const dir = folder(`orchestrations-${name}`, {});
+      const harness = `import { DFApp as ReadmeApp } from '${pathToFileURL(fileURLToPath(new URL('../../src/index.ts', import.meta.url))).href}';\nexport const app = new ReadmeApp();\n`;
+      const block = readmeBlock('Orchestrations', 'ts', `app.orchestration('${name}',`);
+      const { app } = await load<{ app: DFApp }>(dir, 'orchestrations.ts', harness + fromSource(block));
 
-    const env = await createTestHost(app);
-    try {
-      let attempts = 0;
-      env.mockActivity('requestApproval', () => {
-        if (++attempts === 1) throw new Error('mail server busy'); // retried after 1 s (virtual)
-        return 'sent';
-      });
-      const approved = await env.client.startNew('approval', { input: { amount: 5 } });
-      await env.client.raiseEvent(approved, 'approval', true);
-      const status = await env.client.waitForCompletion(approved, WAIT);
-      assert.equal(status.runtimeStatus, 'Completed');
-      assert.equal(status.output, true);
-      assert.equal(env.calls('requestApproval').length, 2);
+      const env = await createTestHost(app);
+      try {
+        env.mockActivity('notifyRequester', () => 'notified');
+        let attempts = 0;
+        env.mockActivity('requestApproval', () => {
+          if (++attempts === 1) throw new Error('mail server busy'); // retried after 1 s (virtual)
+          return 'sent';
+        });
+        const approved = await env.client.startNew(name, { input: { amount: 5 } });
+        await env.client.raiseEvent(approved, 'approval', true);
+        const status = await env.client.waitForCompletion(approved, WAIT);
+        assert.equal(status.runtimeStatus, 'Completed');
+        assert.equal(status.output, true);
+        assert.equal(env.calls('requestApproval').length, 2);
 
-      env.mockActivity('escalate', () => {
-        throw new Error('nobody to escalate to'); // caught and logged by the orchestrator
-      });
-      const late = await env.client.startNew('approval');
-      assert.equal((await env.client.waitForCompletion(late, WAIT)).output, false);
-      assert.equal(env.calls('escalate').length, 1);
+        env.mockActivity('escalate', () => {
+          throw new Error('nobody to escalate to'); // caught and logged by the orchestrator
+        });
+        const late = await env.client.startNew(name);
+        assert.equal((await env.client.waitForCompletion(late, WAIT)).output, false);
+        assert.equal(env.calls('escalate').length, 1);
 
-      env.mockActivity('requestApproval', () => {
-        throw new ValidationError('no approver'); // retry.handle refuses to retry a ValidationError
-      });
-      const invalid = await env.client.startNew('approval');
-      assert.equal((await env.client.waitForCompletion(invalid, WAIT)).runtimeStatus, 'Failed');
-      assert.equal(env.calls('requestApproval').filter((call) => call.instanceId === invalid).length, 1);
-    } finally {
-      await env.stop();
-    }
-  });
+        env.mockActivity('requestApproval', () => {
+          throw new ValidationError('no approver'); // retry.handle refuses to retry a ValidationError
+        });
+        const invalid = await env.client.startNew(name);
+        assert.equal((await env.client.waitForCompletion(invalid, WAIT)).runtimeStatus, 'Failed');
+        assert.equal(env.calls('requestApproval').filter((call) => call.instanceId === invalid).length, 1);
+      } finally {
+        await env.stop();
+      }
+    });
+  }
 
   test('"Activities": the charge activity runs with its input and returns what the payment call returns', async () => {
     const dir = folder('activities', {});

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createSampleApp } from '../../samples/app.js';
 import { runApp, type RunningApp } from '../support/harness.js';
-import { testStores } from '../support/stores.js';
+import { engineStores, useOrchestratorStyle } from '../support/orchestrator-styles.js';
 
-for (const store of testStores()) {
-  describe(`samples on ${store.name}`, () => {
+for (const store of engineStores()) {
+  describe(`samples on ${store.label}`, () => {
+    useOrchestratorStyle(store);
     let app: RunningApp;
     before(async () => {
       app = await runApp(store, (url) => createSampleApp(url));
@@ -32,8 +33,8 @@ for (const store of testStores()) {
     });
 
     test('monitor polls on a durable timer until the job is done', async () => {
-      const { id, status } = await complete('monitorJob', { jobId: `job-${store.name}`, pollIntervalMs: 20, maxPolls: 10 });
-      assert.deepEqual(status.output, { jobId: `job-${store.name}`, polls: 3, state: 'done' });
+      const { id, status } = await complete('monitorJob', { jobId: `job-${store.label}`, pollIntervalMs: 20, maxPolls: 10 });
+      assert.deepEqual(status.output, { jobId: `job-${store.label}`, polls: 3, state: 'done' });
       assert.deepEqual(status.customStatus, { poll: 3, state: 'done' });
       const history = (await app.client.getStatus(id, { showHistory: true }))?.history ?? [];
       assert.equal(history.filter((e) => e.eventType === 'TimerFired').length, 2);
@@ -54,6 +55,25 @@ for (const store of testStores()) {
     test('error-handling pipeline returns the summary when every step succeeds', async () => {
       const { status } = await complete('orchestratePipeline', {});
       assert.deepEqual(status.output, { count: 8, min: 1, max: 9, total: 31 });
+    });
+
+    test('the async samples give the outputs of their generator versions, with histories of the same shape', async () => {
+      const shape = async (id: string) =>
+        ((await app.client.getStatus(id, { showHistory: true }))?.history ?? []).map((e) => `${e.eventType}${'name' in e && e.eventType !== 'ExecutionStarted' ? `:${e.name}` : ''}`);
+      for (const [generator, asyncName, input] of [
+        ['helloCities', 'helloCitiesAsync', undefined],
+        ['totalBytes', 'totalBytesAsync', 7],
+        ['approvalWorkflow', 'approvalWorkflowAsync', { requestId: 'C', timeoutMs: 30 }],
+      ] as const) {
+        const [a, b] = [await complete(generator, input), await complete(asyncName, input)];
+        assert.equal(b.status.runtimeStatus, 'Completed', JSON.stringify(b.status.failureDetails));
+        assert.deepEqual(b.status.output, a.status.output);
+        assert.deepEqual(await shape(b.id), await shape(a.id));
+      }
+      const id = await app.client.startNew('approvalWorkflowAsync', { input: { requestId: 'D', timeoutMs: 60_000 } });
+      await app.client.raiseEvent(id, 'approval', { approved: true, by: 'grace' });
+      const approved = await app.client.waitForCompletion(id, { timeoutInMilliseconds: 20_000 });
+      assert.deepEqual(approved.output, { requestId: 'D', approved: true, by: 'grace' });
     });
 
     for (const failAt of ['DownloadData', 'Process', 'Summarize'] as const) {
