@@ -211,6 +211,24 @@ export interface InstanceQuery extends InstanceFilter {
   continuationToken?: string;
   /** `created` (the default): by creation time, then id. `instanceId`: by id alone. */
   orderBy?: 'created' | 'instanceId';
+  /** Newest (or highest id) first; a token continues in the order that returned it. */
+  descending?: boolean;
+  /** Only instances whose name contains this text, ASCII letters compared case-insensitively (the dashboard's name filter). */
+  nameContains?: string;
+}
+
+/** The filter of {@link HubStore.instanceOverview}: an instance filter and the dashboard's name filter. */
+export type InstanceOverviewFilter = InstanceFilter & Pick<InstanceQuery, 'nameContains'>;
+
+/**
+ * What the dashboard's counts and histogram need, read in bounded work at any table size: the unfinished
+ * statuses exactly (a partial index holds only those rows), and the newest `window` matching instances.
+ */
+export interface InstanceOverview {
+  /** Matching instances not finished, by status (exact). */
+  unfinished: Record<'Pending' | 'Running' | 'Suspended', number>;
+  /** The newest matching instances (at most `window`, newest first): creation time (ms) and status. */
+  recent: { createdAt: number; status: RuntimeStatus }[];
 }
 
 /**
@@ -332,6 +350,12 @@ export interface HubStore {
   /** History of the current execution, in order. */
   getHistory(instanceId: string): Promise<HistoryEvent[]>;
   queryInstances(query: InstanceQuery): Promise<{ instances: InstanceRecord[]; continuationToken?: string }>;
+  /**
+   * Counts of unfinished matching instances and the newest `window` (1 to 100,000) matching ones, for the
+   * dashboard: neither reads more than the unfinished rows and `window` rows of an index (plus the rows a
+   * filter that no index serves — name, version, tags, prefix — skips).
+   */
+  instanceOverview(filter: InstanceOverviewFilter, window: number): Promise<InstanceOverview>;
   /** Sends messages to existing instances. */
   sendMessages(messages: NewMessage[]): Promise<void>;
   /**

@@ -23,7 +23,8 @@ import {
   type InstanceRow,
   traceContextField,
 } from '../shared.js';
-import type { ActivityCompletion, ActivityWorkItem, ClaimOptions, CommitOutcome, EpisodeCommit, HeartbeatOptions, HeartbeatOutcome, HubSnapshot, HubStore, InboxMessage, InstanceFilter, InstanceQuery, InstanceRecord, Lease, NewMessage, OrchestrationWorkItem, ScheduleStore, StartInstanceRequest, StartLease, StoreNotice } from '../store.js';
+import { ASCII_LOWER, ASCII_UPPER, checkOverviewWindow, nameNeedle, toOverview } from '../instance-list.js';
+import type { ActivityCompletion, ActivityWorkItem, ClaimOptions, CommitOutcome, EpisodeCommit, HeartbeatOptions, HeartbeatOutcome, HubSnapshot, HubStore, InboxMessage, InstanceFilter, InstanceOverview, InstanceOverviewFilter, InstanceQuery, InstanceRecord, Lease, NewMessage, OrchestrationWorkItem, ScheduleStore, StartInstanceRequest, StartLease, StoreNotice } from '../store.js';
 import type { PgDatabase } from './connection.js';
 import { commitEpisodeBatch } from './episode-batch.js';
 import { commitEpisodesInOneStatement, fitsOneStatement } from './episode-statement.js';
@@ -138,18 +139,19 @@ export class PostgresHubStore implements HubStore {
     const params: unknown[] = [];
     const where = this.#filterSql(query, params);
     const byId = query.orderBy === 'instanceId';
+    const [beyond, dir] = query.descending ? ['<', 'DESC'] : ['>', 'ASC'];
     if (query.continuationToken !== undefined && byId) {
       params.push(query.continuationToken);
-      where.push(`instance_id > $${params.length}::text`);
+      where.push(`instance_id ${beyond} $${params.length}::text`);
     } else if (query.continuationToken) {
       const after = decodeContinuationToken(query.continuationToken);
       params.push(after.createdAt, after.instanceId);
-      where.push(`(created_at, instance_id) > ($${params.length - 1}::bigint, $${params.length}::text)`);
+      where.push(`(created_at, instance_id) ${beyond} ($${params.length - 1}::bigint, $${params.length}::text)`);
     }
     params.push(pageSize + 1);
     const rows = await this.ctx.db.query<InstanceRow>(
       `SELECT ${INSTANCE_COLUMNS} FROM ${this.#t.instances} WHERE ${where.join(' AND ')}
-       ORDER BY ${byId ? 'instance_id' : 'created_at, instance_id'} LIMIT $${params.length}`,
+       ORDER BY ${byId ? `instance_id ${dir}` : `created_at ${dir}, instance_id ${dir}`} LIMIT $${params.length}`,
       params,
     );
     const instances = rows.slice(0, pageSize).map(rowToInstance);
@@ -159,9 +161,32 @@ export class PostgresHubStore implements HubStore {
     return { instances, continuationToken };
   }
 
+  /**
+   * `HubStore.instanceOverview`: unfinished counts from the partial index `instances_unfinished`, the newest
+   * `window` matching rows from `instances_by_created` backwards; one round trip.
+   */
+  async instanceOverview(filter: InstanceOverviewFilter, window: number): Promise<InstanceOverview> {
+    checkOverviewWindow(window);
+    const params: unknown[] = [];
+    const conditions = this.#filterSql(filter, params).join(' AND ');
+    params.push(window);
+    const rows = await this.ctx.db.query<{ unfinished: { status: string; n: number }[] | null; recent: { created_at: number; status: string }[] | null }>(
+      `SELECT
+         (SELECT json_agg(u) FROM (
+            SELECT status, count(*)::int AS n FROM ${this.#t.instances}
+            WHERE ${conditions} AND status IN ('Pending', 'Running', 'Suspended') GROUP BY status) u) AS unfinished,
+         (SELECT json_agg(r) FROM (
+            SELECT created_at, status FROM ${this.#t.instances} WHERE ${conditions}
+            ORDER BY created_at DESC, instance_id DESC LIMIT $${params.length}) r) AS recent`,
+      params,
+    );
+    return toOverview(rows[0]?.unfinished ?? [], rows[0]?.recent ?? []);
+  }
+
   /** WHERE terms of an instance filter; pushes its parameters onto `params`. */
-  #filterSql(filter: InstanceFilter, params: unknown[]): string[] {
+  #filterSql(filter: InstanceOverviewFilter, params: unknown[]): string[] {
     const tags = checkInstanceFilter(filter);
+    const needle = nameNeedle(filter.nameContains);
     const add = (value: unknown) => {
       params.push(value);
       return `$${params.length}`;
@@ -177,6 +202,8 @@ export class PostgresHubStore implements HubStore {
     if (filter.version !== undefined) where.push(`${this.#t.versionCompare}(version, ${add(filter.version)}::text) = 0`);
     // Containment compares string values exactly (byte-wise), as SQLite's json_each does.
     if (tags) where.push(`tags IS NOT NULL AND tags::jsonb @> ${add(JSON.stringify(tags))}::jsonb`);
+    // ASCII letters folded only, as SQLite's lower() does (lower() here would fold every script).
+    if (needle !== undefined) where.push(`strpos(translate(name, '${ASCII_UPPER}', '${ASCII_LOWER}'), ${add(needle)}::text) > 0`);
     const prefix = filter.instanceIdPrefix ?? '';
     if (prefix) where.push(`instance_id LIKE ${add(prefix.replace(/[\\%_]/g, '\\$&') + '%')}`);
     // Entities live in the same table under '@name@key'; instance queries do not list them.

@@ -1,6 +1,6 @@
 /**
- * Listing instances of a SQLite hub: `queryInstances` pages by (created_at, instance_id), and its filter
- * SQL also selects what `purgeInstances` deletes.
+ * Listing instances of a SQLite hub: `queryInstances` pages by (created_at, instance_id) or instance_id either
+ * way, `instanceOverview` reads the dashboard's counts, and the filter SQL also selects what `purgeInstances` deletes.
  */
 import {
   INSTANCE_COLUMNS,
@@ -12,7 +12,8 @@ import {
   type InstanceRow,
 } from '../shared.js';
 import { TERMINAL_STATUSES } from '../../sdk/history.js';
-import type { InstanceFilter, InstanceQuery, InstanceRecord } from '../store.js';
+import type { InstanceOverview, InstanceOverviewFilter, InstanceQuery, InstanceRecord } from '../store.js';
+import { checkOverviewWindow, nameNeedle, toOverview } from '../instance-list.js';
 import type { SqliteStoreContext } from './sqlite-context.js';
 
 /** One page of the hub's instances matching `query`, with a token for the next page if there is one. */
@@ -24,19 +25,20 @@ export async function queryInstances(
   const pageSize = checkPageSize(query.pageSize);
   const { where, params } = filterSql(hub, query);
   const byId = query.orderBy === 'instanceId';
+  const [beyond, dir] = query.descending ? ['<', 'DESC'] : ['>', 'ASC'];
   if (query.continuationToken !== undefined && byId) {
-    where.push('instance_id > ?');
+    where.push(`instance_id ${beyond} ?`);
     params.push(query.continuationToken);
   } else if (query.continuationToken) {
     const after = decodeContinuationToken(query.continuationToken);
-    where.push('(created_at > ? OR (created_at = ? AND instance_id > ?))');
+    where.push(`(created_at ${beyond} ? OR (created_at = ? AND instance_id ${beyond} ?))`);
     params.push(after.createdAt, after.createdAt, after.instanceId);
   }
   // Not cached: the text varies with the filter.
   const rows = store.db
     .prepare(
       `SELECT ${INSTANCE_COLUMNS} FROM instances WHERE ${where.join(' AND ')}
-       ORDER BY ${byId ? 'instance_id' : 'created_at, instance_id'} LIMIT ?`,
+       ORDER BY ${byId ? `instance_id ${dir}` : `created_at ${dir}, instance_id ${dir}`} LIMIT ?`,
     )
     .all(...params, pageSize + 1) as InstanceRow[];
   const instances = rows.slice(0, pageSize).map(rowToInstance);
@@ -46,9 +48,30 @@ export async function queryInstances(
   return { instances, continuationToken };
 }
 
+/**
+ * The dashboard's overview (see `HubStore.instanceOverview`): unfinished counts through the partial index
+ * `instances_unfinished`, and the newest `window` matching rows through `instances_by_created` backwards.
+ */
+export async function instanceOverview(store: SqliteStoreContext, hub: string, filter: InstanceOverviewFilter, window: number): Promise<InstanceOverview> {
+  checkOverviewWindow(window);
+  const { where, params } = filterSql(hub, filter);
+  const conditions = where.join(' AND ');
+  const unfinished = store.db
+    .prepare(
+      `SELECT status, COUNT(*) AS n FROM instances INDEXED BY instances_unfinished
+       WHERE ${conditions} AND status IN ('Pending', 'Running', 'Suspended') GROUP BY status`,
+    )
+    .all(...params) as { status: string; n: number }[];
+  const recent = store.db
+    .prepare(`SELECT created_at, status FROM instances WHERE ${conditions} ORDER BY created_at DESC, instance_id DESC LIMIT ?`)
+    .all(...params, window) as { created_at: number; status: string }[];
+  return toOverview(unfinished, recent);
+}
+
 /** The WHERE conditions (to join with AND) and their parameters that select `filter`'s instances of `hub`. */
-export function filterSql(hub: string, filter: InstanceFilter): { where: string[]; params: unknown[] } {
+export function filterSql(hub: string, filter: InstanceOverviewFilter): { where: string[]; params: unknown[] } {
   const tags = checkInstanceFilter(filter);
+  const needle = nameNeedle(filter.nameContains);
   const where = ['hub = ?'];
   const params: unknown[] = [hub];
   if (filter.createdTimeFrom) {
@@ -84,6 +107,11 @@ export function filterSql(hub: string, filter: InstanceFilter): { where: string[
     // json_each gives a string value as its text; '=' on text is byte-wise, as PostgreSQL's jsonb containment.
     where.push('EXISTS (SELECT 1 FROM json_each(instances.tags) t WHERE t.key = ? AND t.value = ?)');
     params.push(key, value);
+  }
+  if (needle !== undefined) {
+    // lower() folds ASCII letters only, as nameNeedle does.
+    where.push('instr(lower(name), ?) > 0');
+    params.push(needle);
   }
   const prefix = filter.instanceIdPrefix ?? '';
   if (prefix) {

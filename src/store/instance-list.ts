@@ -1,0 +1,42 @@
+/**
+ * Pieces both stores share for the dashboard's list at scale: the name filter (ASCII case-insensitive, so
+ * both stores answer alike: SQLite's lower() folds ASCII only), the overview window, and rows → overview.
+ */
+import { ValidationError } from '../sdk/errors.js';
+import type { RuntimeStatus } from '../sdk/history.js';
+import { checkStorableText } from '../sdk/instance-id.js';
+import type { InstanceOverview } from './store.js';
+
+/** Largest `window` of `instanceOverview`. */
+export const MAX_OVERVIEW_WINDOW = 100_000;
+
+/** Upper-case ASCII letters, for PostgreSQL's translate() (lower() there folds every script). */
+export const ASCII_UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+/** Their lower-case letters, in the same order. */
+export const ASCII_LOWER = 'abcdefghijklmnopqrstuvwxyz';
+
+/** The name filter's needle with ASCII letters lowered, or undefined for none; a bad one is a `ValidationError`. */
+export function nameNeedle(nameContains: unknown): string | undefined {
+  if (nameContains === undefined || nameContains === '') return undefined;
+  if (typeof nameContains !== 'string') throw new ValidationError('nameContains must be a string.');
+  checkStorableText(nameContains, 'nameContains');
+  return nameContains.replace(/[A-Z]/g, (c) => c.toLowerCase());
+}
+
+/** Checks an overview window: an integer from 1 to {@link MAX_OVERVIEW_WINDOW}. */
+export function checkOverviewWindow(window: number): number {
+  if (!Number.isInteger(window) || window < 1 || window > MAX_OVERVIEW_WINDOW) {
+    throw new ValidationError(`window must be an integer from 1 to ${MAX_OVERVIEW_WINDOW} (got ${window}).`);
+  }
+  return window;
+}
+
+/** The overview from the unfinished counts and the window's rows (numbers may come as text from PostgreSQL). */
+export function toOverview(
+  unfinished: { status: string; n: number | string }[],
+  recent: { created_at: number | string; status: string }[],
+): InstanceOverview {
+  const counts: InstanceOverview['unfinished'] = { Pending: 0, Running: 0, Suspended: 0 };
+  for (const row of unfinished) counts[row.status as keyof typeof counts] = Number(row.n);
+  return { unfinished: counts, recent: recent.map((r) => ({ createdAt: Number(r.created_at), status: r.status as RuntimeStatus })) };
+}
