@@ -2,6 +2,7 @@
 import type { RuntimeStatus } from '../sdk/history.js';
 import { formatDuration, formatTime, preview } from './format.js';
 import type { Histogram } from './histogram.js';
+import { utcTime } from './time.js';
 import { html, props, type SafeHtml } from './html.js';
 import { instanceHref, statusBadge, tagChips } from './layout.js';
 import { ALL_STATUSES, PAGE_SIZES, instanceDuration, listQueryString, type ListParams, type SortKey } from './list-query.js';
@@ -117,9 +118,9 @@ function histogram(model: Histogram, params: ListParams, window: number | undefi
   const span = window ? `the newest ${window.toLocaleString('en-US')} matching instances, ` : '';
   return html`<h2>Starts over time <span class="muted">(${span}${formatDuration(model.binMs)} per bar; click a bar to zoom in)</span></h2>
 <svg class="histogram" viewBox="0 0 ${width} ${height}" preserveAspectRatio="none" role="img" aria-label="Instances started over time">${bars}</svg>
-<div class="axis"><span>${formatTime(first.start)} UTC</span><span class="legend">
+<div class="axis"><span>${utcTime(first.start)}</span><span class="legend">
   <span class="key bar-completed"></span>completed <span class="key bar-failed"></span>failed <span class="key bar-running"></span>running/pending <span class="key bar-other"></span>other</span>
-  <span>${formatTime(last.end)} UTC</span></div>`;
+  <span>${utcTime(last.end)}</span></div>`;
 }
 
 const COLUMNS: { key: SortKey; label: string }[] = [
@@ -146,8 +147,8 @@ function table(params: ListParams, result: ListResult, now: number): SafeHtml {
   <td>${i.name}</td>
   <td class="version">${i.version ?? ''}</td>
   <td>${statusBadge(i.runtimeStatus)}</td>
-  <td class="nowrap">${formatTime(i.createdTime)}</td>
-  <td class="nowrap">${formatTime(i.lastUpdatedTime)}</td>
+  <td class="nowrap">${utcTime(i.createdTime, { unit: false })}</td>
+  <td class="nowrap">${utcTime(i.lastUpdatedTime, { unit: false })}</td>
   <td class="nowrap">${formatDuration(instanceDuration(i, now))}</td>
   <td class="tags">${tagChips(i.tags, (key, value) => `?${listQueryString(params, { tags: { ...params.tags, [key]: value }, after: undefined })}`)}</td>
   <td class="preview" title="${preview(i.customStatus, 500)}">${preview(i.customStatus, 60)}</td>
