@@ -12,6 +12,8 @@
  * - The other columns (name, version, status, updated, duration) sort in memory, only while at most
  *   {@link MEMORY_SORT_LIMIT} instances match; beyond that the list shows newest first and says why.
  * - The histogram bins the newest window: over a larger set it covers the window's time span, and says so.
+ * - Name, version, tag and id-prefix filters have no index: the counts apply them to the newest 2 × window
+ *   instances of the time range only (lower bounds beyond), and a page with a rare match scans until it fills.
  */
 import type { RuntimeStatus } from '../sdk/history.js';
 import type { DurableOrchestrationStatus } from '../sdk/durable-client.js';
@@ -76,7 +78,8 @@ export async function loadList(hub: HubStore, params: ListParams, options: { now
     ...(params.to ? { createdTimeTo: params.to } : {}),
   };
   const overview = await hub.instanceOverview(filter, window);
-  const complete = overview.recent.length < window;
+  // Every match was counted unless the window filled up or a filter no index serves stopped at its scan limit.
+  const complete = overview.recent.length < window && !overview.scanCapped;
   const { counts, atLeast } = statusCounts(overview, complete);
   const selected = (status: RuntimeStatus) => params.statuses.length === 0 || params.statuses.includes(status);
   const total = ALL_STATUSES.filter(selected).reduce((sum, status) => sum + counts[status], 0);

@@ -5,7 +5,7 @@
 import { ValidationError } from '../sdk/errors.js';
 import type { RuntimeStatus } from '../sdk/history.js';
 import { checkStorableText } from '../sdk/instance-id.js';
-import type { InstanceOverview } from './store.js';
+import type { InstanceOverview, InstanceOverviewFilter } from './store.js';
 
 /** Largest `window` of `instanceOverview`. */
 export const MAX_OVERVIEW_WINDOW = 100_000;
@@ -31,12 +31,23 @@ export function checkOverviewWindow(window: number): number {
   return window;
 }
 
+/** How many of the newest instances a filter no index serves is applied to, for a window. */
+export function overviewScanLimit(window: number): number {
+  return 2 * window;
+}
+
+/** True when `filter` has a part no index serves (the overview then scans a bounded number of rows). */
+export function hasUnindexedFilter(filter: InstanceOverviewFilter): boolean {
+  return Boolean(filter.nameContains || filter.version !== undefined || Object.keys(filter.tags ?? {}).length || filter.instanceIdPrefix);
+}
+
 /** The overview from the unfinished counts and the window's rows (numbers may come as text from PostgreSQL). */
 export function toOverview(
   unfinished: { status: string; n: number | string }[],
   recent: { created_at: number | string; status: string }[],
+  scanCapped: boolean,
 ): InstanceOverview {
   const counts: InstanceOverview['unfinished'] = { Pending: 0, Running: 0, Suspended: 0 };
   for (const row of unfinished) counts[row.status as keyof typeof counts] = Number(row.n);
-  return { unfinished: counts, recent: recent.map((r) => ({ createdAt: Number(r.created_at), status: r.status as RuntimeStatus })) };
+  return { unfinished: counts, recent: recent.map((r) => ({ createdAt: Number(r.created_at), status: r.status as RuntimeStatus })), scanCapped };
 }

@@ -229,6 +229,12 @@ export interface InstanceOverview {
   unfinished: Record<'Pending' | 'Running' | 'Suspended', number>;
   /** The newest matching instances (at most `window`, newest first): creation time (ms) and status. */
   recent: { createdAt: number; status: RuntimeStatus }[];
+  /**
+   * True when a filter no index serves (name, version, tags, id prefix) was applied to only the newest
+   * 2 × `window` instances of the time range and more were there (so `recent` may miss older matches); the
+   * scan stays bounded.
+   */
+  scanCapped: boolean;
 }
 
 /**
@@ -352,8 +358,8 @@ export interface HubStore {
   queryInstances(query: InstanceQuery): Promise<{ instances: InstanceRecord[]; continuationToken?: string }>;
   /**
    * Counts of unfinished matching instances and the newest `window` (1 to 100,000) matching ones, for the
-   * dashboard: neither reads more than the unfinished rows and `window` rows of an index (plus the rows a
-   * filter that no index serves — name, version, tags, prefix — skips).
+   * dashboard: reads the unfinished rows of the range and at most `window` rows of an index (2 × `window` with a
+   * filter no index serves, see {@link InstanceOverview.scanCapped}).
    */
   instanceOverview(filter: InstanceOverviewFilter, window: number): Promise<InstanceOverview>;
   /** Sends messages to existing instances. */

@@ -87,6 +87,18 @@ for (const store of testStores()) {
       assert.deepEqual(unfinished.rows.map((r) => r.instanceId), ['m-8', 'm-4', 'm-2']);
     });
 
+    test('a name filter counts among the newest 2 × window instances only, as lower bounds', async () => {
+      const exact = await load('name=alpha', { window: 4 });
+      assert.equal(exact.counts.Completed + exact.counts.Failed, 2, 'the newest 8 hold both alphas');
+      assert.equal(exact.totalAtLeast, false);
+      const capped = await load('name=alpha', { window: 2 });
+      assert.equal(capped.counts.Failed, 1, 'm-6 is among the newest 4');
+      assert.equal(capped.counts.Completed, 0, 'm-1 is not');
+      assert.deepEqual(capped.atLeast, ['Failed']);
+      assert.equal(capped.countWindow, 2);
+      assert.deepEqual(capped.rows.map((r) => r.instanceId), ['m-6', 'm-1'], 'the page itself is complete');
+    });
+
     test('pages newest first, oldest first and by id either way from the store, each instance once', async () => {
       assert.deepEqual(await pages('size=3'), newestFirst);
       assert.deepEqual(await pages('size=3&sort=created&dir=asc'), [...newestFirst].reverse());

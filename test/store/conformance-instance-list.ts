@@ -93,6 +93,25 @@ export function instanceListConformance(store: () => Store): void {
       assert.deepEqual(prefixed.recent.map((r) => r.status), ['Pending', 'Pending']);
     });
 
+    test('applies a filter no index serves to the newest 2 × window instances only, and says so', async () => {
+      const hub = freshHub(store());
+      // Oldest first: one 'rare' instance, then six others; a window of 2 scans the newest 4.
+      await createWithStatus(hub, 'x-rare', 'Completed', { name: 'rare' });
+      for (let i = 0; i < 6; i++) {
+        await sleep(3);
+        await createWithStatus(hub, `x-${i}`, i === 5 ? 'Failed' : 'Completed', { name: i === 5 ? 'rare-too' : 'common' });
+      }
+      const capped = await hub.instanceOverview({ nameContains: 'rare' }, 2);
+      assert.deepEqual(capped.recent.map((r) => r.status), ['Failed'], 'x-rare is beyond the scan');
+      assert.equal(capped.scanCapped, true);
+      const wide = await hub.instanceOverview({ nameContains: 'rare' }, 4);
+      assert.deepEqual(wide.recent.map((r) => r.status), ['Failed', 'Completed'], 'the newest 8 hold both');
+      assert.equal(wide.scanCapped, false);
+      assert.equal((await hub.instanceOverview({}, 2)).scanCapped, false, 'indexed filters never cap');
+      const ranged = await hub.instanceOverview({ nameContains: 'rare', createdTimeTo: (await hub.getInstance('x-0'))!.createdAt }, 1);
+      assert.deepEqual(ranged.recent.map((r) => r.status), ['Completed'], 'the scan starts at the end of the time range');
+    });
+
     test('refuses a window outside 1 to 100,000', async () => {
       const hub = freshHub(store());
       for (const window of [0, 100_001, 1.5]) await assert.rejects(hub.instanceOverview({}, window), ValidationError);

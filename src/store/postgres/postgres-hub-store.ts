@@ -23,7 +23,7 @@ import {
   type InstanceRow,
   traceContextField,
 } from '../shared.js';
-import { ASCII_LOWER, ASCII_UPPER, checkOverviewWindow, nameNeedle, toOverview } from '../instance-list.js';
+import { ASCII_LOWER, ASCII_UPPER, checkOverviewWindow, hasUnindexedFilter, nameNeedle, overviewScanLimit, toOverview } from '../instance-list.js';
 import type { ActivityCompletion, ActivityWorkItem, ClaimOptions, CommitOutcome, EpisodeCommit, HeartbeatOptions, HeartbeatOutcome, HubSnapshot, HubStore, InboxMessage, InstanceFilter, InstanceOverview, InstanceOverviewFilter, InstanceQuery, InstanceRecord, Lease, NewMessage, OrchestrationWorkItem, ScheduleStore, StartInstanceRequest, StartLease, StoreNotice } from '../store.js';
 import type { PgDatabase } from './connection.js';
 import { commitEpisodeBatch } from './episode-batch.js';
@@ -169,18 +169,32 @@ export class PostgresHubStore implements HubStore {
     checkOverviewWindow(window);
     const params: unknown[] = [];
     const conditions = this.#filterSql(filter, params).join(' AND ');
-    params.push(window);
-    const rows = await this.ctx.db.query<{ unfinished: { status: string; n: number }[] | null; recent: { created_at: number; status: string }[] | null }>(
+    const add = (value: unknown) => `$${params.push(value)}`;
+    const windowParam = add(window);
+    const t = this.#t;
+    // A filter no index serves applies to the newest 2 × window rows of the time range only (bounded work; the
+    // alias keeps the filter SQL's column references on the scanned rows).
+    const unindexed = hasUnindexedFilter(filter);
+    const range = [`hub = $1`];
+    if (unindexed && filter.createdTimeFrom) range.push(`created_at >= ${add(filter.createdTimeFrom.getTime())}::bigint`);
+    if (unindexed && filter.createdTimeTo) range.push(`created_at <= ${add(filter.createdTimeTo.getTime())}::bigint`);
+    const scanParam = unindexed ? add(overviewScanLimit(window)) : '';
+    const source = unindexed
+      ? `(SELECT * FROM ${t.instances} WHERE ${range.join(' AND ')} ORDER BY created_at DESC, instance_id DESC LIMIT ${scanParam}) AS instances`
+      : t.instances;
+    const rows = await this.ctx.db.query<{ unfinished: { status: string; n: number }[] | null; recent: { created_at: number; status: string }[] | null; capped: boolean }>(
       `SELECT
          (SELECT json_agg(u) FROM (
-            SELECT status, count(*)::int AS n FROM ${this.#t.instances}
+            SELECT status, count(*)::int AS n FROM ${t.instances}
             WHERE ${conditions} AND status IN ('Pending', 'Running', 'Suspended') GROUP BY status) u) AS unfinished,
          (SELECT json_agg(r) FROM (
-            SELECT created_at, status FROM ${this.#t.instances} WHERE ${conditions}
-            ORDER BY created_at DESC, instance_id DESC LIMIT $${params.length}) r) AS recent`,
+            SELECT created_at, status FROM ${source} WHERE ${conditions}
+            ORDER BY created_at DESC, instance_id DESC LIMIT ${windowParam}) r) AS recent,
+         ${unindexed ? `EXISTS (SELECT 1 FROM ${t.instances} WHERE ${range.join(' AND ')} ORDER BY created_at DESC, instance_id DESC OFFSET ${scanParam} LIMIT 1)` : 'false'} AS capped`,
       params,
     );
-    return toOverview(rows[0]?.unfinished ?? [], rows[0]?.recent ?? []);
+    const recent = rows[0]?.recent ?? [];
+    return toOverview(rows[0]?.unfinished ?? [], recent, recent.length < window && rows[0]?.capped === true);
   }
 
   /** WHERE terms of an instance filter; pushes its parameters onto `params`. */

@@ -13,7 +13,7 @@ import {
 } from '../shared.js';
 import { TERMINAL_STATUSES } from '../../sdk/history.js';
 import type { InstanceOverview, InstanceOverviewFilter, InstanceQuery, InstanceRecord } from '../store.js';
-import { checkOverviewWindow, nameNeedle, toOverview } from '../instance-list.js';
+import { checkOverviewWindow, hasUnindexedFilter, nameNeedle, overviewScanLimit, toOverview } from '../instance-list.js';
 import type { SqliteStoreContext } from './sqlite-context.js';
 
 /** One page of the hub's instances matching `query`, with a token for the next page if there is one. */
@@ -50,7 +50,8 @@ export async function queryInstances(
 
 /**
  * The dashboard's overview (see `HubStore.instanceOverview`): unfinished counts through the partial index
- * `instances_unfinished`, and the newest `window` matching rows through `instances_by_created` backwards.
+ * `instances_unfinished`, and the newest `window` matching rows through `instances_by_created` backwards
+ * (with a filter no index serves, among the newest 2 × `window` rows of the time range only).
  */
 export async function instanceOverview(store: SqliteStoreContext, hub: string, filter: InstanceOverviewFilter, window: number): Promise<InstanceOverview> {
   checkOverviewWindow(window);
@@ -62,10 +63,35 @@ export async function instanceOverview(store: SqliteStoreContext, hub: string, f
        WHERE ${conditions} AND status IN ('Pending', 'Running', 'Suspended') GROUP BY status`,
     )
     .all(...params) as { status: string; n: number }[];
+  if (!hasUnindexedFilter(filter)) {
+    const recent = store.db
+      .prepare(`SELECT created_at, status FROM instances WHERE ${conditions} ORDER BY created_at DESC, instance_id DESC LIMIT ?`)
+      .all(...params, window) as { created_at: number; status: string }[];
+    return toOverview(unfinished, recent, false);
+  }
+  // The filters no index serves apply to the newest rows of the time range only: the scan stays bounded (the
+  // alias keeps the filter SQL's references to `instances` pointing at the scanned rows).
+  const range = ['hub = ?'];
+  const rangeParams: unknown[] = [hub];
+  if (filter.createdTimeFrom) {
+    range.push('created_at >= ?');
+    rangeParams.push(filter.createdTimeFrom.getTime());
+  }
+  if (filter.createdTimeTo) {
+    range.push('created_at <= ?');
+    rangeParams.push(filter.createdTimeTo.getTime());
+  }
+  const rangeSql = range.join(' AND ');
+  const scan = overviewScanLimit(window);
   const recent = store.db
-    .prepare(`SELECT created_at, status FROM instances WHERE ${conditions} ORDER BY created_at DESC, instance_id DESC LIMIT ?`)
-    .all(...params, window) as { created_at: number; status: string }[];
-  return toOverview(unfinished, recent);
+    .prepare(
+      `SELECT created_at, status FROM (
+         SELECT * FROM instances WHERE ${rangeSql} ORDER BY created_at DESC, instance_id DESC LIMIT ?
+       ) AS instances WHERE ${conditions} ORDER BY created_at DESC, instance_id DESC LIMIT ?`,
+    )
+    .all(...rangeParams, scan, ...params, window) as { created_at: number; status: string }[];
+  const capped = recent.length < window && store.db.prepare(`SELECT 1 FROM instances WHERE ${rangeSql} ORDER BY created_at DESC, instance_id DESC LIMIT 1 OFFSET ?`).get(...rangeParams, scan) !== undefined;
+  return toOverview(unfinished, recent, capped);
 }
 
 /** The WHERE conditions (to join with AND) and their parameters that select `filter`'s instances of `hub`. */
