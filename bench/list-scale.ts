@@ -38,7 +38,8 @@ const PAGES: [string, string][] = [
   ['status Terminated (rare finished)', '?status=Terminated'],
   ['a day in the middle', `?from=${new Date(START + 15 * DAY).toISOString()}&to=${new Date(START + 16 * DAY).toISOString()}`],
   ['sort by name (falls back: too many)', '?sort=name&dir=asc'],
-  ['name contains (no index: scans)', '?name=orch-3'],
+  ['name contains, 10% match (no index)', '?name=orch-3'],
+  ['name matching nothing (page scans all)', '?name=nothing-like-this'],
 ];
 
 async function fillSqlite(path: string): Promise<void> {
@@ -94,7 +95,7 @@ async function measure(kind: string, url: string): Promise<void> {
       delay.disable();
       times.sort((a, b) => a - b);
       console.log(
-        `${kind.padEnd(8)} ${label.padEnd(38)} status ${status} rows ${String(rows).padStart(3)}  median ${times[2]!.toFixed(1).padStart(7)} ms  max ${times[4]!.toFixed(1).padStart(7)} ms  longest loop block ${(delay.max / 1e6).toFixed(1).padStart(6)} ms`,
+        `${kind.padEnd(8)} ${label.padEnd(40)} status ${status} rows ${String(rows).padStart(3)}  median ${times[2]!.toFixed(1).padStart(7)} ms  max ${times[4]!.toFixed(1).padStart(7)} ms  longest loop block ${(delay.max / 1e6).toFixed(1).padStart(6)} ms`,
       );
     }
   } finally {

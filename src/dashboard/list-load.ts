@@ -89,6 +89,8 @@ export async function loadList(hub: HubStore, params: ListParams, options: { now
   const from = oldest !== undefined && (!params.from || params.from.getTime() < oldest) ? new Date(oldest) : params.from;
   const histogram = buildHistogram(inWindow, { ...(from ? { from } : {}), ...(params.to ? { to: params.to } : {}), now: options.now });
   const query = { ...filter, ...(params.statuses.length ? { runtimeStatus: params.statuses } : {}) };
+  // A synchronous store (SQLite) would run the overview, the binning and the page as one event-loop block.
+  await new Promise((resolve) => setImmediate(resolve));
 
   let sort = params.sort;
   let dir = params.dir;
@@ -159,6 +161,7 @@ async function sortedInMemory(hub: HubStore, query: Query, params: ListParams, n
   let continuationToken: string | undefined;
   do {
     const result = await hub.queryInstances({ ...query, pageSize: 1000, ...(continuationToken ? { continuationToken } : {}) });
+    await new Promise((resolve) => setImmediate(resolve));
     matching.push(...result.instances.map((r) => toStatus(r, false)));
     continuationToken = result.continuationToken;
   } while (continuationToken && matching.length <= limit);

@@ -31,6 +31,9 @@ export function checkOverviewWindow(window: number): number {
   return window;
 }
 
+/** What the filter SQL reads and the overview returns: the bounded scan copies only these (a third of the time of `*`). */
+export const FILTER_COLUMNS = 'hub, instance_id, name, version, tags, status, created_at, updated_at';
+
 /** How many of the newest instances a filter no index serves is applied to, for a window. */
 export function overviewScanLimit(window: number): number {
   return 2 * window;

@@ -23,7 +23,7 @@ import {
   type InstanceRow,
   traceContextField,
 } from '../shared.js';
-import { ASCII_LOWER, ASCII_UPPER, checkOverviewWindow, hasUnindexedFilter, nameNeedle, overviewScanLimit, toOverview } from '../instance-list.js';
+import { ASCII_LOWER, ASCII_UPPER, FILTER_COLUMNS, checkOverviewWindow, hasUnindexedFilter, nameNeedle, overviewScanLimit, toOverview } from '../instance-list.js';
 import type { ActivityCompletion, ActivityWorkItem, ClaimOptions, CommitOutcome, EpisodeCommit, HeartbeatOptions, HeartbeatOutcome, HubSnapshot, HubStore, InboxMessage, InstanceFilter, InstanceOverview, InstanceOverviewFilter, InstanceQuery, InstanceRecord, Lease, NewMessage, OrchestrationWorkItem, ScheduleStore, StartInstanceRequest, StartLease, StoreNotice } from '../store.js';
 import type { PgDatabase } from './connection.js';
 import { commitEpisodeBatch } from './episode-batch.js';
@@ -180,7 +180,7 @@ export class PostgresHubStore implements HubStore {
     if (unindexed && filter.createdTimeTo) range.push(`created_at <= ${add(filter.createdTimeTo.getTime())}::bigint`);
     const scanParam = unindexed ? add(overviewScanLimit(window)) : '';
     const source = unindexed
-      ? `(SELECT * FROM ${t.instances} WHERE ${range.join(' AND ')} ORDER BY created_at DESC, instance_id DESC LIMIT ${scanParam}) AS instances`
+      ? `(SELECT ${FILTER_COLUMNS} FROM ${t.instances} WHERE ${range.join(' AND ')} ORDER BY created_at DESC, instance_id DESC LIMIT ${scanParam}) AS instances`
       : t.instances;
     const rows = await this.ctx.db.query<{ unfinished: { status: string; n: number }[] | null; recent: { created_at: number; status: string }[] | null; capped: boolean }>(
       `SELECT

@@ -13,7 +13,7 @@ import {
 } from '../shared.js';
 import { TERMINAL_STATUSES } from '../../sdk/history.js';
 import type { InstanceOverview, InstanceOverviewFilter, InstanceQuery, InstanceRecord } from '../store.js';
-import { checkOverviewWindow, hasUnindexedFilter, nameNeedle, overviewScanLimit, toOverview } from '../instance-list.js';
+import { FILTER_COLUMNS, checkOverviewWindow, hasUnindexedFilter, nameNeedle, overviewScanLimit, toOverview } from '../instance-list.js';
 import type { SqliteStoreContext } from './sqlite-context.js';
 
 /** One page of the hub's instances matching `query`, with a token for the next page if there is one. */
@@ -63,6 +63,8 @@ export async function instanceOverview(store: SqliteStoreContext, hub: string, f
        WHERE ${conditions} AND status IN ('Pending', 'Running', 'Suspended') GROUP BY status`,
     )
     .all(...params) as { status: string; n: number }[];
+  // better-sqlite3 is synchronous: let the event loop run between the two reads, so each is its own block.
+  await new Promise((resolve) => setImmediate(resolve));
   if (!hasUnindexedFilter(filter)) {
     const recent = store.db
       .prepare(`SELECT created_at, status FROM instances WHERE ${conditions} ORDER BY created_at DESC, instance_id DESC LIMIT ?`)
@@ -86,7 +88,7 @@ export async function instanceOverview(store: SqliteStoreContext, hub: string, f
   const recent = store.db
     .prepare(
       `SELECT created_at, status FROM (
-         SELECT * FROM instances WHERE ${rangeSql} ORDER BY created_at DESC, instance_id DESC LIMIT ?
+         SELECT ${FILTER_COLUMNS} FROM instances WHERE ${rangeSql} ORDER BY created_at DESC, instance_id DESC LIMIT ?
        ) AS instances WHERE ${conditions} ORDER BY created_at DESC, instance_id DESC LIMIT ?`,
     )
     .all(...rangeParams, scan, ...params, window) as { created_at: number; status: string }[];
