@@ -5,7 +5,7 @@
  *
  * - Counts: the unfinished statuses (Pending, Running, Suspended) are exact, from the partial index of
  *   unfinished instances. The others are counted among the newest {@link OVERVIEW_WINDOW} matching instances:
- *   exact when fewer match, else shown as lower bounds ("10000+"). A finished status has no index of its own
+ *   exact when fewer match, else shown as lower bounds ("5000+"). A finished status has no index of its own
  *   (every status change would move its rows), and a capped count is honest where an exact one costs a scan.
  * - Paging: created time and instance id are keyset pages of the store (its indexes, either direction); the
  *   token is the last row's `(sort value, instance id)`, so a page stays put while new instances arrive.
@@ -25,7 +25,7 @@ import { buildHistogram, type Histogram } from './histogram.js';
 import { ALL_STATUSES, decodeCursor, encodeCursor, instanceDuration, type ListParams, type SortKey, type SortTuple } from './list-query.js';
 
 /** Newest matching instances read for the finished counts and the histogram. */
-export const OVERVIEW_WINDOW = 10_000;
+export const OVERVIEW_WINDOW = 5_000;
 /** Most matching instances sorted in memory (columns without an index). */
 export const MEMORY_SORT_LIMIT = 5_000;
 
