@@ -13,19 +13,22 @@
  *   {@link MEMORY_SORT_LIMIT} instances match; beyond that the list shows newest first and says why.
  * - The histogram bins the newest window: over a larger set it covers the window's time span, and says so.
  * - Name, version, tag and id-prefix filters have no index: the counts apply them to the newest 2 × window
- *   instances of the time range only (lower bounds beyond), and a page with a rare match scans until it fills.
+ *   instances of the time range only (lower bounds beyond), and a page looks at {@link PAGE_SCAN_LIMIT} instances
+ *   at most: with a rare match it may come out short, with a link that searches on.
  */
 import type { RuntimeStatus } from '../sdk/history.js';
 import type { DurableOrchestrationStatus } from '../sdk/durable-client.js';
 import { compareVersions } from '../sdk/versioning.js';
 import type { HubStore, InstanceOverview, InstanceOverviewFilter } from '../store/store.js';
-import { encodeContinuationToken } from '../store/shared.js';
+import { decodeContinuationToken, encodeContinuationToken } from '../store/shared.js';
 import { toStatus } from '../client/store-client.js';
 import { buildHistogram, type Histogram } from './histogram.js';
 import { ALL_STATUSES, decodeCursor, encodeCursor, instanceDuration, type ListParams, type SortKey, type SortTuple } from './list-query.js';
 
 /** Newest matching instances read for the finished counts and the histogram. */
 export const OVERVIEW_WINDOW = 5_000;
+/** Most instances one page looks at with a filter no index serves (name, version, tags, id prefix). */
+export const PAGE_SCAN_LIMIT = 10_000;
 /** Most matching instances sorted in memory (columns without an index). */
 export const MEMORY_SORT_LIMIT = 5_000;
 
@@ -63,6 +66,8 @@ export interface ListLimits {
   window?: number;
   /** Default {@link MEMORY_SORT_LIMIT}. */
   memorySortLimit?: number;
+  /** Default {@link PAGE_SCAN_LIMIT}. */
+  pageScanLimit?: number;
 }
 
 /** Loads one page of the list and its counts from `hub`. */
@@ -105,7 +110,7 @@ export async function loadList(hub: HubStore, params: ListParams, options: { now
       sort = 'created';
       dir = 'desc';
     }
-    page = await keysetPage(hub, query, { ...params, sort, dir, ...(indexed ? {} : { after: undefined }) });
+    page = await keysetPage(hub, query, { ...params, sort, dir, ...(indexed ? {} : { after: undefined }) }, options.pageScanLimit ?? PAGE_SCAN_LIMIT);
   }
   const versions = new Set(page.rows.flatMap((r) => (r.version !== undefined ? [r.version] : [])));
   return {
@@ -135,7 +140,7 @@ function statusCounts(overview: InstanceOverview, complete: boolean): { counts: 
 type Query = Parameters<HubStore['queryInstances']>[0];
 
 /** One page in created or id order, straight from the store's index. */
-async function keysetPage(hub: HubStore, query: Query, params: ListParams): Promise<{ rows: DurableOrchestrationStatus[]; next?: string }> {
+async function keysetPage(hub: HubStore, query: Query, params: ListParams, scanLimit: number): Promise<{ rows: DurableOrchestrationStatus[]; next?: string }> {
   const byId = params.sort === 'id';
   let continuationToken: string | undefined;
   if (params.after) {
@@ -147,12 +152,14 @@ async function keysetPage(hub: HubStore, query: Query, params: ListParams): Prom
     orderBy: byId ? 'instanceId' : 'created',
     descending: params.dir === 'desc',
     pageSize: params.pageSize,
+    scanLimit,
     ...(continuationToken !== undefined ? { continuationToken } : {}),
   });
   const rows = result.instances.map((r) => toStatus(r, false));
-  const last = rows[rows.length - 1];
-  if (!result.continuationToken || !last) return { rows };
-  return { rows, next: encodeCursor([byId ? last.instanceId : last.createdTime.getTime(), last.instanceId]) };
+  if (!result.continuationToken) return { rows };
+  // The store's token is where it stopped looking (the last row, or past it when a bounded scan found few).
+  const position = byId ? { createdAt: 0, instanceId: result.continuationToken } : decodeContinuationToken(result.continuationToken);
+  return { rows, next: encodeCursor([byId ? position.instanceId : position.createdAt, position.instanceId]) };
 }
 
 /** Every match (at most `limit`) sorted by a column no index orders, then the page after the cursor. */

@@ -6,7 +6,7 @@ import { utcTime } from './time.js';
 import { html, props, type SafeHtml } from './html.js';
 import { instanceHref, statusBadge, tagChips } from './layout.js';
 import { ALL_STATUSES, PAGE_SIZES, instanceDuration, listQueryString, type ListParams, type SortKey } from './list-query.js';
-import type { ListResult } from './list-load.js';
+import { PAGE_SCAN_LIMIT, type ListResult } from './list-load.js';
 
 /** Everything the list page shows. */
 export interface ListPageModel {
@@ -155,9 +155,9 @@ function table(params: ListParams, result: ListResult, now: number): SafeHtml {
 </tr>`,
   );
   const pager = html`<div class="pager">
-  <span class="muted">${result.total}${result.totalAtLeast ? '+' : ''} matching</span>
+  <span class="muted">${result.total}${result.totalAtLeast ? '+' : ''} matching${result.next && result.rows.length < params.pageSize ? ` (this page looked at ${PAGE_SCAN_LIMIT.toLocaleString('en-US')} instances: the filter has no index)` : ''}</span>
   ${params.after ? html`<a class="button" href="?${listQueryString(params, { after: undefined })}">« First page</a>` : ''}
-  ${result.next ? html`<a class="button" rel="next" href="?${listQueryString(params, { sort: result.sort, dir: result.dir, after: result.next })}">Next page »</a>` : ''}
+  ${result.next ? html`<a class="button" rel="next" href="?${listQueryString(params, { sort: result.sort, dir: result.dir, after: result.next })}">${result.rows.length < params.pageSize ? 'Search further »' : 'Next page »'}</a>` : ''}
 </div>`;
   return html`${result.sortNote ? html`<div class="banner" role="status">${result.sortNote}</div>` : ''}<table class="instances">
 <thead><tr>${header}<th>Tags</th><th>Custom status</th></tr></thead>

@@ -31,6 +31,14 @@ export function checkOverviewWindow(window: number): number {
   return window;
 }
 
+/** Checks a query's `scanLimit`: an integer from 1 to 1,000,000. */
+export function checkScanLimit(scanLimit: number): number {
+  if (!Number.isInteger(scanLimit) || scanLimit < 1 || scanLimit > 1_000_000) {
+    throw new ValidationError(`scanLimit must be an integer from 1 to 1000000 (got ${scanLimit}).`);
+  }
+  return scanLimit;
+}
+
 /** What the filter SQL reads and the overview returns: the bounded scan copies only these (a third of the time of `*`). */
 export const FILTER_COLUMNS = 'hub, instance_id, name, version, tags, status, created_at, updated_at';
 

@@ -99,6 +99,14 @@ for (const store of testStores()) {
       assert.deepEqual(capped.rows.map((r) => r.instanceId), ['m-6', 'm-1'], 'the page itself is complete');
     });
 
+    test('with a filter no index serves, each page looks at a bounded number of instances and searches on', async () => {
+      const first = await load('name=alpha&size=5', { pageScanLimit: 3 });
+      assert.deepEqual(first.rows.map((r) => r.instanceId), ['m-6'], 'the newest 3: m-8, m-4, m-6');
+      assert.ok(first.next);
+      assert.deepEqual(await pages('name=alpha&size=5', { pageScanLimit: 3 }), ['m-6', 'm-1']);
+      assert.deepEqual(await pages('name=alpha&size=5&sort=id&dir=desc', { pageScanLimit: 2 }), ['m-6', 'm-1']);
+    });
+
     test('pages newest first, oldest first and by id either way from the store, each instance once', async () => {
       assert.deepEqual(await pages('size=3'), newestFirst);
       assert.deepEqual(await pages('size=3&sort=created&dir=asc'), [...newestFirst].reverse());

@@ -62,6 +62,29 @@ export function instanceListConformance(store: () => Store): void {
     });
   });
 
+  describe('queryInstances scanLimit', () => {
+    test('a filter no index serves looks at scanLimit instances per page; short pages continue, each match once', async () => {
+      const hub = freshHub(store());
+      // Oldest first: r1 among six others, then r2.
+      const names = ['rare', 'x', 'x', 'x', 'x', 'x', 'x', 'rare'];
+      for (const [n, name] of names.entries()) {
+        await hub.createInstance(startRequest(`s-${n}`, { name }));
+        await sleep(3);
+      }
+      const first = await hub.queryInstances({ nameContains: 'rare', descending: true, scanLimit: 3, pageSize: 5 });
+      assert.deepEqual(first.instances.map((r) => r.instanceId), ['s-7']);
+      assert.ok(first.continuationToken, 'more instances remain beyond the scan');
+      const second = await hub.queryInstances({ nameContains: 'rare', descending: true, scanLimit: 3, pageSize: 5, continuationToken: first.continuationToken });
+      assert.deepEqual(second.instances.map((r) => r.instanceId), [], 's-4, s-3, s-2: no match, but a token');
+      assert.ok(second.continuationToken);
+      assert.deepEqual(await allPages(hub, { nameContains: 'rare', descending: true, scanLimit: 3, pageSize: 5 }), ['s-7', 's-0']);
+      assert.deepEqual(await allPages(hub, { nameContains: 'rare', orderBy: 'instanceId', scanLimit: 2, pageSize: 1 }), ['s-0', 's-7']);
+      const full = await hub.queryInstances({ scanLimit: 2, pageSize: 5 });
+      assert.equal(full.instances.length, 5, 'without such a filter the scan limit does not apply');
+      await assert.rejects(hub.queryInstances({ nameContains: 'x', scanLimit: 0 }), ValidationError);
+    });
+  });
+
   describe('instanceOverview', () => {
     test('counts unfinished instances exactly and returns the newest matching ones, newest first', async () => {
       const hub = freshHub(store());

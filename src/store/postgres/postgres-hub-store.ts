@@ -6,24 +6,20 @@
  * `visibleAt`, `nextVisibleAt`) are re-based between this process's clock and the database's, so a
  * process whose clock is off by minutes still waits the right durations.
  */
-import { isTerminalStatus, TERMINAL_STATUSES, type HistoryEvent, type RuntimeStatus } from '../../sdk/history.js';
+import { isTerminalStatus, type HistoryEvent, type RuntimeStatus } from '../../sdk/history.js';
 import { InstanceAlreadyExistsError } from '../../sdk/errors.js';
 import {
   INSTANCE_COLUMNS,
-  checkInstanceFilter,
-  checkPageSize,
-  decodeContinuationToken,
   dedupeNotices,
   withFinalStates,
   delayedMessageNotices,
-  encodeContinuationToken,
   historyFromRows,
   rowToInstance,
   versionRulesParam,
   type InstanceRow,
   traceContextField,
 } from '../shared.js';
-import { ASCII_LOWER, ASCII_UPPER, FILTER_COLUMNS, checkOverviewWindow, hasUnindexedFilter, nameNeedle, overviewScanLimit, toOverview } from '../instance-list.js';
+import { filterSql, instanceOverview, queryInstances } from './postgres-queries.js';
 import type { ActivityCompletion, ActivityWorkItem, ClaimOptions, CommitOutcome, EpisodeCommit, HeartbeatOptions, HeartbeatOutcome, HubSnapshot, HubStore, InboxMessage, InstanceFilter, InstanceOverview, InstanceOverviewFilter, InstanceQuery, InstanceRecord, Lease, NewMessage, OrchestrationWorkItem, ScheduleStore, StartInstanceRequest, StartLease, StoreNotice } from '../store.js';
 import type { PgDatabase } from './connection.js';
 import { commitEpisodeBatch } from './episode-batch.js';
@@ -134,95 +130,12 @@ export class PostgresHubStore implements HubStore {
     return historyFromRows(rows);
   }
 
-  async queryInstances(query: InstanceQuery): Promise<{ instances: InstanceRecord[]; continuationToken?: string }> {
-    const pageSize = checkPageSize(query.pageSize);
-    const params: unknown[] = [];
-    const where = this.#filterSql(query, params);
-    const byId = query.orderBy === 'instanceId';
-    const [beyond, dir] = query.descending ? ['<', 'DESC'] : ['>', 'ASC'];
-    if (query.continuationToken !== undefined && byId) {
-      params.push(query.continuationToken);
-      where.push(`instance_id ${beyond} $${params.length}::text`);
-    } else if (query.continuationToken) {
-      const after = decodeContinuationToken(query.continuationToken);
-      params.push(after.createdAt, after.instanceId);
-      where.push(`(created_at, instance_id) ${beyond} ($${params.length - 1}::bigint, $${params.length}::text)`);
-    }
-    params.push(pageSize + 1);
-    const rows = await this.ctx.db.query<InstanceRow>(
-      `SELECT ${INSTANCE_COLUMNS} FROM ${this.#t.instances} WHERE ${where.join(' AND ')}
-       ORDER BY ${byId ? `instance_id ${dir}` : `created_at ${dir}, instance_id ${dir}`} LIMIT $${params.length}`,
-      params,
-    );
-    const instances = rows.slice(0, pageSize).map(rowToInstance);
-    const last = instances[instances.length - 1];
-    if (rows.length <= pageSize || !last) return { instances };
-    const continuationToken = byId ? last.instanceId : encodeContinuationToken({ createdAt: last.createdAt.getTime(), instanceId: last.instanceId });
-    return { instances, continuationToken };
+  queryInstances(query: InstanceQuery): Promise<{ instances: InstanceRecord[]; continuationToken?: string }> {
+    return queryInstances(this.ctx.db, this.#t, this.hub, query);
   }
 
-  /**
-   * `HubStore.instanceOverview`: unfinished counts from the partial index `instances_unfinished`, the newest
-   * `window` matching rows from `instances_by_created` backwards; one round trip.
-   */
-  async instanceOverview(filter: InstanceOverviewFilter, window: number): Promise<InstanceOverview> {
-    checkOverviewWindow(window);
-    const params: unknown[] = [];
-    const conditions = this.#filterSql(filter, params).join(' AND ');
-    const add = (value: unknown) => `$${params.push(value)}`;
-    const windowParam = add(window);
-    const t = this.#t;
-    // A filter no index serves applies to the newest 2 × window rows of the time range only (bounded work; the
-    // alias keeps the filter SQL's column references on the scanned rows).
-    const unindexed = hasUnindexedFilter(filter);
-    const range = [`hub = $1`];
-    if (unindexed && filter.createdTimeFrom) range.push(`created_at >= ${add(filter.createdTimeFrom.getTime())}::bigint`);
-    if (unindexed && filter.createdTimeTo) range.push(`created_at <= ${add(filter.createdTimeTo.getTime())}::bigint`);
-    const scanParam = unindexed ? add(overviewScanLimit(window)) : '';
-    const source = unindexed
-      ? `(SELECT ${FILTER_COLUMNS} FROM ${t.instances} WHERE ${range.join(' AND ')} ORDER BY created_at DESC, instance_id DESC LIMIT ${scanParam}) AS instances`
-      : t.instances;
-    const rows = await this.ctx.db.query<{ unfinished: { status: string; n: number }[] | null; recent: { created_at: number; status: string }[] | null; capped: boolean }>(
-      `SELECT
-         (SELECT json_agg(u) FROM (
-            SELECT status, count(*)::int AS n FROM ${t.instances}
-            WHERE ${conditions} AND status IN ('Pending', 'Running', 'Suspended') GROUP BY status) u) AS unfinished,
-         (SELECT json_agg(r) FROM (
-            SELECT created_at, status FROM ${source} WHERE ${conditions}
-            ORDER BY created_at DESC, instance_id DESC LIMIT ${windowParam}) r) AS recent,
-         ${unindexed ? `EXISTS (SELECT 1 FROM ${t.instances} WHERE ${range.join(' AND ')} ORDER BY created_at DESC, instance_id DESC OFFSET ${scanParam} LIMIT 1)` : 'false'} AS capped`,
-      params,
-    );
-    const recent = rows[0]?.recent ?? [];
-    return toOverview(rows[0]?.unfinished ?? [], recent, recent.length < window && rows[0]?.capped === true);
-  }
-
-  /** WHERE terms of an instance filter; pushes its parameters onto `params`. */
-  #filterSql(filter: InstanceOverviewFilter, params: unknown[]): string[] {
-    const tags = checkInstanceFilter(filter);
-    const needle = nameNeedle(filter.nameContains);
-    const add = (value: unknown) => {
-      params.push(value);
-      return `$${params.length}`;
-    };
-    const where = [`hub = ${add(this.hub)}`];
-    if (filter.createdTimeFrom) where.push(`created_at >= ${add(filter.createdTimeFrom.getTime())}::bigint`);
-    if (filter.createdTimeTo) where.push(`created_at <= ${add(filter.createdTimeTo.getTime())}::bigint`);
-    // A finished instance is not updated again, so its last update is when it finished.
-    if (filter.completedTimeFrom || filter.completedTimeTo) where.push(`status = ANY(${add(TERMINAL_STATUSES)}::text[])`);
-    if (filter.completedTimeFrom) where.push(`updated_at >= ${add(filter.completedTimeFrom.getTime())}::bigint`);
-    if (filter.completedTimeTo) where.push(`updated_at <= ${add(filter.completedTimeTo.getTime())}::bigint`);
-    if (filter.runtimeStatus?.length) where.push(`status = ANY(${add(filter.runtimeStatus)}::text[])`);
-    if (filter.version !== undefined) where.push(`${this.#t.versionCompare}(version, ${add(filter.version)}::text) = 0`);
-    // Containment compares string values exactly (byte-wise), as SQLite's json_each does.
-    if (tags) where.push(`tags IS NOT NULL AND tags::jsonb @> ${add(JSON.stringify(tags))}::jsonb`);
-    // ASCII letters folded only, as SQLite's lower() does (lower() here would fold every script).
-    if (needle !== undefined) where.push(`strpos(translate(name, '${ASCII_UPPER}', '${ASCII_LOWER}'), ${add(needle)}::text) > 0`);
-    const prefix = filter.instanceIdPrefix ?? '';
-    if (prefix) where.push(`instance_id LIKE ${add(prefix.replace(/[\\%_]/g, '\\$&') + '%')}`);
-    // Entities live in the same table under '@name@key'; instance queries do not list them.
-    if (!prefix.startsWith('@')) where.push(`instance_id NOT LIKE '@%'`);
-    return where;
+  instanceOverview(filter: InstanceOverviewFilter, window: number): Promise<InstanceOverview> {
+    return instanceOverview(this.ctx.db, this.#t, this.hub, filter, window);
   }
 
   async sendMessages(messages: NewMessage[]): Promise<void> {
@@ -276,7 +189,7 @@ export class PostgresHubStore implements HubStore {
     const where =
       'instanceId' in selector
         ? [`hub = $${params.push(this.hub)}`, `instance_id = $${params.push(selector.instanceId)}`]
-        : this.#filterSql(selector, params);
+        : filterSql(this.#t, this.hub, selector, params);
     const rows = await this.ctx.db.query<{ deleted: number }>(
       `WITH gone AS (
          DELETE FROM ${t.instances} d WHERE ${where.join(' AND ')} AND status IN ${TERMINAL_SQL}

@@ -13,7 +13,7 @@ import {
 } from '../shared.js';
 import { TERMINAL_STATUSES } from '../../sdk/history.js';
 import type { InstanceOverview, InstanceOverviewFilter, InstanceQuery, InstanceRecord } from '../store.js';
-import { FILTER_COLUMNS, checkOverviewWindow, hasUnindexedFilter, nameNeedle, overviewScanLimit, toOverview } from '../instance-list.js';
+import { FILTER_COLUMNS, checkOverviewWindow, checkScanLimit, hasUnindexedFilter, nameNeedle, overviewScanLimit, toOverview } from '../instance-list.js';
 import type { SqliteStoreContext } from './sqlite-context.js';
 
 /** One page of the hub's instances matching `query`, with a token for the next page if there is one. */
@@ -26,26 +26,61 @@ export async function queryInstances(
   const { where, params } = filterSql(hub, query);
   const byId = query.orderBy === 'instanceId';
   const [beyond, dir] = query.descending ? ['<', 'DESC'] : ['>', 'ASC'];
+  const cursor: string[] = [];
+  const cursorParams: unknown[] = [];
   if (query.continuationToken !== undefined && byId) {
-    where.push(`instance_id ${beyond} ?`);
-    params.push(query.continuationToken);
+    cursor.push(`instance_id ${beyond} ?`);
+    cursorParams.push(query.continuationToken);
   } else if (query.continuationToken) {
     const after = decodeContinuationToken(query.continuationToken);
-    where.push(`(created_at ${beyond} ? OR (created_at = ? AND instance_id ${beyond} ?))`);
-    params.push(after.createdAt, after.createdAt, after.instanceId);
+    cursor.push(`(created_at ${beyond} ? OR (created_at = ? AND instance_id ${beyond} ?))`);
+    cursorParams.push(after.createdAt, after.createdAt, after.instanceId);
   }
+  const order = byId ? `instance_id ${dir}` : `created_at ${dir}, instance_id ${dir}`;
+  const tokenOf = (row: { instance_id: string; created_at: number | string }) =>
+    byId ? row.instance_id : encodeContinuationToken({ createdAt: Number(row.created_at), instanceId: row.instance_id });
+  const scanLimit = query.scanLimit !== undefined && hasUnindexedFilter(query) ? checkScanLimit(query.scanLimit) : undefined;
   // Not cached: the text varies with the filter.
+  if (scanLimit === undefined) {
+    const rows = store.db
+      .prepare(`SELECT ${INSTANCE_COLUMNS} FROM instances WHERE ${[...where, ...cursor].join(' AND ')} ORDER BY ${order} LIMIT ?`)
+      .all(...params, ...cursorParams, pageSize + 1) as InstanceRow[];
+    const instances = rows.slice(0, pageSize).map(rowToInstance);
+    return rows.length > pageSize && rows[pageSize - 1] ? { instances, continuationToken: tokenOf(rows[pageSize - 1]!) } : { instances };
+  }
+  // The filters no index serves look at the next `scanLimit` instances of the range only (the alias keeps the
+  // filter SQL on the scanned rows); a short page then continues after the last instance looked at.
+  const scope = rangeScope(hub, query);
+  scope.where.push(...cursor);
+  scope.params.push(...cursorParams);
   const rows = store.db
     .prepare(
-      `SELECT ${INSTANCE_COLUMNS} FROM instances WHERE ${where.join(' AND ')}
-       ORDER BY ${byId ? `instance_id ${dir}` : `created_at ${dir}, instance_id ${dir}`} LIMIT ?`,
+      `SELECT ${INSTANCE_COLUMNS} FROM (
+         SELECT hub, ${INSTANCE_COLUMNS} FROM instances WHERE ${scope.where.join(' AND ')} ORDER BY ${order} LIMIT ?
+       ) AS instances WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ?`,
     )
-    .all(...params, pageSize + 1) as InstanceRow[];
+    .all(...scope.params, scanLimit, ...params, pageSize + 1) as InstanceRow[];
   const instances = rows.slice(0, pageSize).map(rowToInstance);
-  const last = instances[instances.length - 1];
-  if (rows.length <= pageSize || !last) return { instances };
-  const continuationToken = byId ? last.instanceId : encodeContinuationToken({ createdAt: last.createdAt.getTime(), instanceId: last.instanceId });
-  return { instances, continuationToken };
+  if (rows.length > pageSize) return { instances, continuationToken: tokenOf(rows[pageSize - 1]!) };
+  const edge = store.db
+    .prepare(`SELECT instance_id, created_at FROM instances WHERE ${scope.where.join(' AND ')} ORDER BY ${order} LIMIT 2 OFFSET ?`)
+    .all(...scope.params, scanLimit - 1) as { instance_id: string; created_at: number }[];
+  return edge.length === 2 ? { instances, continuationToken: tokenOf(edge[0]!) } : { instances };
+}
+
+/** The conditions an index serves (hub, created-time range): what a bounded scan walks. */
+function rangeScope(hub: string, filter: InstanceOverviewFilter): { where: string[]; params: unknown[] } {
+  const where = ['hub = ?'];
+  const params: unknown[] = [hub];
+  if (filter.createdTimeFrom) {
+    where.push('created_at >= ?');
+    params.push(filter.createdTimeFrom.getTime());
+  }
+  if (filter.createdTimeTo) {
+    where.push('created_at <= ?');
+    params.push(filter.createdTimeTo.getTime());
+  }
+  return { where, params };
 }
 
 /**
@@ -73,16 +108,7 @@ export async function instanceOverview(store: SqliteStoreContext, hub: string, f
   }
   // The filters no index serves apply to the newest rows of the time range only: the scan stays bounded (the
   // alias keeps the filter SQL's references to `instances` pointing at the scanned rows).
-  const range = ['hub = ?'];
-  const rangeParams: unknown[] = [hub];
-  if (filter.createdTimeFrom) {
-    range.push('created_at >= ?');
-    rangeParams.push(filter.createdTimeFrom.getTime());
-  }
-  if (filter.createdTimeTo) {
-    range.push('created_at <= ?');
-    rangeParams.push(filter.createdTimeTo.getTime());
-  }
+  const { where: range, params: rangeParams } = rangeScope(hub, filter);
   const rangeSql = range.join(' AND ');
   const scan = overviewScanLimit(window);
   const recent = store.db
