@@ -39,7 +39,7 @@ const PAGES: [string, string][] = [
   ['a day in the middle', `?from=${new Date(START + 15 * DAY).toISOString()}&to=${new Date(START + 16 * DAY).toISOString()}`],
   ['sort by name (falls back: too many)', '?sort=name&dir=asc'],
   ['name contains, 10% match (no index)', '?name=orch-3'],
-  ['name matching nothing (page scans all)', '?name=nothing-like-this'],
+  ['name matching nothing (bounded scan)', '?name=nothing-like-this'],
 ];
 
 async function fillSqlite(path: string): Promise<void> {

@@ -12,8 +12,8 @@
  * - The other columns (name, version, status, updated, duration) sort in memory, only while at most
  *   {@link MEMORY_SORT_LIMIT} instances match; beyond that the list shows newest first and says why.
  * - The histogram bins the newest window: over a larger set it covers the window's time span, and says so.
- * - Name, version, tag and id-prefix filters have no index: the counts apply them to the newest 2 × window
- *   instances of the time range only (lower bounds beyond), and a page looks at {@link PAGE_SCAN_LIMIT} instances
+ * - Name, version, tag and id-prefix filters have no index: the counts, unfinished ones too, apply them to the
+ *   newest 2 × window instances of the time range only (lower bounds beyond), and a page looks at {@link PAGE_SCAN_LIMIT} instances
  *   at most: with a rare match it may come out short, with a link that searches on.
  */
 import type { RuntimeStatus } from '../sdk/history.js';
@@ -128,12 +128,14 @@ export async function loadList(hub: HubStore, params: ListParams, options: { now
   };
 }
 
-/** Counts per status: exact when the window held every match; else exact for the unfinished ones only. */
+/** Counts per status: exact when the window held every match; else exact for the unfinished ones if the store counted them. */
 function statusCounts(overview: InstanceOverview, complete: boolean): { counts: Record<RuntimeStatus, number>; atLeast: RuntimeStatus[] } {
   const counts = Object.fromEntries(ALL_STATUSES.map((s) => [s, 0])) as Record<RuntimeStatus, number>;
   for (const row of overview.recent) counts[row.status]++;
   if (complete) return { counts, atLeast: [] };
-  for (const status of UNFINISHED) counts[status] = overview.unfinished[status as keyof InstanceOverview['unfinished']];
+  const unfinished = overview.unfinished;
+  if (!unfinished) return { counts, atLeast: ALL_STATUSES.filter((s) => counts[s] > 0) };
+  for (const status of UNFINISHED) counts[status] = unfinished[status as keyof typeof unfinished];
   return { counts, atLeast: ALL_STATUSES.filter((s) => !UNFINISHED.includes(s) && counts[s] > 0) };
 }
 

@@ -54,11 +54,13 @@ export function hasUnindexedFilter(filter: InstanceOverviewFilter): boolean {
 
 /** The overview from the unfinished counts and the window's rows (numbers may come as text from PostgreSQL). */
 export function toOverview(
-  unfinished: { status: string; n: number | string }[],
+  unfinished: { status: string; n: number | string }[] | undefined,
   recent: { created_at: number | string; status: string }[],
   scanCapped: boolean,
 ): InstanceOverview {
-  const counts: InstanceOverview['unfinished'] = { Pending: 0, Running: 0, Suspended: 0 };
+  const overview: InstanceOverview = { recent: recent.map((r) => ({ createdAt: Number(r.created_at), status: r.status as RuntimeStatus })), scanCapped };
+  if (!unfinished) return overview;
+  const counts = { Pending: 0, Running: 0, Suspended: 0 };
   for (const row of unfinished) counts[row.status as keyof typeof counts] = Number(row.n);
-  return { unfinished: counts, recent: recent.map((r) => ({ createdAt: Number(r.created_at), status: r.status as RuntimeStatus })), scanCapped };
+  return { ...overview, unfinished: counts };
 }

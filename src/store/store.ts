@@ -231,8 +231,11 @@ export type InstanceOverviewFilter = InstanceFilter & Pick<InstanceQuery, 'nameC
  * statuses exactly (a partial index holds only those rows), and the newest `window` matching instances.
  */
 export interface InstanceOverview {
-  /** Matching instances not finished, by status (exact). */
-  unfinished: Record<'Pending' | 'Running' | 'Suspended', number>;
+  /**
+   * Matching instances not finished, by status (exact); absent with a filter no index serves (name, version,
+   * tags, id prefix), whose test on every unfinished row would cost a table read each.
+   */
+  unfinished?: Record<'Pending' | 'Running' | 'Suspended', number>;
   /** The newest matching instances (at most `window`, newest first): creation time (ms) and status. */
   recent: { createdAt: number; status: RuntimeStatus }[];
   /**

@@ -94,9 +94,9 @@ export async function instanceOverview(db: PgDatabase, t: Tables, hub: string, f
     : t.instances;
   const rows = await db.query<{ unfinished: { status: string; n: number }[] | null; recent: { created_at: number; status: string }[] | null; capped: boolean }>(
     `SELECT
-       (SELECT json_agg(u) FROM (
+       ${unindexed ? 'NULL' : `(SELECT json_agg(u) FROM (
           SELECT status, count(*)::int AS n FROM ${t.instances}
-          WHERE ${conditions} AND status IN ('Pending', 'Running', 'Suspended') GROUP BY status) u) AS unfinished,
+          WHERE ${conditions} AND status IN ('Pending', 'Running', 'Suspended') GROUP BY status) u)`} AS unfinished,
        (SELECT json_agg(r) FROM (
           SELECT created_at, status FROM ${source} WHERE ${conditions}
           ORDER BY created_at DESC, instance_id DESC LIMIT ${windowParam}) r) AS recent,
@@ -104,7 +104,7 @@ export async function instanceOverview(db: PgDatabase, t: Tables, hub: string, f
     params,
   );
   const recent = rows[0]?.recent ?? [];
-  return toOverview(rows[0]?.unfinished ?? [], recent, recent.length < window && rows[0]?.capped === true);
+  return toOverview(unindexed ? undefined : (rows[0]?.unfinished ?? []), recent, recent.length < window && rows[0]?.capped === true);
 }
 
 /** WHERE terms of an instance filter; pushes its parameters onto `params`. */

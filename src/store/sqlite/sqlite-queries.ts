@@ -92,15 +92,15 @@ export async function instanceOverview(store: SqliteStoreContext, hub: string, f
   checkOverviewWindow(window);
   const { where, params } = filterSql(hub, filter);
   const conditions = where.join(' AND ');
-  const unfinished = store.db
-    .prepare(
-      `SELECT status, COUNT(*) AS n FROM instances INDEXED BY instances_unfinished
-       WHERE ${conditions} AND status IN ('Pending', 'Running', 'Suspended') GROUP BY status`,
-    )
-    .all(...params) as { status: string; n: number }[];
-  // better-sqlite3 is synchronous: let the event loop run between the two reads, so each is its own block.
-  await new Promise((resolve) => setImmediate(resolve));
   if (!hasUnindexedFilter(filter)) {
+    const unfinished = store.db
+      .prepare(
+        `SELECT status, COUNT(*) AS n FROM instances INDEXED BY instances_unfinished
+         WHERE ${conditions} AND status IN ('Pending', 'Running', 'Suspended') GROUP BY status`,
+      )
+      .all(...params) as { status: string; n: number }[];
+    // better-sqlite3 is synchronous: let the event loop run between the two reads, so each is its own block.
+    await new Promise((resolve) => setImmediate(resolve));
     const recent = store.db
       .prepare(`SELECT created_at, status FROM instances WHERE ${conditions} ORDER BY created_at DESC, instance_id DESC LIMIT ?`)
       .all(...params, window) as { created_at: number; status: string }[];
@@ -119,7 +119,7 @@ export async function instanceOverview(store: SqliteStoreContext, hub: string, f
     )
     .all(...rangeParams, scan, ...params, window) as { created_at: number; status: string }[];
   const capped = recent.length < window && store.db.prepare(`SELECT 1 FROM instances WHERE ${rangeSql} ORDER BY created_at DESC, instance_id DESC LIMIT 1 OFFSET ?`).get(...rangeParams, scan) !== undefined;
-  return toOverview(unfinished, recent, capped);
+  return toOverview(undefined, recent, capped);
 }
 
 /** The WHERE conditions (to join with AND) and their parameters that select `filter`'s instances of `hub`. */
