@@ -75,7 +75,9 @@ export function parseListParams(search: URLSearchParams): ListParams {
   if (from && to && from > to) throw new ListParamError("'from' is after 'to'.");
   const after = search.get('after');
   if (after) {
-    decodeCursor(after);
+    const [value] = decodeCursor(after);
+    // Created-time pages go to the store's keyset as a millisecond time: anything else is a bad token (400).
+    if (sort === 'created' && !(typeof value === 'number' && Number.isSafeInteger(value) && value >= 0)) throw new ListParamError('Invalid continuation token.');
     params.after = after;
   }
   return params;

@@ -120,3 +120,10 @@ test('a time renders in UTC inside <time datetime> (hover: the UTC time until th
   assert.equal(utcTime(undefined), '');
   assert.equal(utcTime('not a date'), 'not a date');
 });
+
+test('a created-time cursor must hold a millisecond time (the store pages by it)', () => {
+  const cursor = (value: unknown) => Buffer.from(JSON.stringify([value, 'id-1'])).toString('base64url');
+  assert.equal(parseListParams(new URLSearchParams(`after=${cursor(1_700_000_000_000)}`)).after, cursor(1_700_000_000_000));
+  for (const bad of ['text', -1, 1.5]) assert.throws(() => parseListParams(new URLSearchParams(`after=${cursor(bad)}`)), ListParamError);
+  assert.equal(parseListParams(new URLSearchParams(`sort=name&after=${cursor('text')}`)).after, cursor('text'), 'other columns keep any value');
+});
