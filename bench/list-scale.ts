@@ -36,6 +36,7 @@ const PAGES: [string, string][] = [
   ['status Completed', '?status=Completed'],
   ['status Running (unfinished index)', '?status=Running'],
   ['status Terminated (rare finished)', '?status=Terminated'],
+  ['status Canceled (none: bounded scan)', '?status=Canceled'],
   ['a day in the middle', `?from=${new Date(START + 15 * DAY).toISOString()}&to=${new Date(START + 16 * DAY).toISOString()}`],
   ['sort by name (falls back: too many)', '?sort=name&dir=asc'],
   ['name contains, 10% match (no index)', '?name=orch-3'],

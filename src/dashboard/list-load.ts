@@ -27,7 +27,7 @@ import { ALL_STATUSES, decodeCursor, encodeCursor, instanceDuration, type ListPa
 
 /** Newest matching instances read for the finished counts and the histogram. */
 export const OVERVIEW_WINDOW = 5_000;
-/** Most instances one page looks at with a filter no index serves (name, version, tags, id prefix). */
+/** Most instances one page looks at with a filter no index serves (name, version, tags, id prefix, status). */
 export const PAGE_SCAN_LIMIT = 10_000;
 /** Most matching instances sorted in memory (columns without an index). */
 export const MEMORY_SORT_LIMIT = 5_000;

@@ -155,7 +155,7 @@ function table(params: ListParams, result: ListResult, now: number): SafeHtml {
 </tr>`,
   );
   const pager = html`<div class="pager">
-  <span class="muted">${result.total}${result.totalAtLeast ? '+' : ''} matching${result.next && result.rows.length < params.pageSize ? ` (this page looked at ${PAGE_SCAN_LIMIT.toLocaleString('en-US')} instances: the filter has no index)` : ''}</span>
+  <span class="muted">${result.total}${result.totalAtLeast ? '+' : ''} matching${result.next && result.rows.length < params.pageSize ? ` (this page looked at the next ${PAGE_SCAN_LIMIT.toLocaleString('en-US')} instances only: no index serves these filters)` : ''}</span>
   ${params.after ? html`<a class="button" href="?${listQueryString(params, { after: undefined })}">« First page</a>` : ''}
   ${result.next ? html`<a class="button" rel="next" href="?${listQueryString(params, { sort: result.sort, dir: result.dir, after: result.next })}">${result.rows.length < params.pageSize ? 'Search further »' : 'Next page »'}</a>` : ''}
 </div>`;

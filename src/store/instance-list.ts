@@ -5,7 +5,7 @@
 import { ValidationError } from '../sdk/errors.js';
 import type { RuntimeStatus } from '../sdk/history.js';
 import { checkStorableText } from '../sdk/instance-id.js';
-import type { InstanceOverview, InstanceOverviewFilter } from './store.js';
+import type { InstanceOverview, InstanceOverviewFilter, InstanceQuery } from './store.js';
 
 /** Largest `window` of `instanceOverview`. */
 export const MAX_OVERVIEW_WINDOW = 100_000;
@@ -50,6 +50,14 @@ export function overviewScanLimit(window: number): number {
 /** True when `filter` has a part no index serves (the overview then scans a bounded number of rows). */
 export function hasUnindexedFilter(filter: InstanceOverviewFilter): boolean {
   return Boolean(filter.nameContains || filter.version !== undefined || Object.keys(filter.tags ?? {}).length || filter.instanceIdPrefix);
+}
+
+/**
+ * True when a page of `query` honours its `scanLimit`: a filter no index serves, or a status or completion-time
+ * filter (the pages walk the creation-time index, so a status that few or no instances have is a long walk).
+ */
+export function pageScanBounded(query: InstanceQuery): boolean {
+  return hasUnindexedFilter(query) || Boolean(query.runtimeStatus?.length) || query.completedTimeFrom !== undefined || query.completedTimeTo !== undefined;
 }
 
 /** The overview from the unfinished counts and the window's rows (numbers may come as text from PostgreSQL). */

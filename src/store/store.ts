@@ -216,8 +216,8 @@ export interface InstanceQuery extends InstanceFilter {
   /** Only instances whose name contains this text, ASCII letters compared case-insensitively (the dashboard's name filter). */
   nameContains?: string;
   /**
-   * With a filter no index serves (name, version, tags, id prefix): look at only the next `scanLimit` instances
-   * of the time range (1 to 1,000,000), so a rare match costs bounded work. The page may then hold fewer than
+   * With a filter no index serves (name, version, tags, id prefix) or a status or completion-time filter: look at
+   * only the next `scanLimit` instances of the time range (1 to 1,000,000), so a rare match costs bounded work. The page may then hold fewer than
    * `pageSize` instances, even none, and still carry a token: it continues after the last instance looked at.
    */
   scanLimit?: number;

@@ -79,6 +79,10 @@ export function instanceListConformance(store: () => Store): void {
       assert.ok(second.continuationToken);
       assert.deepEqual(await allPages(hub, { nameContains: 'rare', descending: true, scanLimit: 3, pageSize: 5 }), ['s-7', 's-0']);
       assert.deepEqual(await allPages(hub, { nameContains: 'rare', orderBy: 'instanceId', scanLimit: 2, pageSize: 1 }), ['s-0', 's-7']);
+      const none = await hub.queryInstances({ runtimeStatus: ['Canceled'], descending: true, scanLimit: 3, pageSize: 5 });
+      assert.deepEqual(none.instances, [], 'a status filter is bounded too');
+      assert.ok(none.continuationToken);
+      assert.deepEqual(await allPages(hub, { runtimeStatus: ['Pending'], scanLimit: 3, pageSize: 5 }), names.map((_, n) => `s-${n}`));
       const full = await hub.queryInstances({ scanLimit: 2, pageSize: 5 });
       assert.equal(full.instances.length, 5, 'without such a filter the scan limit does not apply');
       await assert.rejects(hub.queryInstances({ nameContains: 'x', scanLimit: 0 }), ValidationError);

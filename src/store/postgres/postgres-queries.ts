@@ -13,7 +13,7 @@ import {
   rowToInstance,
   type InstanceRow,
 } from '../shared.js';
-import { ASCII_LOWER, ASCII_UPPER, FILTER_COLUMNS, checkOverviewWindow, checkScanLimit, hasUnindexedFilter, nameNeedle, overviewScanLimit, toOverview } from '../instance-list.js';
+import { ASCII_LOWER, ASCII_UPPER, FILTER_COLUMNS, checkOverviewWindow, checkScanLimit, hasUnindexedFilter, nameNeedle, pageScanBounded, overviewScanLimit, toOverview } from '../instance-list.js';
 import type { InstanceOverview, InstanceOverviewFilter, InstanceQuery, InstanceRecord } from '../store.js';
 import type { PgDatabase } from './connection.js';
 import type { Tables } from './schema.js';
@@ -36,7 +36,7 @@ export async function queryInstances(db: PgDatabase, t: Tables, hub: string, que
   const order = byId ? `instance_id ${dir}` : `created_at ${dir}, instance_id ${dir}`;
   const tokenOf = (row: { instance_id: string; created_at: number | string }) =>
     byId ? row.instance_id : encodeContinuationToken({ createdAt: Number(row.created_at), instanceId: row.instance_id });
-  const scanLimit = query.scanLimit !== undefined && hasUnindexedFilter(query) ? checkScanLimit(query.scanLimit) : undefined;
+  const scanLimit = query.scanLimit !== undefined && pageScanBounded(query) ? checkScanLimit(query.scanLimit) : undefined;
   const limit = add(pageSize + 1);
   if (scanLimit === undefined) {
     const rows = await db.query<InstanceRow>(

@@ -13,7 +13,7 @@ import {
 } from '../shared.js';
 import { TERMINAL_STATUSES } from '../../sdk/history.js';
 import type { InstanceOverview, InstanceOverviewFilter, InstanceQuery, InstanceRecord } from '../store.js';
-import { FILTER_COLUMNS, checkOverviewWindow, checkScanLimit, hasUnindexedFilter, nameNeedle, overviewScanLimit, toOverview } from '../instance-list.js';
+import { FILTER_COLUMNS, checkOverviewWindow, checkScanLimit, hasUnindexedFilter, pageScanBounded, nameNeedle, overviewScanLimit, toOverview } from '../instance-list.js';
 import type { SqliteStoreContext } from './sqlite-context.js';
 
 /** One page of the hub's instances matching `query`, with a token for the next page if there is one. */
@@ -39,7 +39,7 @@ export async function queryInstances(
   const order = byId ? `instance_id ${dir}` : `created_at ${dir}, instance_id ${dir}`;
   const tokenOf = (row: { instance_id: string; created_at: number | string }) =>
     byId ? row.instance_id : encodeContinuationToken({ createdAt: Number(row.created_at), instanceId: row.instance_id });
-  const scanLimit = query.scanLimit !== undefined && hasUnindexedFilter(query) ? checkScanLimit(query.scanLimit) : undefined;
+  const scanLimit = query.scanLimit !== undefined && pageScanBounded(query) ? checkScanLimit(query.scanLimit) : undefined;
   // Not cached: the text varies with the filter.
   if (scanLimit === undefined) {
     const rows = store.db
