@@ -19,7 +19,8 @@ import { instancePage } from './instance-page.js';
 import { exportInstance } from '../client/instance-export.js';
 import { layout, PAGE_HEADERS, type LayoutOptions } from './layout.js';
 import { listPage, type ListPageModel } from './list-page.js';
-import { ListParamError, loadList, parseListParams } from './list-query.js';
+import { ListParamError, parseListParams } from './list-query.js';
+import { loadList } from './list-load.js';
 import { ANY_NAME } from '../store/store.js';
 import { schedulePage, schedulesPage } from './schedules-page.js';
 
@@ -34,11 +35,6 @@ export interface DashboardHost {
   clientFor(taskHub: string): DurableClient;
 }
 
-/** Tuning of the dashboard. */
-export interface DashboardOptions {
-  /** Most instances the list scans for its counts and sorting (default 50,000). */
-  maxScan?: number;
-}
 
 /**
  * Names offered by the start and signal pickers: what the hub's workers serve plus this app's own. The
@@ -52,8 +48,7 @@ async function registeredNames(host: DashboardHost): Promise<{ orchestrations: s
 }
 
 /** Serves the dashboard on `http` under `/dashboard`. */
-export function mountDashboard(http: Hono, host: DashboardHost, options: DashboardOptions = {}): void {
-  const maxScan = options.maxScan ?? 50_000;
+export function mountDashboard(http: Hono, host: DashboardHost): void {
   const client = () => host.clientFor(host.app.taskHub);
   const frame = (c: Context, section: LayoutOptions['section'], title: string, body: SafeHtml, status = 200) =>
     c.body(layout({ title, taskHub: host.app.taskHub, section, signedIn: host.apiKey !== undefined && section !== 'login' }, body).value, status as 200, PAGE_HEADERS);
@@ -121,7 +116,7 @@ export function mountDashboard(http: Hono, host: DashboardHost, options: Dashboa
         const model: ListPageModel = { params: parseListParams(new URLSearchParams()), error: error.message, startNames: names.orchestrations, now };
         return frame(c, 'instances', 'Instances', listPage(model), 400);
       }
-      const result = await loadList(client(), params, { maxScan, now });
+      const result = await loadList(host.store.hub(host.app.taskHub), params, { now });
       return frame(c, 'instances', 'Instances', listPage({ params, result, startNames: names.orchestrations, now }));
     }),
   );

@@ -4,7 +4,8 @@
  * entity's scheduler state, which the entity instance (`@name@key`) keeps as its input.
  */
 import type { DurableClient } from '../sdk/durable-client.js';
-import { formatTime, parsePayload, prettyJson, preview } from './format.js';
+import { parsePayload, prettyJson, preview } from './format.js';
+import { utcTime } from './time.js';
 import { html, props, type SafeHtml } from './html.js';
 import { instanceHref } from './layout.js';
 import { ListParamError } from './list-query.js';
@@ -114,7 +115,7 @@ export function entitiesPage(model: EntitiesModel): SafeHtml {
     (e) => html`<tr data-entity="${e.instanceId}">
   <td>${e.name}</td>
   <td class="mono"><a href="${entityHref(e.name, e.key)}">${e.key}</a></td>
-  <td class="nowrap">${e.lastOperationTime ? formatTime(e.lastOperationTime) : ''}</td>
+  <td class="nowrap">${e.lastOperationTime ? utcTime(e.lastOperationTime, { unit: false }) : ''}</td>
   <td class="preview" title="${preview(e.state, 500)}">${e.exists ? preview(e.state, 60) : html`<span class="muted">(no state)</span>`}</td>
   <td>${e.lockedBy ? html`<a class="mono" href="${instanceHref(e.lockedBy)}">${e.lockedBy}</a>` : ''}</td>
   <td class="num">${e.queue.length || ''}</td>
@@ -153,7 +154,7 @@ export function entityPage(entity: EntityView): SafeHtml {
   <td>${m.op ?? (m.lockset ? 'lock request' : '')}</td>
   <td>${m.signal ? 'signal' : m.lockset ? 'lock' : 'call'}</td>
   <td>${m.parent ? html`<a class="mono" href="${instanceHref(m.parent)}">${m.parent}</a>` : html`<span class="muted">client</span>`}</td>
-  <td class="nowrap">${m.timestamp ? formatTime(m.timestamp) : ''}</td>
+  <td class="nowrap">${m.timestamp ? utcTime(m.timestamp, { unit: false }) : ''}</td>
   <td class="preview">${preview(parsePayload(m.input), 80)}</td>
 </tr>`,
   );
@@ -169,7 +170,7 @@ export function entityPage(entity: EntityView): SafeHtml {
 <div id="entity-view" data-refresh>
 <section class="card summary"><dl>
   <dt>Instance ID</dt><dd class="mono">${entity.instanceId}</dd>
-  <dt>Last operation</dt><dd>${entity.lastOperationTime ? `${formatTime(entity.lastOperationTime)} UTC` : ''}</dd>
+  <dt>Last operation</dt><dd>${entity.lastOperationTime ? utcTime(entity.lastOperationTime) : ''}</dd>
   <dt>Locked by</dt><dd id="entity-lock">${entity.lockedBy ? html`<a class="mono" href="${instanceHref(entity.lockedBy)}">${entity.lockedBy}</a>` : html`<span class="muted">not locked</span>`}</dd>
 </dl></section>
 <section class="card payload" id="entity-state"><h2>State</h2>${

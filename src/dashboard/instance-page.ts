@@ -5,6 +5,7 @@
 import { isTerminalStatus, type FailureDetails, type HistoryEvent } from '../sdk/history.js';
 import type { DurableOrchestrationStatus } from '../sdk/durable-client.js';
 import { formatDuration, formatTime, parsePayload, prettyJson, preview } from './format.js';
+import { utcTime } from './time.js';
 import { html, props, type SafeHtml } from './html.js';
 import { instanceHref, statusBadge, tagChips } from './layout.js';
 import { instanceDuration } from './list-query.js';
@@ -41,8 +42,8 @@ export async function instancePage(status: DurableOrchestrationStatus, now: numb
   <dl>
     <dt>Instance ID</dt><dd class="mono" id="instance-id">${status.instanceId}</dd>
     <dt>Status</dt><dd id="instance-status">${statusBadge(status.runtimeStatus)}</dd>
-    <dt>Created</dt><dd>${formatTime(status.createdTime)} UTC</dd>
-    <dt>Last updated</dt><dd>${formatTime(status.lastUpdatedTime)} UTC</dd>
+    <dt>Created</dt><dd>${utcTime(status.createdTime)}</dd>
+    <dt>Last updated</dt><dd>${utcTime(status.lastUpdatedTime)}</dd>
     <dt>${terminal ? 'Ran for' : 'Running for'}</dt><dd>${formatDuration(instanceDuration(status, now))}</dd>
     ${version ? html`<dt>Version</dt><dd id="instance-version">${version}</dd>` : ''}
     ${status.tags
@@ -118,8 +119,8 @@ function timeline(history: readonly HistoryEvent[], now: number, cancelledTimers
       span.kind === 'timer' && span.fireAt !== undefined
         ? `${span.outcome === 'cancelled' ? 'cancelled, was due' : 'until'} ${new Date(span.fireAt).toISOString().slice(11, 23)}`
         : span.label;
-    const tip = `${KIND_LABELS[span.kind]} ${label}${span.taskId !== undefined ? ` #${span.taskId}` : ''}: ${formatTime(span.start)}${
-      point ? '' : ` → ${span.end !== undefined ? formatTime(span.end) : 'now'} (${formatDuration(duration)})`
+    const tip = `${KIND_LABELS[span.kind]} ${label}${span.taskId !== undefined ? ` #${span.taskId}` : ''}: ${formatTime(span.start)} UTC${
+      point ? '' : ` → ${span.end !== undefined ? `${formatTime(span.end)} UTC` : 'now'} (${formatDuration(duration)})`
     }${span.error ? ` — ${span.error}` : ''}`;
     return html`<div class="gantt-row kind-${span.kind} outcome-${span.outcome}" data-kind="${span.kind}" data-outcome="${span.outcome}">
   <div class="gantt-label" title="${tip}"><span class="kind">${KIND_LABELS[span.kind]}</span> ${
@@ -131,7 +132,7 @@ function timeline(history: readonly HistoryEvent[], now: number, cancelledTimers
   <div class="gantt-duration">${point ? formatTime(span.start).slice(11) : span.end === undefined ? html`${formatDuration(duration)}…` : formatDuration(duration)}</div>
 </div>`;
   });
-  return html`<div class="gantt-axis"><span>${formatTime(model.start)} UTC</span><span>${formatDuration(total)}</span><span>${formatTime(model.end)} UTC</span></div>
+  return html`<div class="gantt-axis"><span>${utcTime(model.start)}</span><span>${formatDuration(total)}</span><span>${utcTime(model.end)}</span></div>
 <div class="gantt">${rows}</div>
 <div class="legend"><span class="key outcome-completed"></span>completed <span class="key outcome-failed"></span>failed <span class="key outcome-open"></span>running / waiting <span class="key outcome-terminated"></span>terminated <span class="key outcome-cancelled"></span>cancelled</div>`;
 }
@@ -172,7 +173,7 @@ function eventDetails(event: HistoryEvent): SafeHtml {
   payloadField('result', e['result']);
   payloadField('data', e['data']);
   if (typeof e['reason'] === 'string') parts.push(html`<div><span class="muted">reason:</span> ${e['reason']}</div>`);
-  if (typeof e['fireAt'] === 'string') parts.push(html`<div><span class="muted">fires at:</span> ${formatTime(e['fireAt'])} UTC</div>`);
+  if (typeof e['fireAt'] === 'string') parts.push(html`<div><span class="muted">fires at:</span> ${utcTime(e['fireAt'])}</div>`);
   if (typeof e['orchestrationStatus'] === 'string') parts.push(html`<div>${statusBadge(e['orchestrationStatus'])}</div>`);
   if (event.eventType === 'SubOrchestrationInstanceCreated' || event.eventType === 'EventSent') {
     parts.push(html`<div><span class="muted">instance:</span> <a class="mono" href="${instanceHref(event.instanceId)}">${event.instanceId}</a></div>`);
@@ -192,7 +193,7 @@ function historyTable(history: readonly HistoryEvent[]): SafeHtml {
   const rows = history.map(
     (event, i) => html`<tr class="event-${event.eventType}" data-event-type="${event.eventType}">
   <td class="num">${i}</td>
-  <td class="nowrap">${formatTime(event.timestamp)}<span class="muted">.${event.timestamp.slice(20, 23)}</span></td>
+  <td class="nowrap">${utcTime(event.timestamp, { unit: false })}<span class="muted">.${event.timestamp.slice(20, 23)}</span></td>
   <td class="nowrap muted">+${formatDuration(Date.parse(event.timestamp) - start)}</td>
   <td>${event.eventType}</td>
   <td class="nowrap">${eventRef(event)}</td>
@@ -209,11 +210,11 @@ function taskTable(history: readonly HistoryEvent[], now: number, cancelledTimer
   if (spans.length === 0) return html`<p class="muted">No tasks.</p>`;
   const rows = spans.map((s) => {
     const outcome = s.outcome === 'open' ? (s.kind === 'timer' ? 'waiting' : 'running') : s.outcome;
-    const name = s.kind === 'timer' && s.fireAt !== undefined ? `due ${formatTime(s.fireAt)} UTC` : s.label;
+    const name = s.kind === 'timer' && s.fireAt !== undefined ? html`due ${utcTime(s.fireAt)}` : s.label;
     return html`<tr data-task="${s.taskId ?? ''}" data-outcome="${s.outcome}">
   <td class="num">${s.taskId ?? ''}</td><td>${KIND_LABELS[s.kind]}</td>
   <td>${s.kind === 'sub-orchestration' && s.instanceId ? html`<a href="${instanceHref(s.instanceId)}">${name}</a>` : name}</td>
-  <td class="nowrap">${formatTime(s.start)}</td><td class="nowrap">${s.end !== undefined && s.outcome !== 'cancelled' ? formatTime(s.end) : ''}</td>
+  <td class="nowrap">${utcTime(s.start, { unit: false })}</td><td class="nowrap">${s.end !== undefined && s.outcome !== 'cancelled' ? utcTime(s.end, { unit: false }) : ''}</td>
   <td class="nowrap">${s.outcome === 'cancelled' ? '' : s.end !== undefined ? formatDuration(s.end - s.start) : html`${formatDuration(now - s.start)}…`}</td>
   <td class="outcome-${s.outcome}">${outcome}${s.error ? html`: <span class="error-text">${s.error}</span>` : ''}</td>
 </tr>`;

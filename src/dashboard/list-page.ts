@@ -2,9 +2,11 @@
 import type { RuntimeStatus } from '../sdk/history.js';
 import { formatDuration, formatTime, preview } from './format.js';
 import type { Histogram } from './histogram.js';
+import { utcTime } from './time.js';
 import { html, props, type SafeHtml } from './html.js';
 import { instanceHref, statusBadge, tagChips } from './layout.js';
-import { ALL_STATUSES, PAGE_SIZES, instanceDuration, listQueryString, type ListParams, type ListResult, type SortKey } from './list-query.js';
+import { ALL_STATUSES, PAGE_SIZES, instanceDuration, listQueryString, type ListParams, type SortKey } from './list-query.js';
+import { PAGE_SCAN_LIMIT, type ListResult } from './list-load.js';
 
 /** Everything the list page shows. */
 export interface ListPageModel {
@@ -30,8 +32,8 @@ export function listPage(model: ListPageModel): SafeHtml {
 </div>
 ${model.error ? html`<div class="banner error" role="alert">${model.error}</div>` : ''}
 <section id="status-counts" data-refresh class="counts">${result ? counts(params, result) : ''}</section>
-${filterForm(params, result?.names ?? [], result?.versions ?? [])}
-<section id="histogram" data-refresh class="card">${result ? histogram(result.histogram, params) : ''}</section>
+${filterForm(params, model.startNames, result?.versions ?? [])}
+<section id="histogram" data-refresh class="card">${result ? histogram(result.histogram, params, result.countWindow) : ''}</section>
 <section id="instances" data-refresh class="card">${result ? table(params, result, model.now) : ''}</section>
 <div class="below-table">
   <div data-island="purge-filter" data-props="${props({ filter: filterOf(params) })}"></div>
@@ -53,16 +55,17 @@ function filterOf(params: ListParams): Record<string, unknown> {
 
 function counts(params: ListParams, result: ListResult): SafeHtml {
   const all = Object.values(result.counts).reduce((a, b) => a + b, 0);
+  const bound = (status: RuntimeStatus) => (result.atLeast.includes(status) ? '+' : '');
   const chip = (status: RuntimeStatus) => {
     const active = params.statuses.includes(status);
     const next = active ? params.statuses.filter((s) => s !== status) : [...params.statuses, status];
     return html`<a class="chip status-${status.toLowerCase()} ${active ? 'active' : ''}" href="?${listQueryString(params, { statuses: next, after: undefined })}"
-      title="${active ? 'Remove from' : 'Add to'} the status filter"><span class="chip-label">${status}</span><span class="chip-count" data-count="${status}">${result.counts[status]}</span></a>`;
+      title="${active ? 'Remove from' : 'Add to'} the status filter"><span class="chip-label">${status}</span><span class="chip-count" data-count="${status}">${result.counts[status]}${bound(status)}</span></a>`;
   };
   return html`<a class="chip all ${params.statuses.length === 0 ? 'active' : ''}" href="?${listQueryString(params, { statuses: [], after: undefined })}">
-      <span class="chip-label">All</span><span class="chip-count" data-count="All">${all}</span></a>
+      <span class="chip-label">All</span><span class="chip-count" data-count="All">${all}${result.atLeast.length ? '+' : ''}</span></a>
     ${ALL_STATUSES.filter((s) => result.counts[s] > 0 || params.statuses.includes(s)).map(chip)}
-    ${result.truncated ? html`<span class="muted">(counts of the first scanned instances only — narrow the time range)</span>` : ''}`;
+    ${result.countWindow ? html`<span class="muted" title="Pending, Running and Suspended are exact; finished statuses have no index of their own, so they are counted among the newest ${result.countWindow.toLocaleString('en-US')} matching instances.">(n+: at least n, counted among the newest ${result.countWindow.toLocaleString('en-US')} matching — narrow the time range for exact counts)</span>` : ''}`;
 }
 
 const localInput = (date: Date | undefined) => (date ? date.toISOString().slice(0, 19) : '');
@@ -91,7 +94,7 @@ function filterForm(params: ListParams, names: string[], versions: string[]): Sa
 </form>`;
 }
 
-function histogram(model: Histogram, params: ListParams): SafeHtml {
+function histogram(model: Histogram, params: ListParams, window: number | undefined): SafeHtml {
   if (model.bins.length === 0) return html`<h2>Starts over time</h2><p class="muted">No instances match.</p>`;
   const width = 1000;
   const height = 120;
@@ -112,11 +115,12 @@ function histogram(model: Histogram, params: ListParams): SafeHtml {
   });
   const first = model.bins[0]!;
   const last = model.bins[model.bins.length - 1]!;
-  return html`<h2>Starts over time <span class="muted">(${formatDuration(model.binMs)} per bar; click a bar to zoom in)</span></h2>
+  const span = window ? `the newest ${window.toLocaleString('en-US')} matching instances, ` : '';
+  return html`<h2>Starts over time <span class="muted">(${span}${formatDuration(model.binMs)} per bar; click a bar to zoom in)</span></h2>
 <svg class="histogram" viewBox="0 0 ${width} ${height}" preserveAspectRatio="none" role="img" aria-label="Instances started over time">${bars}</svg>
-<div class="axis"><span>${formatTime(first.start)} UTC</span><span class="legend">
+<div class="axis"><span>${utcTime(first.start)}</span><span class="legend">
   <span class="key bar-completed"></span>completed <span class="key bar-failed"></span>failed <span class="key bar-running"></span>running/pending <span class="key bar-other"></span>other</span>
-  <span>${formatTime(last.end)} UTC</span></div>`;
+  <span>${utcTime(last.end)}</span></div>`;
 }
 
 const COLUMNS: { key: SortKey; label: string }[] = [
@@ -130,11 +134,12 @@ const COLUMNS: { key: SortKey; label: string }[] = [
 ];
 
 function table(params: ListParams, result: ListResult, now: number): SafeHtml {
+  // Arrows show the sort applied (newest first when the chosen one is too big to sort in memory).
   const header = COLUMNS.map(({ key, label }) => {
-    const current = params.sort === key;
-    const dir = current ? (params.dir === 'asc' ? 'desc' : 'asc') : key === 'created' || key === 'updated' || key === 'duration' ? 'desc' : 'asc';
-    const arrow = current ? (params.dir === 'asc' ? ' ▲' : ' ▼') : '';
-    return html`<th aria-sort="${current ? (params.dir === 'asc' ? 'ascending' : 'descending') : 'none'}"><a href="?${listQueryString(params, { sort: key, dir, after: undefined })}" data-sort="${key}">${label}${arrow}</a></th>`;
+    const current = result.sort === key;
+    const dir = current ? (result.dir === 'asc' ? 'desc' : 'asc') : key === 'created' || key === 'updated' || key === 'duration' ? 'desc' : 'asc';
+    const arrow = current ? (result.dir === 'asc' ? ' ▲' : ' ▼') : '';
+    return html`<th aria-sort="${current ? (result.dir === 'asc' ? 'ascending' : 'descending') : 'none'}"><a href="?${listQueryString(params, { sort: key, dir, after: undefined })}" data-sort="${key}">${label}${arrow}</a></th>`;
   });
   const rows = result.rows.map(
     (i) => html`<tr data-instance-id="${i.instanceId}">
@@ -142,19 +147,19 @@ function table(params: ListParams, result: ListResult, now: number): SafeHtml {
   <td>${i.name}</td>
   <td class="version">${i.version ?? ''}</td>
   <td>${statusBadge(i.runtimeStatus)}</td>
-  <td class="nowrap">${formatTime(i.createdTime)}</td>
-  <td class="nowrap">${formatTime(i.lastUpdatedTime)}</td>
+  <td class="nowrap">${utcTime(i.createdTime, { unit: false })}</td>
+  <td class="nowrap">${utcTime(i.lastUpdatedTime, { unit: false })}</td>
   <td class="nowrap">${formatDuration(instanceDuration(i, now))}</td>
   <td class="tags">${tagChips(i.tags, (key, value) => `?${listQueryString(params, { tags: { ...params.tags, [key]: value }, after: undefined })}`)}</td>
   <td class="preview" title="${preview(i.customStatus, 500)}">${preview(i.customStatus, 60)}</td>
 </tr>`,
   );
   const pager = html`<div class="pager">
-  <span class="muted">${result.total} matching${result.truncated ? ' (scan limit reached)' : ''}</span>
+  <span class="muted">${result.total}${result.totalAtLeast ? '+' : ''} matching${result.next && result.rows.length < params.pageSize ? ` (this page looked at the next ${PAGE_SCAN_LIMIT.toLocaleString('en-US')} instances only: no index serves these filters)` : ''}</span>
   ${params.after ? html`<a class="button" href="?${listQueryString(params, { after: undefined })}">« First page</a>` : ''}
-  ${result.next ? html`<a class="button" rel="next" href="?${listQueryString(params, { after: result.next })}">Next page »</a>` : ''}
+  ${result.next ? html`<a class="button" rel="next" href="?${listQueryString(params, { sort: result.sort, dir: result.dir, after: result.next })}">${result.rows.length < params.pageSize ? 'Search further »' : 'Next page »'}</a>` : ''}
 </div>`;
-  return html`<table class="instances">
+  return html`${result.sortNote ? html`<div class="banner" role="status">${result.sortNote}</div>` : ''}<table class="instances">
 <thead><tr>${header}<th>Tags</th><th>Custom status</th></tr></thead>
 <tbody>${rows.length ? rows : html`<tr><td colspan="9" class="empty">No instances match these filters.</td></tr>`}</tbody>
 </table>

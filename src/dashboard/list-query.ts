@@ -1,15 +1,10 @@
 /**
- * The instance list's data: URL parameters → filters, one scan of the matching instances through the client
- * (which gives the counts per status and the histogram), then sort and a page after a continuation token.
- *
- * The store pages by created time only and knows no name filter, so the list scans (up to `maxScan`
- * instances) and sorts in memory; its continuation token is a keyset cursor `(sort value, instance id)` in the
- * chosen order, so a page stays put while new instances arrive.
+ * The instance list's parameters: URL parameters → checked filters, sort and cursor, and back to a query
+ * string. The data itself is loaded by `list-load.ts`.
  */
 import type { RuntimeStatus } from '../sdk/history.js';
-import type { DurableClient, DurableOrchestrationStatus } from '../sdk/durable-client.js';
-import { buildHistogram, type Histogram } from './histogram.js';
-import { compareVersions, MAX_VERSION_LENGTH } from '../sdk/versioning.js';
+import type { DurableOrchestrationStatus } from '../sdk/durable-client.js';
+import { MAX_VERSION_LENGTH } from '../sdk/versioning.js';
 import { checkTags, parseTagPair, type InstanceTags } from '../sdk/tags.js';
 
 /** Every runtime status, in the order the dashboard shows them. */
@@ -80,7 +75,9 @@ export function parseListParams(search: URLSearchParams): ListParams {
   if (from && to && from > to) throw new ListParamError("'from' is after 'to'.");
   const after = search.get('after');
   if (after) {
-    decodeCursor(after);
+    const [value] = decodeCursor(after);
+    // Created-time pages go to the store's keyset as a millisecond time: anything else is a bad token (400).
+    if (sort === 'created' && !(typeof value === 'number' && Number.isSafeInteger(value) && value >= 0)) throw new ListParamError('Invalid continuation token.');
     params.after = after;
   }
   return params;
@@ -130,128 +127,22 @@ export function listQueryString(params: ListParams, changes: Partial<Record<keyo
   return search.toString();
 }
 
-/** What the list page shows. */
-export interface ListResult {
-  /** The current page, sorted. */
-  rows: DurableOrchestrationStatus[];
-  /** Token of the next page, if there is one. */
-  next?: string;
-  /** Instances per status among those matching every filter but the status filter. */
-  counts: Record<RuntimeStatus, number>;
-  /** Instances matching every filter. */
-  total: number;
-  /** True when the scan stopped at `maxScan` instances (counts are then lower bounds). */
-  truncated: boolean;
-  histogram: Histogram;
-  /** Orchestration names seen in the scan, for the name filter. */
-  names: string[];
-  /** Versions seen in the scan, newest first, for the version filter. */
-  versions: string[];
-}
-
-/** Loads one page of the list and its statistics. */
-export async function loadList(
-  client: DurableClient,
-  params: ListParams,
-  options: { maxScan: number; now: number },
-): Promise<ListResult> {
-  const counts = Object.fromEntries(ALL_STATUSES.map((s) => [s, 0])) as Record<RuntimeStatus, number>;
-  const matching: DurableOrchestrationStatus[] = [];
-  const names = new Set<string>();
-  const versions = new Set<string>();
-  const needle = params.name?.toLowerCase();
-  let scanned = 0;
-  let truncated = false;
-  let continuationToken: string | undefined;
-  do {
-    const page = await client.listInstances({
-      showInput: false,
-      pageSize: 1000,
-      ...(params.prefix ? { instanceIdPrefix: params.prefix } : {}),
-      ...(params.version ? { version: params.version } : {}),
-      ...(params.tags ? { tags: params.tags } : {}),
-      ...(params.from ? { createdTimeFrom: params.from } : {}),
-      ...(params.to ? { createdTimeTo: params.to } : {}),
-      ...(continuationToken ? { continuationToken } : {}),
-    });
-    for (const instance of page.instances) {
-      if (instance.instanceId.startsWith('@')) continue; // entities have their own page
-      names.add(instance.name);
-      if (instance.version !== undefined) versions.add(instance.version);
-      if (needle !== undefined && !instance.name.toLowerCase().includes(needle)) continue;
-      counts[instance.runtimeStatus] = (counts[instance.runtimeStatus] ?? 0) + 1;
-      if (params.statuses.length === 0 || params.statuses.includes(instance.runtimeStatus)) matching.push(instance);
-    }
-    scanned += page.instances.length;
-    continuationToken = page.continuationToken;
-    if (continuationToken && scanned >= options.maxScan) truncated = true;
-  } while (continuationToken && !truncated);
-
-  const key = sortValue(params.sort, options.now);
-  const sign = params.dir === 'asc' ? 1 : -1;
-  // Versions sort as they compare (2 before 10), not as text.
-  const first = params.sort === 'version' ? (a: string | number, b: string | number) => compareVersions(String(a), String(b)) : cmp;
-  const compare = (a: SortTuple, b: SortTuple) => sign * (first(a[0], b[0]) || cmp(a[1], b[1]));
-  const sorted = matching.map((i) => [key(i), i.instanceId, i] as const).sort((a, b) => compare([a[0], a[1]], [b[0], b[1]]));
-  let start = 0;
-  if (params.after) {
-    const cursor = decodeCursor(params.after);
-    start = sorted.findIndex((row) => compare([row[0], row[1]], cursor) > 0);
-    if (start < 0) start = sorted.length;
-  }
-  const page = sorted.slice(start, start + params.pageSize);
-  const last = page[page.length - 1];
-  const result: ListResult = {
-    rows: page.map((row) => row[2]),
-    counts,
-    total: matching.length,
-    truncated,
-    histogram: buildHistogram(matching, { ...(params.from ? { from: params.from } : {}), ...(params.to ? { to: params.to } : {}), now: options.now }),
-    names: [...names].sort(),
-    versions: [...versions].sort((a, b) => compareVersions(b, a)),
-  };
-  if (last && start + params.pageSize < sorted.length) result.next = encodeCursor([last[0], last[1]]);
-  return result;
-}
-
-type SortTuple = readonly [string | number, string];
-
-function cmp(a: string | number, b: string | number): number {
-  if (typeof a === 'number' && typeof b === 'number') return a - b;
-  return String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
-}
-
-/** The value an instance sorts by. */
-function sortValue(sort: SortKey, now: number): (i: DurableOrchestrationStatus) => string | number {
-  switch (sort) {
-    case 'created':
-      return (i) => i.createdTime.getTime();
-    case 'updated':
-      return (i) => i.lastUpdatedTime.getTime();
-    case 'name':
-      return (i) => i.name;
-    case 'version':
-      return (i) => i.version ?? '';
-    case 'status':
-      return (i) => i.runtimeStatus;
-    case 'id':
-      return (i) => i.instanceId;
-    case 'duration':
-      return (i) => instanceDuration(i, now);
-  }
-}
-
 /** How long an instance ran (finished) or has been running (not finished). */
 export function instanceDuration(instance: DurableOrchestrationStatus, now: number): number {
   const finished = ['Completed', 'Failed', 'Terminated', 'Canceled', 'ContinuedAsNew'].includes(instance.runtimeStatus);
   return (finished ? instance.lastUpdatedTime.getTime() : now) - instance.createdTime.getTime();
 }
 
-function encodeCursor(tuple: SortTuple): string {
+/** A cursor's content: a sort value and an instance id. */
+export type SortTuple = readonly [string | number, string];
+
+/** A list cursor: the last row's `(sort value, instance id)`. */
+export function encodeCursor(tuple: SortTuple): string {
   return Buffer.from(JSON.stringify(tuple), 'utf8').toString('base64url');
 }
 
-function decodeCursor(token: string): SortTuple {
+/** Decodes {@link encodeCursor}'s token; a bad one is a {@link ListParamError}. */
+export function decodeCursor(token: string): SortTuple {
   try {
     const value = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown;
     if (Array.isArray(value) && value.length === 2 && (typeof value[0] === 'string' || typeof value[0] === 'number') && typeof value[1] === 'string') {

@@ -6,7 +6,8 @@
  */
 import type { ScheduleDescription } from '../sdk/schedule.js';
 import { scheduleTimes } from '../sdk/schedule-times.js';
-import { formatDuration, formatTime, prettyJson, preview } from './format.js';
+import { formatDuration, prettyJson, preview } from './format.js';
+import { utcTime } from './time.js';
 import { html, props, type SafeHtml } from './html.js';
 import { instanceHref } from './layout.js';
 
@@ -49,7 +50,7 @@ export function schedulesPage(schedules: ScheduleDescription[]): SafeHtml {
   <td>${s.orchestration}</td>
   <td>${timing(s)}</td>
   <td>${stateBadge(s)}${s.pausedReason ? html` <span class="muted">${s.pausedReason}</span>` : ''}</td>
-  <td class="nowrap" data-next-runs>${upcomingRuns(s).map((d, i) => html`${i ? html`<br>` : ''}${formatTime(d)}`)}</td>
+  <td class="nowrap" data-next-runs>${upcomingRuns(s).map((d, i) => html`${i ? html`<br>` : ''}${utcTime(d, { unit: false })}`)}</td>
   <td>${s.lastInstanceId ? html`<a class="mono" href="${instanceHref(s.lastInstanceId)}">${s.lastInstanceId}</a>` : html`<span class="muted">none yet</span>`}</td>
   <td>${actions(s)}</td>
 </tr>`,
@@ -69,10 +70,10 @@ export function schedulesPage(schedules: ScheduleDescription[]): SafeHtml {
 export function schedulePage(s: ScheduleDescription): SafeHtml {
   const runs = s.recentRuns.map(
     (r) => html`<tr data-outcome="${r.outcome}">
-  <td class="nowrap">${formatTime(r.dueAt)}${r.lastDueAt ? html` … ${formatTime(r.lastDueAt)}` : ''}</td>
+  <td class="nowrap">${utcTime(r.dueAt, { unit: false })}${r.lastDueAt ? html` … ${utcTime(r.lastDueAt, { unit: false })}` : ''}</td>
   <td>${r.outcome}${r.count !== undefined ? html` <span class="muted">(${r.count})</span>` : ''}</td>
   <td>${r.instanceId ? html`<a class="mono" href="${instanceHref(r.instanceId)}">${r.instanceId}</a>` : ''}</td>
-  <td class="nowrap muted">${formatTime(r.recordedAt)}</td>
+  <td class="nowrap muted">${utcTime(r.recordedAt)}</td>
 </tr>`,
   );
   const upcoming = upcomingRuns(s, 5);
@@ -89,16 +90,16 @@ export function schedulePage(s: ScheduleDescription): SafeHtml {
 <section class="card summary"><dl>
   <dt>Orchestration</dt><dd>${s.orchestration}${s.version !== undefined ? html` <span class="muted">version ${s.version}</span>` : ''}</dd>
   <dt>When</dt><dd>${timing(s)}</dd>
-  ${s.startAt ? html`<dt>Not before</dt><dd>${formatTime(s.startAt)} UTC</dd>` : ''}
-  ${s.endAt ? html`<dt>Not after</dt><dd>${formatTime(s.endAt)} UTC</dd>` : ''}
+  ${s.startAt ? html`<dt>Not before</dt><dd>${utcTime(s.startAt)}</dd>` : ''}
+  ${s.endAt ? html`<dt>Not after</dt><dd>${utcTime(s.endAt)}</dd>` : ''}
   <dt>Overlap</dt><dd>${s.overlap}</dd>
   <dt>Catch-up window</dt><dd>${formatDuration(s.catchUpWindowMs)}</dd>
   <dt>State</dt><dd>${s.state}${s.pausedReason ? html` — <span id="paused-reason">${s.pausedReason}</span>` : ''}</dd>
-  ${s.bufferedRunAt ? html`<dt>Buffered run</dt><dd>${formatTime(s.bufferedRunAt)} UTC, after the running instance ends</dd>` : ''}
+  ${s.bufferedRunAt ? html`<dt>Buffered run</dt><dd>${utcTime(s.bufferedRunAt)}, after the running instance ends</dd>` : ''}
   <dt>Declared in code</dt><dd>${s.declared ? 'yes (app.schedule)' : 'no'}</dd>
 </dl></section>
 <section class="card" id="schedule-next"><h2>Next runs <span class="muted">(UTC)</span></h2>${
-    upcoming.length ? html`<ul class="plain">${upcoming.map((d) => html`<li class="mono">${formatTime(d)}</li>`)}</ul>` : html`<p class="muted">${s.state === 'Paused' ? 'Paused: no runs until resumed.' : 'No more runs.'}</p>`
+    upcoming.length ? html`<ul class="plain">${upcoming.map((d) => html`<li class="mono">${utcTime(d, { unit: false })}</li>`)}</ul>` : html`<p class="muted">${s.state === 'Paused' ? 'Paused: no runs until resumed.' : 'No more runs.'}</p>`
   }</section>
 ${s.input !== undefined ? html`<section class="card payload"><h2>Input</h2><pre class="json" title="${preview(s.input, 200)}">${prettyJson(s.input)}</pre></section>` : ''}
 <section class="card" id="schedule-runs"><h2>Recent due times</h2>${

@@ -1,7 +1,8 @@
 /** The instance page's "Waiting for" card (the model comes from waiting-for.ts). */
 import type { DurableOrchestrationStatus } from '../sdk/durable-client.js';
 import type { HistoryEvent } from '../sdk/history.js';
-import { formatDuration, formatTime } from './format.js';
+import { formatDuration } from './format.js';
+import { utcTime } from './time.js';
 import { html, type SafeHtml } from './html.js';
 import { instanceHref } from './layout.js';
 import { entityLabel } from './timeline.js';
@@ -14,7 +15,7 @@ export function waitingSection(status: DurableOrchestrationStatus, waits: Waitin
   if (status.runtimeStatus === 'Pending') {
     const started = history.find((e) => e.eventType === 'ExecutionStarted');
     const at = started?.eventType === 'ExecutionStarted' ? started.scheduledStartTime : undefined;
-    notes.push(at ? html`<li data-wait="start">its scheduled start at ${formatTime(at)} UTC</li>` : html`<li data-wait="start">a worker to start it</li>`);
+    notes.push(at ? html`<li data-wait="start">its scheduled start at ${utcTime(at)}</li>` : html`<li data-wait="start">a worker to start it</li>`);
   }
   const items = waits.items.map((item) => html`<li data-wait="${item.kind}">${waitItem(item, now)}</li>`);
   const unknown = waits.replayed ? '' : html`<p class="muted">The orchestrator is not registered in this app, so the events it waits for are unknown; open work is read from the history.</p>`;
@@ -27,7 +28,7 @@ function waitItem(item: WaitItem, now: number): SafeHtml {
     case 'event':
       return html`event <code>${item.name}</code>`;
     case 'timer':
-      return html`timer <span class="muted">#${item.taskId}</span>, fires at <time>${formatTime(item.fireAt)} UTC</time> (${item.fireAt > now ? `in ${formatDuration(item.fireAt - now)}` : 'due now'})`;
+      return html`timer <span class="muted">#${item.taskId}</span>, fires at ${utcTime(item.fireAt)} (${item.fireAt > now ? `in ${formatDuration(item.fireAt - now)}` : 'due now'})`;
     case 'activity':
       return html`activity <code>${item.name}</code> <span class="muted">#${item.taskId}</span>, scheduled ${formatDuration(Math.max(0, now - item.since))} ago`;
     case 'sub-orchestration':

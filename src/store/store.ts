@@ -211,6 +211,39 @@ export interface InstanceQuery extends InstanceFilter {
   continuationToken?: string;
   /** `created` (the default): by creation time, then id. `instanceId`: by id alone. */
   orderBy?: 'created' | 'instanceId';
+  /** Newest (or highest id) first; a token continues in the order that returned it. */
+  descending?: boolean;
+  /** Only instances whose name contains this text, ASCII letters compared case-insensitively (the dashboard's name filter). */
+  nameContains?: string;
+  /**
+   * With a filter no index serves (name, version, tags, id prefix) or a status or completion-time filter: look at
+   * only the next `scanLimit` instances of the time range (1 to 1,000,000), so a rare match costs bounded work. The page may then hold fewer than
+   * `pageSize` instances, even none, and still carry a token: it continues after the last instance looked at.
+   */
+  scanLimit?: number;
+}
+
+/** The filter of {@link HubStore.instanceOverview}: an instance filter and the dashboard's name filter. */
+export type InstanceOverviewFilter = InstanceFilter & Pick<InstanceQuery, 'nameContains'>;
+
+/**
+ * What the dashboard's counts and histogram need, read in bounded work at any table size: the unfinished
+ * statuses exactly (a partial index holds only those rows), and the newest `window` matching instances.
+ */
+export interface InstanceOverview {
+  /**
+   * Matching instances not finished, by status (exact); absent with a filter no index serves (name, version,
+   * tags, id prefix), whose test on every unfinished row would cost a table read each.
+   */
+  unfinished?: Record<'Pending' | 'Running' | 'Suspended', number>;
+  /** The newest matching instances (at most `window`, newest first): creation time (ms) and status. */
+  recent: { createdAt: number; status: RuntimeStatus }[];
+  /**
+   * True when a filter no index serves (name, version, tags, id prefix) was applied to only the newest
+   * 2 × `window` instances of the time range and more were there (so `recent` may miss older matches); the
+   * scan stays bounded.
+   */
+  scanCapped: boolean;
 }
 
 /**
@@ -332,6 +365,12 @@ export interface HubStore {
   /** History of the current execution, in order. */
   getHistory(instanceId: string): Promise<HistoryEvent[]>;
   queryInstances(query: InstanceQuery): Promise<{ instances: InstanceRecord[]; continuationToken?: string }>;
+  /**
+   * Counts of unfinished matching instances and the newest `window` (1 to 100,000) matching ones, for the
+   * dashboard: reads the unfinished rows of the range and at most `window` rows of an index (2 × `window` with a
+   * filter no index serves, see {@link InstanceOverview.scanCapped}).
+   */
+  instanceOverview(filter: InstanceOverviewFilter, window: number): Promise<InstanceOverview>;
   /** Sends messages to existing instances. */
   sendMessages(messages: NewMessage[]): Promise<void>;
   /**

@@ -99,6 +99,26 @@ test('the dashboard in Chromium: list, timeline, raise event, terminate, start, 
       assert.equal(await page.locator(`tr[data-instance-id="${XSS_ID.replace(/"/g, '\\"')}"] td a`).textContent(), XSS_ID);
     });
 
+    await t.test('times are shown in UTC, with the local time (the browser zone, here Tokyo) on hover', async () => {
+      const tokyo = await browser.newPage({ timezoneId: 'Asia/Tokyo', locale: 'en-US' });
+      try {
+        await tokyo.goto(`${host.url}/dashboard`);
+        await tokyo.waitForSelector('html[data-islands="ready"]');
+        const cell = tokyo.locator('table.instances tbody tr[data-instance-id] td:nth-child(5) time').first();
+        const iso = (await cell.getAttribute('datetime'))!;
+        assert.equal(await cell.textContent(), iso.replace('T', ' ').slice(0, 19), 'the cell shows UTC');
+        const local = new Date(Date.parse(iso) + 9 * 3_600_000);
+        const pad = (n: number) => String(n).padStart(2, '0');
+        const hhmmss = `${pad(local.getUTCHours() % 12 || 12)}:${pad(local.getUTCMinutes())}:${pad(local.getUTCSeconds())}`;
+        const title = (await cell.getAttribute('title'))!;
+        assert.ok(title.includes(hhmmss) && /GMT\+9|JST/.test(title) && title.includes('local time'), `local time ${hhmmss} in '${title}'`);
+        const axis = (await tokyo.locator('#histogram .axis time').first().getAttribute('title'))!;
+        assert.match(axis, /local time/);
+      } finally {
+        await tokyo.close();
+      }
+    });
+
     await t.test('a status chip filters the list', async () => {
       await page.click('a.chip.status-running');
       await page.waitForURL(/status=Running/);

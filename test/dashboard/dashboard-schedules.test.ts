@@ -49,7 +49,8 @@ describe('schedule pages over HTTP', () => {
     assert.ok(list.includes(`href="/dashboard/instances/${encodeURIComponent(runId)}"`), 'the last run links to its instance');
     assert.ok(!list.includes(XSS) && list.includes('&lt;script&gt;alert(1)&lt;/script&gt;'), 'the pause reason is escaped');
     const tickRow = list.slice(list.indexOf('data-schedule="tick"'));
-    assert.match(tickRow, /<td class="nowrap" data-next-runs>2031-01-01 00:00:00<br>2031-01-01 01:00:00<br>2031-01-01 02:00:00<\/td>/);
+    const at = (hour: string) => `<time datetime="2031-01-01T${hour}:00:00.000Z" title="2031-01-01 ${hour}:00:00 UTC">2031-01-01 ${hour}:00:00</time>`;
+    assert.ok(tickRow.includes(`<td class="nowrap" data-next-runs>${at('00')}<br>${at('01')}<br>${at('02')}</td>`), tickRow);
     const page = await fetch(`${host.url}/dashboard/schedules/berlin`);
     const text = await page.text();
     assert.equal(page.status, 200);
@@ -57,7 +58,7 @@ describe('schedule pages over HTTP', () => {
     assert.match(text, /data-outcome="triggered"/);
     assert.ok(!text.includes(XSS), 'input and reason are escaped on the schedule page');
     const next = await (await fetch(`${host.url}/dashboard/schedules/tick`)).text();
-    assert.match(next, /<li class="mono">2031-01-01 04:00:00<\/li>/, 'five next runs');
+    assert.match(next, /<li class="mono"><time datetime="2031-01-01T04:00:00.000Z" [^>]*>2031-01-01 04:00:00<\/time><\/li>/, 'five next runs');
     assert.equal((await fetch(`${host.url}/dashboard/schedules/nope`)).status, 404);
     assert.equal((await fetch(`${host.url}/dashboard/schedules/${encodeURIComponent('a:b')}`)).status, 404);
     await client.deleteSchedule('berlin');

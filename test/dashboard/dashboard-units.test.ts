@@ -8,6 +8,7 @@ import { buildHistogram } from '../../src/dashboard/histogram.js';
 import { escapeHtml, html, trusted } from '../../src/dashboard/html.js';
 import { ListParamError, listQueryString, parseListParams } from '../../src/dashboard/list-query.js';
 import { buildTimeline, childInstances, parentInstance } from '../../src/dashboard/timeline.js';
+import { utcTime } from '../../src/dashboard/time.js';
 
 test('html escapes every interpolation, nested templates and arrays stay markup', () => {
   const evil = `<script>alert("x")</script>' & \``;
@@ -110,4 +111,19 @@ test('asset names outside the assets folder are refused; redirects stay inside t
   assert.equal(safeNext('//evil.example/dashboard'), '/dashboard');
   assert.equal(safeNext('/dashboardx'), '/dashboard');
   assert.equal(safeNext('/dashboard/instances/a?b=1'), '/dashboard/instances/a?b=1');
+});
+
+test('a time renders in UTC inside <time datetime> (hover: the UTC time until the browser puts in its local one)', () => {
+  const when = new Date(Date.UTC(2025, 0, 2, 3, 4, 5, 678));
+  assert.equal(String(utcTime(when)), '<time datetime="2025-01-02T03:04:05.678Z" title="2025-01-02 03:04:05 UTC">2025-01-02 03:04:05 UTC</time>');
+  assert.equal(String(utcTime(when.toISOString(), { unit: false })), '<time datetime="2025-01-02T03:04:05.678Z" title="2025-01-02 03:04:05 UTC">2025-01-02 03:04:05</time>');
+  assert.equal(utcTime(undefined), '');
+  assert.equal(utcTime('not a date'), 'not a date');
+});
+
+test('a created-time cursor must hold a millisecond time (the store pages by it)', () => {
+  const cursor = (value: unknown) => Buffer.from(JSON.stringify([value, 'id-1'])).toString('base64url');
+  assert.equal(parseListParams(new URLSearchParams(`after=${cursor(1_700_000_000_000)}`)).after, cursor(1_700_000_000_000));
+  for (const bad of ['text', -1, 1.5]) assert.throws(() => parseListParams(new URLSearchParams(`after=${cursor(bad)}`)), ListParamError);
+  assert.equal(parseListParams(new URLSearchParams(`sort=name&after=${cursor('text')}`)).after, cursor('text'), 'other columns keep any value');
 });

@@ -79,7 +79,8 @@ describe('dashboard: what an instance waits for', () => {
     const history = (await host.client.getStatus('w1', { showHistory: true }))!.history!;
     const timers = history.filter((e) => e.eventType === 'TimerCreated') as { eventId: number; fireAt: string }[];
     const due = timers[0]!.fireAt.replace('T', ' ').slice(0, 19);
-    assert.ok(waits.includes(`fires at <time>${due} UTC</time>`), `the due date ${due} in ${waits}`);
+    const iso = new Date(timers[0]!.fireAt).toISOString();
+    assert.ok(waits.includes(`fires at <time datetime="${iso}" title="${due} UTC">${due} UTC</time>`), `the due date ${due} in ${waits}`);
     assert.equal((waits.match(/data-wait="timer"/g) ?? []).length, 1, 'the cancelled timer is not waited for');
     assert.match(waits, /activity <code>slow<\/code>/);
     assert.match(waits, /sub-orchestration <a class="mono" href="\/dashboard\/instances\/waits-child">waits-child<\/a> \(child\)/);

@@ -28,7 +28,7 @@ function historySql(db: Database.Database): string {
 }
 
 /** The schema version of a new database. */
-const LATEST = 9;
+const LATEST = 10;
 
 describe('SQLite schema', () => {
   test('migrations 3 and 4 rebuild history (one row per episode, in a rowid table) and keep every event of a version-2 database', async () => {

@@ -11,6 +11,7 @@ import { activityConformance } from './conformance-activities.js';
 import { clientConformance } from './conformance-client.js';
 import type { StoreUnderTest } from './conformance-fixtures.js';
 import { hubConformance } from './conformance-hubs.js';
+import { instanceListConformance } from './conformance-instance-list.js';
 import { livenessConformance } from './conformance-liveness.js';
 import { metricsConformance } from './conformance-metrics.js';
 import { orchestrationConformance } from './conformance-orchestrations.js';
@@ -41,5 +42,6 @@ export function storeConformanceSuite(name: string, makeStore: () => Promise<Sto
     tagConformance(store);
     scheduleConformance(store);
     metricsConformance(store);
+    instanceListConformance(store);
   });
 }

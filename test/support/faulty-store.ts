@@ -4,7 +4,7 @@
  * real store (nothing was written) or `after` it returned (it was committed, but the caller never learns
  * so, as when a connection drops before the reply). Every call can also be observed.
  */
-import type { ActivityCompletion, ActivityWorkItem, ClaimOptions, CommitOutcome, EpisodeCommit, HeartbeatOptions, HeartbeatOutcome, HubStore, InstanceFilter, InstanceQuery, InstanceRecord, Lease, NewMessage, OrchestrationWorkItem, ScheduleStore, StartInstanceRequest, StartLease, Store, StoreNotice } from '../../src/store/store.js';
+import type { ActivityCompletion, ActivityWorkItem, ClaimOptions, CommitOutcome, EpisodeCommit, HeartbeatOptions, HeartbeatOutcome, HubStore, InstanceFilter, InstanceOverview, InstanceOverviewFilter, InstanceQuery, InstanceRecord, Lease, NewMessage, OrchestrationWorkItem, ScheduleStore, StartInstanceRequest, StartLease, Store, StoreNotice } from '../../src/store/store.js';
 import type { HistoryEvent, RuntimeStatus } from '../../src/sdk/history.js';
 import type { RegisteredNames } from '../../src/sdk/registry.js';
 
@@ -184,6 +184,9 @@ class FaultyHubStore implements HubStore {
   }
   queryInstances(query: InstanceQuery): Promise<{ instances: InstanceRecord[]; continuationToken?: string }> {
     return this.owner.run('queryInstances', [query], () => this.inner.queryInstances(query));
+  }
+  instanceOverview(filter: InstanceOverviewFilter, window: number): Promise<InstanceOverview> {
+    return this.owner.run('instanceOverview', [filter, window], () => this.inner.instanceOverview(filter, window));
   }
   sendMessages(messages: NewMessage[]): Promise<void> {
     return this.owner.run('sendMessages', [messages], () => this.inner.sendMessages(messages));

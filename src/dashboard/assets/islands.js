@@ -7,6 +7,7 @@ import { StartInstance } from './start-instance.js';
 import { PurgeFilter } from './purge-filter.js';
 import { SignalEntity } from './signal-entity.js';
 import { ScheduleActions } from './schedule-actions.js';
+import { localizeTimes } from './local-time.js';
 
 const ISLANDS = {
   refresh: AutoRefresh,
@@ -34,5 +35,9 @@ function mountIslands() {
 }
 
 mountIslands();
-document.addEventListener('duraflow:refreshed', mountIslands);
+localizeTimes();
+document.addEventListener('duraflow:refreshed', () => {
+  mountIslands();
+  localizeTimes();
+});
 document.documentElement.dataset.islands = 'ready';

@@ -6,24 +6,21 @@
  * `visibleAt`, `nextVisibleAt`) are re-based between this process's clock and the database's, so a
  * process whose clock is off by minutes still waits the right durations.
  */
-import { isTerminalStatus, TERMINAL_STATUSES, type HistoryEvent, type RuntimeStatus } from '../../sdk/history.js';
+import { isTerminalStatus, type HistoryEvent, type RuntimeStatus } from '../../sdk/history.js';
 import { InstanceAlreadyExistsError } from '../../sdk/errors.js';
 import {
   INSTANCE_COLUMNS,
-  checkInstanceFilter,
-  checkPageSize,
-  decodeContinuationToken,
   dedupeNotices,
   withFinalStates,
   delayedMessageNotices,
-  encodeContinuationToken,
   historyFromRows,
   rowToInstance,
   versionRulesParam,
   type InstanceRow,
   traceContextField,
 } from '../shared.js';
-import type { ActivityCompletion, ActivityWorkItem, ClaimOptions, CommitOutcome, EpisodeCommit, HeartbeatOptions, HeartbeatOutcome, HubSnapshot, HubStore, InboxMessage, InstanceFilter, InstanceQuery, InstanceRecord, Lease, NewMessage, OrchestrationWorkItem, ScheduleStore, StartInstanceRequest, StartLease, StoreNotice } from '../store.js';
+import { filterSql, instanceOverview, queryInstances } from './postgres-queries.js';
+import type { ActivityCompletion, ActivityWorkItem, ClaimOptions, CommitOutcome, EpisodeCommit, HeartbeatOptions, HeartbeatOutcome, HubSnapshot, HubStore, InboxMessage, InstanceFilter, InstanceOverview, InstanceOverviewFilter, InstanceQuery, InstanceRecord, Lease, NewMessage, OrchestrationWorkItem, ScheduleStore, StartInstanceRequest, StartLease, StoreNotice } from '../store.js';
 import type { PgDatabase } from './connection.js';
 import { commitEpisodeBatch } from './episode-batch.js';
 import { commitEpisodesInOneStatement, fitsOneStatement } from './episode-statement.js';
@@ -133,55 +130,12 @@ export class PostgresHubStore implements HubStore {
     return historyFromRows(rows);
   }
 
-  async queryInstances(query: InstanceQuery): Promise<{ instances: InstanceRecord[]; continuationToken?: string }> {
-    const pageSize = checkPageSize(query.pageSize);
-    const params: unknown[] = [];
-    const where = this.#filterSql(query, params);
-    const byId = query.orderBy === 'instanceId';
-    if (query.continuationToken !== undefined && byId) {
-      params.push(query.continuationToken);
-      where.push(`instance_id > $${params.length}::text`);
-    } else if (query.continuationToken) {
-      const after = decodeContinuationToken(query.continuationToken);
-      params.push(after.createdAt, after.instanceId);
-      where.push(`(created_at, instance_id) > ($${params.length - 1}::bigint, $${params.length}::text)`);
-    }
-    params.push(pageSize + 1);
-    const rows = await this.ctx.db.query<InstanceRow>(
-      `SELECT ${INSTANCE_COLUMNS} FROM ${this.#t.instances} WHERE ${where.join(' AND ')}
-       ORDER BY ${byId ? 'instance_id' : 'created_at, instance_id'} LIMIT $${params.length}`,
-      params,
-    );
-    const instances = rows.slice(0, pageSize).map(rowToInstance);
-    const last = instances[instances.length - 1];
-    if (rows.length <= pageSize || !last) return { instances };
-    const continuationToken = byId ? last.instanceId : encodeContinuationToken({ createdAt: last.createdAt.getTime(), instanceId: last.instanceId });
-    return { instances, continuationToken };
+  queryInstances(query: InstanceQuery): Promise<{ instances: InstanceRecord[]; continuationToken?: string }> {
+    return queryInstances(this.ctx.db, this.#t, this.hub, query);
   }
 
-  /** WHERE terms of an instance filter; pushes its parameters onto `params`. */
-  #filterSql(filter: InstanceFilter, params: unknown[]): string[] {
-    const tags = checkInstanceFilter(filter);
-    const add = (value: unknown) => {
-      params.push(value);
-      return `$${params.length}`;
-    };
-    const where = [`hub = ${add(this.hub)}`];
-    if (filter.createdTimeFrom) where.push(`created_at >= ${add(filter.createdTimeFrom.getTime())}::bigint`);
-    if (filter.createdTimeTo) where.push(`created_at <= ${add(filter.createdTimeTo.getTime())}::bigint`);
-    // A finished instance is not updated again, so its last update is when it finished.
-    if (filter.completedTimeFrom || filter.completedTimeTo) where.push(`status = ANY(${add(TERMINAL_STATUSES)}::text[])`);
-    if (filter.completedTimeFrom) where.push(`updated_at >= ${add(filter.completedTimeFrom.getTime())}::bigint`);
-    if (filter.completedTimeTo) where.push(`updated_at <= ${add(filter.completedTimeTo.getTime())}::bigint`);
-    if (filter.runtimeStatus?.length) where.push(`status = ANY(${add(filter.runtimeStatus)}::text[])`);
-    if (filter.version !== undefined) where.push(`${this.#t.versionCompare}(version, ${add(filter.version)}::text) = 0`);
-    // Containment compares string values exactly (byte-wise), as SQLite's json_each does.
-    if (tags) where.push(`tags IS NOT NULL AND tags::jsonb @> ${add(JSON.stringify(tags))}::jsonb`);
-    const prefix = filter.instanceIdPrefix ?? '';
-    if (prefix) where.push(`instance_id LIKE ${add(prefix.replace(/[\\%_]/g, '\\$&') + '%')}`);
-    // Entities live in the same table under '@name@key'; instance queries do not list them.
-    if (!prefix.startsWith('@')) where.push(`instance_id NOT LIKE '@%'`);
-    return where;
+  instanceOverview(filter: InstanceOverviewFilter, window: number): Promise<InstanceOverview> {
+    return instanceOverview(this.ctx.db, this.#t, this.hub, filter, window);
   }
 
   async sendMessages(messages: NewMessage[]): Promise<void> {
@@ -235,7 +189,7 @@ export class PostgresHubStore implements HubStore {
     const where =
       'instanceId' in selector
         ? [`hub = $${params.push(this.hub)}`, `instance_id = $${params.push(selector.instanceId)}`]
-        : this.#filterSql(selector, params);
+        : filterSql(this.#t, this.hub, selector, params);
     const rows = await this.ctx.db.query<{ deleted: number }>(
       `WITH gone AS (
          DELETE FROM ${t.instances} d WHERE ${where.join(' AND ')} AND status IN ${TERMINAL_SQL}

@@ -184,6 +184,12 @@ const MIGRATIONS: ((t: Tables) => string)[] = [
   (t) => `
   CREATE INDEX instances_unfinished ON ${t.instances} (hub, status, instance_id) WHERE status IN ('Pending', 'Running', 'Suspended');
   `,
+  // The same rows with their creation time before the id: the dashboard counts unfinished instances of a time
+  // range from the index alone (same rows, so no more writes than before).
+  (t) => `
+  DROP INDEX ${quoteIdent(t.schema)}.instances_unfinished;
+  CREATE INDEX instances_unfinished ON ${t.instances} (hub, status, created_at, instance_id) WHERE status IN ('Pending', 'Running', 'Suspended');
+  `,
 ];
 
 /** The schema version this code expects. */

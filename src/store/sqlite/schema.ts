@@ -147,6 +147,13 @@ const MIGRATIONS: string[] = [
   `
   CREATE INDEX instances_unfinished ON instances (hub, status, instance_id) WHERE status IN ('Pending', 'Running', 'Suspended');
   `,
+  // The same rows with their creation time before the id: the dashboard counts unfinished instances of a time
+  // range from the index alone (with a range, the old index needed a table read per unfinished row: 25 ms at
+  // 15,000 of them). Same rows, so no more writes than before.
+  `
+  DROP INDEX instances_unfinished;
+  CREATE INDEX instances_unfinished ON instances (hub, status, created_at, instance_id) WHERE status IN ('Pending', 'Running', 'Suspended');
+  `,
 ];
 
 /** The schema version this code expects (`user_version` after {@link migrate}). */

@@ -15,6 +15,8 @@ import type {
   HubSnapshot,
   HubStore,
   InstanceFilter,
+  InstanceOverview,
+  InstanceOverviewFilter,
   InstanceQuery,
   InstanceRecord,
   Lease,
@@ -41,7 +43,7 @@ import {
   sendMessages,
   sendToLiveInstance,
 } from './sqlite-instances.js';
-import { queryInstances } from './sqlite-queries.js';
+import { instanceOverview, queryInstances } from './sqlite-queries.js';
 import { SqliteSchedules } from './sqlite-schedules.js';
 
 /** The HubStore of one task hub on SQLite. */
@@ -71,6 +73,10 @@ export class SqliteHubStore implements HubStore {
 
   queryInstances(query: InstanceQuery): Promise<{ instances: InstanceRecord[]; continuationToken?: string }> {
     return queryInstances(this.store, this.hub, query);
+  }
+
+  instanceOverview(filter: InstanceOverviewFilter, window: number): Promise<InstanceOverview> {
+    return instanceOverview(this.store, this.hub, filter, window);
   }
 
   sendMessages(messages: NewMessage[]): Promise<void> {
