@@ -22,6 +22,7 @@ export type {
 export { Task, CompletableTask, TimerTask, WhenAllTask, WhenAnyTask } from './sdk/task.js';
 export type { TaskState } from './sdk/task.js';
 export type { ActivityContext, ActivityFunction, ActivityOptions, ActivityRef } from './sdk/activity.js';
+export type { ConcurrencyOptions, FlowKey, FlowOptions, RateLimitOptions } from './sdk/flow-control.js';
 export type {
   DurableHttpRequest,
   DurableHttpResponse,

@@ -1,6 +1,7 @@
 /**
  * The durable client over a store: what `createClient({ store })`, `host.client` and route handlers use.
  */
+import { flowLimitsFor } from '../sdk/flow-control.js';
 import { randomUUID } from 'node:crypto';
 import { isTerminalStatus, makeEvent, type HistoryEvent, type RuntimeStatus } from '../sdk/history.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, deserialize, serialize } from '../core/payload.js';
@@ -115,6 +116,9 @@ export class StoreClient implements DurableClient {
   /** Creates the instance; a worker in this process that serves `name` may take it leased (see `local-starts.ts`). */
   async #start(name: string, instanceId: string, input: string | undefined, version: string | undefined, tags: InstanceTags | undefined): Promise<void> {
     const request = startInstanceRequest({ name, instanceId, input, version, tags }, this.#now());
+    // The key of a flow-controlled orchestration is computed here, at its start (a failing key function: nothing stored).
+    const flow = flowLimitsFor(this.options.registry?.orchestrationFlow.get(name), input, `orchestration '${name}'`);
+    if (flow) request.flow = flow;
     const reservation = reserveLocalStart(this.options.store, this.taskHub, name, version);
     let item;
     try {

@@ -12,6 +12,7 @@ import type { KnownNames } from './known-names.js';
 import { refuseUnservedEntityCall } from './unserved-entity-call.js';
 import { patchMarkerEvent } from '../core/patch-markers.js';
 import { sameVersion } from '../sdk/versioning.js';
+import { flowLimitsFor, type FlowOptions } from '../sdk/flow-control.js';
 
 /** Everything {@link buildEpisodeCommit} needs. */
 export interface EpisodeCommitInput {
@@ -32,6 +33,8 @@ export interface EpisodeCommitInput {
   newExecutionId: () => string;
   /** The version of a sub-orchestration whose call names none (the worker's versioning). */
   childVersion?: (name: string) => string | undefined;
+  /** The flow control registered for an activity or orchestration name (here, in this worker's app). */
+  flowOf?: (kind: 'activity' | 'orchestration', name: string) => FlowOptions | undefined;
 }
 
 /** Builds the commit of one episode. */
@@ -68,7 +71,22 @@ export function buildEpisodeCommit(input: EpisodeCommitInput): EpisodeCommit {
       case 'ScheduleTask':
         history.push(makeEvent({ eventType: 'TaskScheduled', eventId: action.id, name: action.name, ...opt('input', action.input) }, now));
         if (input.known.has('activity', action.name)) {
-          commit.activities.push({ instanceId: instance.instanceId, executionId, taskId: action.id, name: action.name, ...opt('input', action.input) });
+          let flow;
+          try {
+            flow = flowLimitsFor(input.flowOf?.('activity', action.name), action.input, `activity '${action.name}'`);
+          } catch (error) {
+            // A key function that fails fails this call, as an activity that threw would.
+            commit.messages.push(toSelf(makeEvent({ eventType: 'TaskFailed', taskScheduledId: action.id, failureDetails: toFailureDetails(error) }, now)));
+            break;
+          }
+          commit.activities.push({
+            instanceId: instance.instanceId,
+            executionId,
+            taskId: action.id,
+            name: action.name,
+            ...opt('input', action.input),
+            ...(flow ? { flow } : {}),
+          });
         } else {
           const error = new UnknownFunctionError('activity', action.name, input.known.list('activity'));
           commit.messages.push(toSelf(makeEvent({ eventType: 'TaskFailed', taskScheduledId: action.id, failureDetails: toFailureDetails(error) }, now)));

@@ -296,7 +296,8 @@ export class OrchestrationDispatcher implements LocalStartTaker {
     if (!runner) return 0;
     let reserved = 0;
     for (const { commit } of prepared) {
-      const runnable = commit.activities.filter((a) => this.options.env.registry.activities.has(a.name));
+      // A flow-controlled activity waits for a claim, which checks its limits.
+      const runnable = commit.activities.filter((a) => !a.flow && this.options.env.registry.activities.has(a.name));
       const granted = runner.reserve(runnable.length);
       if (granted === 0) continue;
       for (const activity of runnable.slice(0, granted)) activity.runHere = true;

@@ -160,6 +160,7 @@ async function runAndBuild(
     customStatusSet: executor.customStatusSet,
     newExecutionId: env.newExecutionId,
     ...(env.versions ? { childVersion: (name: string) => env.versions!.childVersion(name, env.known) } : {}),
+    flowOf: (kind, name) => (kind === 'activity' ? env.registry.activityOptions.get(name) : env.registry.orchestrationFlow.get(name)),
   });
   if (rewound && commit.historyMode === 'append') {
     // The rebuilt history replaces the failed one; only the failed work runs again.

@@ -74,6 +74,8 @@ export interface StartInstanceRequest {
   parentInstance?: ParentInstanceInfo;
   /** Already checked (`checkTags`); absent or empty: none. */
   tags?: InstanceTags;
+  /** Limits on when its episodes may be claimed (`concurrency`) and when it may first start (`rate`). */
+  flow?: FlowControl;
   /** The ExecutionStarted event delivered to the new instance. */
   startEvent: HistoryEvent;
 }
@@ -107,6 +109,17 @@ export interface ActivityWorkItem {
   previousOwner?: string;
 }
 
+/**
+ * Flow control of one work item (an activity or an instance), computed when it was scheduled and stored with
+ * it, so every worker of the hub enforces the same limits in its claims (see `sdk/flow-control.ts`).
+ */
+export interface FlowControl {
+  /** At most `limit` work items of this kind, name and key leased at once; the rest wait, FIFO per key. */
+  concurrency?: { key: string; limit: number };
+  /** At most `limit` claims of this kind, name and key per sliding `periodMs`. */
+  rate?: { key: string; limit: number; periodMs: number };
+}
+
 /** A new activity to run. */
 export interface NewActivity {
   instanceId: string;
@@ -114,6 +127,8 @@ export interface NewActivity {
   taskId: number;
   name: string;
   input?: string;
+  /** Limits on when it may be claimed; such an activity is never `runHere` (a claim checks the limits). */
+  flow?: FlowControl;
   /** Create it already leased to the committing worker ({@link EpisodeCommit.activityLease}), which runs it at once. */
   runHere?: boolean;
 }

@@ -16,6 +16,7 @@ import { orchestrationConformance } from './conformance-orchestrations.js';
 import { tagConformance } from './conformance-tags.js';
 import { versionConformance } from './conformance-versions.js';
 import { scheduleConformance } from './conformance-schedules.js';
+import { flowConformance } from './conformance-flow.js';
 
 /** Declares the conformance suite for the store that `makeStore` opens. */
 export function storeConformanceSuite(name: string, makeStore: () => Promise<StoreUnderTest>): void {
@@ -39,5 +40,6 @@ export function storeConformanceSuite(name: string, makeStore: () => Promise<Sto
     versionConformance(store);
     tagConformance(store);
     scheduleConformance(store);
+    flowConformance(store);
   });
 }

@@ -4,6 +4,7 @@
  * takes four: BEGIN, one statement that locks and reads the fences, one that writes everything (and sends
  * the notices), COMMIT. Rarer parts (continue-as-new, sub-orchestration starts, messages) add their own.
  */
+import { flowColumn } from '../flow.js';
 import type { RuntimeStatus } from '../../sdk/history.js';
 import type { ActivityWorkItem, CommitOutcome, EpisodeCommit, InstanceUpdate, NewMessage, StoreNotice } from '../store.js';
 import { dedupeNotices, delayedMessageNotices, leasedActivity, withFinalStates } from '../shared.js';
@@ -94,7 +95,7 @@ export async function commitEpisodeBatch(
 
   // Activities marked to run here are created leased to the committing worker (epoch 1, first dequeue).
   const activities = accepted.flatMap(({ commit }) =>
-    commit.activities.map((activity) => ({ activity, commit, lease: activity.runHere ? commit.activityLease : undefined })),
+    commit.activities.map((activity) => ({ activity, commit, lease: activity.runHere && !activity.flow ? commit.activityLease : undefined })),
   );
   if (activities.some((a) => !a.lease)) notices.push({ kind: 'activities' });
   for (const a of accepted) {
@@ -130,10 +131,11 @@ export async function commitEpisodeBatch(
        DELETE FROM ${t.inbox} m USING unnest($16::bigint[], $17::text[]) AS c(id, instance_id)
        WHERE m.id = c.id AND m.hub = $1 AND m.instance_id = c.instance_id
      ), act AS (
-       ${insertActivitiesSql(t, ['$18', '$19', '$20', '$21', '$22', '$27', '$28'], 'true')}
+       ${insertActivitiesSql(t, ['$18', '$19', '$20', '$21', '$22', '$27', '$28', '$30'], 'true')}
      ), probe AS (
        -- The statement's snapshot still shows the consumed messages: they are not new work.
-       SELECT $25::boolean OR EXISTS (
+       -- A flow-controlled instance's commit ends its lease: room for a waiting one of its key.
+       SELECT $25::boolean OR EXISTS (SELECT 1 FROM ${t.instances} WHERE hub = $1 AND instance_id = ANY($6::text[]) AND cc_key IS NOT NULL) OR EXISTS (
          SELECT 1 FROM ${t.inbox} WHERE hub = $1 AND instance_id = ANY($6::text[]) AND visible_at <= ${NOW}
            AND id <> ALL($16::bigint[])) AS more_work
      )
@@ -167,6 +169,7 @@ export async function commitEpisodeBatch(
       activities.map((a) => a.lease?.workerId ?? null),
       activities.map((a) => a.lease?.leaseMs ?? null),
       keepInputColumn(u),
+      activities.map((a) => flowColumn(a.activity.flow)),
     ],
   );
   if (written[0]?.more_work && !moreWorkKnown) notices.push({ kind: 'orchestrations' });
@@ -207,17 +210,17 @@ export const INPUT_SQL = 'input = CASE WHEN u.keep_input THEN i.input ELSE u.inp
 
 /**
  * The INSERT of new activities from `unnest` arrays at `params` (instance id, execution id, task id, name,
- * input, owner, lease ms), in array order, written only where `where` holds. An activity with an owner is
+ * input, owner, lease ms, flow JSON), in array order, written only where `where` holds. An activity with an owner is
  * created leased to it (epoch 1, first dequeue). Returns `id` and `here` (leased) per row.
  */
 export function insertActivitiesSql(t: Tables, params: string[], where: string): string {
-  const [instance, execution, task, name, input, owner, leaseMs] = params;
-  return `INSERT INTO ${t.activities} (hub, instance_id, execution_id, task_id, name, input, lock_owner, lock_until, lock_epoch, dequeue_count)
+  const [instance, execution, task, name, input, owner, leaseMs, flow] = params;
+  return `INSERT INTO ${t.activities} (hub, instance_id, execution_id, task_id, name, input, lock_owner, lock_until, lock_epoch, dequeue_count, flow)
        SELECT $1, a.instance_id, a.execution_id, a.task_id, a.name, a.input, a.owner,
          CASE WHEN a.owner IS NULL THEN 0 ELSE ${NOW} + a.lease_ms END,
-         CASE WHEN a.owner IS NULL THEN 0 ELSE 1 END, CASE WHEN a.owner IS NULL THEN 0 ELSE 1 END
-       FROM unnest(${instance}::text[], ${execution}::text[], ${task}::int[], ${name}::text[], ${input}::text[], ${owner}::text[], ${leaseMs}::bigint[])
-         WITH ORDINALITY AS a(instance_id, execution_id, task_id, name, input, owner, lease_ms, ord)
+         CASE WHEN a.owner IS NULL THEN 0 ELSE 1 END, CASE WHEN a.owner IS NULL THEN 0 ELSE 1 END, a.flow
+       FROM unnest(${instance}::text[], ${execution}::text[], ${task}::int[], ${name}::text[], ${input}::text[], ${owner}::text[], ${leaseMs}::bigint[], ${flow}::text[])
+         WITH ORDINALITY AS a(instance_id, execution_id, task_id, name, input, owner, lease_ms, flow, ord)
        WHERE ${where}
        ORDER BY a.ord
        RETURNING id, lock_owner IS NOT NULL AS here`;

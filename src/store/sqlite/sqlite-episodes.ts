@@ -3,6 +3,7 @@
  * an episode did (fenced by its lease epoch), and releasing leases. Claims and releases are lease-only
  * writes (no fsync of their own); commits are durable.
  */
+import { flowColumn } from '../flow.js';
 import type { HistoryEvent, RuntimeStatus } from '../../sdk/history.js';
 import { INSTANCE_COLUMNS, dedupeNotices, delayedMessageNotices, leasedActivity, rowToInstance, statusNotice, versionRulesParam, type InstanceRow } from '../shared.js';
 import type {
@@ -17,6 +18,7 @@ import type {
 } from '../store.js';
 import { namesParam, type SqliteStoreContext } from './sqlite-context.js';
 import { insertMessage, nextEpoch, startInstance } from './sqlite-hub-writes.js';
+import { admitFlow, recordFlowStarts, type FlowCandidate } from './sqlite-flow.js';
 
 const CONTROL_EVENTS_SQL = `('ExecutionResumed','ExecutionTerminated')`;
 
@@ -51,9 +53,27 @@ export async function claimOrchestrations(store: SqliteStoreContext, hub: string
        WHERE m.hub = ? AND m.visible_at <= ? AND i.lock_until <= ?
          AND (i.status <> 'Suspended' OR m.event_type IN ${CONTROL_EVENTS_SQL})
          AND (? IS NULL OR i.name IN (SELECT value FROM json_each(?)))
-         AND ${VERSION_RULES_SQL}
+         AND ${VERSION_RULES_SQL} AND i.flow IS NULL
        LIMIT ?`,
     ).all(hub, now, now, namesParam(options), namesParam(options), ...Array(3).fill(versionRulesParam(options)), options.limit) as { id: string; owner: string | null }[];
+    if (candidates.length < options.limit) {
+      // Flow-controlled instances: only those their key's limits allow, oldest first per key; the rate counts
+      // first starts (Pending) only.
+      const waiting = store.sql(
+        `SELECT i.instance_id AS id, i.lock_owner AS owner, i.name, i.cc_key, i.cc_limit,
+           CASE WHEN i.status = 'Pending' THEN i.rate_key END AS rate_key, i.rate_limit, i.rate_period
+         FROM instances i
+         WHERE i.hub = ? AND i.flow IS NOT NULL AND i.lock_until <= ?
+           AND EXISTS (SELECT 1 FROM inbox m WHERE m.hub = i.hub AND m.instance_id = i.instance_id AND m.visible_at <= ?
+             AND (i.status <> 'Suspended' OR m.event_type IN ${CONTROL_EVENTS_SQL}))
+           AND (? IS NULL OR i.name IN (SELECT value FROM json_each(?)))
+           AND ${VERSION_RULES_SQL}
+         ORDER BY i.created_at, i.instance_id`,
+      ).iterate(hub, now, now, namesParam(options), namesParam(options), ...Array(3).fill(versionRulesParam(options))) as Iterable<FlowCandidate>;
+      const admitted = admitFlow(store, hub, 'orchestration', waiting, now, options.limit - candidates.length);
+      recordFlowStarts(store, hub, 'orchestration', admitted, now);
+      for (const a of admitted) candidates.push({ id: String(a.id), owner: a.owner });
+    }
     const items: OrchestrationWorkItem[] = [];
     for (const { id, owner } of candidates) {
       const row = store.sql(
@@ -80,7 +100,8 @@ export async function leaseInstances(
     for (const id of instanceIds) {
       const row = store.sql(
         `UPDATE instances SET lock_owner = ?, lock_until = ?, lock_epoch = ?
-         WHERE hub = ? AND instance_id = ? AND lock_until <= ? AND status = 'Running' RETURNING ${INSTANCE_COLUMNS}, lock_epoch`,
+         WHERE hub = ? AND instance_id = ? AND lock_until <= ? AND status = 'Running' AND flow IS NULL
+         RETURNING ${INSTANCE_COLUMNS}, lock_epoch`,
       ).get(options.workerId, now + options.leaseMs, nextEpoch(store), hub, id, now) as (InstanceRow & { lock_epoch: number }) | undefined;
       if (row) items.push(workItem(store, hub, row, now));
     }
@@ -133,11 +154,13 @@ function commitOne(
   leased: Map<EpisodeCommit, ActivityWorkItem[]>,
 ): CommitOutcome {
   const id = commit.lease.id;
-  const current = store.sql('SELECT history_length, lock_epoch, status FROM instances WHERE hub = ? AND instance_id = ?').get(
+  const current = store.sql('SELECT history_length, lock_epoch, status, cc_key FROM instances WHERE hub = ? AND instance_id = ?').get(
     hub,
     id,
-  ) as { history_length: number; lock_epoch: number; status: RuntimeStatus } | undefined;
+  ) as { history_length: number; lock_epoch: number; status: RuntimeStatus; cc_key: string | null } | undefined;
   if (!current || current.lock_epoch !== commit.lease.epoch) return 'lease-lost';
+  // The commit ends this instance's lease: room for a waiting instance of its concurrency key.
+  if (current.cc_key !== null) notices.push({ kind: 'orchestrations' });
   const activityLease = store.sql('SELECT 1 FROM activities WHERE id = ? AND hub = ? AND lock_epoch = ?');
   for (const lease of commit.completedActivities ?? []) {
     if (!activityLease.get(Number(lease.id), hub, lease.epoch)) return 'lease-lost';
@@ -173,17 +196,18 @@ function commitOne(
   const deleteMessage = store.sql('DELETE FROM inbox WHERE id = ? AND hub = ? AND instance_id = ?');
   for (const messageId of commit.consumedMessageIds) deleteMessage.run(messageId, hub, id);
   const insertActivity = store.sql(
-    `INSERT INTO activities (hub, instance_id, execution_id, task_id, name, input, lock_owner, lock_until, lock_epoch, dequeue_count)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO activities (hub, instance_id, execution_id, task_id, name, input, lock_owner, lock_until, lock_epoch, dequeue_count, flow)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const lease = commit.activityLease;
   const here: ActivityWorkItem[] = [];
   for (const a of commit.activities) {
-    const runHere = lease !== undefined && a.runHere === true;
+    const runHere = lease !== undefined && a.runHere === true && !a.flow;
     const input = a.input ?? null;
+    const flow = flowColumn(a.flow);
     const row = runHere
-      ? insertActivity.run(hub, a.instanceId, a.executionId, a.taskId, a.name, input, lease.workerId, now + lease.leaseMs, 1, 1)
-      : insertActivity.run(hub, a.instanceId, a.executionId, a.taskId, a.name, input, null, 0, 0, 0);
+      ? insertActivity.run(hub, a.instanceId, a.executionId, a.taskId, a.name, input, lease.workerId, now + lease.leaseMs, 1, 1, null)
+      : insertActivity.run(hub, a.instanceId, a.executionId, a.taskId, a.name, input, null, 0, 0, 0, flow);
     if (runHere) here.push(leasedActivity(Number(row.lastInsertRowid), a));
   }
   if (here.length) leased.set(commit, here);

@@ -1,0 +1,142 @@
+/**
+ * Conformance tests of flow control in claims (issue 21): concurrency limits per name and key, rate limits per
+ * period, FIFO per key, for activities and orchestrations; flow-controlled work is never leased at creation.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { ActivityWorkItem, FlowControl, HubStore, NewActivity, Store } from '../../src/store/store.js';
+import { claimAll, claimOne, commitOf, freshHub, sleep, startRequest, taskCompleted } from './conformance-fixtures.js';
+
+const claim = (hub: HubStore, limit = 100, leaseMs = 60_000): Promise<ActivityWorkItem[]> =>
+  hub.claimActivities({ workerId: 'w-flow', limit, leaseMs });
+
+/** Creates instance `id` with one committed episode that scheduled `activities` (task ids in order). */
+async function schedule(hub: HubStore, id: string, activities: { name: string; flow?: FlowControl }[], runHere = false): Promise<ActivityWorkItem[]> {
+  await hub.createInstance(startRequest(id));
+  const item = await claimOne(hub, id);
+  const executionId = item.instance.executionId;
+  const news: NewActivity[] = activities.map((a, taskId) => ({
+    instanceId: id,
+    executionId,
+    taskId,
+    name: a.name,
+    input: `${taskId}`,
+    ...(a.flow ? { flow: a.flow } : {}),
+    ...(runHere ? { runHere: true } : {}),
+  }));
+  const activityLease = { workerId: 'w-here', leaseMs: 60_000, leased: [] as ActivityWorkItem[] };
+  assert.deepEqual(await hub.commitEpisodes([commitOf(item, { activities: news, ...(runHere ? { activityLease } : {}) })]), ['committed']);
+  return activityLease.leased;
+}
+
+const keyed = (key: string, limit: number): FlowControl => ({ concurrency: { key, limit } });
+const tasks = (items: ActivityWorkItem[]) => items.map((a) => a.taskId).sort((x, y) => x - y);
+
+/** Declares the flow control tests; `store()` is the store under test. */
+export function flowConformance(store: () => Store): void {
+  describe('flow control', () => {
+    test('an activity key with `limit` leased is not claimed; other keys and plain activities are', async () => {
+      const hub = freshHub(store());
+      await schedule(hub, 'o', [
+        { name: 'a', flow: keyed('k1', 2) },
+        { name: 'a', flow: keyed('k1', 2) },
+        { name: 'a', flow: keyed('k1', 2) },
+        { name: 'a', flow: keyed('k2', 2) },
+        { name: 'b' },
+        { name: 'a', flow: keyed('k1', 2) },
+        { name: 'b', flow: keyed('k1', 1) },
+      ]);
+      const first = await claim(hub);
+      // k1 of 'a': the oldest two; k2: its one; 'b' (plain, and its own name's k1).
+      assert.deepEqual(tasks(first), [0, 1, 3, 4, 6]);
+      assert.deepEqual(await claim(hub), []);
+      // A completion makes room for the next of its key, in order.
+      const done = first.find((a) => a.taskId === 0)!;
+      assert.deepEqual(
+        await hub.completeActivities([{ lease: done.lease, message: { instanceId: 'o', executionId: done.executionId, event: taskCompleted(0, '1') } }]),
+        [true],
+      );
+      assert.deepEqual(tasks(await claim(hub)), [2]);
+      assert.deepEqual(await claim(hub), []);
+      // So does a release.
+      await hub.releaseActivities([first.find((a) => a.taskId === 1)!.lease]);
+      assert.deepEqual(tasks(await claim(hub)), [1]);
+    });
+
+    test('one claim takes no more of a key than it has room for, and an expired lease frees its slot', async () => {
+      const hub = freshHub(store());
+      await schedule(hub, 'o', Array.from({ length: 5 }, () => ({ name: 'a', flow: keyed('k', 3) })));
+      const first = await claim(hub, 100, 300);
+      assert.deepEqual(tasks(first), [0, 1, 2]);
+      assert.deepEqual(await claim(hub), []);
+      await sleep(400);
+      // The three leases expired: they are claimable again (before the two that never ran: FIFO by id).
+      assert.deepEqual(tasks(await claim(hub, 2)), [0, 1]);
+      assert.deepEqual(tasks(await claim(hub)), [2]);
+      assert.deepEqual(await claim(hub), []);
+    });
+
+    test('a rate limit lets `limit` claims per period per key; nextVisibleAt names the end of the period', async () => {
+      const hub = freshHub(store());
+      const rate = (key: string): FlowControl => ({ rate: { key, limit: 2, periodMs: 600 } });
+      await schedule(hub, 'o', [{ name: 'a', flow: rate('r') }, { name: 'a', flow: rate('r') }, { name: 'a', flow: rate('r') }, { name: 'a', flow: rate('s') }]);
+      const first = await claim(hub);
+      assert.deepEqual(tasks(first), [0, 1, 3]);
+      // Claims count against the rate until the period ends, whatever became of them: 's' has one left.
+      await hub.releaseActivities(first.map((a) => a.lease));
+      assert.deepEqual(tasks(await claim(hub)), [3]);
+      assert.deepEqual(await claim(hub), []);
+      const next = await hub.nextVisibleAt();
+      assert.ok(next && next.getTime() - Date.now() <= 700, `the rate's period ends within 600 ms, got ${next?.toISOString()}`);
+      await sleep(700);
+      assert.deepEqual(tasks(await claim(hub)), [0, 1]);
+    });
+
+    test('a flow-controlled activity is never created leased (runHere), a plain one is', async () => {
+      const hub = freshHub(store());
+      const leased = await schedule(hub, 'o', [{ name: 'a', flow: keyed('k', 1) }, { name: 'b' }], true);
+      assert.deepEqual(tasks(leased), [1]);
+      assert.deepEqual(tasks(await claim(hub)), [0]);
+    });
+
+    test('an orchestration key with `limit` leased instances is not claimed; FIFO per key; a commit makes room', async () => {
+      const hub = freshHub(store());
+      const flow = keyed('tenant-1', 1);
+      for (const id of ['i1', 'i2', 'i3']) {
+        await hub.createInstance({ ...startRequest(id), flow }, { workerId: 'w-local', leaseMs: 60_000 }).then((item) => {
+          assert.equal(item, undefined, 'a flow-controlled start is not leased at creation');
+        });
+        await sleep(5);
+      }
+      await hub.createInstance({ ...startRequest('j1'), flow: keyed('tenant-2', 1) });
+      await hub.createInstance(startRequest('plain'));
+      const first = await claimAll(hub);
+      assert.deepEqual(first.map((i) => i.instance.instanceId).sort(), ['i1', 'j1', 'plain']);
+      assert.deepEqual(await claimAll(hub), []);
+      const i1 = first.find((i) => i.instance.instanceId === 'i1')!;
+      assert.deepEqual(await hub.commitEpisodes([commitOf(i1)]), ['committed']);
+      assert.deepEqual((await claimAll(hub)).map((i) => i.instance.instanceId), ['i2']);
+      // leaseInstances never leases a flow-controlled instance past its limit.
+      assert.deepEqual(await hub.leaseInstances(['i3'], { workerId: 'w', leaseMs: 60_000 }), []);
+    });
+
+    test("an orchestration's rate limit counts first starts", async () => {
+      const hub = freshHub(store());
+      const flow: FlowControl = { rate: { key: '', limit: 2, periodMs: 60_000 } };
+      for (const id of ['r1', 'r2', 'r3']) {
+        await hub.createInstance({ ...startRequest(id), flow });
+        await sleep(5);
+      }
+      const first = await claimAll(hub);
+      assert.deepEqual(first.map((i) => i.instance.instanceId).sort(), ['r1', 'r2']);
+      // Their later episodes are not rate-limited: commit them Running with a message each, claim again.
+      assert.deepEqual(
+        await hub.commitEpisodes(first.map((i) => commitOf(i, { messages: [{ instanceId: i.instance.instanceId, event: taskCompleted(0) }] }))),
+        ['committed', 'committed'],
+      );
+      assert.deepEqual((await claimAll(hub)).map((i) => i.instance.instanceId).sort(), ['r1', 'r2']);
+      const stored = await hub.getInstance('r3');
+      assert.equal(stored?.status, 'Pending');
+    });
+  });
+}
