@@ -108,9 +108,18 @@ export function buildEpisodeCommit(input: EpisodeCommitInput): EpisodeCommit {
             now,
           ),
         );
-        const unserved = unservedChild(input.known, child.name, child.version) ?? tooManyTags(input.started?.tags, child.tags);
+        let unserved = unservedChild(input.known, child.name, child.version) ?? tooManyTags(input.started?.tags, child.tags);
+        let flow;
+        try {
+          // A child's key is computed at its start, here (a key function that fails fails the call).
+          flow = unserved ? undefined : flowLimitsFor(input.flowOf?.('orchestration', child.name), child.input, `orchestration '${child.name}'`);
+        } catch (error) {
+          unserved = error as ValidationError;
+        }
         if (!unserved) {
-          commit.startInstances.push(childStart(input, child, now, toSelf));
+          const start = childStart(input, child, now, toSelf);
+          if (flow) start.request.flow = flow;
+          commit.startInstances.push(start);
         } else {
           commit.messages.push(
             toSelf(makeEvent({ eventType: 'SubOrchestrationInstanceFailed', taskScheduledId: child.id, failureDetails: toFailureDetails(unserved) }, now)),

@@ -92,10 +92,40 @@ for (const store of testStores()) {
             yield ctx.callActivity('step', ctx.getInput<{ tenant: string }>().tenant);
             return 'ok';
           }, { concurrency: { limit: 1, key: (input: { tenant: string }) => input.tenant } });
+          app.orchestration('parent', function* (ctx) {
+            return yield ctx.taskAll(['c', 'c', 'd'].map((tenant) => ctx.callSubOrchestrator('job', { tenant })));
+          });
         },
         async ({ client }) => {
           const ids = await Promise.all(['a', 'a', 'a', 'b'].map((tenant) => client.startNew('job', { input: { tenant } })));
           for (const id of ids) assert.equal((await finished(client, id, 20_000)).output, 'ok');
+          // Sub-orchestrations get their keys at their start, in the parent's commit.
+          const parent = await client.startNew('parent');
+          assert.deepEqual((await finished(client, parent, 20_000)).output, ['ok', 'ok', 'ok']);
+        },
+      );
+    });
+
+    test("an orchestration's rate limit holds later starts Pending until the period ends", async () => {
+      await withApp(
+        store,
+        (app) => {
+          app.orchestration('report', function* () {
+            return 'sent';
+          }, { rateLimit: { limit: 2, periodMs: 1500 } });
+        },
+        async ({ client }) => {
+          const ids: string[] = [];
+          for (let i = 0; i < 4; i++) ids.push(await client.startNew('report', { instanceId: `r${i}` }));
+          const started = Date.now();
+          await finished(client, 'r0');
+          await finished(client, 'r1');
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          if (Date.now() - started < 1200) {
+            assert.equal((await client.getStatus('r2'))?.runtimeStatus, 'Pending', 'the third start waits for the period');
+          }
+          await finished(client, 'r3', 10_000);
+          assert.ok(Date.now() - started >= 1300, 'the later two started only after the period');
         },
       );
     });
