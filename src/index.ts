@@ -31,6 +31,7 @@ export type {
   OrchestrationRef,
   OrchestratorFunction,
   SubOrchestrationOptions,
+  ActivityCallOptions,
 } from './sdk/orchestration-context.js';
 export { MAX_TAGS, MAX_TAG_KEY_LENGTH, MAX_TAG_VALUE_LENGTH } from './sdk/tags.js';
 export type { InstanceTags } from './sdk/tags.js';

@@ -19,6 +19,7 @@ import {
   type StoreErrorReason,
 } from '../sdk/errors.js';
 import { checkTags } from '../sdk/tags.js';
+import { checkPriority } from '../sdk/flow-control.js';
 import { serialize } from '../core/payload.js';
 import { checkStatusResponse, managementPayload, originOf, waitForCompletionOrCheckStatus } from './http-management.js';
 import type {
@@ -98,8 +99,13 @@ export class HttpClient implements DurableClient {
     const path = `/orchestrators/${seg(orchestration)}${options.instanceId !== undefined ? `/${seg(options.instanceId)}` : ''}`;
     const version = options.version ?? (typeof name === 'string' ? undefined : name.version);
     const tags = checkTags(options.tags);
+    const priority = checkPriority(options.priority);
     const response = await this.#request('POST', path, {
-      query: { ...(version !== undefined ? { version } : {}), ...(tags ? { tags: JSON.stringify(tags) } : {}) },
+      query: {
+        ...(version !== undefined ? { version } : {}),
+        ...(tags ? { tags: JSON.stringify(tags) } : {}),
+        ...(priority !== undefined ? { priority: String(priority) } : {}),
+      },
       ...(body !== undefined ? { body } : {}),
       ok: [202],
       context: { instanceId: options.instanceId, functionName: orchestration },

@@ -1,7 +1,7 @@
 /**
  * The durable client over a store: what `createClient({ store })`, `host.client` and route handlers use.
  */
-import { flowLimitsFor } from '../sdk/flow-control.js';
+import { checkPriority, flowLimitsFor } from '../sdk/flow-control.js';
 import { randomUUID } from 'node:crypto';
 import { isTerminalStatus, makeEvent, type HistoryEvent, type RuntimeStatus } from '../sdk/history.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, deserialize, serialize } from '../core/payload.js';
@@ -82,9 +82,10 @@ export class StoreClient implements DurableClient {
     validateInstanceId(instanceId);
     if (options.version !== undefined && typeof options.version !== 'string') throw new ValidationError('version must be a string.');
     const tags = checkTags(options.tags);
+    const priority = checkPriority(options.priority);
     const input = serialize(options.input, `input of orchestration '${orchestration}'`, this.#limit);
     const version = await this.#versionOf(orchestration, options.version ?? (typeof name === 'string' ? undefined : name.version));
-    await this.#start(orchestration, instanceId, input, version, tags);
+    await this.#start(orchestration, instanceId, input, version, tags, priority);
     return instanceId;
   }
 
@@ -114,8 +115,16 @@ export class StoreClient implements DurableClient {
   }
 
   /** Creates the instance; a worker in this process that serves `name` may take it leased (see `local-starts.ts`). */
-  async #start(name: string, instanceId: string, input: string | undefined, version: string | undefined, tags: InstanceTags | undefined): Promise<void> {
+  async #start(
+    name: string,
+    instanceId: string,
+    input: string | undefined,
+    version: string | undefined,
+    tags: InstanceTags | undefined,
+    priority?: number,
+  ): Promise<void> {
     const request = startInstanceRequest({ name, instanceId, input, version, tags }, this.#now());
+    if (priority) request.priority = priority;
     // The key of a flow-controlled orchestration is computed here, at its start (a failing key function: nothing stored).
     const flow = flowLimitsFor(this.options.registry?.orchestrationFlow.get(name), input, `orchestration '${name}'`);
     if (flow) request.flow = flow;

@@ -11,6 +11,8 @@ export interface ScheduleTaskAction {
   id: number;
   name: string;
   input?: string;
+  /** `ctx.callActivity(name, input, { priority })`: higher is claimed first among the name's waiting activities. */
+  priority?: number;
 }
 export interface CreateSubOrchestrationAction {
   type: 'CreateSubOrchestration';

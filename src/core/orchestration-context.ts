@@ -4,10 +4,12 @@
 import { uuidV5 } from './uuid.js';
 import { ValidationError } from '../sdk/errors.js';
 import { checkVersion } from '../sdk/versioning.js';
+import { checkPriority } from '../sdk/flow-control.js';
 import type { EntityId } from '../sdk/entity-id.js';
 import type { Logger } from '../sdk/logger.js';
 import { gatedLogger, withFields } from '../sdk/logger.js';
 import type {
+  ActivityCallOptions,
   ActivityTarget,
   ArgOf,
   DurableHttpRequest,
@@ -42,7 +44,7 @@ export interface ContextHost extends DurableHttpScheduler {
   readonly willContinueAsNew: boolean;
   readonly entities: OrchestrationEntities;
   readonly httpPollDelayMs: number;
-  scheduleActivity(name: string, input: unknown): CompletableTask<unknown>;
+  scheduleActivity(name: string, input: unknown, priority?: number): CompletableTask<unknown>;
   scheduleSubOrchestration(name: string, input: unknown, instanceId: string | undefined, version?: string, tags?: InstanceTags): CompletableTask<unknown>;
   isPatched(patchId: string): boolean;
   deprecatePatch(patchId: string): void;
@@ -144,13 +146,16 @@ export class OrchestrationContextImpl implements OrchestrationContext<any> {
   getInput<T>(): T {
     return this.executor.input as T;
   }
-  callActivity<T extends ActivityTarget>(target: T, input?: ArgOf<T>): Task<ResultOf<T>> {
-    return this.executor.scheduleActivity(targetName(target, 'activity'), input) as Task<ResultOf<T>>;
+  callActivity<T extends ActivityTarget>(target: T, input?: ArgOf<T>, options?: ActivityCallOptions): Task<ResultOf<T>> {
+    const name = targetName(target, 'activity');
+    const priority = callPriority(options);
+    return this.executor.scheduleActivity(name, input, priority) as Task<ResultOf<T>>;
   }
-  callActivityWithRetry<T extends ActivityTarget>(target: T, retryOptions: RetryOptions, input?: ArgOf<T>): Task<ResultOf<T>> {
+  callActivityWithRetry<T extends ActivityTarget>(target: T, retryOptions: RetryOptions, input?: ArgOf<T>, options?: ActivityCallOptions): Task<ResultOf<T>> {
     const name = targetName(target, 'activity');
     checkRetryOptions(retryOptions);
-    return this.executor.withRetry(retryOptions, () => this.executor.scheduleActivity(name, input)) as Task<ResultOf<T>>;
+    const priority = callPriority(options);
+    return this.executor.withRetry(retryOptions, () => this.executor.scheduleActivity(name, input, priority)) as Task<ResultOf<T>>;
   }
   callSubOrchestrator<T extends OrchestrationTarget>(
     target: T,
@@ -221,4 +226,11 @@ export class OrchestrationContextImpl implements OrchestrationContext<any> {
 
 function checkRetryOptions(options: unknown): void {
   if (!(options instanceof RetryOptions)) throw new ValidationError('retryOptions must be a RetryOptions instance.');
+}
+
+/** The checked priority of an activity call's options (a `ValidationError` at the call for a bad one). */
+function callPriority(options: ActivityCallOptions | undefined): number | undefined {
+  if (options === undefined) return undefined;
+  if (typeof options !== 'object' || options === null) throw new ValidationError('The options of an activity call must be an object { priority? }.');
+  return checkPriority(options.priority, 'The priority of an activity call');
 }

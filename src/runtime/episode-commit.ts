@@ -86,6 +86,7 @@ export function buildEpisodeCommit(input: EpisodeCommitInput): EpisodeCommit {
             name: action.name,
             ...opt('input', action.input),
             ...(flow ? { flow } : {}),
+            ...(action.priority ? { priority: action.priority } : {}),
           });
         } else {
           const error = new UnknownFunctionError('activity', action.name, input.known.list('activity'));

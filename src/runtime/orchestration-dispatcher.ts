@@ -297,7 +297,10 @@ export class OrchestrationDispatcher implements LocalStartTaker {
     let reserved = 0;
     for (const { commit } of prepared) {
       // A flow-controlled activity waits for a claim, which checks its limits.
-      const runnable = commit.activities.filter((a) => !a.flow && this.options.env.registry.activities.has(a.name));
+      // The slots go to the highest priorities first (the rest wait for claims, which order them too).
+      const runnable = commit.activities
+        .filter((a) => !a.flow && this.options.env.registry.activities.has(a.name))
+        .sort((x, y) => (y.priority ?? 0) - (x.priority ?? 0));
       const granted = runner.reserve(runnable.length);
       if (granted === 0) continue;
       for (const activity of runnable.slice(0, granted)) activity.runHere = true;

@@ -56,6 +56,11 @@ export interface StartNewOptions {
    * keys 1-128 characters, values up to 1024 (see `sdk/tags.ts`); anything else is a `ValidationError`.
    */
   tags?: InstanceTags;
+  /**
+   * An integer: among this name's waiting starts, higher ones are claimed first; FIFO within a priority; other names
+   * take turns with it (default 0).
+   */
+  priority?: number;
 }
 
 /** Options of `getStatus`. */

@@ -104,3 +104,15 @@ export function flowLimitsFor(options: FlowOptions | undefined, input: string | 
   }
   return limits;
 }
+
+/** Checks a priority: an integer (higher runs first within its name; default 0). `ValidationError` otherwise. */
+export function checkPriority(value: unknown, what = 'priority'): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || Math.abs(value) > MAX_PRIORITY) {
+    throw new ValidationError(`${what} must be an integer from -${MAX_PRIORITY} to ${MAX_PRIORITY}, got ${safeString(value)}.`);
+  }
+  return value;
+}
+
+/** Largest priority magnitude (a 32-bit column in both stores). */
+export const MAX_PRIORITY = 1_000_000_000;

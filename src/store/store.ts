@@ -76,6 +76,8 @@ export interface StartInstanceRequest {
   tags?: InstanceTags;
   /** Limits on when its episodes may be claimed (`concurrency`) and when it may first start (`rate`). */
   flow?: FlowControl;
+  /** Higher is claimed first among waiting instances of its name; FIFO within a priority (default 0). */
+  priority?: number;
   /** The ExecutionStarted event delivered to the new instance. */
   startEvent: HistoryEvent;
 }
@@ -129,6 +131,8 @@ export interface NewActivity {
   input?: string;
   /** Limits on when it may be claimed; such an activity is never `runHere` (a claim checks the limits). */
   flow?: FlowControl;
+  /** Higher is claimed first among waiting activities of its name; FIFO within a priority (default 0). */
+  priority?: number;
   /** Create it already leased to the committing worker ({@link EpisodeCommit.activityLease}), which runs it at once. */
   runHere?: boolean;
 }

@@ -132,6 +132,47 @@ for (const store of testStores()) {
   });
 }
 
+for (const store of testStores()) {
+  describe(`priorities on ${store.name}`, () => {
+    test('activity priorities reorder a backlog: higher first, FIFO within a priority', async () => {
+      const ran: number[] = [];
+      const priorities = [0, 3, 1, 9, 0, 5, 9, 2];
+      await withApp(
+        store,
+        (app) => {
+          app.activity('job', async (i: number) => {
+            ran.push(i);
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            return i;
+          });
+          app.orchestration('backlog', function* (ctx) {
+            return yield ctx.taskAll(priorities.map((priority, i) => ctx.callActivity('job', i, { priority })));
+          });
+          app.orchestration('badPriority', function* (ctx) {
+            try {
+              yield ctx.callActivity('job', 0, { priority: 1.5 });
+              return 'scheduled';
+            } catch (error) {
+              return (error as Error).name;
+            }
+          });
+        },
+        async ({ client }) => {
+          const id = await client.startNew('backlog');
+          assert.equal((await finished(client, id, 20_000)).runtimeStatus, 'Completed');
+          assert.deepEqual(ran, [3, 6, 5, 1, 7, 2, 0, 4]);
+          assert.equal((await finished(client, await client.startNew('badPriority'))).output, 'ValidationError');
+          for (const priority of [1.5, '1', Number.NaN, 2 ** 40]) {
+            await assert.rejects(client.startNew('backlog', { instanceId: 'bad', priority: priority as number }), ValidationError);
+          }
+          assert.equal(await client.getStatus('bad'), undefined, 'nothing stored');
+        },
+        { worker: { maxConcurrentActivities: 1 } },
+      );
+    });
+  });
+}
+
 describe('flow control options', () => {
   test('bad limits, periods and keys are ValidationErrors at registration', () => {
     const app = new DFApp({ store: 'sqlite::memory:' });

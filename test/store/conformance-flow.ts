@@ -11,7 +11,7 @@ const claim = (hub: HubStore, limit = 100, leaseMs = 60_000): Promise<ActivityWo
   hub.claimActivities({ workerId: 'w-flow', limit, leaseMs });
 
 /** Creates instance `id` with one committed episode that scheduled `activities` (task ids in order). */
-async function schedule(hub: HubStore, id: string, activities: { name: string; flow?: FlowControl }[], runHere = false): Promise<ActivityWorkItem[]> {
+async function schedule(hub: HubStore, id: string, activities: { name: string; flow?: FlowControl; priority?: number }[], runHere = false): Promise<ActivityWorkItem[]> {
   await hub.createInstance(startRequest(id));
   const item = await claimOne(hub, id);
   const executionId = item.instance.executionId;
@@ -22,6 +22,7 @@ async function schedule(hub: HubStore, id: string, activities: { name: string; f
     name: a.name,
     input: `${taskId}`,
     ...(a.flow ? { flow: a.flow } : {}),
+    ...(a.priority !== undefined ? { priority: a.priority } : {}),
     ...(runHere ? { runHere: true } : {}),
   }));
   const activityLease = { workerId: 'w-here', leaseMs: 60_000, leased: [] as ActivityWorkItem[] };
@@ -118,6 +119,54 @@ export function flowConformance(store: () => Store): void {
       assert.deepEqual((await claimAll(hub)).map((i) => i.instance.instanceId), ['i2']);
       // leaseInstances never leases a flow-controlled instance past its limit.
       assert.deepEqual(await hub.leaseInstances(['i3'], { workerId: 'w', leaseMs: 60_000 }), []);
+    });
+
+    test('priorities: higher first within a name, FIFO within a priority, names take turns', async () => {
+      const hub = freshHub(store());
+      await schedule(hub, 'o', [
+        { name: 'a', priority: 0 },
+        { name: 'a', priority: 5 },
+        { name: 'a', priority: 0 },
+        { name: 'a', priority: 9 },
+        { name: 'a', priority: 5 },
+        { name: 'b' },
+        { name: 'a', priority: 9 },
+        { name: 'a', priority: 9 },
+      ]);
+      // Rank 1 of each name: a's first 9 (task 3) and b's only one (5); then a's second 9 (6).
+      const order: number[] = [];
+      for (;;) {
+        const [next, ...more] = await claim(hub, 1);
+        assert.equal(more.length, 0);
+        if (!next) break;
+        order.push(next.taskId);
+      }
+      assert.deepEqual(order, [3, 5, 6, 7, 1, 4, 0, 2]);
+      // A claim of several takes the names' turns in one go.
+      const hub2 = freshHub(store());
+      await schedule(hub2, 'o', [...Array.from({ length: 5 }, () => ({ name: 'busy', priority: 9 })), { name: 'other' }]);
+      assert.deepEqual(tasks(await claim(hub2, 2)), [0, 5], 'the busy high-priority name does not starve the other');
+    });
+
+    test('startNew priorities reorder the Pending backlog of a name', async () => {
+      const hub = freshHub(store());
+      await hub.createInstance(startRequest('q', { name: 'other' }));
+      for (const [id, priority] of [['p0', 0], ['p5', 5], ['p9', 9], ['p5b', 5]] as const) {
+        await sleep(5);
+        await hub.createInstance({ ...startRequest(id), priority });
+      }
+      // One claim of two takes each name's first: the other name's q, and p9 of the prioritized backlog.
+      const two = await hub.claimOrchestrations({ workerId: 'w', limit: 2, leaseMs: 60_000 });
+      assert.deepEqual(two.map((i) => i.instance.instanceId).sort(), ['p9', 'q']);
+      await hub.releaseOrchestrations(two.map((i) => i.lease));
+      const order: string[] = [];
+      for (;;) {
+        const items = await hub.claimOrchestrations({ workerId: 'w', limit: 1, leaseMs: 60_000 });
+        if (!items[0]) break;
+        order.push(items[0].instance.instanceId);
+      }
+      // Rank 1 of each name by age (q is older than p9), then the 5s in start order, then p0.
+      assert.deepEqual(order, ['q', 'p9', 'p5', 'p5b', 'p0']);
     });
 
     test("an orchestration's rate limit counts first starts", async () => {

@@ -131,7 +131,7 @@ export async function commitEpisodeBatch(
        DELETE FROM ${t.inbox} m USING unnest($16::bigint[], $17::text[]) AS c(id, instance_id)
        WHERE m.id = c.id AND m.hub = $1 AND m.instance_id = c.instance_id
      ), act AS (
-       ${insertActivitiesSql(t, ['$18', '$19', '$20', '$21', '$22', '$27', '$28', '$30'], 'true')}
+       ${insertActivitiesSql(t, ['$18', '$19', '$20', '$21', '$22', '$27', '$28', '$30', '$31'], 'true')}
      ), probe AS (
        -- The statement's snapshot still shows the consumed messages: they are not new work.
        -- A flow-controlled instance's commit ends its lease: room for a waiting one of its key.
@@ -170,6 +170,7 @@ export async function commitEpisodeBatch(
       activities.map((a) => a.lease?.leaseMs ?? null),
       keepInputColumn(u),
       activities.map((a) => flowColumn(a.activity.flow)),
+      activities.map((a) => a.activity.priority ?? 0),
     ],
   );
   if (written[0]?.more_work && !moreWorkKnown) notices.push({ kind: 'orchestrations' });
@@ -210,17 +211,18 @@ export const INPUT_SQL = 'input = CASE WHEN u.keep_input THEN i.input ELSE u.inp
 
 /**
  * The INSERT of new activities from `unnest` arrays at `params` (instance id, execution id, task id, name,
- * input, owner, lease ms, flow JSON), in array order, written only where `where` holds. An activity with an owner is
+ * input, owner, lease ms, flow JSON, priority), in array order, written only where `where` holds. An activity with an owner is
  * created leased to it (epoch 1, first dequeue). Returns `id` and `here` (leased) per row.
  */
 export function insertActivitiesSql(t: Tables, params: string[], where: string): string {
-  const [instance, execution, task, name, input, owner, leaseMs, flow] = params;
-  return `INSERT INTO ${t.activities} (hub, instance_id, execution_id, task_id, name, input, lock_owner, lock_until, lock_epoch, dequeue_count, flow)
+  const [instance, execution, task, name, input, owner, leaseMs, flow, priority] = params;
+  return `INSERT INTO ${t.activities} (hub, instance_id, execution_id, task_id, name, input, lock_owner, lock_until, lock_epoch, dequeue_count, flow, priority)
        SELECT $1, a.instance_id, a.execution_id, a.task_id, a.name, a.input, a.owner,
          CASE WHEN a.owner IS NULL THEN 0 ELSE ${NOW} + a.lease_ms END,
-         CASE WHEN a.owner IS NULL THEN 0 ELSE 1 END, CASE WHEN a.owner IS NULL THEN 0 ELSE 1 END, a.flow
-       FROM unnest(${instance}::text[], ${execution}::text[], ${task}::int[], ${name}::text[], ${input}::text[], ${owner}::text[], ${leaseMs}::bigint[], ${flow}::text[])
-         WITH ORDINALITY AS a(instance_id, execution_id, task_id, name, input, owner, lease_ms, flow, ord)
+         CASE WHEN a.owner IS NULL THEN 0 ELSE 1 END, CASE WHEN a.owner IS NULL THEN 0 ELSE 1 END, a.flow, a.priority
+       FROM unnest(${instance}::text[], ${execution}::text[], ${task}::int[], ${name}::text[], ${input}::text[], ${owner}::text[], ${leaseMs}::bigint[],
+           ${flow}::text[], ${priority}::int[])
+         WITH ORDINALITY AS a(instance_id, execution_id, task_id, name, input, owner, lease_ms, flow, priority, ord)
        WHERE ${where}
        ORDER BY a.ord
        RETURNING id, lock_owner IS NOT NULL AS here`;

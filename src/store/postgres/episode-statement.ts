@@ -167,6 +167,7 @@ export async function commitEpisodesInOneStatement(
       column((a) => a.lease?.workerId ?? null),
       column((a) => a.lease?.leaseMs ?? null),
       column((a) => flowColumn(a.activity.flow)),
+      column((a) => a.activity.priority ?? 0),
     ];
     parts.push(`act AS (${insertActivitiesSql(t, activityParams, gated)})`);
   }

@@ -96,7 +96,7 @@ export async function claimFlowActivities(db: PgDatabase, t: Tables, hub: string
         kind: 'activity',
         where: `i.hub = $1 AND i.flow IS NOT NULL AND i.lock_until <= ${NOW} AND ($3::text[] IS NULL OR i.name = ANY($3::text[]))`,
         rateKey: 'i.rate_key',
-        orderBy: 'i.id',
+        orderBy: 'i.priority DESC, i.id',
         key: 'i.id',
         alias: 'id',
         limitParam: '$4',
@@ -123,4 +123,42 @@ export async function recordInstanceStarts(client: TxClient, t: Tables, hub: str
      WHERE hub = $1 AND instance_id = ANY($2::text[]) AND rate_key IS NOT NULL`,
     [hub, ids],
   );
+}
+
+/** Where the plain (not flow-controlled) candidates of a claim come from. */
+export interface PlainCandidateSource {
+  table: string;
+  /** Over rows `i`. */
+  where: string;
+  /** A query that finds a waiting prioritized row (`priority <> 0`, through its partial index). */
+  prioritized: string;
+  /** The identity column, returned under its own name with `previous_owner`. */
+  key: string;
+  /** FIFO order within a priority. */
+  order: string;
+  /** The plain claim's order, if any (instances: none, as before priorities: the cheapest plan). */
+  plainOrder?: string;
+  limitParam: string;
+}
+
+/**
+ * CTEs ending in `candidates` (`key`, `previous_owner`), locked with SKIP LOCKED: in `order` while no prioritized row
+ * waits (the common case, the plain claim); else each name's backlog highest priority first, the names taking
+ * turns by rank in their own backlog, so one busy name of high priority does not starve the others.
+ */
+export function prioritizedCandidatesSql(s: PlainCandidateSource): string {
+  return `plain AS (
+       SELECT i.${s.key}, i.lock_owner AS previous_owner FROM ${s.table} i
+       WHERE ${s.where} AND NOT EXISTS (${s.prioritized})
+       ${s.plainOrder ? `ORDER BY ${s.plainOrder}` : ''} LIMIT ${s.limitParam}
+       FOR UPDATE OF i SKIP LOCKED
+     ), ranked AS (
+       SELECT i.${s.key}, i.lock_owner AS previous_owner FROM ${s.table} i
+       JOIN (
+         SELECT i.${s.key} AS key, row_number() OVER (PARTITION BY i.name ORDER BY i.priority DESC, ${s.order}) AS rank, ${s.order.split(',').map((c, n) => `${c.trim()} AS o${n}`).join(', ')}
+         FROM ${s.table} i WHERE ${s.where} AND EXISTS (${s.prioritized})
+       ) r ON i.hub = $1 AND i.${s.key} = r.key
+       ORDER BY r.rank, ${s.order.split(',').map((_, n) => `r.o${n}`).join(', ')} LIMIT ${s.limitParam}
+       FOR UPDATE OF i SKIP LOCKED
+     ), candidates AS (SELECT * FROM plain UNION ALL SELECT * FROM ranked)`;
 }

@@ -7,7 +7,7 @@
  * process whose clock is off by minutes still waits the right durations.
  */
 import { FLOW_LOCK_CLASS, flowColumn } from '../flow.js';
-import { claimActivitiesSql, claimFlowActivities, flowCandidatesSql, recordInstanceStarts, type ClaimedActivityRow } from './flow-sql.js';
+import { claimActivitiesSql, claimFlowActivities, flowCandidatesSql, prioritizedCandidatesSql, recordInstanceStarts, type ClaimedActivityRow } from './flow-sql.js';
 import { isTerminalStatus, TERMINAL_STATUSES, type HistoryEvent, type RuntimeStatus } from '../../sdk/history.js';
 import { InstanceAlreadyExistsError } from '../../sdk/errors.js';
 import {
@@ -307,8 +307,9 @@ export class PostgresHubStore implements HubStore {
     const rows = await this.ctx.db.query<ClaimedRow>(
       leaseSql(
         t,
-        `SELECT i.instance_id, i.lock_owner AS previous_owner FROM ${t.instances} i
-         WHERE i.hub = $1
+        `WITH ${prioritizedCandidatesSql({
+          table: t.instances,
+          where: `i.hub = $1
            AND i.instance_id IN (SELECT m.instance_id FROM ${t.inbox} m WHERE m.hub = $1 AND m.visible_at <= ${NOW})
            AND i.lock_until <= ${NOW}
            AND ($3::text[] IS NULL OR i.name = ANY($3::text[]))
@@ -316,9 +317,13 @@ export class PostgresHubStore implements HubStore {
            AND (i.status <> 'Suspended' OR EXISTS (
              SELECT 1 FROM ${t.inbox} m WHERE m.hub = $1 AND m.instance_id = i.instance_id
                AND m.visible_at <= ${NOW} AND m.event_type IN ${CONTROL_EVENTS_SQL}))
-           AND i.flow IS NULL
-         LIMIT $4
-         FOR UPDATE OF i SKIP LOCKED`,
+           AND i.flow IS NULL`,
+          prioritized: `SELECT 1 FROM ${t.instances} p WHERE p.hub = $1 AND p.priority <> 0 AND p.status = 'Pending'`,
+          key: 'instance_id',
+          order: 'i.created_at, i.instance_id',
+          limitParam: '$4',
+        })}
+        SELECT * FROM candidates`,
         5,
       ),
       [this.hub, options.workerId, namesParam(options), options.limit, options.leaseMs, versionRulesParam(options)],
@@ -355,7 +360,7 @@ export class PostgresHubStore implements HubStore {
              AND EXISTS (SELECT 1 FROM ${t.inbox} m WHERE m.hub = $1 AND m.instance_id = i.instance_id AND m.visible_at <= ${NOW}
                AND (i.status <> 'Suspended' OR m.event_type IN ${CONTROL_EVENTS_SQL}))`,
             rateKey: `CASE WHEN i.status = 'Pending' THEN i.rate_key END`,
-            orderBy: 'i.created_at, i.instance_id',
+            orderBy: 'i.priority DESC, i.created_at, i.instance_id',
             key: 'i.instance_id',
             alias: 'instance_id',
             limitParam: '$4',
@@ -429,12 +434,15 @@ export class PostgresHubStore implements HubStore {
   async claimActivities(options: ClaimOptions): Promise<ActivityWorkItem[]> {
     const t = this.#t;
     const rows = await this.ctx.db.query<ClaimedActivityRow>(
-      `WITH candidates AS (
-         SELECT id, lock_owner AS previous_owner FROM ${t.activities}
-         WHERE hub = $1 AND lock_until <= ${NOW} AND ($3::text[] IS NULL OR name = ANY($3::text[])) AND flow IS NULL
-         ORDER BY id LIMIT $4
-         FOR UPDATE SKIP LOCKED
-       )
+      `WITH ${prioritizedCandidatesSql({
+        table: t.activities,
+        where: `i.hub = $1 AND i.lock_until <= ${NOW} AND ($3::text[] IS NULL OR i.name = ANY($3::text[])) AND i.flow IS NULL`,
+        prioritized: `SELECT 1 FROM ${t.activities} p WHERE p.hub = $1 AND p.priority <> 0 AND p.lock_until <= ${NOW}`,
+        key: 'id',
+        order: 'i.id',
+        plainOrder: 'i.id',
+        limitParam: '$4',
+      })}
        ${claimActivitiesSql(t)}`,
       [this.hub, options.workerId, namesParam(options), options.limit, options.leaseMs],
     );

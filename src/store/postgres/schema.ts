@@ -180,7 +180,8 @@ const MIGRATIONS: ((t: Tables) => string)[] = [
   CREATE INDEX schedules_by_next_run ON ${t.schedules} (hub, next_run_at) WHERE next_run_at IS NOT NULL;
   `,
   // Flow control (sdk/flow-control.ts), as in SQLite: the limits as JSON in flow (NULL: none), generated columns the
-  // claims read, partial indexes of flow-controlled rows only, and flow_starts for the claims of rate-limited items.
+  // claims read, partial indexes of flow-controlled rows only, and flow_starts for the claims of rate-limited items;
+  // priority (0 unless given) orders a name's backlog.
   (t) => `
   ALTER TABLE ${t.activities} ADD COLUMN flow text,
     ADD COLUMN cc_key text GENERATED ALWAYS AS ((flow::jsonb) -> 'concurrency' ->> 'key') STORED,
@@ -194,6 +195,10 @@ const MIGRATIONS: ((t: Tables) => string)[] = [
     ADD COLUMN rate_key text GENERATED ALWAYS AS ((flow::jsonb) -> 'rate' ->> 'key') STORED,
     ADD COLUMN rate_limit integer GENERATED ALWAYS AS (((flow::jsonb) -> 'rate' ->> 'limit')::integer) STORED,
     ADD COLUMN rate_period bigint GENERATED ALWAYS AS (((flow::jsonb) -> 'rate' ->> 'periodMs')::bigint) STORED;
+  ALTER TABLE ${t.activities} ADD COLUMN priority integer NOT NULL DEFAULT 0;
+  ALTER TABLE ${t.instances} ADD COLUMN priority integer NOT NULL DEFAULT 0;
+  CREATE INDEX activities_by_priority ON ${t.activities} (hub, lock_until) WHERE priority <> 0;
+  CREATE INDEX instances_by_priority ON ${t.instances} (hub, created_at) WHERE priority <> 0 AND status = 'Pending';
   CREATE INDEX activities_by_flow_key ON ${t.activities} (hub, name, cc_key, lock_until) WHERE cc_key IS NOT NULL;
   CREATE INDEX activities_by_flow ON ${t.activities} (hub, lock_until, id) WHERE flow IS NOT NULL;
   CREATE INDEX instances_by_flow_key ON ${t.instances} (hub, name, cc_key, lock_until) WHERE cc_key IS NOT NULL;

@@ -140,6 +140,7 @@ const MIGRATIONS: string[] = [
   // Flow control (sdk/flow-control.ts): a work item's limits as JSON in flow (NULL: none, the common case), with
   // virtual columns the claims read. The partial indexes hold only flow-controlled rows: the leased count per key,
   // and the waiting ones a claim looks at. flow_starts records claims of rate-limited items until they age out.
+  // priority (0 unless given) orders a name's backlog; the partial indexes tell a claim whether any is waiting.
   `
   ALTER TABLE activities ADD COLUMN flow TEXT;
   ALTER TABLE activities ADD COLUMN cc_key TEXT GENERATED ALWAYS AS (json_extract(flow, '$.concurrency.key')) VIRTUAL;
@@ -153,6 +154,10 @@ const MIGRATIONS: string[] = [
   ALTER TABLE instances ADD COLUMN rate_key TEXT GENERATED ALWAYS AS (json_extract(flow, '$.rate.key')) VIRTUAL;
   ALTER TABLE instances ADD COLUMN rate_limit INTEGER GENERATED ALWAYS AS (json_extract(flow, '$.rate.limit')) VIRTUAL;
   ALTER TABLE instances ADD COLUMN rate_period INTEGER GENERATED ALWAYS AS (json_extract(flow, '$.rate.periodMs')) VIRTUAL;
+  ALTER TABLE activities ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE instances ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX activities_by_priority ON activities (hub, lock_until) WHERE priority <> 0;
+  CREATE INDEX instances_by_priority ON instances (hub, created_at) WHERE priority <> 0 AND status = 'Pending';
   CREATE INDEX activities_by_flow_key ON activities (hub, name, cc_key, lock_until) WHERE cc_key IS NOT NULL;
   CREATE INDEX activities_by_flow ON activities (hub, lock_until, id) WHERE flow IS NOT NULL;
   CREATE INDEX instances_by_flow_key ON instances (hub, name, cc_key, lock_until) WHERE cc_key IS NOT NULL;

@@ -13,10 +13,19 @@ export async function claimActivities(store: SqliteStoreContext, hub: string, op
   const now = store.now();
   return await store.write(() => {
     // The owners first: a lease still named after its owner has expired (completions and releases clear it).
+    // With prioritized activities waiting, each name's backlog goes highest priority first, and the names take
+    // turns (by rank in their own backlog), so a busy name of high priority does not starve the others.
+    const prioritized = store.sql('SELECT 1 FROM activities INDEXED BY activities_by_priority WHERE hub = ? AND priority <> 0 AND lock_until <= ? LIMIT 1').get(hub, now);
     const candidates = store.sql(
-      `SELECT id, lock_owner AS owner FROM activities WHERE hub = ? AND lock_until <= ? AND flow IS NULL
-         AND (? IS NULL OR name IN (SELECT value FROM json_each(?)))
-       ORDER BY id LIMIT ?`,
+      prioritized
+        ? `SELECT id, owner FROM (
+             SELECT id, lock_owner AS owner, row_number() OVER (PARTITION BY name ORDER BY priority DESC, id) AS rank
+             FROM activities WHERE hub = ? AND lock_until <= ? AND flow IS NULL
+               AND (? IS NULL OR name IN (SELECT value FROM json_each(?))))
+           ORDER BY rank, id LIMIT ?`
+        : `SELECT id, lock_owner AS owner FROM activities WHERE hub = ? AND lock_until <= ? AND flow IS NULL
+             AND (? IS NULL OR name IN (SELECT value FROM json_each(?)))
+           ORDER BY id LIMIT ?`,
     ).all(hub, now, namesParam(options), namesParam(options), options.limit) as { id: number; owner: string | null }[];
     if (candidates.length < options.limit) {
       // Flow-controlled activities: only those their key's limits allow, oldest first per key.
@@ -24,7 +33,7 @@ export async function claimActivities(store: SqliteStoreContext, hub: string, op
         `SELECT id, lock_owner AS owner, name, cc_key, cc_limit, rate_key, rate_limit, rate_period
          FROM activities INDEXED BY activities_by_flow WHERE hub = ? AND lock_until <= ? AND flow IS NOT NULL
            AND (? IS NULL OR name IN (SELECT value FROM json_each(?)))
-         ORDER BY id`,
+         ORDER BY priority DESC, id`,
       ).iterate(hub, now, namesParam(options), namesParam(options)) as Iterable<FlowCandidate>;
       const admitted = admitFlow(store, hub, 'activity', waiting, now, options.limit - candidates.length);
       recordFlowStarts(store, hub, 'activity', admitted, now);

@@ -47,14 +47,20 @@ interface MessageRow {
 export async function claimOrchestrations(store: SqliteStoreContext, hub: string, options: ClaimOptions): Promise<OrchestrationWorkItem[]> {
   const now = store.now();
   return await store.write(() => {
+    // With prioritized starts waiting, each name's instances go highest priority first, the names taking turns.
+    const prioritized = store.sql(
+      `SELECT 1 FROM instances INDEXED BY instances_by_priority WHERE hub = ? AND priority <> 0 AND status = 'Pending' LIMIT 1`,
+    ).get(hub);
     const candidates = store.sql(
-      `SELECT DISTINCT m.instance_id AS id, i.lock_owner AS owner FROM inbox m
-       JOIN instances i ON i.hub = m.hub AND i.instance_id = m.instance_id
-       WHERE m.hub = ? AND m.visible_at <= ? AND i.lock_until <= ?
-         AND (i.status <> 'Suspended' OR m.event_type IN ${CONTROL_EVENTS_SQL})
-         AND (? IS NULL OR i.name IN (SELECT value FROM json_each(?)))
-         AND ${VERSION_RULES_SQL} AND i.flow IS NULL
-       LIMIT ?`,
+      `SELECT id, owner FROM (
+         SELECT DISTINCT m.instance_id AS id, i.lock_owner AS owner, i.name, i.priority, i.created_at FROM inbox m
+         JOIN instances i ON i.hub = m.hub AND i.instance_id = m.instance_id
+         WHERE m.hub = ? AND m.visible_at <= ? AND i.lock_until <= ?
+           AND (i.status <> 'Suspended' OR m.event_type IN ${CONTROL_EVENTS_SQL})
+           AND (? IS NULL OR i.name IN (SELECT value FROM json_each(?)))
+           AND ${VERSION_RULES_SQL} AND i.flow IS NULL
+         ${prioritized ? '' : 'LIMIT ?'})
+       ${prioritized ? 'ORDER BY row_number() OVER (PARTITION BY name ORDER BY priority DESC, created_at, id), created_at, id LIMIT ?' : ''}`,
     ).all(hub, now, now, namesParam(options), namesParam(options), ...Array(3).fill(versionRulesParam(options)), options.limit) as { id: string; owner: string | null }[];
     if (candidates.length < options.limit) {
       // Flow-controlled instances: only those their key's limits allow, oldest first per key; the rate counts
@@ -68,7 +74,7 @@ export async function claimOrchestrations(store: SqliteStoreContext, hub: string
              AND (i.status <> 'Suspended' OR m.event_type IN ${CONTROL_EVENTS_SQL}))
            AND (? IS NULL OR i.name IN (SELECT value FROM json_each(?)))
            AND ${VERSION_RULES_SQL}
-         ORDER BY i.created_at, i.instance_id`,
+         ORDER BY i.priority DESC, i.created_at, i.instance_id`,
       ).iterate(hub, now, now, namesParam(options), namesParam(options), ...Array(3).fill(versionRulesParam(options))) as Iterable<FlowCandidate>;
       const admitted = admitFlow(store, hub, 'orchestration', waiting, now, options.limit - candidates.length);
       recordFlowStarts(store, hub, 'orchestration', admitted, now);
@@ -196,8 +202,8 @@ function commitOne(
   const deleteMessage = store.sql('DELETE FROM inbox WHERE id = ? AND hub = ? AND instance_id = ?');
   for (const messageId of commit.consumedMessageIds) deleteMessage.run(messageId, hub, id);
   const insertActivity = store.sql(
-    `INSERT INTO activities (hub, instance_id, execution_id, task_id, name, input, lock_owner, lock_until, lock_epoch, dequeue_count, flow)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO activities (hub, instance_id, execution_id, task_id, name, input, lock_owner, lock_until, lock_epoch, dequeue_count, flow, priority)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const lease = commit.activityLease;
   const here: ActivityWorkItem[] = [];
@@ -206,8 +212,8 @@ function commitOne(
     const input = a.input ?? null;
     const flow = flowColumn(a.flow);
     const row = runHere
-      ? insertActivity.run(hub, a.instanceId, a.executionId, a.taskId, a.name, input, lease.workerId, now + lease.leaseMs, 1, 1, null)
-      : insertActivity.run(hub, a.instanceId, a.executionId, a.taskId, a.name, input, null, 0, 0, 0, flow);
+      ? insertActivity.run(hub, a.instanceId, a.executionId, a.taskId, a.name, input, lease.workerId, now + lease.leaseMs, 1, 1, null, a.priority ?? 0)
+      : insertActivity.run(hub, a.instanceId, a.executionId, a.taskId, a.name, input, null, 0, 0, 0, flow, a.priority ?? 0);
     if (runHere) here.push(leasedActivity(Number(row.lastInsertRowid), a));
   }
   if (here.length) leased.set(commit, here);

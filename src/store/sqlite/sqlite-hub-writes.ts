@@ -48,8 +48,8 @@ export function startInstance(
   const epoch = nextEpoch(store);
   store.sql(
     `INSERT INTO instances (hub, instance_id, name, version, execution_id, status, input, parent_instance_id,
-       created_at, updated_at, history_length, lock_owner, lock_until, lock_epoch, tags, flow)
-     VALUES (?, ?, ?, ?, ?, 'Pending', ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)`,
+       created_at, updated_at, history_length, lock_owner, lock_until, lock_epoch, tags, flow, priority)
+     VALUES (?, ?, ?, ?, ?, 'Pending', ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)`,
   ).run(
     hub,
     request.instanceId,
@@ -65,6 +65,7 @@ export function startInstance(
     epoch,
     tagsColumn(request),
     flow,
+    request.priority ?? 0,
   );
   const messageId = insertMessage(store, hub, { instanceId: request.instanceId, executionId: request.executionId, event: request.startEvent }, now);
   return lease ? { item: startedWorkItem(request, now, epoch, messageId) } : {};
