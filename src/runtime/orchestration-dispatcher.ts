@@ -296,10 +296,10 @@ export class OrchestrationDispatcher implements LocalStartTaker {
     if (!runner) return 0;
     let reserved = 0;
     for (const { commit } of prepared) {
-      // A flow-controlled activity waits for a claim, which checks its limits.
-      // The slots go to the highest priorities first (the rest wait for claims, which order them too).
+      // The slots go to the highest priorities first (the rest wait for claims, which order them too); the store
+      // leases a flow-controlled one here only when its limits allow (else the slot comes back unused).
       const runnable = commit.activities
-        .filter((a) => !a.flow && this.options.env.registry.activities.has(a.name))
+        .filter((a) => this.options.env.registry.activities.has(a.name))
         .sort((x, y) => (y.priority ?? 0) - (x.priority ?? 0));
       const granted = runner.reserve(runnable.length);
       if (granted === 0) continue;

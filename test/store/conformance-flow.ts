@@ -93,11 +93,18 @@ export function flowConformance(store: () => Store): void {
       assert.deepEqual(tasks(await claim(hub)), [0, 1]);
     });
 
-    test('a flow-controlled activity is never created leased (runHere), a plain one is', async () => {
+    test('a flow-controlled activity is created leased (runHere) only within its limits, oldest first', async () => {
       const hub = freshHub(store());
-      const leased = await schedule(hub, 'o', [{ name: 'a', flow: keyed('k', 1) }, { name: 'b' }], true);
-      assert.deepEqual(tasks(leased), [1]);
-      assert.deepEqual(tasks(await claim(hub)), [0]);
+      const rated: FlowControl = { rate: { key: 'r', limit: 5, periodMs: 60_000 } };
+      const leased = await schedule(hub, 'o', [{ name: 'a', flow: keyed('k', 1) }, { name: 'a', flow: keyed('k', 1) }, { name: 'b' }, { name: 'c', flow: rated }], true);
+      const here = leased.filter((a) => a.name === 'a');
+      // A store may lease the first of key k at the commit (the key had room), never the second.
+      assert.ok(here.length <= 1 && (here.length === 0 || here[0]!.taskId === 0), `leased here: ${tasks(here)}`);
+      assert.ok(leased.some((a) => a.name === 'b'), 'a plain activity is leased here');
+      assert.ok(!leased.some((a) => a.name === 'c'), 'a rate-limited one is left to a claim, which counts it');
+      const claimed = await claim(hub);
+      assert.deepEqual(tasks([...here, ...claimed.filter((a) => a.name === 'a')]), [0], 'one of key k runs, the oldest');
+      assert.deepEqual(tasks(claimed.filter((a) => a.name === 'c')), [3]);
     });
 
     test('an orchestration key with `limit` leased instances is not claimed; FIFO per key; a commit makes room', async () => {

@@ -159,7 +159,7 @@ const MIGRATIONS: string[] = [
   CREATE INDEX activities_by_priority ON activities (hub, lock_until) WHERE priority <> 0;
   CREATE INDEX instances_by_priority ON instances (hub, created_at) WHERE priority <> 0 AND status = 'Pending';
   CREATE INDEX activities_by_flow_key ON activities (hub, name, cc_key, lock_until) WHERE cc_key IS NOT NULL;
-  CREATE INDEX activities_by_flow ON activities (hub, lock_until, id) WHERE flow IS NOT NULL;
+  CREATE INDEX activities_by_flow ON activities (hub, id) WHERE flow IS NOT NULL;
   CREATE INDEX instances_by_flow_key ON instances (hub, name, cc_key, lock_until) WHERE cc_key IS NOT NULL;
   CREATE TABLE flow_starts (
     hub TEXT NOT NULL,

@@ -33,7 +33,7 @@ export async function claimActivities(store: SqliteStoreContext, hub: string, op
         `SELECT id, lock_owner AS owner, name, cc_key, cc_limit, rate_key, rate_limit, rate_period
          FROM activities INDEXED BY activities_by_flow WHERE hub = ? AND lock_until <= ? AND flow IS NOT NULL
            AND (? IS NULL OR name IN (SELECT value FROM json_each(?)))
-         ORDER BY priority DESC, id`,
+         ORDER BY ${prioritized ? 'priority DESC, ' : ''}id`,
       ).iterate(hub, now, namesParam(options), namesParam(options)) as Iterable<FlowCandidate>;
       const admitted = admitFlow(store, hub, 'activity', waiting, now, options.limit - candidates.length);
       recordFlowStarts(store, hub, 'activity', admitted, now);
@@ -76,14 +76,18 @@ export async function completeActivities(store: SqliteStoreContext, hub: string,
   const results = await store.write(
     () =>
       completions.map((c) => {
-        const deleted = store.sql('DELETE FROM activities WHERE id = ? AND hub = ? AND lock_epoch = ? RETURNING cc_key').get(
+        const deleted = store.sql('DELETE FROM activities WHERE id = ? AND hub = ? AND lock_epoch = ? RETURNING name, cc_key').get(
           Number(c.lease.id),
           hub,
           c.lease.epoch,
-        ) as { cc_key: string | null } | undefined;
+        ) as { name: string; cc_key: string | null } | undefined;
         if (!deleted) return false;
-        // A finished activity with a concurrency key makes room for a waiting one.
-        if (deleted.cc_key !== null) freed = true;
+        // A finished activity with a concurrency key makes room for a waiting one of its key, if there is one.
+        if (deleted.cc_key !== null && !freed) {
+          freed = store
+            .sql('SELECT 1 FROM activities INDEXED BY activities_by_flow_key WHERE hub = ? AND name = ? AND cc_key = ? AND lock_until <= ? LIMIT 1')
+            .get(hub, deleted.name, deleted.cc_key, now) !== undefined;
+        }
         insertMessage(store, hub, c.message, now);
         return true;
       }),

@@ -12,6 +12,7 @@ import type {
   CommitOutcome,
   EpisodeCommit,
   InboxMessage,
+  NewActivity,
   Lease,
   OrchestrationWorkItem,
   StoreNotice,
@@ -208,11 +209,11 @@ function commitOne(
   const lease = commit.activityLease;
   const here: ActivityWorkItem[] = [];
   for (const a of commit.activities) {
-    const runHere = lease !== undefined && a.runHere === true && !a.flow;
     const input = a.input ?? null;
     const flow = flowColumn(a.flow);
+    const runHere = lease !== undefined && a.runHere === true && (flow === null || roomHere(store, hub, a, now));
     const row = runHere
-      ? insertActivity.run(hub, a.instanceId, a.executionId, a.taskId, a.name, input, lease.workerId, now + lease.leaseMs, 1, 1, null, a.priority ?? 0)
+      ? insertActivity.run(hub, a.instanceId, a.executionId, a.taskId, a.name, input, lease.workerId, now + lease.leaseMs, 1, 1, flow, a.priority ?? 0)
       : insertActivity.run(hub, a.instanceId, a.executionId, a.taskId, a.name, input, null, 0, 0, 0, flow, a.priority ?? 0);
     if (runHere) here.push(leasedActivity(Number(row.lastInsertRowid), a));
   }
@@ -231,6 +232,19 @@ function commitOne(
   if (moreWork) notices.push({ kind: 'orchestrations' });
   if (u.status !== current.status) notices.push(statusNotice(id, u, now));
   return 'committed';
+}
+
+/**
+ * Whether a new activity with a concurrency key (and no rate) may be leased at its commit: its key has room and
+ * none of its key waits before it (FIFO per key). The commit's write sees the rows it has inserted so far.
+ */
+function roomHere(store: SqliteStoreContext, hub: string, a: NewActivity, now: number): boolean {
+  const c = a.flow?.concurrency;
+  if (!c || a.flow?.rate) return false;
+  const waiting = store.sql('SELECT 1 FROM activities INDEXED BY activities_by_flow_key WHERE hub = ? AND name = ? AND cc_key = ? AND lock_until <= ? LIMIT 1');
+  if (waiting.get(hub, a.name, c.key, now)) return false;
+  const candidate = { id: 0, owner: null, name: a.name, cc_key: c.key, cc_limit: c.limit, rate_key: null, rate_limit: null, rate_period: null };
+  return admitFlow(store, hub, 'activity', [candidate], now, 1).length === 1;
 }
 
 /** `HubStore.releaseOrchestrations`: gives up leases (those still current) so any worker may claim again. */
