@@ -100,6 +100,7 @@ export class HttpClient implements DurableClient {
     const version = options.version ?? (typeof name === 'string' ? undefined : name.version);
     const tags = checkTags(options.tags);
     const priority = checkPriority(options.priority);
+    if (options.debounce !== undefined) throw new ValidationError('debounce is not available over the HTTP API: start debounced instances with a store client.');
     const response = await this.#request('POST', path, {
       query: {
         ...(version !== undefined ? { version } : {}),

@@ -1,7 +1,7 @@
 /**
  * The durable client over a store: what `createClient({ store })`, `host.client` and route handlers use.
  */
-import { checkPriority, flowLimitsFor } from '../sdk/flow-control.js';
+import { checkDebounce, checkPriority, flowLimitsFor } from '../sdk/flow-control.js';
 import { randomUUID } from 'node:crypto';
 import { isTerminalStatus, makeEvent, type HistoryEvent, type RuntimeStatus } from '../sdk/history.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, deserialize, serialize } from '../core/payload.js';
@@ -83,10 +83,10 @@ export class StoreClient implements DurableClient {
     if (options.version !== undefined && typeof options.version !== 'string') throw new ValidationError('version must be a string.');
     const tags = checkTags(options.tags);
     const priority = checkPriority(options.priority);
+    const debounce = checkDebounce(options.debounce, options.instanceId);
     const input = serialize(options.input, `input of orchestration '${orchestration}'`, this.#limit);
     const version = await this.#versionOf(orchestration, options.version ?? (typeof name === 'string' ? undefined : name.version));
-    await this.#start(orchestration, instanceId, input, version, tags, priority);
-    return instanceId;
+    return await this.#start(orchestration, instanceId, input, version, tags, priority, debounce);
   }
 
   /** The version of a start (see `start-version.ts`). */
@@ -114,7 +114,10 @@ export class StoreClient implements DurableClient {
     }
   }
 
-  /** Creates the instance; a worker in this process that serves `name` may take it leased (see `local-starts.ts`). */
+  /**
+   * Creates the instance (answers its id); a worker in this process that serves `name` may take it leased (see
+   * `local-starts.ts`). A debounced start may answer the id of the waiting instance it updated instead.
+   */
   async #start(
     name: string,
     instanceId: string,
@@ -122,12 +125,14 @@ export class StoreClient implements DurableClient {
     version: string | undefined,
     tags: InstanceTags | undefined,
     priority?: number,
-  ): Promise<void> {
+    debounce?: { key: string; delayMs: number },
+  ): Promise<string> {
     const request = startInstanceRequest({ name, instanceId, input, version, tags }, this.#now());
     if (priority) request.priority = priority;
     // The key of a flow-controlled orchestration is computed here, at its start (a failing key function: nothing stored).
     const flow = flowLimitsFor(this.options.registry?.orchestrationFlow.get(name), input, `orchestration '${name}'`);
     if (flow) request.flow = flow;
+    if (debounce) return (await this.#hub.debounceStart(request, debounce.key, debounce.delayMs)).instanceId;
     const reservation = reserveLocalStart(this.options.store, this.taskHub, name, version);
     let item;
     try {
@@ -138,6 +143,7 @@ export class StoreClient implements DurableClient {
     }
     if (item) reservation!.take(item);
     else reservation?.cancel();
+    return instanceId;
   }
 
   async getStatus(instanceId: string, options: GetStatusOptions = {}): Promise<DurableOrchestrationStatus | undefined> {

@@ -61,6 +61,13 @@ export interface StartNewOptions {
    * take turns with it (default 0).
    */
   priority?: number;
+  /**
+   * Debounce: while an instance of this name started with the same `key` still waits for its start (it starts
+   * `delayMs` after the first such call), this start replaces that instance's input instead of starting another, and
+   * answers its id. Not with `instanceId` (the debounce picks the instance). `key`: a non-empty string;
+   * `delayMs`: an integer ≥ 1.
+   */
+  debounce?: { key: string; delayMs: number };
 }
 
 /** Options of `getStatus`. */

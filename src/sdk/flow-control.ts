@@ -116,3 +116,16 @@ export function checkPriority(value: unknown, what = 'priority'): number | undef
 
 /** Largest priority magnitude (a 32-bit column in both stores). */
 export const MAX_PRIORITY = 1_000_000_000;
+
+/** Checks `startNew`'s debounce option (a `ValidationError` for a bad one). */
+export function checkDebounce(value: unknown, instanceId: unknown): { key: string; delayMs: number } | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null) throw new ValidationError('debounce must be an object { key, delayMs }.');
+  const { key, delayMs } = value as { key?: unknown; delayMs?: unknown };
+  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_FLOW_KEY_LENGTH) {
+    throw new ValidationError(`debounce.key must be a non-empty string of at most ${MAX_FLOW_KEY_LENGTH} characters, got ${safeString(key)}.`);
+  }
+  checkCount(delayMs, 'debounce.delayMs');
+  if (instanceId !== undefined) throw new ValidationError('A debounced start takes no instanceId: the debounce picks the instance.');
+  return { key, delayMs: delayMs as number };
+}

@@ -333,6 +333,14 @@ export interface HubStore {
   /** History of the current execution, in order. */
   getHistory(instanceId: string): Promise<HistoryEvent[]>;
   queryInstances(query: InstanceQuery): Promise<{ instances: InstanceRecord[]; continuationToken?: string }>;
+  /**
+   * A debounced start (`startNew(name, { debounce: { key, delayMs } })`): while an instance of `request.name`
+   * started with this `key` is still waiting for its start (Pending, its start message not yet visible), replaces
+   * that instance's input with `request.input` — its start time stays — and answers its id with `replaced`; else
+   * creates `request` (refusing the id of a live instance, as `createInstance` does) with its start message
+   * visible `delayMs` from now. Concurrent calls with one name and key find the same instance.
+   */
+  debounceStart(request: StartInstanceRequest, key: string, delayMs: number): Promise<{ instanceId: string; replaced: boolean }>;
   /** Sends messages to existing instances. */
   sendMessages(messages: NewMessage[]): Promise<void>;
   /**

@@ -173,6 +173,37 @@ for (const store of testStores()) {
   });
 }
 
+for (const store of testStores()) {
+  describe(`debounce on ${store.name}`, () => {
+    test('starts with one debounce key within delayMs become one instance with the last input', async () => {
+      await withApp(
+        store,
+        (app) => {
+          app.orchestration('notify', function* (ctx) {
+            return ctx.getInput();
+          });
+        },
+        async ({ client }) => {
+          const debounce = { key: 'user-1', delayMs: 500 };
+          const ids = [];
+          for (const n of [1, 2, 3]) ids.push(await client.startNew('notify', { input: n, debounce }));
+          assert.equal(new Set(ids).size, 1, 'one instance');
+          assert.equal((await client.getStatus(ids[0]!))?.runtimeStatus, 'Pending');
+          assert.equal((await finished(client, ids[0]!)).output, 3);
+          const later = await client.startNew('notify', { input: 4, debounce });
+          assert.notEqual(later, ids[0]);
+          assert.equal((await finished(client, later)).output, 4);
+          for (const bad of [{ key: '', delayMs: 10 }, { key: 'k', delayMs: 0 }, { key: 'k' }, 'k']) {
+            await assert.rejects(client.startNew('notify', { debounce: bad as never }), ValidationError, JSON.stringify(bad));
+          }
+          await assert.rejects(client.startNew('notify', { instanceId: 'x', debounce }), ValidationError);
+          assert.equal(await client.getStatus('x'), undefined);
+        },
+      );
+    });
+  });
+}
+
 describe('flow control options', () => {
   test('bad limits, periods and keys are ValidationErrors at registration', () => {
     const app = new DFApp({ store: 'sqlite::memory:' });

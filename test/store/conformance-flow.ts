@@ -176,6 +176,31 @@ export function flowConformance(store: () => Store): void {
       assert.deepEqual(order, ['q', 'p9', 'p5', 'p5b', 'p0']);
     });
 
+    test('debounceStart: a waiting start of the same name and key takes the later input and keeps its id and time', async () => {
+      const hub = freshHub(store());
+      const first = await hub.debounceStart(startRequest('d1', { input: '1' }), 'user-7', 400);
+      assert.deepEqual(first, { instanceId: 'd1', replaced: false });
+      const second = await hub.debounceStart(startRequest('d2', { input: '2' }), 'user-7', 400);
+      assert.deepEqual(second, { instanceId: 'd1', replaced: true });
+      // Another key, and another name with the same key, start their own.
+      assert.deepEqual(await hub.debounceStart(startRequest('e1', { input: '9' }), 'user-8', 400), { instanceId: 'e1', replaced: false });
+      assert.deepEqual(await hub.debounceStart(startRequest('f1', { name: 'other', input: '9' }), 'user-7', 400), { instanceId: 'f1', replaced: false });
+      assert.equal(await hub.getInstance('d2'), undefined, 'the replacing start stored nothing of its own');
+      assert.equal((await hub.getInstance('d1'))?.input, '2');
+      assert.equal((await hub.getInstance('d1'))?.status, 'Pending');
+      assert.deepEqual(await claimAll(hub), [], 'not started before the delay');
+      const next = await hub.nextVisibleAt();
+      assert.ok(next && next.getTime() - Date.now() <= 450);
+      await sleep(450);
+      const items = await claimAll(hub);
+      const d1 = items.find((i) => i.instance.instanceId === 'd1');
+      assert.ok(d1);
+      const started = d1.messages.find((m) => m.event.eventType === 'ExecutionStarted')?.event as { input?: string } | undefined;
+      assert.equal(started?.input, '2', 'the start message carries the latest input');
+      // Once it started, a later call starts a new instance.
+      assert.deepEqual(await hub.debounceStart(startRequest('d3', { input: '3' }), 'user-7', 400), { instanceId: 'd3', replaced: false });
+    });
+
     test("an orchestration's rate limit counts first starts", async () => {
       const hub = freshHub(store());
       const flow: FlowControl = { rate: { key: '', limit: 2, periodMs: 60_000 } };

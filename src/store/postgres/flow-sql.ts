@@ -81,12 +81,7 @@ export function claimActivitiesSql(t: Tables): string {
  */
 export async function claimFlowActivities(db: PgDatabase, t: Tables, hub: string, options: ClaimOptions, room: number): Promise<ClaimedActivityRow[]> {
   const names = options.names ? [...options.names] : null;
-  const waiting = await db.query<{ w: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM ${t.activities} WHERE hub = $1 AND flow IS NOT NULL AND lock_until <= ${NOW}
-       AND ($2::text[] IS NULL OR name = ANY($2::text[]))) AS w`,
-    [hub, names],
-  );
-  if (!waiting[0]?.w) return [];
+  if (!(await flowWaiting(db, t.activities, hub, options))) return [];
   return await db.transaction(async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [FLOW_LOCK_CLASS, `${t.schema}:${hub}`]);
     const { rows } = await client.query<ClaimedActivityRow>(
@@ -116,6 +111,7 @@ export async function claimFlowActivities(db: PgDatabase, t: Tables, hub: string
 
 /** Records the first starts of rate-limited instances `ids` (just claimed), forgetting starts that left their period. */
 export async function recordInstanceStarts(client: TxClient, t: Tables, hub: string, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
   await client.query(
     `WITH pruned AS (DELETE FROM ${t.flowStarts} WHERE hub = $1 AND until <= ${NOW})
      INSERT INTO ${t.flowStarts} (hub, kind, name, rate_key, until)
@@ -161,4 +157,14 @@ export function prioritizedCandidatesSql(s: PlainCandidateSource): string {
        ORDER BY r.rank, ${s.order.split(',').map((_, n) => `r.o${n}`).join(', ')} LIMIT ${s.limitParam}
        FOR UPDATE OF i SKIP LOCKED
      ), candidates AS (SELECT * FROM plain UNION ALL SELECT * FROM ranked)`;
+}
+
+/** Whether unleased flow-controlled rows of `table` wait for the claim's names (so the locked claim is worth it). */
+export async function flowWaiting(db: PgDatabase, table: string, hub: string, options: ClaimOptions, extra = ''): Promise<boolean> {
+  const rows = await db.query<{ w: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM ${table} WHERE hub = $1 AND flow IS NOT NULL AND lock_until <= ${NOW}
+       AND ($2::text[] IS NULL OR name = ANY($2::text[])) ${extra}) AS w`,
+    [hub, options.names ? [...options.names] : null],
+  );
+  return rows[0]?.w === true;
 }

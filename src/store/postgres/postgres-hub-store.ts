@@ -7,7 +7,8 @@
  * process whose clock is off by minutes still waits the right durations.
  */
 import { FLOW_LOCK_CLASS, flowColumn } from '../flow.js';
-import { claimActivitiesSql, claimFlowActivities, flowCandidatesSql, prioritizedCandidatesSql, recordInstanceStarts, type ClaimedActivityRow } from './flow-sql.js';
+import { debounceNotices, debounceStart } from './postgres-debounce.js';
+import { claimActivitiesSql, claimFlowActivities, flowCandidatesSql, flowWaiting, prioritizedCandidatesSql, recordInstanceStarts, type ClaimedActivityRow } from './flow-sql.js';
 import { isTerminalStatus, TERMINAL_STATUSES, type HistoryEvent, type RuntimeStatus } from '../../sdk/history.js';
 import { InstanceAlreadyExistsError } from '../../sdk/errors.js';
 import {
@@ -196,6 +197,12 @@ export class PostgresHubStore implements HubStore {
     return where;
   }
 
+  async debounceStart(request: StartInstanceRequest, key: string, delayMs: number): Promise<{ instanceId: string; replaced: boolean }> {
+    const answer = await debounceStart(this.ctx.db, this.#t, this.hub, request, key, delayMs, (client, n) => this.#notify(client, n));
+    if (!answer.replaced) this.ctx.emitLocal(this.hub, debounceNotices(answer.instanceId));
+    return answer;
+  }
+
   async sendMessages(messages: NewMessage[]): Promise<void> {
     if (messages.length === 0) return;
     const notices: StoreNotice[] = [{ kind: 'orchestrations' }, ...delayedMessageNotices(messages)];
@@ -339,31 +346,21 @@ export class PostgresHubStore implements HubStore {
    */
   async #claimFlowOrchestrations(options: ClaimOptions, room: number): Promise<OrchestrationWorkItem[]> {
     const t = this.#t;
-    const waiting = await this.ctx.db.query<{ w: boolean }>(
-      `SELECT EXISTS (SELECT 1 FROM ${t.instances} WHERE hub = $1 AND flow IS NOT NULL AND lock_until <= ${NOW}
-         AND status NOT IN ${TERMINAL_SQL} AND ($2::text[] IS NULL OR name = ANY($2::text[]))) AS w`,
-      [this.hub, namesParam(options)],
-    );
-    if (!waiting[0]?.w) return [];
+    if (!(await flowWaiting(this.ctx.db, t.instances, this.hub, options, `AND status NOT IN ${TERMINAL_SQL}`))) return [];
     return await this.ctx.db.transaction(async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [FLOW_LOCK_CLASS, `${t.schema}:${this.hub}`]);
       const { rows } = await client.query<ClaimedRow>(
         leaseSql(
           t,
           flowCandidatesSql({
-            table: t.instances,
-            starts: t.flowStarts,
-            kind: 'orchestration',
+            table: t.instances, starts: t.flowStarts, kind: 'orchestration',
             where: `i.hub = $1 AND i.flow IS NOT NULL AND i.lock_until <= ${NOW}
              AND ($3::text[] IS NULL OR i.name = ANY($3::text[]))
              AND ${versionRulesSql(t, '$6')}
              AND EXISTS (SELECT 1 FROM ${t.inbox} m WHERE m.hub = $1 AND m.instance_id = i.instance_id AND m.visible_at <= ${NOW}
                AND (i.status <> 'Suspended' OR m.event_type IN ${CONTROL_EVENTS_SQL}))`,
-            rateKey: `CASE WHEN i.status = 'Pending' THEN i.rate_key END`,
-            orderBy: 'i.priority DESC, i.created_at, i.instance_id',
-            key: 'i.instance_id',
-            alias: 'instance_id',
-            limitParam: '$4',
+            rateKey: `CASE WHEN i.status = 'Pending' THEN i.rate_key END`, orderBy: 'i.priority DESC, i.created_at, i.instance_id',
+            key: 'i.instance_id', alias: 'instance_id', limitParam: '$4',
           }),
           5,
         ),
@@ -371,8 +368,7 @@ export class PostgresHubStore implements HubStore {
       );
       const items = rows.map(toWorkItem);
       // A first start of a rate-limited instance counts against its rate.
-      const started = items.filter((i) => i.instance.status === 'Pending').map((i) => i.instance.instanceId);
-      if (started.length) await recordInstanceStarts(client, t, this.hub, started);
+      await recordInstanceStarts(client, t, this.hub, items.filter((i) => i.instance.status === 'Pending').map((i) => i.instance.instanceId));
       return items;
     });
   }

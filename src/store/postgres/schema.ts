@@ -181,7 +181,7 @@ const MIGRATIONS: ((t: Tables) => string)[] = [
   `,
   // Flow control (sdk/flow-control.ts), as in SQLite: the limits as JSON in flow (NULL: none), generated columns the
   // claims read, partial indexes of flow-controlled rows only, and flow_starts for the claims of rate-limited items;
-  // priority (0 unless given) orders a name's backlog.
+  // priority (0 unless given) orders a name's backlog; debounce_key marks a waiting debounced start.
   (t) => `
   ALTER TABLE ${t.activities} ADD COLUMN flow text,
     ADD COLUMN cc_key text GENERATED ALWAYS AS ((flow::jsonb) -> 'concurrency' ->> 'key') STORED,
@@ -199,6 +199,8 @@ const MIGRATIONS: ((t: Tables) => string)[] = [
   ALTER TABLE ${t.instances} ADD COLUMN priority integer NOT NULL DEFAULT 0;
   CREATE INDEX activities_by_priority ON ${t.activities} (hub, lock_until) WHERE priority <> 0;
   CREATE INDEX instances_by_priority ON ${t.instances} (hub, created_at) WHERE priority <> 0 AND status = 'Pending';
+  ALTER TABLE ${t.instances} ADD COLUMN debounce_key text;
+  CREATE INDEX instances_by_debounce ON ${t.instances} (hub, name, debounce_key) WHERE debounce_key IS NOT NULL AND status = 'Pending';
   CREATE INDEX activities_by_flow_key ON ${t.activities} (hub, name, cc_key, lock_until) WHERE cc_key IS NOT NULL;
   CREATE INDEX activities_by_flow ON ${t.activities} (hub, lock_until, id) WHERE flow IS NOT NULL;
   CREATE INDEX instances_by_flow_key ON ${t.instances} (hub, name, cc_key, lock_until) WHERE cc_key IS NOT NULL;

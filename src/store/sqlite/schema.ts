@@ -141,6 +141,7 @@ const MIGRATIONS: string[] = [
   // virtual columns the claims read. The partial indexes hold only flow-controlled rows: the leased count per key,
   // and the waiting ones a claim looks at. flow_starts records claims of rate-limited items until they age out.
   // priority (0 unless given) orders a name's backlog; the partial indexes tell a claim whether any is waiting.
+  // debounce_key marks a debounced start (startNew's debounce) while it waits, so a later one finds it.
   `
   ALTER TABLE activities ADD COLUMN flow TEXT;
   ALTER TABLE activities ADD COLUMN cc_key TEXT GENERATED ALWAYS AS (json_extract(flow, '$.concurrency.key')) VIRTUAL;
@@ -158,6 +159,8 @@ const MIGRATIONS: string[] = [
   ALTER TABLE instances ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
   CREATE INDEX activities_by_priority ON activities (hub, lock_until) WHERE priority <> 0;
   CREATE INDEX instances_by_priority ON instances (hub, created_at) WHERE priority <> 0 AND status = 'Pending';
+  ALTER TABLE instances ADD COLUMN debounce_key TEXT;
+  CREATE INDEX instances_by_debounce ON instances (hub, name, debounce_key) WHERE debounce_key IS NOT NULL AND status = 'Pending';
   CREATE INDEX activities_by_flow_key ON activities (hub, name, cc_key, lock_until) WHERE cc_key IS NOT NULL;
   CREATE INDEX activities_by_flow ON activities (hub, id) WHERE flow IS NOT NULL;
   CREATE INDEX instances_by_flow_key ON instances (hub, name, cc_key, lock_until) WHERE cc_key IS NOT NULL;
