@@ -388,6 +388,8 @@ export function toStatus(record: InstanceRecord, showInput: boolean): DurableOrc
     createdTime: record.createdAt,
     lastUpdatedTime: record.lastUpdatedAt,
     ...(record.tags ? { tags: record.tags } : {}),
+    ...(record.flow ? { flowControl: record.flow } : {}),
+    ...(record.priority !== undefined ? { priority: record.priority } : {}),
   };
   if (showInput && record.input !== undefined) status.input = deserialize(record.input);
   if (record.customStatus !== undefined) status.customStatus = deserialize(record.customStatus);

@@ -40,6 +40,8 @@ export function instancePage(status: DurableOrchestrationStatus, now: number): S
     ${status.tags
       ? html`<dt>Tags</dt><dd id="instance-tags">${tagChips(status.tags, (key, value) => `/dashboard?${new URLSearchParams({ tag: `${key}=${value}` }).toString()}`)}</dd>`
       : ''}
+    ${status.flowControl ? html`<dt>Flow control</dt><dd id="instance-flow">${flowText(status)}</dd>` : ''}
+    ${status.priority !== undefined ? html`<dt>Priority</dt><dd id="instance-priority">${String(status.priority)}</dd>` : ''}
     ${parent ? html`<dt>Parent</dt><dd><a class="mono" href="${instanceHref(parent.instanceId)}" data-link="parent">${parent.instanceId}</a> (${parent.name})</dd>` : ''}
     ${children.length
       ? html`<dt>Children</dt><dd><ul class="children">${children.map(
@@ -57,6 +59,17 @@ ${status.failureDetails ? failure(status.failureDetails) : ''}
 <section class="card" id="timeline"><h2>Timeline</h2>${timeline(history, now)}</section>
 <section class="card" id="history"><h2>History <span class="muted">(${history.length} events of the current execution)</span></h2>${historyTable(history)}</section>
 </div>`;
+}
+
+/** The instance's limits, and what a Pending one with limits may be waiting for. */
+function flowText(status: DurableOrchestrationStatus): string {
+  const { concurrency, rate } = status.flowControl ?? {};
+  const parts = [
+    ...(concurrency ? [`at most ${concurrency.limit} at once for key '${concurrency.key}'`] : []),
+    ...(rate ? [`at most ${rate.limit} starts per ${rate.periodMs} ms for key '${rate.key}'`] : []),
+  ];
+  const waiting = status.runtimeStatus === 'Pending' ? ' — Pending: waits for its turn within these limits' : '';
+  return `${parts.join('; ')}${waiting}`;
 }
 
 function payload(title: string, id: string, value: unknown): SafeHtml {

@@ -38,6 +38,13 @@ export interface DurableOrchestrationStatus {
   failureDetails?: FailureDetails;
   /** The instance's tags, when it has any (see {@link StartNewOptions.tags}). */
   tags?: InstanceTags;
+  /**
+   * The flow control it was started with (its registration's `concurrency`/`rateLimit` with the computed keys),
+   * when any: a `Pending` instance with one may be waiting for its key's slot or rate. Store clients only.
+   */
+  flowControl?: { concurrency?: { key: string; limit: number }; rate?: { key: string; limit: number; periodMs: number } };
+  /** Its start's priority, when not 0 (store clients only). */
+  priority?: number;
 }
 
 /** Options of `startNew`. */

@@ -31,6 +31,10 @@ export interface InstanceRecord {
   historyLength: number;
   /** Set at creation (checked by `checkTags`), never changed by episodes: continue-as-new keeps them. */
   tags?: InstanceTags;
+  /** The limits it was started with (see {@link StartInstanceRequest.flow}). */
+  flow?: FlowControl;
+  /** Its start's priority, when not 0. */
+  priority?: number;
 }
 
 /** A fencing token: a commit is accepted only while `epoch` is still the row's current epoch. */
