@@ -12,3 +12,6 @@ export function flowColumn(flow: FlowControl | undefined): string | null {
 
 /** The advisory lock class (PostgreSQL) under which the claims of one hub's flow-controlled work are serialized. */
 export const FLOW_LOCK_CLASS = 0x64666c66; // 'dflf'
+
+/** The advisory lock class (PostgreSQL) under which debounced starts of one name and key are serialized. */
+export const DEBOUNCE_LOCK_CLASS = 0x64666c64; // 'dfld'

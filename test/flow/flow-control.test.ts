@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DFApp, ValidationError } from '../../src/index.js';
-import { finished, withApp } from '../support/engine-helpers.js';
+import { eventually, finished, withApp } from '../support/engine-helpers.js';
 import { testStores } from '../support/stores.js';
 
 /** Counts runs per key: the most at once, and how many in all. */
@@ -102,6 +102,24 @@ for (const store of testStores()) {
           // Sub-orchestrations get their keys at their start, in the parent's commit.
           const parent = await client.startNew('parent');
           assert.deepEqual((await finished(client, parent, 20_000)).output, ['ok', 'ok', 'ok']);
+        },
+      );
+    });
+
+    test("a schedule's runs get their keys at their start, from the worker's registration", async () => {
+      await withApp(
+        store,
+        (app) => {
+          app.orchestration('tenantJob', () => 'ran', { concurrency: { limit: 1, key: (input: { tenant: string }) => input.tenant } });
+        },
+        async ({ client }) => {
+          await client.createSchedule({ scheduleId: 'keyed', orchestration: 'tenantJob', input: { tenant: 'acme' }, every: 1000 });
+          const run = await eventually('a run', async () => (await client.getStatusBy({ instanceIdPrefix: 'keyed:' }))[0]);
+          await client.pauseSchedule('keyed');
+          assert.deepEqual((await client.getStatus(run.instanceId))?.flowControl, { concurrency: { key: 'acme', limit: 1 } });
+          assert.equal((await finished(client, run.instanceId)).output, 'ran');
+          const triggered = await client.triggerSchedule('keyed');
+          assert.deepEqual((await client.getStatus(triggered))?.flowControl, { concurrency: { key: 'acme', limit: 1 } });
         },
       );
     });

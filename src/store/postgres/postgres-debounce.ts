@@ -5,7 +5,7 @@
  */
 import { InstanceAlreadyExistsError } from '../../sdk/errors.js';
 import type { StartInstanceRequest, StoreNotice } from '../store.js';
-import { FLOW_LOCK_CLASS } from '../flow.js';
+import { DEBOUNCE_LOCK_CLASS } from '../flow.js';
 import type { PgDatabase, TxClient } from './connection.js';
 import { NOW, startInstances } from './hub-writes.js';
 import type { Tables } from './schema.js';
@@ -21,7 +21,7 @@ export async function debounceStart(
   notify: (client: TxClient, notices: StoreNotice[]) => Promise<void>,
 ): Promise<{ instanceId: string; replaced: boolean }> {
   return await db.transaction(async (client) => {
-    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [FLOW_LOCK_CLASS + 1, JSON.stringify([t.schema, hub, request.name, key])]);
+    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [DEBOUNCE_LOCK_CLASS, JSON.stringify([t.schema, hub, request.name, key])]);
     const { rows } = await client.query<{ instance_id: string; message_id: string }>(
       `SELECT i.instance_id, m.id AS message_id FROM ${t.instances} i
        JOIN ${t.inbox} m ON m.hub = i.hub AND m.instance_id = i.instance_id AND m.event_type = 'ExecutionStarted'
