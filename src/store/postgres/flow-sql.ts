@@ -61,6 +61,21 @@ export interface ClaimedActivityRow {
   previous_owner: string | null;
   rate_key: string | null;
   rate_period: string | null;
+  /** Set on the one extra row of {@link withFlowProbeSql} (no activity): flow-controlled activities wait. */
+  flow_probe?: boolean;
+}
+
+/**
+ * The rows of CTE `claimed` (claimed activities), plus one row with `flow_probe` true when unleased
+ * flow-controlled activities of the claim's names (`namesParam`) wait — in the statement's snapshot.
+ */
+export function withFlowProbeSql(t: Tables, namesParam: string): string {
+  return `SELECT c.*, false AS flow_probe FROM claimed c
+       UNION ALL
+       SELECT NULL::bigint, NULL::text COLLATE "C", NULL::text, NULL::int, NULL::text, NULL::text, NULL::int, NULL::bigint,
+         NULL::text, NULL::text, NULL::bigint, true
+       WHERE EXISTS (SELECT 1 FROM ${t.activities} f WHERE f.hub = $1 AND f.flow IS NOT NULL AND f.lock_until <= ${NOW}
+         AND (${namesParam}::text[] IS NULL OR f.name = ANY(${namesParam}::text[])))`;
 }
 
 /**
@@ -77,11 +92,11 @@ export function claimActivitiesSql(t: Tables): string {
 
 /**
  * Claims flow-controlled activities their keys' limits allow, oldest first per key, under the hub's flow lock:
- * claims of flow-controlled work run one at a time, so the leased counts and rate starts they read hold.
+ * claims of flow-controlled work run one at a time, so the leased counts and rate starts they read hold. Called
+ * when the plain claim's probe saw such activities waiting.
  */
 export async function claimFlowActivities(db: PgDatabase, t: Tables, hub: string, options: ClaimOptions, room: number): Promise<ClaimedActivityRow[]> {
   const names = options.names ? [...options.names] : null;
-  if (!(await flowWaiting(db, t.activities, hub, options))) return [];
   return await db.transaction(async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [FLOW_LOCK_CLASS, `${t.schema}:${hub}`]);
     const { rows } = await client.query<ClaimedActivityRow>(

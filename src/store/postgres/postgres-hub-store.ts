@@ -8,7 +8,7 @@
  */
 import { FLOW_LOCK_CLASS, flowColumn } from '../flow.js';
 import { debounceNotices, debounceStart } from './postgres-debounce.js';
-import { claimActivitiesSql, claimFlowActivities, flowCandidatesSql, flowWaiting, prioritizedCandidatesSql, recordInstanceStarts, type ClaimedActivityRow } from './flow-sql.js';
+import { claimActivitiesSql, claimFlowActivities, flowCandidatesSql, flowWaiting, prioritizedCandidatesSql, recordInstanceStarts, withFlowProbeSql, type ClaimedActivityRow } from './flow-sql.js';
 import { isTerminalStatus, TERMINAL_STATUSES, type HistoryEvent, type RuntimeStatus } from '../../sdk/history.js';
 import { InstanceAlreadyExistsError } from '../../sdk/errors.js';
 import {
@@ -438,12 +438,16 @@ export class PostgresHubStore implements HubStore {
         order: 'i.id',
         plainOrder: 'i.id',
         limitParam: '$4',
-      })}
-       ${claimActivitiesSql(t)}`,
+      })}, claimed AS (${claimActivitiesSql(t)})
+       ${withFlowProbeSql(t, '$3')}`,
       [this.hub, options.workerId, namesParam(options), options.limit, options.leaseMs],
     );
-    if (rows.length < options.limit) rows.push(...(await claimFlowActivities(this.ctx.db, t, this.hub, options, options.limit - rows.length)));
-    return rows
+    // The same statement told whether flow-controlled activities wait (a row of its own), so a plain workload pays
+    // no round trip for them.
+    const waiting = rows.some((r) => r.flow_probe);
+    const claimed = rows.filter((r) => !r.flow_probe);
+    if (waiting && claimed.length < options.limit) claimed.push(...(await claimFlowActivities(this.ctx.db, t, this.hub, options, options.limit - claimed.length)));
+    return claimed
       .map((r) => ({
         id: Number(r.id),
         instanceId: r.instance_id,
