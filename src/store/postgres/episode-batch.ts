@@ -5,6 +5,7 @@
  * the notices), COMMIT. Rarer parts (continue-as-new, sub-orchestration starts, messages) add their own.
  */
 import { flowColumn } from '../flow.js';
+import { admitFlowHere } from './flow-sql.js';
 import type { RuntimeStatus } from '../../sdk/history.js';
 import type { ActivityWorkItem, CommitOutcome, EpisodeCommit, InstanceUpdate, NewMessage, StoreNotice } from '../store.js';
 import { dedupeNotices, delayedMessageNotices, leasedActivity, withFinalStates } from '../shared.js';
@@ -33,6 +34,8 @@ export async function commitEpisodeBatch(
   encode: (notices: StoreNotice[]) => EncodedNotices,
 ): Promise<EpisodeBatchResult> {
   const ids = commits.map((c) => c.lease.id);
+  // Taken first, before any row lock (as a flow claim takes it), so the two cannot deadlock.
+  const admitted = await admitFlowHere(client, t, hub, commits.flatMap((c) => (c.activityLease ? c.activities.filter((a) => a.runHere && a.flow) : [])));
   // Activity results an episode took from memory: its commit counts only while every one of their leases holds.
   const activityLeases = commits.flatMap((c) => c.completedActivities ?? []);
   // One statement locks the instances, then the activities, each in a fixed order so that concurrent
@@ -95,7 +98,11 @@ export async function commitEpisodeBatch(
 
   // Activities marked to run here are created leased to the committing worker (epoch 1, first dequeue).
   const activities = accepted.flatMap(({ commit }) =>
-    commit.activities.map((activity) => ({ activity, commit, lease: activity.runHere && !activity.flow ? commit.activityLease : undefined })),
+    commit.activities.map((activity) => ({
+      activity,
+      commit,
+      lease: activity.runHere && (!activity.flow || admitted.has(activity)) ? commit.activityLease : undefined,
+    })),
   );
   if (activities.some((a) => !a.lease)) notices.push({ kind: 'activities' });
   for (const a of accepted) {

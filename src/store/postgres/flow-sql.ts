@@ -3,7 +3,7 @@
  * items a claim may take. It runs under the hub's flow lock (`FLOW_LOCK_CLASS`), in a statement begun after the
  * lock was granted, so the leased counts and rate starts it reads are those the previous holder committed.
  */
-import type { ClaimOptions } from '../store.js';
+import type { ClaimOptions, NewActivity } from '../store.js';
 import { FLOW_LOCK_CLASS } from '../flow.js';
 import type { PgDatabase, TxClient } from './connection.js';
 import { NOW } from './hub-writes.js';
@@ -182,4 +182,34 @@ export async function flowWaiting(db: PgDatabase, table: string, hub: string, op
     [hub, options.names ? [...options.names] : null],
   );
   return rows[0]?.w === true;
+}
+
+/**
+ * Which of `activities` (flow-controlled, asked to run at their commit) may be created leased: those with a
+ * concurrency key (and no rate) that has room and none of its key waiting before it (FIFO per key). Takes the
+ * hub's flow lock for the rest of the commit's transaction, so the counts hold until the commit writes them.
+ */
+export async function admitFlowHere(client: TxClient, t: Tables, hub: string, activities: NewActivity[]): Promise<Set<NewActivity>> {
+  const admitted = new Set<NewActivity>();
+  const keyed = activities.filter((a) => a.flow?.concurrency && !a.flow.rate);
+  if (keyed.length === 0) return admitted;
+  await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [FLOW_LOCK_CLASS, `${t.schema}:${hub}`]);
+  const pairs = [...new Map(keyed.map((a) => [JSON.stringify([a.name, a.flow!.concurrency!.key]), [a.name, a.flow!.concurrency!.key]])).values()];
+  const { rows } = await client.query<{ name: string; key: string; busy: string; waiting: boolean }>(
+    `SELECT k.name, k.key,
+       (SELECT count(*) FROM ${t.activities} b WHERE b.hub = $1 AND b.name = k.name AND b.cc_key = k.key AND b.lock_until > ${NOW}) AS busy,
+       EXISTS (SELECT 1 FROM ${t.activities} w WHERE w.hub = $1 AND w.name = k.name AND w.cc_key = k.key AND w.lock_until <= ${NOW}) AS waiting
+     FROM unnest($2::text[], $3::text[]) AS k(name, key)`,
+    [hub, pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+  );
+  // A key with waiting activities takes none here (they are older); else as many as it has room for.
+  const busy = new Map(rows.map((r) => [JSON.stringify([r.name, r.key]), r.waiting ? Infinity : Number(r.busy)]));
+  for (const a of keyed) {
+    const k = JSON.stringify([a.name, a.flow!.concurrency!.key]);
+    const n = busy.get(k) ?? Infinity;
+    if (n >= a.flow!.concurrency!.limit) continue;
+    busy.set(k, n + 1);
+    admitted.add(a);
+  }
+  return admitted;
 }
