@@ -326,9 +326,7 @@ export class PostgresHubStore implements HubStore {
                AND m.visible_at <= ${NOW} AND m.event_type IN ${CONTROL_EVENTS_SQL}))
            AND i.flow IS NULL`,
           prioritized: `SELECT 1 FROM ${t.instances} p WHERE p.hub = $1 AND p.priority <> 0 AND p.status = 'Pending'`,
-          key: 'instance_id',
-          order: 'i.created_at, i.instance_id',
-          limitParam: '$4',
+          key: 'instance_id', order: 'i.created_at, i.instance_id', limitParam: '$4',
         })}
         SELECT * FROM candidates`,
         5,
@@ -434,10 +432,7 @@ export class PostgresHubStore implements HubStore {
         table: t.activities,
         where: `i.hub = $1 AND i.lock_until <= ${NOW} AND ($3::text[] IS NULL OR i.name = ANY($3::text[])) AND i.flow IS NULL`,
         prioritized: `SELECT 1 FROM ${t.activities} p WHERE p.hub = $1 AND p.priority <> 0 AND p.lock_until <= ${NOW}`,
-        key: 'id',
-        order: 'i.id',
-        plainOrder: 'i.id',
-        limitParam: '$4',
+        key: 'id', order: 'i.id', plainOrder: 'i.id', limitParam: '$4',
       })}, claimed AS (${claimActivitiesSql(t)})
        ${withFlowProbeSql(t, '$3')}`,
       [this.hub, options.workerId, namesParam(options), options.limit, options.leaseMs],
