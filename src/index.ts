@@ -22,6 +22,7 @@ export type {
 export { Task, CompletableTask, TimerTask, WhenAllTask, WhenAnyTask } from './sdk/task.js';
 export type { TaskState, Unthenable } from './sdk/task.js';
 export type { ActivityContext, ActivityFunction, ActivityOptions, ActivityRef } from './sdk/activity.js';
+export type { ConcurrencyOptions, FlowKey, FlowOptions, RateLimitOptions } from './sdk/flow-control.js';
 export type {
   DurableHttpRequest,
   DurableHttpResponse,
@@ -31,6 +32,7 @@ export type {
   OrchestratorFunction,
   AsyncOrchestratorFunction,
   SubOrchestrationOptions,
+  ActivityCallOptions,
 } from './sdk/orchestration-context.js';
 export { MAX_TAGS, MAX_TAG_KEY_LENGTH, MAX_TAG_VALUE_LENGTH } from './sdk/tags.js';
 export type { InstanceTags } from './sdk/tags.js';

@@ -22,6 +22,7 @@ import {
   type StoreErrorReason,
 } from '../sdk/errors.js';
 import { checkTags } from '../sdk/tags.js';
+import { checkPriority } from '../sdk/flow-control.js';
 import { serialize } from '../core/payload.js';
 import { checkStatusResponse, managementPayload, originOf, waitForCompletionOrCheckStatus } from './http-management.js';
 import type {
@@ -101,8 +102,14 @@ export class HttpClient implements DurableClient {
     const path = `/orchestrators/${seg(orchestration)}${options.instanceId !== undefined ? `/${seg(options.instanceId)}` : ''}`;
     const version = options.version ?? (typeof name === 'string' ? undefined : name.version);
     const tags = checkTags(options.tags);
+    const priority = checkPriority(options.priority);
+    if (options.debounce !== undefined) throw new ValidationError('debounce is not available over the HTTP API: start debounced instances with a store client.');
     const response = await this.#request('POST', path, {
-      query: { ...(version !== undefined ? { version } : {}), ...(tags ? { tags: JSON.stringify(tags) } : {}) },
+      query: {
+        ...(version !== undefined ? { version } : {}),
+        ...(tags ? { tags: JSON.stringify(tags) } : {}),
+        ...(priority !== undefined ? { priority: String(priority) } : {}),
+      },
       ...(options.traceContext ? { headers: traceHeaders(options.traceContext) } : {}),
       ...(body !== undefined ? { body } : {}),
       ok: [202],

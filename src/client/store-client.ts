@@ -1,6 +1,7 @@
 /**
  * The durable client over a store: what `createClient({ store })`, `host.client` and route handlers use.
  */
+import { checkDebounce, checkPriority, flowLimitsFor } from '../sdk/flow-control.js';
 import { randomUUID } from 'node:crypto';
 import { isTerminalStatus, makeEvent, type HistoryEvent, type RuntimeStatus, type TraceContext } from '../sdk/history.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES, deserialize, serialize } from '../core/payload.js';
@@ -82,12 +83,13 @@ export class StoreClient implements DurableClient {
     validateInstanceId(instanceId);
     if (options.version !== undefined && typeof options.version !== 'string') throw new ValidationError('version must be a string.');
     const tags = checkTags(options.tags);
+    const priority = checkPriority(options.priority);
+    const debounce = checkDebounce(options.debounce, options.instanceId);
     const input = serialize(options.input, `input of orchestration '${orchestration}'`, this.#limit);
     const version = await this.#versionOf(orchestration, options.version ?? (typeof name === 'string' ? undefined : name.version));
-    await withStartSpan({ name: orchestration, instanceId, version, parent: options.traceContext }, (traceContext) =>
-      this.#start(orchestration, instanceId, input, version, tags, traceContext),
+    return await withStartSpan({ name: orchestration, instanceId, version, parent: options.traceContext }, (traceContext) =>
+      this.#start(orchestration, instanceId, input, version, tags, traceContext, priority, debounce),
     );
-    return instanceId;
   }
 
   /** The version of a start (see `start-version.ts`). */
@@ -115,7 +117,10 @@ export class StoreClient implements DurableClient {
     }
   }
 
-  /** Creates the instance; a worker in this process that serves `name` may take it leased (see `local-starts.ts`). */
+  /**
+   * Creates the instance (answers its id); a worker in this process that serves `name` may take it leased (see
+   * `local-starts.ts`). A debounced start may answer the id of the waiting instance it updated instead.
+   */
   async #start(
     name: string,
     instanceId: string,
@@ -123,8 +128,15 @@ export class StoreClient implements DurableClient {
     version: string | undefined,
     tags: InstanceTags | undefined,
     traceContext?: TraceContext,
-  ): Promise<void> {
+    priority?: number,
+    debounce?: { key: string; delayMs: number },
+  ): Promise<string> {
     const request = startInstanceRequest({ name, instanceId, input, version, tags, traceContext }, this.#now());
+    if (priority) request.priority = priority;
+    // The key of a flow-controlled orchestration is computed here, at its start (a failing key function: nothing stored).
+    const flow = flowLimitsFor(this.options.registry?.orchestrationFlow.get(name), input, `orchestration '${name}'`);
+    if (flow) request.flow = flow;
+    if (debounce) return (await this.#hub.debounceStart(request, debounce.key, debounce.delayMs)).instanceId;
     const reservation = reserveLocalStart(this.options.store, this.taskHub, name, version);
     let item;
     try {
@@ -135,6 +147,7 @@ export class StoreClient implements DurableClient {
     }
     if (item) reservation!.take(item);
     else reservation?.cancel();
+    return instanceId;
   }
 
   async getStatus(instanceId: string, options: GetStatusOptions = {}): Promise<DurableOrchestrationStatus | undefined> {
@@ -379,6 +392,8 @@ export function toStatus(record: InstanceRecord, showInput: boolean): DurableOrc
     createdTime: record.createdAt,
     lastUpdatedTime: record.lastUpdatedAt,
     ...(record.tags ? { tags: record.tags } : {}),
+    ...(record.flow ? { flowControl: record.flow } : {}),
+    ...(record.priority !== undefined ? { priority: record.priority } : {}),
   };
   if (showInput && record.input !== undefined) status.input = deserialize(record.input);
   if (record.customStatus !== undefined) status.customStatus = deserialize(record.customStatus);

@@ -3,6 +3,7 @@
  * written by compare-and-set on the schedule's revision, again after losing to a concurrent writer (a worker
  * starting a run, another client), so no change is lost and none is half-written.
  */
+import { flowLimitsFor } from '../sdk/flow-control.js';
 import { deserialize, serialize } from '../core/payload.js';
 import { ScheduleAlreadyExistsError, ScheduleNotFoundError, ValidationError } from '../sdk/errors.js';
 import type { RegisteredNames, Registry } from '../sdk/registry.js';
@@ -90,6 +91,9 @@ export async function triggerSchedule(ctx: ScheduleClientContext, scheduleId: st
     const name = record.definition.orchestration;
     const version = await ctx.versionFor(name, record.definition.version);
     const run: ScheduleRunStart = { request: startInstanceRequest({ name, instanceId, input: record.input, version }, new Date(now)) };
+    // A triggered run gets its keys here, as a startNew would (a failing key function refuses the trigger).
+    const flow = flowLimitsFor(ctx.registry?.orchestrationFlow.get(name), record.input, `orchestration '${name}'`);
+    if (flow) run.request.flow = flow;
     return { record: plan.record, run };
   });
   return instanceId;

@@ -13,6 +13,8 @@ export interface ScheduleTaskAction {
   input?: string;
   /** The span the activity's spans parent to, when the executor chose one (a gRPC SDK worker); else the runtime's. */
   parentTraceContext?: TraceContext;
+  /** `ctx.callActivity(name, input, { priority })`: higher is claimed first among the name's waiting activities. */
+  priority?: number;
 }
 export interface CreateSubOrchestrationAction {
   type: 'CreateSubOrchestration';

@@ -6,10 +6,12 @@
 import { uuidV5 } from './uuid.js';
 import { ValidationError } from '../sdk/errors.js';
 import { checkVersion } from '../sdk/versioning.js';
+import { checkPriority } from '../sdk/flow-control.js';
 import type { EntityId } from '../sdk/entity-id.js';
 import type { Logger } from '../sdk/logger.js';
 import { gatedLogger, withFields } from '../sdk/logger.js';
 import type {
+  ActivityCallOptions,
   ActivityTarget,
   ArgOf,
   DurableHttpRequest,
@@ -47,7 +49,7 @@ export interface ContextHost extends DurableHttpScheduler {
   readonly entities: OrchestrationEntities;
   readonly httpPollDelayMs: number;
   readonly watch: AwaitWatch;
-  scheduleActivity(name: string, input: unknown): CompletableTask<unknown>;
+  scheduleActivity(name: string, input: unknown, priority?: number): CompletableTask<unknown>;
   scheduleSubOrchestration(name: string, input: unknown, instanceId: string | undefined, version?: string, tags?: InstanceTags): CompletableTask<unknown>;
   isPatched(patchId: string): boolean;
   deprecatePatch(patchId: string): void;
@@ -163,14 +165,19 @@ export class OrchestrationContextImpl implements OrchestrationContext<any> {
     task._observer = this.executor.watch;
     return task;
   }
-  callActivity<T extends ActivityTarget>(target: T, input?: ArgOf<T>): Task<ResultOf<T>> {
-    return this.#own('callActivity', () => this.executor.scheduleActivity(targetName(target, 'activity'), input) as Task<ResultOf<T>>);
+  callActivity<T extends ActivityTarget>(target: T, input?: ArgOf<T>, options?: ActivityCallOptions): Task<ResultOf<T>> {
+    return this.#own('callActivity', () => {
+      const name = targetName(target, 'activity');
+      const priority = callPriority(options);
+      return this.executor.scheduleActivity(name, input, priority) as Task<ResultOf<T>>;
+    });
   }
-  callActivityWithRetry<T extends ActivityTarget>(target: T, retryOptions: RetryOptions, input?: ArgOf<T>): Task<ResultOf<T>> {
+  callActivityWithRetry<T extends ActivityTarget>(target: T, retryOptions: RetryOptions, input?: ArgOf<T>, options?: ActivityCallOptions): Task<ResultOf<T>> {
     return this.#own('callActivityWithRetry', () => {
       const name = targetName(target, 'activity');
       checkRetryOptions(retryOptions);
-      return this.executor.withRetry(retryOptions, () => this.executor.scheduleActivity(name, input)) as Task<ResultOf<T>>;
+      const priority = callPriority(options);
+      return this.executor.withRetry(retryOptions, () => this.executor.scheduleActivity(name, input, priority)) as Task<ResultOf<T>>;
     });
   }
   callSubOrchestrator<T extends OrchestrationTarget>(
@@ -253,4 +260,11 @@ export class OrchestrationContextImpl implements OrchestrationContext<any> {
 
 function checkRetryOptions(options: unknown): void {
   if (!(options instanceof RetryOptions)) throw new ValidationError('retryOptions must be a RetryOptions instance.');
+}
+
+/** The checked priority of an activity call's options (a `ValidationError` at the call for a bad one). */
+function callPriority(options: ActivityCallOptions | undefined): number | undefined {
+  if (options === undefined) return undefined;
+  if (typeof options !== 'object' || options === null) throw new ValidationError('The options of an activity call must be an object { priority? }.');
+  return checkPriority(options.priority, 'The priority of an activity call');
 }

@@ -403,9 +403,15 @@ export class OrchestrationExecutor {
   // ---- scheduling (called by the context) ------------------------------------------------------
 
   /** Schedules an activity. */
-  scheduleActivity(name: string, input: unknown): CompletableTask<unknown> {
+  scheduleActivity(name: string, input: unknown, priority?: number): CompletableTask<unknown> {
     const inputText = serialize(input, `input of activity '${name}'`, this.maxPayloadBytes);
-    const action = this.#ledger.newAction((id) => ({ type: 'ScheduleTask' as const, id, name, ...(inputText !== undefined ? { input: inputText } : {}) }));
+    const action = this.#ledger.newAction((id) => ({
+      type: 'ScheduleTask' as const,
+      id,
+      name,
+      ...(inputText !== undefined ? { input: inputText } : {}),
+      ...(priority ? { priority } : {}),
+    }));
     return this.#ledger.track(action.id, 'activity', name);
   }
 

@@ -49,6 +49,8 @@ export async function instancePage(status: DurableOrchestrationStatus, now: numb
     ${status.tags
       ? html`<dt>Tags</dt><dd id="instance-tags">${tagChips(status.tags, (key, value) => `/dashboard?${new URLSearchParams({ tag: `${key}=${value}` }).toString()}`)}</dd>`
       : ''}
+    ${status.flowControl ? html`<dt>Flow control</dt><dd id="instance-flow">${flowText(status)}</dd>` : ''}
+    ${status.priority !== undefined ? html`<dt>Priority</dt><dd id="instance-priority">${String(status.priority)}</dd>` : ''}
     ${parent ? html`<dt>Parent</dt><dd><a class="mono" href="${instanceHref(parent.instanceId)}" data-link="parent">${parent.instanceId}</a> (${parent.name})</dd>` : ''}
     ${children.length
       ? html`<dt>Children</dt><dd><ul class="children">${children.map(
@@ -68,6 +70,17 @@ ${status.failureDetails ? failure(status.failureDetails) : ''}
 <section class="card" id="tasks"><h2>Tasks <span class="muted">(one row per task: scheduled → finished)</span></h2>${taskTable(history, now, waits.cancelledTimers)}</section>
 <section class="card" id="history"><h2>History <span class="muted">(${history.length} events of the current execution)</span></h2>${historyTable(history)}</section>
 </div>`;
+}
+
+/** The instance's limits, and what a Pending one with limits may be waiting for. */
+function flowText(status: DurableOrchestrationStatus): string {
+  const { concurrency, rate } = status.flowControl ?? {};
+  const parts = [
+    ...(concurrency ? [`at most ${concurrency.limit} at once for key '${concurrency.key}'`] : []),
+    ...(rate ? [`at most ${rate.limit} starts per ${rate.periodMs} ms for key '${rate.key}'`] : []),
+  ];
+  const waiting = status.runtimeStatus === 'Pending' ? ' — Pending: waits for its turn within these limits' : '';
+  return `${parts.join('; ')}${waiting}`;
 }
 
 function payload(title: string, id: string, value: unknown): SafeHtml {

@@ -53,12 +53,15 @@ export function managementRouter(ctx: HostContext): Hono {
     return completionResponse(status, payload);
   };
 
-  // Start: POST orchestrators/{functionName}[/{instanceId}], body = input; version and tags in the query.
+  // Start: POST orchestrators/{functionName}[/{instanceId}], body = input; version, tags and priority in the query.
   router.post('/orchestrators/:functionName/:instanceId?', async (c) => {
     const { query, taskHub, client } = scope(c);
     const timeout = waitOptions(query);
     const version = query.string('version');
     const tags = query.tags();
+    const priorityText = query.string('priority');
+    // A priority that is not an integer is refused by startNew (400), as every bad start option is.
+    const priority = priorityText === undefined ? undefined : /^-?\d+$/.test(priorityText) ? Number(priorityText) : priorityText;
     const input = await readJsonBody(c.req.raw, ctx.maxBodyBytes);
     const instanceId = c.req.param('instanceId');
     // A caller's W3C trace context parents the instance (a malformed header is ignored, as the spec says).
@@ -69,6 +72,7 @@ export function managementRouter(ctx: HostContext): Hono {
       ...(version !== undefined ? { version } : {}),
       ...(tags ? { tags } : {}),
       ...(traceContext ? { traceContext } : {}),
+      ...(priority !== undefined ? { priority: priority as number } : {}),
     });
     return started(c, client, taskHub, id, timeout);
   });

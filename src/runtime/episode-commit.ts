@@ -13,6 +13,7 @@ import { refuseUnservedEntityCall } from './unserved-entity-call.js';
 import { patchMarkerEvent } from '../core/patch-markers.js';
 import { ENTITY_REQUEST_EVENT, withRequestTrace } from '../core/entity-messages.js';
 import { sameVersion } from '../sdk/versioning.js';
+import { flowLimitsFor, type FlowOptions } from '../sdk/flow-control.js';
 
 /** Everything {@link buildEpisodeCommit} needs. */
 export interface EpisodeCommitInput {
@@ -35,6 +36,8 @@ export interface EpisodeCommitInput {
   childVersion?: (name: string) => string | undefined;
   /** The orchestration span of this episode: what it schedules and sends is parented to it (recorded in history). */
   traceContext?: TraceContext;
+  /** The flow control registered for an activity or orchestration name (here, in this worker's app). */
+  flowOf?: (kind: 'activity' | 'orchestration', name: string) => FlowOptions | undefined;
 }
 
 /** Builds the commit of one episode. */
@@ -77,6 +80,14 @@ export function buildEpisodeCommit(input: EpisodeCommitInput): EpisodeCommit {
         const trace = traced(action.parentTraceContext);
         history.push(makeEvent({ eventType: 'TaskScheduled', eventId: action.id, name: action.name, ...opt('input', action.input), ...trace }, now));
         if (input.known.has('activity', action.name)) {
+          let flow;
+          try {
+            flow = flowLimitsFor(input.flowOf?.('activity', action.name), action.input, `activity '${action.name}'`);
+          } catch (error) {
+            // A key function that fails fails this call, as an activity that threw would.
+            commit.messages.push(toSelf(makeEvent({ eventType: 'TaskFailed', taskScheduledId: action.id, failureDetails: toFailureDetails(error) }, now)));
+            break;
+          }
           commit.activities.push({
             instanceId: instance.instanceId,
             executionId,
@@ -84,6 +95,8 @@ export function buildEpisodeCommit(input: EpisodeCommitInput): EpisodeCommit {
             name: action.name,
             ...opt('input', action.input),
             ...(trace.parentTraceContext ? { traceContext: trace.parentTraceContext } : {}),
+            ...(flow ? { flow } : {}),
+            ...(action.priority ? { priority: action.priority } : {}),
           });
         } else {
           const error = new UnknownFunctionError('activity', action.name, input.known.list('activity'));
@@ -108,9 +121,18 @@ export function buildEpisodeCommit(input: EpisodeCommitInput): EpisodeCommit {
             now,
           ),
         );
-        const unserved = unservedChild(input.known, child.name, child.version) ?? tooManyTags(input.started?.tags, child.tags);
+        let unserved = unservedChild(input.known, child.name, child.version) ?? tooManyTags(input.started?.tags, child.tags);
+        let flow;
+        try {
+          // A child's key is computed at its start, here (a key function that fails fails the call).
+          flow = unserved ? undefined : flowLimitsFor(input.flowOf?.('orchestration', child.name), child.input, `orchestration '${child.name}'`);
+        } catch (error) {
+          unserved = error as ValidationError;
+        }
         if (!unserved) {
-          commit.startInstances.push(childStart(input, child, now, toSelf));
+          const start = childStart(input, child, now, toSelf);
+          if (flow) start.request.flow = flow;
+          commit.startInstances.push(start);
         } else {
           commit.messages.push(
             toSelf(makeEvent({ eventType: 'SubOrchestrationInstanceFailed', taskScheduledId: child.id, failureDetails: toFailureDetails(unserved) }, now)),

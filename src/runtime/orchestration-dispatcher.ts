@@ -373,7 +373,11 @@ export class OrchestrationDispatcher implements LocalStartTaker {
     if (!runner) return 0;
     let reserved = 0;
     for (const { commit } of prepared) {
-      const runnable = commit.activities.filter((a) => this.options.env.registry.activities.has(a.name));
+      // The slots go to the highest priorities first (the rest wait for claims, which order them too); the store
+      // leases a flow-controlled one here only when its limits allow (else the slot comes back unused).
+      const runnable = commit.activities
+        .filter((a) => this.options.env.registry.activities.has(a.name))
+        .sort((x, y) => (y.priority ?? 0) - (x.priority ?? 0));
       const granted = runner.reserve(runnable.length);
       if (granted === 0) continue;
       for (const activity of runnable.slice(0, granted)) activity.runHere = true;

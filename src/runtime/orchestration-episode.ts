@@ -163,6 +163,7 @@ async function runAndBuild(
     newExecutionId: env.newExecutionId,
     ...(env.versions ? { childVersion: (name: string) => env.versions!.childVersion(name, env.known) } : {}),
     ...(span ? { traceContext: span.context } : {}),
+    flowOf: (kind, name) => (kind === 'activity' ? env.registry.activityOptions.get(name) : env.registry.orchestrationFlow.get(name)),
   });
   if (rewound && commit.historyMode === 'append') {
     // The rebuilt history replaces the failed one; only the failed work runs again.

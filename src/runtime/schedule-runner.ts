@@ -5,6 +5,7 @@
  * instance `<scheduleId>:<due ISO>`, created in the same transaction if absent); the others find the new
  * revision and see nothing left to do. No leader, no lease: a worker that dies mid-way wrote nothing or all.
  */
+import { flowLimitsFor, type FlowOptions } from '../sdk/flow-control.js';
 import { isTerminalStatus, type RuntimeStatus } from '../sdk/history.js';
 import type { Logger } from '../sdk/logger.js';
 import { planDue, type SchedulePlan } from '../store/schedule-plan.js';
@@ -24,6 +25,8 @@ export interface ScheduleRunnerOptions {
   pollIntervalMs: number;
   /** The version a run of `name` gets when its schedule names none (what `startNew` would choose). */
   versionFor(name: string): Promise<string | undefined>;
+  /** The flow control registered for orchestration `name` here (a run's keys are computed at its start). */
+  flowFor?: (name: string) => FlowOptions | undefined;
 }
 
 /** Most writes tried for one schedule in one pass before leaving it to the next (others keep winning it). */
@@ -140,6 +143,13 @@ export class ScheduleRunner {
       { name, instanceId: record.lastInstanceId!, input: record.input, version },
       new Date(this.options.clock()),
     );
+    try {
+      const flow = flowLimitsFor(this.options.flowFor?.(name), record.input, `orchestration '${name}'`);
+      if (flow) request.flow = flow;
+    } catch (error) {
+      // A run is due whatever its key function says: it starts without limits, and the log says why.
+      this.options.logger.warn('schedule run started without flow control', { scheduleId: record.scheduleId, error: (error as Error).message });
+    }
     return { request, ...(plan.onTime ? { notBefore: plan.runAt! } : {}) };
   }
 

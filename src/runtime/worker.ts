@@ -238,6 +238,7 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
               defaultVersion,
               served: () => hubStore.getRegisteredNames(),
             }),
+          flowFor: (name) => registry.orchestrationFlow.get(name),
         });
   schedules?.start();
   const withdrawLocalStarts = options.localStarts === false ? () => undefined : offerLocalStarts(store, hub, orchestrations);

@@ -4,6 +4,7 @@
  * input and output types so that `yield* ctx.callActivity(ref, input)` is typed.
  */
 import { ValidationError, safeString } from './errors.js';
+import type { FlowOptions } from './flow-control.js';
 
 /** What an activity receives besides its input. */
 export interface ActivityContext {
@@ -24,7 +25,7 @@ export interface ActivityContext {
 }
 
 /** Options of `app.activity(name, fn, options)`. */
-export interface ActivityOptions {
+export interface ActivityOptions<TInput = any> extends FlowOptions<TInput> {
   /**
    * Longest one attempt may run, in ms, before it fails with an `ActivityTimeoutError` (which the caller's
    * retry policy may retry, like any failure). Default: the worker's `activityTimeoutMs` (30 minutes);

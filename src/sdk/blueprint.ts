@@ -9,6 +9,7 @@ import { entityRef, type EntityClass, type EntityFunction, type EntityRef } from
 import type { DurableClient } from './durable-client.js';
 import type { AsyncOrchestratorFunction, OrchestrationRef, OrchestratorFunction, PlainOrchestratorFunction } from './orchestration-context.js';
 import { checkTimeout, type ActivityFunction, type ActivityOptions, type ActivityRef } from './activity.js';
+import { checkFlowOptions, type FlowOptions } from './flow-control.js';
 import { checkScheduleDefinition, checkScheduleId, type ScheduleOptions } from './schedule.js';
 
 /** Who may call an HTTP route: `anonymous` needs no key; `function` and `admin` need the API key. */
@@ -31,7 +32,7 @@ export type RouteHandler<C = DurableClient> = (
 ) => Response | unknown | Promise<Response | unknown>;
 
 /** Options of `orchestration`. */
-export interface OrchestrationOptions {
+export interface OrchestrationOptions<TInput = any> extends FlowOptions<TInput> {
   /** The version this registration runs (side by side with other versions of the name). */
   version?: string;
 }
@@ -96,7 +97,10 @@ export class Blueprint {
   ): OrchestrationRef {
     if (typeof options !== 'object' || options === null) throw new ValidationError(`The options of orchestration '${name}' must be an object.`);
     const { version } = options;
+    const flow = checkFlowOptions(options, `orchestration '${name}'`);
+    if (flow && version !== undefined) throw new ValidationError(`Flow control of orchestration '${name}' is given per name, on its registration without a version.`);
     this.registry.add('orchestration', name, fn, version);
+    if (flow) this.registry.orchestrationFlow.set(name, flow);
     return { kind: 'orchestration', name, fn: fn as OrchestratorFunction, ...(version !== undefined ? { version } : {}) };
   }
 
@@ -133,8 +137,9 @@ function checkActivityOptions(name: string, options: unknown): ActivityOptions |
   if (options === undefined) return undefined;
   if (typeof options !== 'object' || options === null) throw new ValidationError(`The options of activity '${name}' must be an object.`);
   const { timeoutMs } = options as ActivityOptions;
-  if (timeoutMs === undefined) return undefined;
-  checkTimeout(timeoutMs, `timeoutMs of activity '${name}'`);
-  return { timeoutMs };
+  if (timeoutMs !== undefined) checkTimeout(timeoutMs, `timeoutMs of activity '${name}'`);
+  const flow = checkFlowOptions(options as ActivityOptions, `activity '${name}'`);
+  if (timeoutMs === undefined && !flow) return undefined;
+  return { ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...flow };
 }
 

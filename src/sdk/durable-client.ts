@@ -38,6 +38,13 @@ export interface DurableOrchestrationStatus {
   failureDetails?: FailureDetails;
   /** The instance's tags, when it has any (see {@link StartNewOptions.tags}). */
   tags?: InstanceTags;
+  /**
+   * The flow control it was started with (its registration's `concurrency`/`rateLimit` with the computed keys),
+   * when any: a `Pending` instance with one may be waiting for its key's slot or rate. Store clients only.
+   */
+  flowControl?: { concurrency?: { key: string; limit: number }; rate?: { key: string; limit: number; periodMs: number } };
+  /** Its start's priority, when not 0 (store clients only). */
+  priority?: number;
 }
 
 /** Options of `startNew`. */
@@ -61,6 +68,18 @@ export interface StartNewOptions {
    * OpenTelemetry span, if any. The HTTP API takes it from the request's `traceparent` header.
    */
   traceContext?: TraceContext;
+  /**
+   * An integer: among this name's waiting starts, higher ones are claimed first; FIFO within a priority; other names
+   * take turns with it (default 0).
+   */
+  priority?: number;
+  /**
+   * Debounce: while an instance of this name started with the same `key` still waits for its start (it starts
+   * `delayMs` after the first such call), this start replaces that instance's input instead of starting another, and
+   * answers its id. Not with `instanceId` (the debounce picks the instance). `key`: a non-empty string;
+   * `delayMs`: an integer ≥ 1.
+   */
+  debounce?: { key: string; delayMs: number };
 }
 
 /** Options of `getStatus`. */

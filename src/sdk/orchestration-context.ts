@@ -80,6 +80,15 @@ export interface SubOrchestrationOptions {
   tags?: InstanceTags;
 }
 
+/** The third argument of `ctx.callActivity(target, input, options)`. */
+export interface ActivityCallOptions {
+  /**
+   * An integer: among the waiting activities of this name, higher ones are claimed first; FIFO within a priority;
+   * other names take turns with it (default 0). Anything else is a `ValidationError` at the call.
+   */
+  priority?: number;
+}
+
 /** Request of a durable HTTP call (`ctx.callHttp`). */
 export interface DurableHttpRequest {
   method: string;
@@ -115,11 +124,13 @@ export interface OrchestrationContext<TInput = unknown> {
   /** A logger that is silent while replaying. */
   readonly log: Logger;
   getInput<T = TInput>(): T;
-  callActivity<T extends ActivityTarget>(target: T, input?: ArgOf<T>): Task<ResultOf<T>>;
+  /** Schedules an activity; `options.priority` (an integer, default 0) puts it ahead of its name's lower ones. */
+  callActivity<T extends ActivityTarget>(target: T, input?: ArgOf<T>, options?: ActivityCallOptions): Task<ResultOf<T>>;
   callActivityWithRetry<T extends ActivityTarget>(
     target: T,
     retryOptions: RetryOptions,
     input?: ArgOf<T>,
+    options?: ActivityCallOptions,
   ): Task<ResultOf<T>>;
   /**
    * Starts a sub-orchestration and waits for its output. `version` picks the child's version (as in the Python

@@ -4,6 +4,7 @@ import type { OrchestratorFunction } from './orchestration-context.js';
 import type { ActivityFunction, ActivityOptions } from './activity.js';
 import { checkVersion, compareVersions, sameVersion } from './versioning.js';
 import type { ScheduleDefinition } from './schedule.js';
+import type { FlowOptions } from './flow-control.js';
 
 /** A schedule declared in code (`app.schedule`): a worker start creates it, or updates it to this. */
 export interface DeclaredSchedule {
@@ -43,6 +44,8 @@ export class Registry {
   readonly activities = new Map<string, ActivityFunction>();
   /** Options given with `app.activity(name, fn, options)`, by activity name. */
   readonly activityOptions = new Map<string, ActivityOptions>();
+  /** Flow control given with `app.orchestration(name, fn, options)`, by orchestration name. */
+  readonly orchestrationFlow = new Map<string, FlowOptions>();
   readonly entities = new Map<string, (...args: any[]) => unknown>();
   readonly routes: RouteRegistration[] = [];
   /** Schedules declared with `app.schedule`, by schedule id. */
@@ -82,6 +85,7 @@ export class Registry {
     for (const [name, versions] of other.versionedOrchestrations) for (const [version, fn] of versions) this.add('orchestration', name, fn, version);
     for (const [name, fn] of other.activities) this.add('activity', name, fn);
     for (const [name, options] of other.activityOptions) this.activityOptions.set(name, options);
+    for (const [name, flow] of other.orchestrationFlow) this.orchestrationFlow.set(name, flow);
     for (const [name, fn] of other.entities) this.add('entity', name, fn);
     this.routes.push(...other.routes);
     for (const [id, schedule] of other.schedules) this.addSchedule(id, schedule);

@@ -9,6 +9,7 @@ import type {
   ActivityWorkItem,
   ClaimOptions,
   EpisodeCommit,
+  FlowControl,
   InstanceFilter,
   InstanceRecord,
   InstanceUpdate,
@@ -36,12 +37,15 @@ export interface InstanceRow {
   history_length: number | string;
   /** JSON object text, or null for none. */
   tags: string | null;
+  /** The flow control JSON (see `store/flow.ts`), or null for none. */
+  flow: string | null;
+  priority: number | string;
 }
 
 /** Columns to select for {@link rowToInstance}. */
 export const INSTANCE_COLUMNS =
   'instance_id, name, version, execution_id, status, input, output, custom_status, failure_details, ' +
-  'parent_instance_id, created_at, updated_at, history_length, tags';
+  'parent_instance_id, created_at, updated_at, history_length, tags, flow, priority';
 
 /** Maps a selected row to an {@link InstanceRecord}, leaving absent fields out. */
 export function rowToInstance(row: InstanceRow): InstanceRecord {
@@ -61,6 +65,8 @@ export function rowToInstance(row: InstanceRow): InstanceRecord {
   if (row.failure_details !== null) record.failureDetails = JSON.parse(row.failure_details) as FailureDetails;
   if (row.parent_instance_id !== null) record.parentInstanceId = row.parent_instance_id;
   if (row.tags !== null) record.tags = JSON.parse(row.tags) as InstanceTags;
+  if (row.flow !== null && row.flow !== undefined) record.flow = JSON.parse(row.flow) as FlowControl;
+  if (Number(row.priority ?? 0) !== 0) record.priority = Number(row.priority);
   return record;
 }
 

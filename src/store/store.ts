@@ -31,6 +31,10 @@ export interface InstanceRecord {
   historyLength: number;
   /** Set at creation (checked by `checkTags`), never changed by episodes: continue-as-new keeps them. */
   tags?: InstanceTags;
+  /** The limits it was started with (see {@link StartInstanceRequest.flow}). */
+  flow?: FlowControl;
+  /** Its start's priority, when not 0. */
+  priority?: number;
 }
 
 /** A fencing token: a commit is accepted only while `epoch` is still the row's current epoch. */
@@ -74,6 +78,10 @@ export interface StartInstanceRequest {
   parentInstance?: ParentInstanceInfo;
   /** Already checked (`checkTags`); absent or empty: none. */
   tags?: InstanceTags;
+  /** Limits on when its episodes may be claimed (`concurrency`) and when it may first start (`rate`). */
+  flow?: FlowControl;
+  /** Higher is claimed first among waiting instances of its name; FIFO within a priority (default 0). */
+  priority?: number;
   /** The ExecutionStarted event delivered to the new instance. */
   startEvent: HistoryEvent;
 }
@@ -109,6 +117,17 @@ export interface ActivityWorkItem {
   traceContext?: TraceContext;
 }
 
+/**
+ * Flow control of one work item (an activity or an instance), computed when it was scheduled and stored with
+ * it, so every worker of the hub enforces the same limits in its claims (see `sdk/flow-control.ts`).
+ */
+export interface FlowControl {
+  /** At most `limit` work items of this kind, name and key leased at once; the rest wait, FIFO per key. */
+  concurrency?: { key: string; limit: number };
+  /** At most `limit` claims of this kind, name and key per sliding `periodMs`. */
+  rate?: { key: string; limit: number; periodMs: number };
+}
+
 /** A new activity to run. */
 export interface NewActivity {
   instanceId: string;
@@ -116,6 +135,10 @@ export interface NewActivity {
   taskId: number;
   name: string;
   input?: string;
+  /** Limits on when it may be claimed; such an activity is never `runHere` (a claim checks the limits). */
+  flow?: FlowControl;
+  /** Higher is claimed first among waiting activities of its name; FIFO within a priority (default 0). */
+  priority?: number;
   /** Create it already leased to the committing worker ({@link EpisodeCommit.activityLease}), which runs it at once. */
   runHere?: boolean;
   /** Stored with the work item (see {@link ActivityWorkItem.traceContext}). */
@@ -371,6 +394,14 @@ export interface HubStore {
    * filter no index serves, see {@link InstanceOverview.scanCapped}).
    */
   instanceOverview(filter: InstanceOverviewFilter, window: number): Promise<InstanceOverview>;
+  /**
+   * A debounced start (`startNew(name, { debounce: { key, delayMs } })`): while an instance of `request.name`
+   * started with this `key` is still waiting for its start (Pending, its start message not yet visible), replaces
+   * that instance's input with `request.input` — its start time stays — and answers its id with `replaced`; else
+   * creates `request` (refusing the id of a live instance, as `createInstance` does) with its start message
+   * visible `delayMs` from now. Concurrent calls with one name and key find the same instance.
+   */
+  debounceStart(request: StartInstanceRequest, key: string, delayMs: number): Promise<{ instanceId: string; replaced: boolean }>;
   /** Sends messages to existing instances. */
   sendMessages(messages: NewMessage[]): Promise<void>;
   /**

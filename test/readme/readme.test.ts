@@ -145,6 +145,14 @@ describe('README', () => {
     assert.deepEqual(run.stdout.trim().split('\n'), expectedLogs(snippet));
   });
 
+  test('"Flow control": the example registers limits and priorities, runs the month-end orchestration and prints what its comment shows', async () => {
+    const snippet = readmeBlock('Flow control', 'ts', 'concurrency: {');
+    const dir = folder('flow-control', { 'main.ts': fromSource(snippet) });
+    const run = await node(dir, ['main.ts']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(run.stdout.trim().split('\n'), expectedLogs(snippet));
+  });
+
   for (const name of ['approval', 'approvalAsync']) {
     test(`"Orchestrations": the ${name} orchestrator retries, takes the event or, after 24 h, escalates`, async () => {
       const dir = folder(`orchestrations-${name}`, {});

@@ -107,7 +107,7 @@ if (unavailable && process.env['CI'] !== 'true') {
           )
         ).rows.map((r) => r.table_name),
       );
-      assert.deepEqual(tables, ['activities', 'history', 'inbox', 'instances', 'schedules', 'schema_migrations', 'workers']);
+      assert.deepEqual(tables, ['activities', 'flow_starts', 'history', 'inbox', 'instances', 'schedules', 'schema_migrations', 'workers']);
     });
 
     test('an invalid schema name is a ValidationError', async () => {

@@ -18,6 +18,7 @@ import { orchestrationConformance } from './conformance-orchestrations.js';
 import { tagConformance } from './conformance-tags.js';
 import { versionConformance } from './conformance-versions.js';
 import { scheduleConformance } from './conformance-schedules.js';
+import { flowConformance } from './conformance-flow.js';
 
 /** Declares the conformance suite for the store that `makeStore` opens. */
 export function storeConformanceSuite(name: string, makeStore: () => Promise<StoreUnderTest>): void {
@@ -43,5 +44,6 @@ export function storeConformanceSuite(name: string, makeStore: () => Promise<Sto
     scheduleConformance(store);
     metricsConformance(store);
     instanceListConformance(store);
+    flowConformance(store);
   });
 }

@@ -191,6 +191,10 @@ class FaultyHubStore implements HubStore {
   sendMessages(messages: NewMessage[]): Promise<void> {
     return this.owner.run('sendMessages', [messages], () => this.inner.sendMessages(messages));
   }
+  debounceStart(request: StartInstanceRequest, key: string, delayMs: number): Promise<{ instanceId: string; replaced: boolean }> {
+    return this.owner.run('debounceStart', [request, key, delayMs], () => this.inner.debounceStart(request, key, delayMs));
+  }
+
   sendToLiveInstance(message: NewMessage): Promise<RuntimeStatus | undefined> {
     return this.owner.run('sendToLiveInstance', [message], () => this.inner.sendToLiveInstance(message));
   }

@@ -4,6 +4,8 @@
  * takes four: BEGIN, one statement that locks and reads the fences, one that writes everything (and sends
  * the notices), COMMIT. Rarer parts (continue-as-new, sub-orchestration starts, messages) add their own.
  */
+import { flowColumn } from '../flow.js';
+import { admitFlowHere } from './flow-sql.js';
 import type { RuntimeStatus } from '../../sdk/history.js';
 import type { ActivityWorkItem, CommitOutcome, EpisodeCommit, InstanceUpdate, NewMessage, StoreNotice } from '../store.js';
 import { delayedMessageNotices, leasedActivity, traceContextColumn, withFinalStates } from '../shared.js';
@@ -30,6 +32,8 @@ export async function commitEpisodeBatch(
   notices: StoreNotice[],
 ): Promise<EpisodeBatchResult> {
   const ids = commits.map((c) => c.lease.id);
+  // Taken first, before any row lock (as a flow claim takes it), so the two cannot deadlock.
+  const admitted = await admitFlowHere(client, t, hub, commits.flatMap((c) => (c.activityLease ? c.activities.filter((a) => a.runHere && a.flow) : [])));
   // Activity results an episode took from memory: its commit counts only while every one of their leases holds.
   const activityLeases = commits.flatMap((c) => c.completedActivities ?? []);
   // One statement locks the instances, then the activities, each in a fixed order so that concurrent
@@ -92,7 +96,11 @@ export async function commitEpisodeBatch(
 
   // Activities marked to run here are created leased to the committing worker (epoch 1, first dequeue).
   const activities = accepted.flatMap(({ commit }) =>
-    commit.activities.map((activity) => ({ activity, commit, lease: activity.runHere ? commit.activityLease : undefined })),
+    commit.activities.map((activity) => ({
+      activity,
+      commit,
+      lease: activity.runHere && (!activity.flow || admitted.has(activity)) ? commit.activityLease : undefined,
+    })),
   );
   if (activities.some((a) => !a.lease)) notices.push({ kind: 'activities' });
   for (const a of accepted) {
@@ -126,10 +134,11 @@ export async function commitEpisodeBatch(
        DELETE FROM ${t.inbox} m USING unnest($16::bigint[], $17::text[]) AS c(id, instance_id)
        WHERE m.id = c.id AND m.hub = $1 AND m.instance_id = c.instance_id
      ), act AS (
-       ${insertActivitiesSql(t, ['$18', '$19', '$20', '$21', '$22', '$24', '$25', '$27'], 'true')}
+       ${insertActivitiesSql(t, ['$18', '$19', '$20', '$21', '$22', '$24', '$25', '$27', '$28', '$29'], 'true')}
      ), probe AS (
        -- The statement's snapshot still shows the consumed messages: they are not new work.
-       SELECT $23::boolean OR EXISTS (
+       -- A flow-controlled instance's commit ends its lease: room for a waiting one of its key.
+       SELECT $23::boolean OR EXISTS (SELECT 1 FROM ${t.instances} WHERE hub = $1 AND instance_id = ANY($6::text[]) AND cc_key IS NOT NULL) OR EXISTS (
          SELECT 1 FROM ${t.inbox} WHERE hub = $1 AND instance_id = ANY($6::text[]) AND visible_at <= ${NOW}
            AND id <> ALL($16::bigint[])) AS more_work
      )
@@ -159,6 +168,8 @@ export async function commitEpisodeBatch(
       activities.map((a) => a.lease?.leaseMs ?? null),
       keepInputColumn(u),
       activities.map((a) => traceContextColumn(a.activity.traceContext)),
+      activities.map((a) => flowColumn(a.activity.flow)),
+      activities.map((a) => a.activity.priority ?? 0),
     ],
   );
   if (written[0]?.more_work && !moreWorkKnown) notices.push({ kind: 'orchestrations' });
@@ -199,18 +210,18 @@ export const INPUT_SQL = 'input = CASE WHEN u.keep_input THEN i.input ELSE u.inp
 
 /**
  * The INSERT of new activities from `unnest` arrays at `params` (instance id, execution id, task id, name,
- * input, owner, lease ms, trace context), in array order, written only where `where` holds. An activity with an owner is
- * created leased to it (epoch 1, first dequeue). Returns `id` and `here` (leased) per row.
+ * input, owner, lease ms, trace context, flow JSON, priority), in array order, written only where `where` holds. An
+ * activity with an owner is created leased to it (epoch 1, first dequeue). Returns `id` and `here` (leased) per row.
  */
 export function insertActivitiesSql(t: Tables, params: string[], where: string): string {
-  const [instance, execution, task, name, input, owner, leaseMs, trace] = params;
-  return `INSERT INTO ${t.activities} (hub, instance_id, execution_id, task_id, name, input, lock_owner, lock_until, lock_epoch, dequeue_count, trace_context)
+  const [instance, execution, task, name, input, owner, leaseMs, trace, flow, priority] = params;
+  return `INSERT INTO ${t.activities} (hub, instance_id, execution_id, task_id, name, input, lock_owner, lock_until, lock_epoch, dequeue_count, trace_context, flow, priority)
        SELECT $1, a.instance_id, a.execution_id, a.task_id, a.name, a.input, a.owner,
          CASE WHEN a.owner IS NULL THEN 0 ELSE ${NOW} + a.lease_ms END,
-         CASE WHEN a.owner IS NULL THEN 0 ELSE 1 END, CASE WHEN a.owner IS NULL THEN 0 ELSE 1 END, a.trace_context
+         CASE WHEN a.owner IS NULL THEN 0 ELSE 1 END, CASE WHEN a.owner IS NULL THEN 0 ELSE 1 END, a.trace_context, a.flow, a.priority
        FROM unnest(${instance}::text[], ${execution}::text[], ${task}::int[], ${name}::text[], ${input}::text[], ${owner}::text[], ${leaseMs}::bigint[],
-           ${trace}::text[])
-         WITH ORDINALITY AS a(instance_id, execution_id, task_id, name, input, owner, lease_ms, trace_context, ord)
+           ${trace}::text[], ${flow}::text[], ${priority}::int[])
+         WITH ORDINALITY AS a(instance_id, execution_id, task_id, name, input, owner, lease_ms, trace_context, flow, priority, ord)
        WHERE ${where}
        ORDER BY a.ord
        RETURNING id, lock_owner IS NOT NULL AS here`;

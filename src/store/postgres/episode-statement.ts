@@ -13,6 +13,7 @@
  * written. Under READ COMMITTED, `FOR UPDATE` returns the latest version of a row it had to wait for, so a
  * fence is judged on the committed epoch, not on the statement's snapshot.
  */
+import { flowColumn } from '../flow.js';
 import type { RuntimeStatus } from '../../sdk/history.js';
 import type { ActivityWorkItem, EpisodeCommit, StoreNotice } from '../store.js';
 import { delayedMessageNotices, entityNameOf, leasedActivity, traceContextColumn } from '../shared.js';
@@ -27,6 +28,8 @@ export function fitsOneStatement(commits: readonly EpisodeCommit[]): boolean {
   for (const c of commits) {
     if (c.historyMode !== 'append' || c.startInstances.length > 0 || ids.has(c.lease.id)) return false;
     if (c.messages.some((m) => entityNameOf(m.instanceId) !== undefined)) return false;
+    // A flow-controlled activity leased here needs the flow lock first (see admitFlowHere).
+    if (c.activityLease && c.activities.some((a) => a.runHere && a.flow)) return false;
     ids.add(c.lease.id);
   }
   return true;
@@ -52,7 +55,7 @@ export async function commitEpisodesInOneStatement(
 ): Promise<OneStatementResult | undefined> {
   const messages = commits.flatMap((c) => c.messages);
   const activities = commits.flatMap((commit) =>
-    commit.activities.map((activity) => ({ activity, commit, lease: activity.runHere ? commit.activityLease : undefined })),
+    commit.activities.map((activity) => ({ activity, commit, lease: activity.runHere && !activity.flow ? commit.activityLease : undefined })),
   );
   const completed = commits.flatMap((c) => c.completedActivities ?? []);
   // Notices of the batch when it commits; status notices only where the status changed.
@@ -80,7 +83,7 @@ export async function commitEpisodesInOneStatement(
   // The rows are found by primary key only (`= ANY`), so no plan can scan a whole hub through another index.
   const parts: string[] = [
     `locked AS MATERIALIZED (
-       SELECT instance_id, lock_epoch, history_length, status, (${epochs})[array_position(${ids}, instance_id)] AS expected
+       SELECT instance_id, lock_epoch, history_length, status, cc_key, (${epochs})[array_position(${ids}, instance_id)] AS expected
        FROM ${t.instances} WHERE hub = ${hubParam} AND instance_id = ANY(${ids})
        ORDER BY instance_id FOR UPDATE
      )`,
@@ -162,6 +165,8 @@ export async function commitEpisodesInOneStatement(
       column((a) => a.lease?.workerId ?? null),
       column((a) => a.lease?.leaseMs ?? null),
       column((a) => traceContextColumn(a.activity.traceContext)),
+      column((a) => flowColumn(a.activity.flow)),
+      column((a) => a.activity.priority ?? 0),
     ];
     parts.push(`act AS (${insertActivitiesSql(t, activityParams, gated)})`);
   }
@@ -169,7 +174,8 @@ export async function commitEpisodesInOneStatement(
   parts.push(
     `probe AS (
        -- The statement's snapshot still shows the consumed messages: they are not new work.
-       SELECT ${known} OR EXISTS (
+       -- A flow-controlled instance's commit ends its lease: room for a waiting one of its key.
+       SELECT ${known} OR EXISTS (SELECT 1 FROM locked WHERE cc_key IS NOT NULL) OR EXISTS (
          SELECT 1 FROM ${t.inbox} WHERE hub = ${hubParam} AND instance_id = ANY(${ids}) AND visible_at <= ${NOW}
            ${consumedIds ? `AND id <> ALL(${consumedIds})` : ''}) AS more_work
      )`,

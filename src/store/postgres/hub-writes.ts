@@ -2,6 +2,7 @@
  * The writes that several PostgreSQL hub-store operations share: creating (or overwriting) an instance
  * with its start message, and delivering messages. Both run inside the caller's transaction.
  */
+import { flowColumn } from '../flow.js';
 import { isTerminalStatus, type RuntimeStatus } from '../../sdk/history.js';
 import { entityNameOf, startedWorkItem, tagsColumn } from '../shared.js';
 import type { NewMessage, OrchestrationWorkItem, StartInstanceRequest, StartLease } from '../store.js';
@@ -66,19 +67,20 @@ export async function startInstances(
       prepared(
         `WITH req AS (
            SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-               $10::text[], $11::bigint[], $12::text[])
+               $10::text[], $11::bigint[], $12::text[], $13::text[], $14::int[])
              WITH ORDINALITY AS r(instance_id, name, version, execution_id, input, parent, event_type, event, lease_owner,
-               lease_ms, tags, ord)
+               lease_ms, tags, flow, priority, ord)
          ), started AS (
            INSERT INTO ${t.instances} AS i (hub, instance_id, name, version, execution_id, status, input, parent_instance_id,
-             created_at, updated_at, history_length, lock_owner, lock_until, lock_epoch, tags)
+             created_at, updated_at, history_length, lock_owner, lock_until, lock_epoch, tags, flow, priority)
            -- in id order, so two groups starting the same ids cannot deadlock
            SELECT $1, r.instance_id, r.name, r.version, r.execution_id, 'Pending', r.input, r.parent, ${NOW}, ${NOW}, 0,
-             r.lease_owner, COALESCE(${NOW} + r.lease_ms, 0), nextval('${t.epochs}'), r.tags
+             r.lease_owner, COALESCE(${NOW} + r.lease_ms, 0), nextval('${t.epochs}'), r.tags, r.flow, r.priority
            FROM req r ORDER BY r.instance_id
            ON CONFLICT (hub, instance_id) DO UPDATE SET
              name = EXCLUDED.name, version = EXCLUDED.version, execution_id = EXCLUDED.execution_id, status = 'Pending',
              input = EXCLUDED.input, output = NULL, custom_status = NULL, failure_details = NULL, tags = EXCLUDED.tags,
+             flow = EXCLUDED.flow, priority = EXCLUDED.priority,
              parent_instance_id = EXCLUDED.parent_instance_id, created_at = EXCLUDED.created_at,
              updated_at = EXCLUDED.updated_at, history_length = 0, lock_owner = EXCLUDED.lock_owner,
              lock_until = EXCLUDED.lock_until,
@@ -117,6 +119,8 @@ export async function startInstances(
           leases.map((l) => l?.workerId ?? null),
           leases.map((l) => l?.leaseMs ?? null),
           r.map((q) => tagsColumn(q)),
+          r.map((q) => flowColumn(q.flow)),
+          r.map((q) => q.priority ?? 0),
         ],
       ),
     ));

@@ -6,6 +6,9 @@
  * `visibleAt`, `nextVisibleAt`) are re-based between this process's clock and the database's, so a
  * process whose clock is off by minutes still waits the right durations.
  */
+import { FLOW_LOCK_CLASS, flowColumn } from '../flow.js';
+import { debounceNotices, debounceStart } from './postgres-debounce.js';
+import { claimActivitiesSql, claimFlowActivities, flowCandidatesSql, flowWaiting, prioritizedCandidatesSql, recordInstanceStarts, withFlowProbeSql, type ClaimedActivityRow } from './flow-sql.js';
 import { isTerminalStatus, type HistoryEvent, type RuntimeStatus } from '../../sdk/history.js';
 import { InstanceAlreadyExistsError } from '../../sdk/errors.js';
 import {
@@ -106,7 +109,8 @@ export class PostgresHubStore implements HubStore {
   });
 
   async createInstance(request: StartInstanceRequest, lease?: StartLease): Promise<OrchestrationWorkItem | undefined> {
-    const start = { request, lease };
+    // A flow-controlled instance is never leased at creation: only a claim checks its limits.
+    const start = { request, lease: flowColumn(request.flow) === null ? lease : undefined };
     const { conflict, error, item } = await this.#starts.add(start);
     if (error) throw error;
     if (conflict) throw new InstanceAlreadyExistsError(request.instanceId, conflict);
@@ -136,6 +140,12 @@ export class PostgresHubStore implements HubStore {
 
   instanceOverview(filter: InstanceOverviewFilter, window: number): Promise<InstanceOverview> {
     return instanceOverview(this.ctx.db, this.#t, this.hub, filter, window);
+  }
+
+  async debounceStart(request: StartInstanceRequest, key: string, delayMs: number): Promise<{ instanceId: string; replaced: boolean }> {
+    const answer = await debounceStart(this.ctx.db, this.#t, this.hub, request, key, delayMs);
+    if (!answer.replaced) this.ctx.emitLocal(this.hub, debounceNotices(answer.instanceId));
+    return answer;
   }
 
   async sendMessages(messages: NewMessage[]): Promise<void> {
@@ -242,8 +252,9 @@ export class PostgresHubStore implements HubStore {
     const rows = await this.ctx.db.query<ClaimedRow>(
       leaseSql(
         t,
-        `SELECT i.instance_id, i.lock_owner AS previous_owner FROM ${t.instances} i
-         WHERE i.hub = $1
+        `WITH ${prioritizedCandidatesSql({
+          table: t.instances,
+          where: `i.hub = $1
            AND i.instance_id IN (SELECT m.instance_id FROM ${t.inbox} m WHERE m.hub = $1 AND m.visible_at <= ${NOW})
            AND i.lock_until <= ${NOW}
            AND ($3::text[] IS NULL OR i.name = ANY($3::text[]))
@@ -251,13 +262,51 @@ export class PostgresHubStore implements HubStore {
            AND (i.status <> 'Suspended' OR EXISTS (
              SELECT 1 FROM ${t.inbox} m WHERE m.hub = $1 AND m.instance_id = i.instance_id
                AND m.visible_at <= ${NOW} AND m.event_type IN ${CONTROL_EVENTS_SQL}))
-         LIMIT $4
-         FOR UPDATE OF i SKIP LOCKED`,
+           AND i.flow IS NULL`,
+          prioritized: `SELECT 1 FROM ${t.instances} p WHERE p.hub = $1 AND p.priority <> 0 AND p.status = 'Pending'`,
+          key: 'instance_id', order: 'i.created_at, i.instance_id', limitParam: '$4',
+        })}
+        SELECT * FROM candidates`,
         5,
       ),
       [this.hub, options.workerId, namesParam(options), options.limit, options.leaseMs, versionRulesParam(options)],
     );
-    return rows.map(toWorkItem);
+    const items = rows.map(toWorkItem);
+    if (items.length < options.limit) items.push(...(await this.#claimFlowOrchestrations(options, options.limit - items.length)));
+    return items;
+  }
+
+  /**
+   * Claims flow-controlled instances their keys' limits allow (see `store/flow.ts`), oldest first per key, under
+   * the hub's flow lock: claims of flow-controlled work run one at a time, so the leased counts they read hold.
+   */
+  async #claimFlowOrchestrations(options: ClaimOptions, room: number): Promise<OrchestrationWorkItem[]> {
+    const t = this.#t;
+    if (!(await flowWaiting(this.ctx.db, t.instances, this.hub, options, `AND status NOT IN ${TERMINAL_SQL}`))) return [];
+    return await this.ctx.db.transaction(async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [FLOW_LOCK_CLASS, `${t.schema}:${this.hub}`]);
+      const { rows } = await client.query<ClaimedRow>(
+        leaseSql(
+          t,
+          flowCandidatesSql({
+            table: t.instances, starts: t.flowStarts, kind: 'orchestration',
+            where: `i.hub = $1 AND i.flow IS NOT NULL AND i.lock_until <= ${NOW}
+             AND ($3::text[] IS NULL OR i.name = ANY($3::text[]))
+             AND ${versionRulesSql(t, '$6')}
+             AND EXISTS (SELECT 1 FROM ${t.inbox} m WHERE m.hub = $1 AND m.instance_id = i.instance_id AND m.visible_at <= ${NOW}
+               AND (i.status <> 'Suspended' OR m.event_type IN ${CONTROL_EVENTS_SQL}))`,
+            rateKey: `CASE WHEN i.status = 'Pending' THEN i.rate_key END`, orderBy: 'i.priority DESC, i.created_at, i.instance_id',
+            key: 'i.instance_id', alias: 'instance_id', limitParam: '$4',
+          }),
+          5,
+        ),
+        [this.hub, options.workerId, namesParam(options), room, options.leaseMs, versionRulesParam(options)],
+      );
+      const items = rows.map(toWorkItem);
+      // A first start of a rate-limited instance counts against its rate.
+      await recordInstanceStarts(client, t, this.hub, items.filter((i) => i.instance.status === 'Pending').map((i) => i.instance.instanceId));
+      return items;
+    });
   }
 
   async leaseInstances(instanceIds: readonly string[], options: { workerId: string; leaseMs: number }): Promise<OrchestrationWorkItem[]> {
@@ -268,6 +317,7 @@ export class PostgresHubStore implements HubStore {
         t,
         `SELECT i.instance_id, i.lock_owner AS previous_owner FROM ${t.instances} i
          WHERE i.hub = $1 AND i.instance_id = ANY($3::text[]) AND i.lock_until <= ${NOW} AND i.status = 'Running'
+           AND i.flow IS NULL
          FOR UPDATE OF i SKIP LOCKED`,
         4,
       ),
@@ -313,31 +363,22 @@ export class PostgresHubStore implements HubStore {
 
   async claimActivities(options: ClaimOptions): Promise<ActivityWorkItem[]> {
     const t = this.#t;
-    const rows = await this.ctx.db.query<{
-      id: string;
-      instance_id: string;
-      execution_id: string;
-      task_id: number;
-      name: string;
-      input: string | null;
-      dequeue_count: number;
-      lock_epoch: string;
-      previous_owner: string | null;
-      trace_context: string | null;
-    }>(
-      `WITH candidates AS (
-         SELECT id, lock_owner AS previous_owner FROM ${t.activities}
-         WHERE hub = $1 AND lock_until <= ${NOW} AND ($3::text[] IS NULL OR name = ANY($3::text[]))
-         ORDER BY id LIMIT $4
-         FOR UPDATE SKIP LOCKED
-       )
-       UPDATE ${t.activities} a
-       SET lock_owner = $2, lock_until = ${NOW} + $5::bigint, lock_epoch = a.lock_epoch + 1, dequeue_count = a.dequeue_count + 1
-       FROM candidates c WHERE a.id = c.id
-       RETURNING a.id, a.instance_id, a.execution_id, a.task_id, a.name, a.input, a.dequeue_count, a.lock_epoch, c.previous_owner, a.trace_context`,
+    const rows = await this.ctx.db.query<ClaimedActivityRow>(
+      `WITH ${prioritizedCandidatesSql({
+        table: t.activities,
+        where: `i.hub = $1 AND i.lock_until <= ${NOW} AND ($3::text[] IS NULL OR i.name = ANY($3::text[])) AND i.flow IS NULL`,
+        prioritized: `SELECT 1 FROM ${t.activities} p WHERE p.hub = $1 AND p.priority <> 0 AND p.lock_until <= ${NOW}`,
+        key: 'id', order: 'i.id', plainOrder: 'i.id', limitParam: '$4',
+      })}, claimed AS (${claimActivitiesSql(t)})
+       ${withFlowProbeSql(t, '$3')}`,
       [this.hub, options.workerId, namesParam(options), options.limit, options.leaseMs],
     );
-    return rows
+    // The same statement told whether flow-controlled activities wait (a row of its own), so a plain workload pays
+    // no round trip for them.
+    const waiting = rows.some((r) => r.flow_probe);
+    const claimed = rows.filter((r) => !r.flow_probe);
+    if (waiting && claimed.length < options.limit) claimed.push(...(await claimFlowActivities(this.ctx.db, t, this.hub, options, options.limit - claimed.length)));
+    return claimed
       .map((r) => ({
         id: Number(r.id),
         instanceId: r.instance_id,
@@ -357,15 +398,17 @@ export class PostgresHubStore implements HubStore {
     if (completions.length === 0) return [];
     const notices: StoreNotice[] = [{ kind: 'orchestrations' }];
     const results = await this.ctx.db.transaction(async (client) => {
-      const { rows } = await client.query<{ id: string }>(
+      const { rows } = await client.query<{ id: string; cc_key: string | null }>(
         `DELETE FROM ${this.#t.activities} a USING unnest($2::bigint[], $3::bigint[]) AS c(id, epoch)
          WHERE a.hub = $1 AND a.id = c.id AND a.lock_epoch = c.epoch
-         RETURNING a.id`,
+         RETURNING a.id, a.cc_key`,
         [this.hub, completions.map((c) => activityId(c.lease.id)), completions.map((c) => c.lease.epoch)],
       );
       const deleted = new Set(rows.map((r) => String(r.id)));
       // The same completion twice in one batch: only the first one counts.
       const results = completions.map((c) => deleted.delete(activityId(c.lease.id)));
+      // A finished activity with a concurrency key makes room for a waiting one.
+      if (rows.some((r) => r.cc_key !== null) && !notices.some((n) => n.kind === 'activities')) notices.push({ kind: 'activities' });
       const delivered = completions.filter((_, i) => results[i]).map((c) => c.message);
       if (delivered.length) {
         await insertMessages(client, this.#t, this.hub, delivered);
@@ -447,7 +490,8 @@ export class PostgresHubStore implements HubStore {
       `SELECT LEAST(
          (SELECT MIN(visible_at) FROM ${t.inbox} WHERE hub = $1 AND visible_at > ${since}),
          (SELECT MIN(lock_until) FROM ${t.activities} WHERE hub = $1 AND lock_until > ${since}),
-         (SELECT MIN(lock_until) FROM ${t.instances} WHERE hub = $1 AND lock_until > ${since})
+         (SELECT MIN(lock_until) FROM ${t.instances} WHERE hub = $1 AND lock_until > ${since}),
+         (SELECT MIN(until) FROM ${t.flowStarts} WHERE hub = $1 AND until > ${since})
        ) - ${NOW} AS delay`,
       [this.hub, Math.max(0, Math.round(lookBackMs))],
     );

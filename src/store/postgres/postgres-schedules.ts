@@ -3,6 +3,7 @@
  * revision (the row lock serializes workers racing for one due time: the second sees the new revision and
  * loses), with the run's instance created in the same transaction. Due times compare with the database's clock.
  */
+import { flowColumn } from '../flow.js';
 import type { ScheduleRunStart, ScheduleStore, StoreNotice } from '../store.js';
 import type { ScheduleRecord, SchedulePutOutcome } from '../schedule-record.js';
 import { rowToSchedule, scheduleColumns, type ScheduleRow } from '../schedule-rows.js';
@@ -120,10 +121,10 @@ async function createIfAbsent(client: TxClient, t: Tables, hub: string, run: Sch
   const r = run.request;
   const created = await client.query(
     `INSERT INTO ${t.instances} (hub, instance_id, name, version, execution_id, status, input, parent_instance_id,
-       created_at, updated_at, history_length, lock_owner, lock_until, lock_epoch)
-     VALUES ($1, $2, $3, $4, $5, 'Pending', $6, NULL, ${NOW}, ${NOW}, 0, NULL, 0, nextval('${t.epochs}'))
+       created_at, updated_at, history_length, lock_owner, lock_until, lock_epoch, flow, priority)
+     VALUES ($1, $2, $3, $4, $5, 'Pending', $6, NULL, ${NOW}, ${NOW}, 0, NULL, 0, nextval('${t.epochs}'), $7, $8)
      ON CONFLICT (hub, instance_id) DO NOTHING`,
-    [hub, r.instanceId, r.name, r.version ?? null, r.executionId, r.input ?? null],
+    [hub, r.instanceId, r.name, r.version ?? null, r.executionId, r.input ?? null, flowColumn(r.flow), r.priority ?? 0],
   );
   if (!created.rowCount) return false;
   await insertMessages(client, t, hub, [{ instanceId: r.instanceId, executionId: r.executionId, event: r.startEvent }]);

@@ -19,6 +19,8 @@ export interface Tables {
   activities: string;
   workers: string;
   schedules: string;
+  /** Claims of rate-limited work items, kept until they leave the rate's period. */
+  flowStarts: string;
   /** Sequence of instance fencing tokens: never reused, even across purges. */
   epochs: string;
   /** The SQL function that compares versions as `compareVersions` does. */
@@ -36,6 +38,7 @@ export function tablesOf(schema: string): Tables {
     activities: q('activities'),
     workers: q('workers'),
     schedules: q('schedules'),
+    flowStarts: q('flow_starts'),
     epochs: q('lock_epochs'),
     versionCompare: q('duraflow_version_compare'),
   };
@@ -189,6 +192,41 @@ const MIGRATIONS: ((t: Tables) => string)[] = [
   (t) => `
   DROP INDEX ${quoteIdent(t.schema)}.instances_unfinished;
   CREATE INDEX instances_unfinished ON ${t.instances} (hub, status, created_at, instance_id) WHERE status IN ('Pending', 'Running', 'Suspended');
+  `,
+  // Flow control (sdk/flow-control.ts), as in SQLite: the limits as JSON in flow (NULL: none), generated columns the
+  // claims read, partial indexes of flow-controlled rows only, and flow_starts for the claims of rate-limited items;
+  // priority (0 unless given) orders a name's backlog; debounce_key marks a waiting debounced start.
+  (t) => `
+  ALTER TABLE ${t.activities} ADD COLUMN flow text,
+    ADD COLUMN cc_key text GENERATED ALWAYS AS ((flow::jsonb) -> 'concurrency' ->> 'key') STORED,
+    ADD COLUMN cc_limit integer GENERATED ALWAYS AS (((flow::jsonb) -> 'concurrency' ->> 'limit')::integer) STORED,
+    ADD COLUMN rate_key text GENERATED ALWAYS AS ((flow::jsonb) -> 'rate' ->> 'key') STORED,
+    ADD COLUMN rate_limit integer GENERATED ALWAYS AS (((flow::jsonb) -> 'rate' ->> 'limit')::integer) STORED,
+    ADD COLUMN rate_period bigint GENERATED ALWAYS AS (((flow::jsonb) -> 'rate' ->> 'periodMs')::bigint) STORED;
+  ALTER TABLE ${t.instances} ADD COLUMN flow text,
+    ADD COLUMN cc_key text GENERATED ALWAYS AS ((flow::jsonb) -> 'concurrency' ->> 'key') STORED,
+    ADD COLUMN cc_limit integer GENERATED ALWAYS AS (((flow::jsonb) -> 'concurrency' ->> 'limit')::integer) STORED,
+    ADD COLUMN rate_key text GENERATED ALWAYS AS ((flow::jsonb) -> 'rate' ->> 'key') STORED,
+    ADD COLUMN rate_limit integer GENERATED ALWAYS AS (((flow::jsonb) -> 'rate' ->> 'limit')::integer) STORED,
+    ADD COLUMN rate_period bigint GENERATED ALWAYS AS (((flow::jsonb) -> 'rate' ->> 'periodMs')::bigint) STORED;
+  ALTER TABLE ${t.activities} ADD COLUMN priority integer NOT NULL DEFAULT 0;
+  ALTER TABLE ${t.instances} ADD COLUMN priority integer NOT NULL DEFAULT 0;
+  CREATE INDEX activities_by_priority ON ${t.activities} (hub, lock_until) WHERE priority <> 0;
+  CREATE INDEX instances_by_priority ON ${t.instances} (hub, created_at) WHERE priority <> 0 AND status = 'Pending';
+  ALTER TABLE ${t.instances} ADD COLUMN debounce_key text;
+  CREATE INDEX instances_by_debounce ON ${t.instances} (hub, name, debounce_key) WHERE debounce_key IS NOT NULL AND status = 'Pending';
+  CREATE INDEX activities_by_flow_key ON ${t.activities} (hub, name, cc_key, lock_until) WHERE cc_key IS NOT NULL;
+  CREATE INDEX activities_by_flow ON ${t.activities} (hub, lock_until, id) WHERE flow IS NOT NULL;
+  CREATE INDEX instances_by_flow_key ON ${t.instances} (hub, name, cc_key, lock_until) WHERE cc_key IS NOT NULL;
+  CREATE TABLE ${t.flowStarts} (
+    hub text NOT NULL,
+    kind text NOT NULL,
+    name text NOT NULL,
+    rate_key text NOT NULL,
+    until bigint NOT NULL
+  );
+  CREATE INDEX flow_starts_by_key ON ${t.flowStarts} (hub, kind, name, rate_key, until);
+  CREATE INDEX flow_starts_by_until ON ${t.flowStarts} (hub, until);
   `,
 ];
 

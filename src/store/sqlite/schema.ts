@@ -154,6 +154,43 @@ const MIGRATIONS: string[] = [
   DROP INDEX instances_unfinished;
   CREATE INDEX instances_unfinished ON instances (hub, status, created_at, instance_id) WHERE status IN ('Pending', 'Running', 'Suspended');
   `,
+  // Flow control (sdk/flow-control.ts): a work item's limits as JSON in flow (NULL: none, the common case), with
+  // virtual columns the claims read. The partial indexes hold only flow-controlled rows: the leased count per key,
+  // and the waiting ones a claim looks at. flow_starts records claims of rate-limited items until they age out.
+  // priority (0 unless given) orders a name's backlog; the partial indexes tell a claim whether any is waiting.
+  // debounce_key marks a debounced start (startNew's debounce) while it waits, so a later one finds it.
+  `
+  ALTER TABLE activities ADD COLUMN flow TEXT;
+  ALTER TABLE activities ADD COLUMN cc_key TEXT GENERATED ALWAYS AS (json_extract(flow, '$.concurrency.key')) VIRTUAL;
+  ALTER TABLE activities ADD COLUMN cc_limit INTEGER GENERATED ALWAYS AS (json_extract(flow, '$.concurrency.limit')) VIRTUAL;
+  ALTER TABLE activities ADD COLUMN rate_key TEXT GENERATED ALWAYS AS (json_extract(flow, '$.rate.key')) VIRTUAL;
+  ALTER TABLE activities ADD COLUMN rate_limit INTEGER GENERATED ALWAYS AS (json_extract(flow, '$.rate.limit')) VIRTUAL;
+  ALTER TABLE activities ADD COLUMN rate_period INTEGER GENERATED ALWAYS AS (json_extract(flow, '$.rate.periodMs')) VIRTUAL;
+  ALTER TABLE instances ADD COLUMN flow TEXT;
+  ALTER TABLE instances ADD COLUMN cc_key TEXT GENERATED ALWAYS AS (json_extract(flow, '$.concurrency.key')) VIRTUAL;
+  ALTER TABLE instances ADD COLUMN cc_limit INTEGER GENERATED ALWAYS AS (json_extract(flow, '$.concurrency.limit')) VIRTUAL;
+  ALTER TABLE instances ADD COLUMN rate_key TEXT GENERATED ALWAYS AS (json_extract(flow, '$.rate.key')) VIRTUAL;
+  ALTER TABLE instances ADD COLUMN rate_limit INTEGER GENERATED ALWAYS AS (json_extract(flow, '$.rate.limit')) VIRTUAL;
+  ALTER TABLE instances ADD COLUMN rate_period INTEGER GENERATED ALWAYS AS (json_extract(flow, '$.rate.periodMs')) VIRTUAL;
+  ALTER TABLE activities ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE instances ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX activities_by_priority ON activities (hub, lock_until) WHERE priority <> 0;
+  CREATE INDEX instances_by_priority ON instances (hub, created_at) WHERE priority <> 0 AND status = 'Pending';
+  ALTER TABLE instances ADD COLUMN debounce_key TEXT;
+  CREATE INDEX instances_by_debounce ON instances (hub, name, debounce_key) WHERE debounce_key IS NOT NULL AND status = 'Pending';
+  CREATE INDEX activities_by_flow_key ON activities (hub, name, cc_key, lock_until) WHERE cc_key IS NOT NULL;
+  CREATE INDEX activities_by_flow ON activities (hub, id) WHERE flow IS NOT NULL;
+  CREATE INDEX instances_by_flow_key ON instances (hub, name, cc_key, lock_until) WHERE cc_key IS NOT NULL;
+  CREATE TABLE flow_starts (
+    hub TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    rate_key TEXT NOT NULL,
+    until INTEGER NOT NULL
+  );
+  CREATE INDEX flow_starts_by_key ON flow_starts (hub, kind, name, rate_key, until);
+  CREATE INDEX flow_starts_by_until ON flow_starts (hub, until);
+  `,
 ];
 
 /** The schema version this code expects (`user_version` after {@link migrate}). */

@@ -7,17 +7,39 @@ import type { ActivityCompletion, ActivityWorkItem, ClaimOptions, Lease } from '
 import { namesParam, type SqliteStoreContext } from './sqlite-context.js';
 import { insertMessage } from './sqlite-hub-writes.js';
 import { traceContextField } from '../shared.js';
+import { admitFlow, recordFlowStarts, type FlowCandidate } from './sqlite-flow.js';
 
 /** `HubStore.claimActivities`: leases unleased activities in order, bumping each one's epoch and dequeue count. */
 export async function claimActivities(store: SqliteStoreContext, hub: string, options: ClaimOptions): Promise<ActivityWorkItem[]> {
   const now = store.now();
   return await store.write(() => {
     // The owners first: a lease still named after its owner has expired (completions and releases clear it).
+    // With prioritized activities waiting, each name's backlog goes highest priority first, and the names take
+    // turns (by rank in their own backlog), so a busy name of high priority does not starve the others.
+    const prioritized = store.sql('SELECT 1 FROM activities INDEXED BY activities_by_priority WHERE hub = ? AND priority <> 0 AND lock_until <= ? LIMIT 1').get(hub, now);
     const candidates = store.sql(
-      `SELECT id, lock_owner AS owner FROM activities WHERE hub = ? AND lock_until <= ?
-         AND (? IS NULL OR name IN (SELECT value FROM json_each(?)))
-       ORDER BY id LIMIT ?`,
+      prioritized
+        ? `SELECT id, owner FROM (
+             SELECT id, lock_owner AS owner, row_number() OVER (PARTITION BY name ORDER BY priority DESC, id) AS rank
+             FROM activities WHERE hub = ? AND lock_until <= ? AND flow IS NULL
+               AND (? IS NULL OR name IN (SELECT value FROM json_each(?))))
+           ORDER BY rank, id LIMIT ?`
+        : `SELECT id, lock_owner AS owner FROM activities WHERE hub = ? AND lock_until <= ? AND flow IS NULL
+             AND (? IS NULL OR name IN (SELECT value FROM json_each(?)))
+           ORDER BY id LIMIT ?`,
     ).all(hub, now, namesParam(options), namesParam(options), options.limit) as { id: number; owner: string | null }[];
+    if (candidates.length < options.limit) {
+      // Flow-controlled activities: only those their key's limits allow, oldest first per key.
+      const waiting = store.sql(
+        `SELECT id, lock_owner AS owner, name, cc_key, cc_limit, rate_key, rate_limit, rate_period
+         FROM activities INDEXED BY activities_by_flow WHERE hub = ? AND lock_until <= ? AND flow IS NOT NULL
+           AND (? IS NULL OR name IN (SELECT value FROM json_each(?)))
+         ORDER BY ${prioritized ? 'priority DESC, ' : ''}id`,
+      ).iterate(hub, now, namesParam(options), namesParam(options)) as Iterable<FlowCandidate>;
+      const admitted = admitFlow(store, hub, 'activity', waiting, now, options.limit - candidates.length);
+      recordFlowStarts(store, hub, 'activity', admitted, now);
+      for (const a of admitted) candidates.push({ id: Number(a.id), owner: a.owner });
+    }
     if (candidates.length === 0) return [];
     const owners = new Map(candidates.map((c) => [c.id, c.owner]));
     const rows = store.sql(
@@ -53,21 +75,29 @@ export async function claimActivities(store: SqliteStoreContext, hub: string, op
 /** `HubStore.completeActivities`: each completion whose lease still holds deletes its activity and sends its result. */
 export async function completeActivities(store: SqliteStoreContext, hub: string, completions: ActivityCompletion[]): Promise<boolean[]> {
   const now = store.now();
+  let freed = false;
   const results = await store.write(
     () =>
       completions.map((c) => {
-        const deleted = store.sql('DELETE FROM activities WHERE id = ? AND hub = ? AND lock_epoch = ?').run(
+        const deleted = store.sql('DELETE FROM activities WHERE id = ? AND hub = ? AND lock_epoch = ? RETURNING name, cc_key').get(
           Number(c.lease.id),
           hub,
           c.lease.epoch,
-        );
-        if (deleted.changes === 0) return false;
+        ) as { name: string; cc_key: string | null } | undefined;
+        if (!deleted) return false;
+        // A finished activity with a concurrency key makes room for a waiting one of its key, if there is one.
+        if (deleted.cc_key !== null && !freed) {
+          freed = store
+            .sql('SELECT 1 FROM activities INDEXED BY activities_by_flow_key WHERE hub = ? AND name = ? AND cc_key = ? AND lock_until <= ? LIMIT 1')
+            .get(hub, deleted.name, deleted.cc_key, now) !== undefined;
+        }
         insertMessage(store, hub, c.message, now);
         return true;
       }),
     true,
   );
   if (results.some(Boolean)) store.emit(hub, { kind: 'orchestrations' });
+  if (freed) store.emit(hub, { kind: 'activities' });
   return results;
 }
 
@@ -100,14 +130,15 @@ export async function renewLeases(
   }, false);
 }
 
-/** `HubStore.nextVisibleAt`: the earliest future message visibility or lease expiry, if any. */
+/** `HubStore.nextVisibleAt`: the earliest future message visibility, lease expiry or end of a rate period, if any. */
 export async function nextVisibleAt(store: SqliteStoreContext, hub: string, lookBackMs = 0): Promise<Date | undefined> {
   const now = store.now() - Math.max(0, lookBackMs);
   const row = store.sql(
     `SELECT MIN(t) AS t FROM (
        SELECT MIN(visible_at) AS t FROM inbox WHERE hub = ? AND visible_at > ?
        UNION ALL SELECT MIN(lock_until) FROM activities WHERE hub = ? AND lock_until > ?
-       UNION ALL SELECT MIN(lock_until) FROM instances WHERE hub = ? AND lock_until > 0 AND lock_until > ?)`,
-  ).get(hub, now, hub, now, hub, now) as { t: number | null };
+       UNION ALL SELECT MIN(lock_until) FROM instances WHERE hub = ? AND lock_until > 0 AND lock_until > ?
+       UNION ALL SELECT MIN(until) FROM flow_starts WHERE hub = ? AND until > ?)`,
+  ).get(hub, now, hub, now, hub, now, hub, now) as { t: number | null };
   return row.t === null ? undefined : new Date(row.t);
 }

@@ -3,6 +3,7 @@
  * an episode did (fenced by its lease epoch), and releasing leases. Claims and releases are lease-only
  * writes (no fsync of their own); commits are durable.
  */
+import { flowColumn } from '../flow.js';
 import type { HistoryEvent, RuntimeStatus } from '../../sdk/history.js';
 import { INSTANCE_COLUMNS, dedupeNotices, delayedMessageNotices, leasedActivity, rowToInstance, statusNotice, traceContextColumn, versionRulesParam, type InstanceRow } from '../shared.js';
 import type {
@@ -11,12 +12,14 @@ import type {
   CommitOutcome,
   EpisodeCommit,
   InboxMessage,
+  NewActivity,
   Lease,
   OrchestrationWorkItem,
   StoreNotice,
 } from '../store.js';
 import { namesParam, type SqliteStoreContext } from './sqlite-context.js';
 import { insertMessage, nextEpoch, startInstance } from './sqlite-hub-writes.js';
+import { admitFlow, recordFlowStarts, type FlowCandidate } from './sqlite-flow.js';
 
 const CONTROL_EVENTS_SQL = `('ExecutionResumed','ExecutionTerminated')`;
 
@@ -45,15 +48,39 @@ interface MessageRow {
 export async function claimOrchestrations(store: SqliteStoreContext, hub: string, options: ClaimOptions): Promise<OrchestrationWorkItem[]> {
   const now = store.now();
   return await store.write(() => {
+    // With prioritized starts waiting, each name's instances go highest priority first, the names taking turns.
+    const prioritized = store.sql(
+      `SELECT 1 FROM instances INDEXED BY instances_by_priority WHERE hub = ? AND priority <> 0 AND status = 'Pending' LIMIT 1`,
+    ).get(hub);
     const candidates = store.sql(
-      `SELECT DISTINCT m.instance_id AS id, i.lock_owner AS owner FROM inbox m
-       JOIN instances i ON i.hub = m.hub AND i.instance_id = m.instance_id
-       WHERE m.hub = ? AND m.visible_at <= ? AND i.lock_until <= ?
-         AND (i.status <> 'Suspended' OR m.event_type IN ${CONTROL_EVENTS_SQL})
-         AND (? IS NULL OR i.name IN (SELECT value FROM json_each(?)))
-         AND ${VERSION_RULES_SQL}
-       LIMIT ?`,
+      `SELECT id, owner FROM (
+         SELECT DISTINCT m.instance_id AS id, i.lock_owner AS owner, i.name, i.priority, i.created_at FROM inbox m
+         JOIN instances i ON i.hub = m.hub AND i.instance_id = m.instance_id
+         WHERE m.hub = ? AND m.visible_at <= ? AND i.lock_until <= ?
+           AND (i.status <> 'Suspended' OR m.event_type IN ${CONTROL_EVENTS_SQL})
+           AND (? IS NULL OR i.name IN (SELECT value FROM json_each(?)))
+           AND ${VERSION_RULES_SQL} AND i.flow IS NULL
+         ${prioritized ? '' : 'LIMIT ?'})
+       ${prioritized ? 'ORDER BY row_number() OVER (PARTITION BY name ORDER BY priority DESC, created_at, id), created_at, id LIMIT ?' : ''}`,
     ).all(hub, now, now, namesParam(options), namesParam(options), ...Array(3).fill(versionRulesParam(options)), options.limit) as { id: string; owner: string | null }[];
+    if (candidates.length < options.limit) {
+      // Flow-controlled instances: only those their key's limits allow, oldest first per key; the rate counts
+      // first starts (Pending) only.
+      const waiting = store.sql(
+        `SELECT i.instance_id AS id, i.lock_owner AS owner, i.name, i.cc_key, i.cc_limit,
+           CASE WHEN i.status = 'Pending' THEN i.rate_key END AS rate_key, i.rate_limit, i.rate_period
+         FROM instances i
+         WHERE i.hub = ? AND i.flow IS NOT NULL AND i.lock_until <= ?
+           AND EXISTS (SELECT 1 FROM inbox m WHERE m.hub = i.hub AND m.instance_id = i.instance_id AND m.visible_at <= ?
+             AND (i.status <> 'Suspended' OR m.event_type IN ${CONTROL_EVENTS_SQL}))
+           AND (? IS NULL OR i.name IN (SELECT value FROM json_each(?)))
+           AND ${VERSION_RULES_SQL}
+         ORDER BY i.priority DESC, i.created_at, i.instance_id`,
+      ).iterate(hub, now, now, namesParam(options), namesParam(options), ...Array(3).fill(versionRulesParam(options))) as Iterable<FlowCandidate>;
+      const admitted = admitFlow(store, hub, 'orchestration', waiting, now, options.limit - candidates.length);
+      recordFlowStarts(store, hub, 'orchestration', admitted, now);
+      for (const a of admitted) candidates.push({ id: String(a.id), owner: a.owner });
+    }
     const items: OrchestrationWorkItem[] = [];
     for (const { id, owner } of candidates) {
       const row = store.sql(
@@ -80,7 +107,8 @@ export async function leaseInstances(
     for (const id of instanceIds) {
       const row = store.sql(
         `UPDATE instances SET lock_owner = ?, lock_until = ?, lock_epoch = ?
-         WHERE hub = ? AND instance_id = ? AND lock_until <= ? AND status = 'Running' RETURNING ${INSTANCE_COLUMNS}, lock_epoch`,
+         WHERE hub = ? AND instance_id = ? AND lock_until <= ? AND status = 'Running' AND flow IS NULL
+         RETURNING ${INSTANCE_COLUMNS}, lock_epoch`,
       ).get(options.workerId, now + options.leaseMs, nextEpoch(store), hub, id, now) as (InstanceRow & { lock_epoch: number }) | undefined;
       if (row) items.push(workItem(store, hub, row, now));
     }
@@ -133,11 +161,13 @@ function commitOne(
   leased: Map<EpisodeCommit, ActivityWorkItem[]>,
 ): CommitOutcome {
   const id = commit.lease.id;
-  const current = store.sql('SELECT history_length, lock_epoch, status FROM instances WHERE hub = ? AND instance_id = ?').get(
+  const current = store.sql('SELECT history_length, lock_epoch, status, cc_key FROM instances WHERE hub = ? AND instance_id = ?').get(
     hub,
     id,
-  ) as { history_length: number; lock_epoch: number; status: RuntimeStatus } | undefined;
+  ) as { history_length: number; lock_epoch: number; status: RuntimeStatus; cc_key: string | null } | undefined;
   if (!current || current.lock_epoch !== commit.lease.epoch) return 'lease-lost';
+  // The commit ends this instance's lease: room for a waiting instance of its concurrency key.
+  if (current.cc_key !== null) notices.push({ kind: 'orchestrations' });
   const activityLease = store.sql('SELECT 1 FROM activities WHERE id = ? AND hub = ? AND lock_epoch = ?');
   for (const lease of commit.completedActivities ?? []) {
     if (!activityLease.get(Number(lease.id), hub, lease.epoch)) return 'lease-lost';
@@ -173,18 +203,19 @@ function commitOne(
   const deleteMessage = store.sql('DELETE FROM inbox WHERE id = ? AND hub = ? AND instance_id = ?');
   for (const messageId of commit.consumedMessageIds) deleteMessage.run(messageId, hub, id);
   const insertActivity = store.sql(
-    `INSERT INTO activities (hub, instance_id, execution_id, task_id, name, input, lock_owner, lock_until, lock_epoch, dequeue_count, trace_context)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO activities (hub, instance_id, execution_id, task_id, name, input, lock_owner, lock_until, lock_epoch, dequeue_count, trace_context, flow, priority)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const lease = commit.activityLease;
   const here: ActivityWorkItem[] = [];
   for (const a of commit.activities) {
-    const runHere = lease !== undefined && a.runHere === true;
     const input = a.input ?? null;
     const trace = traceContextColumn(a.traceContext);
+    const flow = flowColumn(a.flow);
+    const runHere = lease !== undefined && a.runHere === true && (flow === null || roomHere(store, hub, a, now));
     const row = runHere
-      ? insertActivity.run(hub, a.instanceId, a.executionId, a.taskId, a.name, input, lease.workerId, now + lease.leaseMs, 1, 1, trace)
-      : insertActivity.run(hub, a.instanceId, a.executionId, a.taskId, a.name, input, null, 0, 0, 0, trace);
+      ? insertActivity.run(hub, a.instanceId, a.executionId, a.taskId, a.name, input, lease.workerId, now + lease.leaseMs, 1, 1, trace, flow, a.priority ?? 0)
+      : insertActivity.run(hub, a.instanceId, a.executionId, a.taskId, a.name, input, null, 0, 0, 0, trace, flow, a.priority ?? 0);
     if (runHere) here.push(leasedActivity(Number(row.lastInsertRowid), a));
   }
   if (here.length) leased.set(commit, here);
@@ -202,6 +233,19 @@ function commitOne(
   if (moreWork) notices.push({ kind: 'orchestrations' });
   if (u.status !== current.status) notices.push(statusNotice(id, u, now));
   return 'committed';
+}
+
+/**
+ * Whether a new activity with a concurrency key (and no rate) may be leased at its commit: its key has room and
+ * none of its key waits before it (FIFO per key). The commit's write sees the rows it has inserted so far.
+ */
+function roomHere(store: SqliteStoreContext, hub: string, a: NewActivity, now: number): boolean {
+  const c = a.flow?.concurrency;
+  if (!c || a.flow?.rate) return false;
+  const waiting = store.sql('SELECT 1 FROM activities INDEXED BY activities_by_flow_key WHERE hub = ? AND name = ? AND cc_key = ? AND lock_until <= ? LIMIT 1');
+  if (waiting.get(hub, a.name, c.key, now)) return false;
+  const candidate = { id: 0, owner: null, name: a.name, cc_key: c.key, cc_limit: c.limit, rate_key: null, rate_limit: null, rate_period: null };
+  return admitFlow(store, hub, 'activity', [candidate], now, 1).length === 1;
 }
 
 /** `HubStore.releaseOrchestrations`: gives up leases (those still current) so any worker may claim again. */

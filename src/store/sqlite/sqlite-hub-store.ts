@@ -3,6 +3,7 @@
  * instances and queries on the client side, episodes and activities on the worker side. Methods return the
  * concept's promise as is, so callers see the same promise timing as before the split.
  */
+import { debounceStart } from './sqlite-debounce.js';
 import type { HistoryEvent, RuntimeStatus } from '../../sdk/history.js';
 import type {
   ActivityCompletion,
@@ -81,6 +82,10 @@ export class SqliteHubStore implements HubStore {
 
   sendMessages(messages: NewMessage[]): Promise<void> {
     return sendMessages(this.store, this.hub, messages);
+  }
+
+  debounceStart(request: StartInstanceRequest, key: string, delayMs: number): Promise<{ instanceId: string; replaced: boolean }> {
+    return debounceStart(this.store, this.hub, request, key, delayMs);
   }
 
   sendToLiveInstance(message: NewMessage): Promise<RuntimeStatus | undefined> {

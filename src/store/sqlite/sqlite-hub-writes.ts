@@ -3,6 +3,7 @@
  * instance with its start message, delivering a message, and deleting an instance's data. Each runs inside
  * the caller's write transaction.
  */
+import { flowColumn } from '../flow.js';
 import { isTerminalStatus, type RuntimeStatus } from '../../sdk/history.js';
 import { entityNameOf, startedWorkItem, tagsColumn } from '../shared.js';
 import type { NewMessage, OrchestrationWorkItem, StartInstanceRequest, StartLease } from '../store.js';
@@ -32,8 +33,11 @@ export function startInstance(
   hub: string,
   request: StartInstanceRequest,
   now: number,
-  lease?: StartLease,
+  requestedLease?: StartLease,
 ): { conflict: RuntimeStatus; item?: never } | { conflict?: never; item?: OrchestrationWorkItem } {
+  // A flow-controlled instance is never leased at creation: only a claim checks its limits.
+  const flow = flowColumn(request.flow);
+  const lease = flow === null ? requestedLease : undefined;
   const existing = store.sql('SELECT status FROM instances WHERE hub = ? AND instance_id = ?').get(
     hub,
     request.instanceId,
@@ -44,8 +48,8 @@ export function startInstance(
   const epoch = nextEpoch(store);
   store.sql(
     `INSERT INTO instances (hub, instance_id, name, version, execution_id, status, input, parent_instance_id,
-       created_at, updated_at, history_length, lock_owner, lock_until, lock_epoch, tags)
-     VALUES (?, ?, ?, ?, ?, 'Pending', ?, ?, ?, ?, 0, ?, ?, ?, ?)`,
+       created_at, updated_at, history_length, lock_owner, lock_until, lock_epoch, tags, flow, priority)
+     VALUES (?, ?, ?, ?, ?, 'Pending', ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)`,
   ).run(
     hub,
     request.instanceId,
@@ -60,6 +64,8 @@ export function startInstance(
     lease ? now + lease.leaseMs : 0,
     epoch,
     tagsColumn(request),
+    flow,
+    request.priority ?? 0,
   );
   const messageId = insertMessage(store, hub, { instanceId: request.instanceId, executionId: request.executionId, event: request.startEvent }, now);
   return lease ? { item: startedWorkItem(request, now, epoch, messageId) } : {};
