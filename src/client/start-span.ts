@@ -32,16 +32,7 @@ export async function withStartSpan<T>(fields: StartSpanFields, start: (traceCon
     },
     fields.parent ? contextOf(fields.parent) : context.active(),
   );
-  try {
-    const result = await start(traceContextOf(span));
-    span.setStatus({ code: SpanStatusCode.OK });
-    return result;
-  } catch (error) {
-    recordFailure(span, toFailureDetails(error));
-    throw error;
-  } finally {
-    span.end();
-  }
+  return within(span, start);
 }
 
 /** Runs `send` inside a `signal_entity:<operation>` span, giving it the span's trace context. */
@@ -51,8 +42,13 @@ export async function withSignalSpan<T>(entityId: string, operation: string, sen
     { kind: SpanKind.PRODUCER, attributes: { [ATTR.type]: 'signal_entity', [ATTR.entityOperation]: operation, [ATTR.entityInstanceId]: entityId } },
     context.active(),
   );
+  return within(span, send);
+}
+
+/** Runs `work` with `span`'s trace context, then ends the span: OK, or failed with the error it threw. */
+async function within<T>(span: Span, work: (traceContext: TraceContext | undefined) => Promise<T>): Promise<T> {
   try {
-    const result = await send(traceContextOf(span));
+    const result = await work(traceContextOf(span));
     span.setStatus({ code: SpanStatusCode.OK });
     return result;
   } catch (error) {

@@ -126,16 +126,7 @@ export async function instanceOverview(store: SqliteStoreContext, hub: string, f
 export function filterSql(hub: string, filter: InstanceOverviewFilter): { where: string[]; params: unknown[] } {
   const tags = checkInstanceFilter(filter);
   const needle = nameNeedle(filter.nameContains);
-  const where = ['hub = ?'];
-  const params: unknown[] = [hub];
-  if (filter.createdTimeFrom) {
-    where.push('created_at >= ?');
-    params.push(filter.createdTimeFrom.getTime());
-  }
-  if (filter.createdTimeTo) {
-    where.push('created_at <= ?');
-    params.push(filter.createdTimeTo.getTime());
-  }
+  const { where, params } = rangeScope(hub, filter);
   if (filter.completedTimeFrom || filter.completedTimeTo) {
     // A finished instance is not updated again, so its last update is when it finished.
     where.push(`status IN (${TERMINAL_STATUSES.map(() => '?').join(', ')})`);
