@@ -5,41 +5,24 @@
  * installs them and their absence is a failure.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { SIDECAR_PROTO_PATH } from '../../src/grpc/service-definition.js';
 import { sqliteTestStore } from '../support/stores.js';
 import { startGrpcHost } from './grpc-harness.js';
+import { generateStubs, pythonOrSkip } from './python/python-grpc.js';
 
 const SCRIPT = fileURLToPath(new URL('./fixtures/python-smoke.py', import.meta.url));
 const run = promisify(execFile);
 
-/** A Python with grpcio, grpc-tools and protobuf (Debian's packages live in /usr/bin/python3). */
-function findPython(): string | undefined {
-  for (const python of ['/usr/bin/python3', 'python3']) {
-    const probe = spawnSync(python, ['-c', 'import grpc, grpc_tools.protoc, google.protobuf'], { stdio: 'ignore' });
-    if (probe.status === 0) return python;
-  }
-  return undefined;
-}
-
 test('a Python worker and client built from our .proto run an orchestration with an activity', async (t) => {
-  const python = findPython();
-  if (!python) {
-    const reason = 'python3 with grpcio, grpc-tools and protobuf not found (apt-get install python3-grpcio python3-grpc-tools python3-protobuf)';
-    if (process.env['CI']) assert.fail(`${reason}; .ci/run installs them`);
-    t.skip(reason);
-    return;
-  }
-  const stubs = mkdtempSync(join(tmpdir(), 'duraflow-py-stubs-'));
+  const python = pythonOrSkip(t);
+  if (!python) return;
+  const stubs = await generateStubs(python);
   const env = await startGrpcHost(sqliteTestStore);
   try {
-    await run(python, ['-m', 'grpc_tools.protoc', `-I${dirname(SIDECAR_PROTO_PATH)}`, `--python_out=${stubs}`, `--grpc_python_out=${stubs}`, SIDECAR_PROTO_PATH]);
     const { stdout } = await run(python, [SCRIPT, stubs, env.address], { timeout: 60_000 });
     const result = JSON.parse(stdout.trim().split('\n').pop()!) as { instanceId: string; status: string; output: string; activityInput: string };
     assert.equal(result.status, 'ORCHESTRATION_STATUS_COMPLETED');
