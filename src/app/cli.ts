@@ -13,10 +13,10 @@ import { registerExportCommand } from '../cli/instances-export.js';
 import { portOption } from '../cli/options.js';
 import { redactStoreUrl } from '../store/store-errors.js';
 import { installLogger, logFormatOption, logLevelOption, startupFields, type LogOptions } from './cli-logging.js';
-import { endQuietlyOnClosedPipe } from './closed-pipe.js';
 import { explainListenError } from './listen-errors.js';
 import { loadApp } from './load-app.js';
 import { installProcessGuards } from './process-guards.js';
+import { flushed, guardStdio, stdioWriteFailures } from './stdio-guard.js';
 import { registerReplayCheckCommand } from '../cli/replay-check.js';
 import { replayCheck } from '../testing/replay-check.js';
 import { packageVersion } from './version.js';
@@ -67,9 +67,23 @@ function describe(app: DFApp): string {
   return `store ${redactStoreUrl(app.storeUrl)}, task hub '${app.taskHub}', ${names.orchestrations.length} orchestrations, ${names.activities.length} activities`;
 }
 
+/**
+ * `exitCode`, or 1 when a write of the command's result to stdout failed (a full or read-only disk): a result cut
+ * short must not look like a whole one to a script.
+ */
+async function outputWritten(exitCode: number): Promise<number> {
+  await flushed('stdout');
+  const { count, code } = stdioWriteFailures('stdout');
+  if (count === 0) return exitCode;
+  process.stderr.write(`duraflow: the output could not be written to stdout (${code ?? 'write failed'}); it is incomplete.\n`);
+  return exitCode === 0 ? 1 : exitCode;
+}
+
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  endQuietlyOnClosedPipe();
+  guardStdio();
+  // start and worker print one informational line on stdout; the other commands' stdout is their result.
+  let serves = false;
   const program = new Command('duraflow')
     .description('Durable Functions for TypeScript, self-hosted.')
     .version(packageVersion(), '-V, --version', 'print the version of duraflow')
@@ -100,6 +114,7 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (modulePath: string | undefined, options: RunOptions) => {
       const grpcPort = grpcPortOf(options.grpc);
       if (modulePath === undefined && grpcPort === undefined) throw new ValidationError('duraflow start needs an app module (or --grpc to serve only gRPC workers).');
+      serves = true;
       // Listening for signals from the start: one that arrives as startup ends must stop the host, not kill it.
       const stopRequested = untilSignal();
       const app = modulePath === undefined ? new DFApp() : await loadApp(modulePath);
@@ -135,6 +150,7 @@ export async function main(argv: string[]): Promise<number> {
     .option(...logFormatOption())
     .addHelpText('after', "\nExample:\n  duraflow worker app.ts --store postgres://localhost/app --log-format json")
     .action(async (modulePath: string, options: RunOptions) => {
+      serves = true;
       const stopRequested = untilSignal();
       const app = await loadApp(modulePath);
       installProcessGuards({ logger: () => app.options.logger });
@@ -163,7 +179,7 @@ export async function main(argv: string[]): Promise<number> {
 
   try {
     await program.parseAsync(argv);
-    return exitCode;
+    return serves ? exitCode : await outputWritten(exitCode);
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
     process.stderr.write(`duraflow: ${(error as Error).message}\n`);

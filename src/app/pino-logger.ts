@@ -22,7 +22,54 @@ export interface CliLoggerOptions {
   level?: LogLevel;
   format?: LogFormat;
   /** Default: stderr. */
-  stream?: { write(text: string): unknown; isTTY?: boolean };
+  stream?: LogStream;
+}
+
+/** What the CLI's logger writes to: stderr, or a test's collector (which may ignore the callback). */
+export interface LogStream {
+  write(text: string, callback?: (error?: Error | null) => void): unknown;
+  isTTY?: boolean;
+}
+
+/**
+ * pino's destination on `out`: it never throws, and a line whose write fails (a full or read-only disk) is
+ * dropped and counted, never logged (that line would fail too). When a write succeeds again, `recovered` is
+ * told how many lines were lost, once, on a later turn of the event loop (never inside a write).
+ */
+export function droppingDestination(
+  out: LogStream,
+  render: (line: string) => string,
+  recovered: (count: number, code: string | undefined) => void,
+): { write(line: string): void } {
+  let dropped = 0;
+  let reported = 0;
+  let code: string | undefined;
+  const settle = (error?: Error | null) => {
+    if (error) {
+      dropped += 1;
+      code = (error as NodeJS.ErrnoException).code ?? error.name;
+      return;
+    }
+    if (dropped === reported) return;
+    const count = dropped - reported;
+    reported = dropped;
+    setImmediate(() => {
+      try {
+        recovered(count, code);
+      } catch {
+        // the recovery line is best effort: a failed write of it is counted by the next settle
+      }
+    });
+  };
+  return {
+    write(line) {
+      try {
+        out.write(render(line), settle);
+      } catch (error) {
+        settle(error instanceof Error ? error : new Error(String(error)));
+      }
+    },
+  };
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -67,10 +114,10 @@ export function createCliLogger(options: CliLoggerOptions = {}): Logger {
   const out = options.stream ?? process.stderr;
   // Synchronous writes: a line logged just before the process exits is not lost.
   const color = format === 'pretty' && out.isTTY === true && process.env['NO_COLOR'] === undefined;
-  const destination =
-    format === 'json'
-      ? { write: (line: string) => void out.write(line) }
-      : { write: (line: string) => void out.write(prettyLine(JSON.parse(line) as Record<string, unknown>, color)) };
+  const render = format === 'json' ? (line: string) => line : (line: string) => prettyLine(JSON.parse(line) as Record<string, unknown>, color);
+  const destination = droppingDestination(out, render, (count, code) =>
+    logger.warn({ log_write_failed: count, ...(code ? { code } : {}) }, `${count} log ${count === 1 ? 'line' : 'lines'} could not be written${code ? ` (${code})` : ''} and ${count === 1 ? 'was' : 'were'} dropped`),
+  );
   const logger = pino(
     {
       level,

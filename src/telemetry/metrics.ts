@@ -90,6 +90,12 @@ export class DuraflowMetrics {
     ['hub', 'name', 'status'],
   );
   readonly activities = new DualCounter(this.registry, 'duraflow_activities_total', 'Activity attempts run by this process, by name and outcome (completed, failed).', ['hub', 'name', 'outcome']);
+  readonly outputWritesFailed = new DualCounter(
+    this.registry,
+    'duraflow_output_writes_failed_total',
+    "Writes to the CLI's stdout or stderr (its log) that failed, e.g. on a full or read-only disk, and were dropped, by stream.",
+    ['stream'],
+  );
   readonly takeovers = new DualCounter(this.registry, 'duraflow_lease_takeovers_total', "Leases this process's workers took over from dead or paused workers, by kind.", ['hub', 'kind']);
   readonly episodeSeconds = new DualHistogram(this.registry, 'duraflow_episode_duration_seconds', 'Time to run one episode (replay included), by orchestration name.', ['hub', 'name'], DURATION_BUCKETS, 's');
   readonly activitySeconds = new DualHistogram(this.registry, 'duraflow_activity_duration_seconds', 'Time one activity attempt ran, by name.', ['hub', 'name'], DURATION_BUCKETS, 's');
