@@ -13,7 +13,7 @@ import { parsePostgresUrl, PgDatabase } from '../../src/store/postgres/connectio
 import { silentLogger } from '../../src/sdk/logger.js';
 import { makeEvent } from '../../src/sdk/history.js';
 import { distinctRounds } from '../../src/store/postgres/hub-writes.js';
-import type { Store, StoreNotice } from '../../src/store/store.js';
+import type { ContinuedLease, Store, StoreNotice } from '../../src/store/store.js';
 import { newTestSchema, pgUnavailableReason, withPgClient, type TestSchema } from '../support/postgres.js';
 import { claimAll, claimOne, commitOf, eventMessage, eventually, freshHub, startRequest, types } from './conformance-fixtures.js';
 import { storeConformanceSuite } from './store-conformance.js';
@@ -270,6 +270,25 @@ if (unavailable && process.env['CI'] !== 'true') {
       assert.deepEqual(writes.filter((t) => /pg_notify|NOTIFY/i.test(t)), [], 'a write sent NOTIFY');
       assert.ok(texts.some((t) => t.startsWith(NOTICE_ONLY)), 'no notice-only transaction');
       assert.ok(!received.some((n) => n.kind === 'instance' && 'final' in n), 'a final row crossed processes');
+    });
+
+    test('an episode commit keeps its lease and hands back the next messages in its one statement', async () => {
+      const hub = (await open(fresh())).hub('h');
+      await hub.createInstance(startRequest('k'));
+      const item = await claimOne(hub, 'k');
+      await hub.sendMessages([eventMessage('k', 'e1'), eventMessage('k', 'e2')]);
+      const continueLease: ContinuedLease = { workerId: 'w-k', leaseMs: 60_000 };
+      const commit = { ...commitOf(item, { history: [item.messages[0]!.event] }), continueLease };
+      const step = await countStatements(() => hub.commitEpisodes([commit]));
+      assert.deepEqual(step.result, ['committed']);
+      assert.equal(step.statements, 1, 'commit and next messages in one statement');
+      const next = continueLease.next;
+      assert.ok(next, 'PostgreSQL keeps the lease when messages wait');
+      assert.deepEqual(next.lease, item.lease);
+      assert.deepEqual(next.messages.map((m) => (m.event.eventType === 'EventRaised' ? m.event.name : '?')), ['e1', 'e2']);
+      assert.equal(next.instance.status, 'Running');
+      assert.equal(next.instance.historyLength, 1);
+      assert.deepEqual(await claimAll(hub), []);
     });
 
     test('a burst of starts shares statements, and a start PostgreSQL rejects fails alone', async () => {

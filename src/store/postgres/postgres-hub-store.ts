@@ -332,6 +332,8 @@ export class PostgresHubStore implements HubStore {
       const done = await this.ctx.db.retrying(() => commitEpisodesInOneStatement(this.ctx.db.pool, this.#t, this.hub, commits));
       if (done) {
         for (const [commit, item] of done.leased) commit.activityLease?.leased.push(item);
+        // The lease kept, epoch and all: the next episode runs without a claim.
+        for (const [commit, row] of done.continued) commit.continueLease!.next = toWorkItem({ ...row, lock_epoch: String(commit.lease.epoch), previous_owner: null });
         this.ctx.emitLocal(this.hub, withFinalStates(dedupeNotices(done.notices), commits, done.updatedAt));
         return commits.map(() => 'committed');
       }
