@@ -291,6 +291,29 @@ if (unavailable && process.env['CI'] !== 'true') {
       assert.deepEqual(await claimAll(hub), []);
     });
 
+    test('concurrent sends share statements, and a send PostgreSQL rejects fails alone', async () => {
+      const hub = (await open(fresh())).hub('h');
+      for (const id of ['a', 'b']) await hub.createInstance(startRequest(id));
+      await hub.sendMessages([eventMessage('a', 'warm')]);
+      const { result, statements } = await countStatements(() =>
+        Promise.allSettled(Array.from({ length: 20 }, (_, n) => hub.sendMessages([eventMessage(n % 2 ? 'a' : 'b', `e${n}`), eventMessage('@counter@k', `s${n}`)]))),
+      );
+      assert.ok(result.every((r) => r.status === 'fulfilled'));
+      // The first send goes at once; the 19 made meanwhile share the next statement.
+      assert.ok(statements <= 3, `${statements} statements for 20 sends`);
+      const mixed = await Promise.allSettled([
+        hub.sendMessages([eventMessage('a', 'ok1')]),
+        hub.sendMessages([eventMessage('a', 'ok2')]),
+        hub.sendMessages([eventMessage('a', 'with-bad'), eventMessage('bad\u0000id', 'x')]),
+        hub.sendMessages([eventMessage('b', 'ok3')]),
+      ]);
+      assert.deepEqual(mixed.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+      const names = (await claimAll(hub)).flatMap((i) => i.messages.map((m) => (m.event.eventType === 'EventRaised' ? m.event.name : m.event.eventType)));
+      for (let n = 0; n < 20; n++) assert.equal(names.filter((x) => x === `e${n}` || x === `s${n}`).length, 2, `send ${n} delivered once`);
+      assert.ok(names.includes('ok1') && names.includes('ok2') && names.includes('ok3'));
+      assert.ok(!names.includes('with-bad'), 'a failed send wrote nothing');
+    });
+
     test('a burst of starts shares statements, and a start PostgreSQL rejects fails alone', async () => {
       // A repeated id waits for a later statement (where it conflicts with the first).
       assert.deepEqual(distinctRounds(['a', 'b', 'a', 'c', 'a']), [[0, 1, 3], [2], [4]]);
