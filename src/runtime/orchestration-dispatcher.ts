@@ -67,7 +67,10 @@ export class OrchestrationDispatcher implements LocalStartTaker {
   readonly loop: DispatchLoop;
   readonly #store: HubStore;
   #local = new Map<string, LocalResult[]>();
-  /** Instances started in this process and leased to this worker by their start, waiting for their first episode. */
+  /**
+   * Instances leased to this worker waiting for their episode: started in this process and leased by their start,
+   * or kept leased by their last commit because more messages were waiting (`EpisodeCommit.continueLease`).
+   */
   #started: OrchestrationWorkItem[] = [];
   /** Starts reserved whose commit has not answered yet. */
   #reservedStarts = 0;
@@ -258,7 +261,12 @@ export class OrchestrationDispatcher implements LocalStartTaker {
       }
     }
     const { items, fused } = await this.#leaseLocal();
-    items.push(...this.#started.splice(0));
+    for (const item of this.#started.splice(0)) {
+      // Results in memory for an instance whose lease its last commit kept: one episode, under that lease.
+      const held = items.findIndex((i) => i.instance.instanceId === item.instance.instanceId);
+      if (held >= 0) item.messages.push(...items.splice(held, 1)[0]!.messages);
+      items.push(item);
+    }
     // A step woken only by work in memory skips the claim: no notice said the inbox has anything.
     const claim = this.#claimDue || items.length === 0;
     this.#claimDue = false;
@@ -340,6 +348,9 @@ export class OrchestrationDispatcher implements LocalStartTaker {
       return found;
     }
     const reserved = this.#reserveActivities(prepared);
+    // Consecutive messages to one instance (events, signals) run as the next episode under the same lease, handed
+    // back by this commit: no claim, no lease write of their own.
+    if (!this.loop.stopping) for (const p of prepared) p.commit.continueLease = { workerId: this.options.workerId, leaseMs: this.options.leaseMs };
     let committed;
     const commitStart = performance.now();
     try {
@@ -354,9 +365,15 @@ export class OrchestrationDispatcher implements LocalStartTaker {
       throw error;
     }
     this.options.localActivities?.adopt(prepared.flatMap((p) => p.commit.activityLease?.leased ?? []), reserved);
+    let continued = false;
     prepared.forEach((p, i) => {
       const ok = committed[i] === 'committed';
       p.settle(ok);
+      const next = ok ? p.commit.continueLease?.next : undefined;
+      if (next) {
+        this.#started.push(next);
+        continued = true;
+      }
       if (ok) {
         logEpisodeOutcome(env.logger, p.commit);
         countExecutions(this.#store.hub, p.commit);
@@ -364,7 +381,8 @@ export class OrchestrationDispatcher implements LocalStartTaker {
       else unrecorded.push(...(fused.get(p.commit.lease.id) ?? []));
     });
     await this.#toInbox(unrecorded);
-    return found;
+    // The kept leases' episodes run next, without sleeping first.
+    return continued ? true : found;
   }
 
   /** Marks the activities this worker can run to be leased to it by the commit, as far as it has free slots. */

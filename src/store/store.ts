@@ -197,6 +197,21 @@ export interface EpisodeCommit {
   messages: NewMessage[];
   /** Sub-orchestrations to create; when the id is taken by a live instance, `onConflict` is sent instead. */
   startInstances: { request: StartInstanceRequest; onConflict: NewMessage }[];
+  /** Asks the store to keep the lease when more messages wait for the instance (see {@link ContinuedLease}). */
+  continueLease?: ContinuedLease;
+}
+
+/**
+ * The lease an episode commit may keep: when the instance stays `Running` (and is not flow-controlled) and more
+ * messages are visible in its inbox, a store that supports it leaves the instance leased to `workerId` for
+ * `leaseMs` under the SAME epoch and puts the next work item (the committed instance and those messages) in
+ * `next` — the next episode without a claim, in the commit's round trip. Without `next` the lease ended as
+ * usual. Either way, a commit fenced by that epoch fails once anyone else leased the instance.
+ */
+export interface ContinuedLease {
+  workerId: string;
+  leaseMs: number;
+  next?: OrchestrationWorkItem;
 }
 
 /** Result of committing one episode. */

@@ -13,7 +13,7 @@ import { parsePostgresUrl, PgDatabase } from '../../src/store/postgres/connectio
 import { silentLogger } from '../../src/sdk/logger.js';
 import { makeEvent } from '../../src/sdk/history.js';
 import { distinctRounds } from '../../src/store/postgres/hub-writes.js';
-import type { Store, StoreNotice } from '../../src/store/store.js';
+import type { ContinuedLease, Store, StoreNotice } from '../../src/store/store.js';
 import { newTestSchema, pgUnavailableReason, withPgClient, type TestSchema } from '../support/postgres.js';
 import { claimAll, claimOne, commitOf, eventMessage, eventually, freshHub, startRequest, types } from './conformance-fixtures.js';
 import { storeConformanceSuite } from './store-conformance.js';
@@ -270,6 +270,48 @@ if (unavailable && process.env['CI'] !== 'true') {
       assert.deepEqual(writes.filter((t) => /pg_notify|NOTIFY/i.test(t)), [], 'a write sent NOTIFY');
       assert.ok(texts.some((t) => t.startsWith(NOTICE_ONLY)), 'no notice-only transaction');
       assert.ok(!received.some((n) => n.kind === 'instance' && 'final' in n), 'a final row crossed processes');
+    });
+
+    test('an episode commit keeps its lease and hands back the next messages in its one statement', async () => {
+      const hub = (await open(fresh())).hub('h');
+      await hub.createInstance(startRequest('k'));
+      const item = await claimOne(hub, 'k');
+      await hub.sendMessages([eventMessage('k', 'e1'), eventMessage('k', 'e2')]);
+      const continueLease: ContinuedLease = { workerId: 'w-k', leaseMs: 60_000 };
+      const commit = { ...commitOf(item, { history: [item.messages[0]!.event] }), continueLease };
+      const step = await countStatements(() => hub.commitEpisodes([commit]));
+      assert.deepEqual(step.result, ['committed']);
+      assert.equal(step.statements, 1, 'commit and next messages in one statement');
+      const next = continueLease.next;
+      assert.ok(next, 'PostgreSQL keeps the lease when messages wait');
+      assert.deepEqual(next.lease, item.lease);
+      assert.deepEqual(next.messages.map((m) => (m.event.eventType === 'EventRaised' ? m.event.name : '?')), ['e1', 'e2']);
+      assert.equal(next.instance.status, 'Running');
+      assert.equal(next.instance.historyLength, 1);
+      assert.deepEqual(await claimAll(hub), []);
+    });
+
+    test('concurrent sends share statements, and a send PostgreSQL rejects fails alone', async () => {
+      const hub = (await open(fresh())).hub('h');
+      for (const id of ['a', 'b']) await hub.createInstance(startRequest(id));
+      await hub.sendMessages([eventMessage('a', 'warm')]);
+      const { result, statements } = await countStatements(() =>
+        Promise.allSettled(Array.from({ length: 20 }, (_, n) => hub.sendMessages([eventMessage(n % 2 ? 'a' : 'b', `e${n}`), eventMessage('@counter@k', `s${n}`)]))),
+      );
+      assert.ok(result.every((r) => r.status === 'fulfilled'));
+      // The first send goes at once; the 19 made meanwhile share the next statement.
+      assert.ok(statements <= 3, `${statements} statements for 20 sends`);
+      const mixed = await Promise.allSettled([
+        hub.sendMessages([eventMessage('a', 'ok1')]),
+        hub.sendMessages([eventMessage('a', 'ok2')]),
+        hub.sendMessages([eventMessage('a', 'with-bad'), eventMessage('bad\u0000id', 'x')]),
+        hub.sendMessages([eventMessage('b', 'ok3')]),
+      ]);
+      assert.deepEqual(mixed.map((r) => r.status), ['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+      const names = (await claimAll(hub)).flatMap((i) => i.messages.map((m) => (m.event.eventType === 'EventRaised' ? m.event.name : m.event.eventType)));
+      for (let n = 0; n < 20; n++) assert.equal(names.filter((x) => x === `e${n}` || x === `s${n}`).length, 2, `send ${n} delivered once`);
+      assert.ok(names.includes('ok1') && names.includes('ok2') && names.includes('ok3'));
+      assert.ok(!names.includes('with-bad'), 'a failed send wrote nothing');
     });
 
     test('a burst of starts shares statements, and a start PostgreSQL rejects fails alone', async () => {

@@ -19,6 +19,7 @@ import { tagConformance } from './conformance-tags.js';
 import { versionConformance } from './conformance-versions.js';
 import { scheduleConformance } from './conformance-schedules.js';
 import { flowConformance } from './conformance-flow.js';
+import { continuedLeaseConformance } from './conformance-continued.js';
 
 /** Declares the conformance suite for the store that `makeStore` opens. */
 export function storeConformanceSuite(name: string, makeStore: () => Promise<StoreUnderTest>): void {
@@ -45,5 +46,6 @@ export function storeConformanceSuite(name: string, makeStore: () => Promise<Sto
     metricsConformance(store);
     instanceListConformance(store);
     flowConformance(store);
+    continuedLeaseConformance(store);
   });
 }

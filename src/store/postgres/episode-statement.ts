@@ -16,7 +16,7 @@
 import { flowColumn } from '../flow.js';
 import type { RuntimeStatus } from '../../sdk/history.js';
 import type { ActivityWorkItem, EpisodeCommit, StoreNotice } from '../store.js';
-import { delayedMessageNotices, entityNameOf, leasedActivity, traceContextColumn } from '../shared.js';
+import { delayedMessageNotices, entityNameOf, INSTANCE_COLUMNS, leasedActivity, traceContextColumn, type InstanceRow } from '../shared.js';
 import { prepared, type StatementRunner } from './connection.js';
 import { INPUT_SQL, insertActivitiesSql, instanceUpdateColumns, keepInputColumn } from './episode-batch.js';
 import { messageColumns, NOW } from './hub-writes.js';
@@ -41,6 +41,13 @@ export interface OneStatementResult {
   /** The database time the commit stored as the instances' last update (epoch ms). */
   updatedAt: number;
   leased: [EpisodeCommit, ActivityWorkItem][];
+  /** The commits whose lease was kept (see `EpisodeCommit.continueLease`), with the instance row and its next messages. */
+  continued: [EpisodeCommit, ContinuedRow][];
+}
+
+/** A committed instance whose lease the commit kept, with its visible messages as `[id, execution id, event]`. */
+export interface ContinuedRow extends InstanceRow {
+  messages: [number | string, string | null, string][];
 }
 
 /**
@@ -67,6 +74,8 @@ export async function commitEpisodesInOneStatement(
   // One row per episode (see historyFromRows), at the end of the instance's history.
   const history = commits.filter((c) => c.history.length).map((c) => [c.lease.id, JSON.stringify(c.history)] as const);
   const consumed = commits.flatMap((c) => c.consumedMessageIds.map((id) => [id, c.lease.id] as const));
+  // Only an instance that stays Running may keep its lease for its next messages (a claim would take it too).
+  const continuing = commits.filter((c) => c.continueLease && c.instance.status === 'Running');
 
   // Parameters are numbered as they are first used, and a part with nothing to write is left out of the
   // statement altogether (each variant is its own prepared statement): less for the executor to start.
@@ -83,7 +92,7 @@ export async function commitEpisodesInOneStatement(
   // The rows are found by primary key only (`= ANY`), so no plan can scan a whole hub through another index.
   const parts: string[] = [
     `locked AS MATERIALIZED (
-       SELECT instance_id, lock_epoch, history_length, status, cc_key, (${epochs})[array_position(${ids}, instance_id)] AS expected
+       SELECT instance_id, lock_epoch, history_length, status, cc_key, flow, (${epochs})[array_position(${ids}, instance_id)] AS expected
        FROM ${t.instances} WHERE hub = ${hubParam} AND instance_id = ANY(${ids})
        ORDER BY instance_id FOR UPDATE
      )`,
@@ -116,20 +125,45 @@ export async function commitEpisodesInOneStatement(
   }
   const [status, executionId, name, version, input, output, customStatus, failureDetails] = instanceUpdateColumns(commits.map((c) => c.instance));
   const statuses = param(status, 'text[]');
+  const consumedIds = consumed.length ? param(consumed.map((c) => c[0]), 'bigint[]') : undefined;
+  let lockSql = 'lock_owner = NULL, lock_until = 0';
+  let continuedJoin = '';
+  let continuedReturning = '';
+  if (continuing.length) {
+    // The messages a claim would take now (the statement's snapshot still shows the consumed ones: left out). The
+    // lease is kept, with its epoch, only where there are some; the others are released as usual.
+    const continueIds = param(continuing.map((c) => c.lease.id), 'text[]');
+    const workers = param(continuing.map((c) => c.continueLease!.workerId), 'text[]');
+    const leaseMs = param(continuing.map((c) => c.continueLease!.leaseMs), 'bigint[]');
+    parts.push(
+      `nxt AS MATERIALIZED (
+         SELECT m.instance_id, min(w.worker) AS worker, min(w.lease_ms) AS lease_ms,
+           json_agg(json_build_array(m.id, m.execution_id, m.event) ORDER BY m.id) AS messages
+         FROM ${t.inbox} m JOIN locked l ON l.instance_id = m.instance_id
+           JOIN unnest(${continueIds}, ${workers}, ${leaseMs}) AS w(instance_id, worker, lease_ms) ON w.instance_id = m.instance_id
+         WHERE m.hub = ${hubParam} AND m.instance_id = ANY(${continueIds}) AND m.visible_at <= ${NOW}
+           AND l.cc_key IS NULL AND l.flow IS NULL ${consumedIds ? `AND m.id <> ALL(${consumedIds})` : ''} AND ${gated}
+         GROUP BY m.instance_id
+       )`,
+    );
+    lockSql = `lock_owner = n.worker, lock_until = CASE WHEN n.instance_id IS NULL THEN 0 ELSE ${NOW} + n.lease_ms END`;
+    continuedJoin = 'LEFT JOIN nxt n ON n.instance_id = u.instance_id';
+    continuedReturning = `RETURNING ${INSTANCE_COLUMNS.split(', ').map((c) => `i.${c}`).join(', ')}, n.messages`;
+  }
   parts.push(
     `inst AS (
        UPDATE ${t.instances} i SET status = u.status, execution_id = u.execution_id, name = u.name, version = u.version,
          ${INPUT_SQL}, output = u.output, custom_status = u.custom_status, failure_details = u.failure_details,
-         updated_at = ${NOW}, history_length = l.history_length + u.added, lock_owner = NULL, lock_until = 0
+         updated_at = ${NOW}, history_length = l.history_length + u.added, ${lockSql}
        FROM unnest(${ids}, ${statuses}, ${param(executionId, 'text[]')}, ${param(name, 'text[]')}, ${param(version, 'text[]')},
            ${param(input, 'text[]')}, ${param(output, 'text[]')}, ${param(customStatus, 'text[]')}, ${param(failureDetails, 'text[]')},
            ${param(commits.map((c) => c.history.length), 'int[]')}, ${param(keepInputColumn(commits.map((c) => c.instance)), 'boolean[]')})
          AS u(instance_id, status, execution_id, name, version, input, output, custom_status, failure_details, added, keep_input)
-         JOIN locked l ON l.instance_id = u.instance_id
+         JOIN locked l ON l.instance_id = u.instance_id ${continuedJoin}
        WHERE i.hub = ${hubParam} AND i.instance_id = ANY(${ids}) AND i.instance_id = u.instance_id AND ${gated}
+       ${continuedReturning}
      )`,
   );
-  const consumedIds = consumed.length ? param(consumed.map((c) => c[0]), 'bigint[]') : undefined;
   if (consumedIds) {
     parts.push(
       `consumed AS (
@@ -177,17 +211,20 @@ export async function commitEpisodesInOneStatement(
        -- A flow-controlled instance's commit ends its lease: room for a waiting one of its key.
        SELECT ${known} OR EXISTS (SELECT 1 FROM locked WHERE cc_key IS NOT NULL) OR EXISTS (
          SELECT 1 FROM ${t.inbox} WHERE hub = ${hubParam} AND instance_id = ANY(${ids}) AND visible_at <= ${NOW}
-           ${consumedIds ? `AND id <> ALL(${consumedIds})` : ''}) AS more_work
+           ${consumedIds ? `AND id <> ALL(${consumedIds})` : ''}
+           -- messages handed back with a kept lease are this worker's next episode: no work for a claim
+           ${continuing.length ? 'AND instance_id NOT IN (SELECT instance_id FROM nxt)' : ''}) AS more_work
      )`,
   );
-  const { rows } = await runner.query<{ ok: boolean; more_work: boolean; previous: Record<string, RuntimeStatus> | null; leased: string[]; now: string }>(
+  const { rows } = await runner.query<{ ok: boolean; more_work: boolean; previous: Record<string, RuntimeStatus> | null; leased: string[]; now: string; continued: ContinuedRow[] | null }>(
     prepared(
       `WITH ${parts.join(', ')}
        SELECT g.ok, p.more_work,
          (SELECT json_object_agg(instance_id, status) FROM locked) AS previous,
          ${NOW} AS now,
          -- Ids are assigned in insertion order, which is the order of the arrays.
-         ${activities.length ? `(SELECT coalesce(json_agg(id::text ORDER BY id), '[]') FROM act WHERE here)` : `'[]'::json`} AS leased
+         ${activities.length ? `(SELECT coalesce(json_agg(id::text ORDER BY id), '[]') FROM act WHERE here)` : `'[]'::json`} AS leased,
+         ${continuing.length ? `(SELECT json_agg(inst) FROM inst WHERE messages IS NOT NULL)` : 'NULL::json'} AS continued
        FROM gate g, probe p`,
       values,
     ),
@@ -199,5 +236,11 @@ export async function commitEpisodesInOneStatement(
   for (const n of statusNotices) if (n.kind === 'instance' && row.previous?.[n.instanceId] !== n.status) notices.push(n);
   const here = activities.filter((a) => a.lease);
   if (row.leased.length !== here.length) throw new Error(`expected ${here.length} leased activities, got ${row.leased.length}`);
-  return { notices, updatedAt: Number(row.now), leased: here.map(({ activity, commit }, i) => [commit, leasedActivity(Number(row.leased[i]), activity)]) };
+  const byId = new Map(commits.map((c) => [c.lease.id, c]));
+  return {
+    notices,
+    updatedAt: Number(row.now),
+    leased: here.map(({ activity, commit }, i) => [commit, leasedActivity(Number(row.leased[i]), activity)]),
+    continued: (row.continued ?? []).map((r) => [byId.get(r.instance_id)!, r]),
+  };
 }

@@ -148,10 +148,25 @@ export class PostgresHubStore implements HubStore {
     return answer;
   }
 
+  /**
+   * Group commit of sends (client signals and events, each call all or nothing): the calls made while one statement
+   * runs share the next. A group that fails is retried one call at a time, so a bad send fails alone.
+   */
+  readonly #sends = new Batcher<NewMessage[], { error?: unknown }>(async (groups) => {
+    const run = (messages: NewMessage[]) =>
+      this.ctx.db.retrying(() => sendMessagesInOneStatement(this.ctx.db.pool, this.#t, this.hub, messages));
+    if (groups.length === 1) return [await run(groups[0]!).then(() => ({}), (error: unknown) => ({ error }))];
+    return await run(groups.flat()).then(
+      () => groups.map(() => ({})),
+      () => Promise.all(groups.map((group) => run(group).then(() => ({}), (error: unknown) => ({ error })))),
+    );
+  });
+
   async sendMessages(messages: NewMessage[]): Promise<void> {
     if (messages.length === 0) return;
     const notices: StoreNotice[] = [{ kind: 'orchestrations' }, ...delayedMessageNotices(messages)];
-    await this.ctx.db.retrying(() => sendMessagesInOneStatement(this.ctx.db.pool, this.#t, this.hub, messages));
+    const { error } = await this.#sends.add(messages);
+    if (error) throw error;
     this.ctx.emitLocal(this.hub, notices);
   }
 
@@ -332,6 +347,8 @@ export class PostgresHubStore implements HubStore {
       const done = await this.ctx.db.retrying(() => commitEpisodesInOneStatement(this.ctx.db.pool, this.#t, this.hub, commits));
       if (done) {
         for (const [commit, item] of done.leased) commit.activityLease?.leased.push(item);
+        // The lease kept, epoch and all: the next episode runs without a claim.
+        for (const [commit, row] of done.continued) commit.continueLease!.next = toWorkItem({ ...row, lock_epoch: String(commit.lease.epoch), previous_owner: null });
         this.ctx.emitLocal(this.hub, withFinalStates(dedupeNotices(done.notices), commits, done.updatedAt));
         return commits.map(() => 'committed');
       }
