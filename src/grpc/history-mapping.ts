@@ -149,6 +149,7 @@ export class HistoryTranslator {
               : {}),
             ...(event.scheduledStartTime ? { scheduledStartTimestamp: pbTimestamp(event.scheduledStartTime) } : {}),
             ...pbTrace(event.parentTraceContext),
+            ...(event.tags && Object.keys(event.tags).length ? { tags: { ...event.tags } } : {}),
           },
         };
       case 'ExecutionCompleted':
