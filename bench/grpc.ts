@@ -2,18 +2,24 @@
  * `npx tsx bench/grpc.ts [--quick]`: the hello workload (3 sequential activities per orchestration, all started
  * at once) served by a durabletask-js worker over gRPC, next to the same workload with TypeScript functions in
  * the duraflow process, both on a fresh SQLite file in the same run. Writes bench/results/grpc.{md,json}.
+ * `--profile`: CPU-profiles the measured gRPC run on both sides (the sidecar host through `node:inspector`, the
+ * worker with `--cpu-prof`) and writes their summaries (bench/profile-summary.ts) to bench/results/profiles/.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DFApp, type DurableClient } from '../src/index.js';
 import { ANY_NAME } from '../src/store/store.js';
 import { acquireStore } from '../src/store/open-store.js';
 import { freshSqlite, hello, sqliteCommitRate } from './workloads.js';
+import { summarizeProfile } from './profile-summary.js';
 
 const quick = process.argv.includes('--quick');
 const n = quick ? 250 : 1000;
+const profileDir = process.argv.includes('--profile') ? join(process.cwd(), 'bench/results/profiles') : undefined;
 
 /** Starts `count` hello orchestrations at once through `client`; orchestrations per second and latencies. */
 async function measure(client: DurableClient, count: number): Promise<{ perSecond: number; p50: number; p99: number }> {
@@ -44,7 +50,12 @@ async function overGrpc(count: number): Promise<{ perSecond: number; p50: number
   const store = freshSqlite();
   const app = new DFApp({ store: store.url });
   const host = await app.start({ port: 0, grpcPort: 0 });
-  const worker = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./grpc-worker.ts', import.meta.url)), host.grpcAddress!], {
+  if (profileDir) {
+    rmSync(profileDir, { recursive: true, force: true });
+    mkdirSync(profileDir, { recursive: true });
+  }
+  const profileArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+  const worker = spawn(process.execPath, [...profileArgs, '--import', 'tsx', fileURLToPath(new URL('./grpc-worker.ts', import.meta.url)), host.grpcAddress!], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {
@@ -57,9 +68,28 @@ async function overGrpc(count: number): Promise<{ perSecond: number; p50: number
     await handle.release();
     await new Promise((r) => setTimeout(r, 1100)); // the worker's registry cache catches up
     await measure(host.client, Math.min(50, count)); // warm-up (JIT, connections)
-    return await measure(host.client, count);
+    const session = profileDir ? new Session() : undefined;
+    if (session) {
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.start');
+    }
+    const result = await measure(host.client, count);
+    if (session) {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(join(profileDir!, 'grpc-sidecar.cpuprofile'), JSON.stringify(profile));
+      session.disconnect();
+    }
+    return result;
   } finally {
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
     worker.kill('SIGTERM');
+    if (profileDir) {
+      await exited; // the worker writes its profile as it exits
+      // tsx's loader thread writes a profile too; the main thread's (thread 0) is the worker's.
+      const main = readdirSync(profileDir).find((f) => f.includes(`.${worker.pid}.0.`) && f.endsWith('.cpuprofile'));
+      if (main) renameSync(join(profileDir, main), join(profileDir, 'grpc-worker.cpuprofile'));
+    }
     await host.stop();
     store.cleanup();
   }
@@ -87,3 +117,10 @@ mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/grpc.md', markdown);
 writeFileSync('bench/results/grpc.json', JSON.stringify({ quick, n, commitRate, local, grpc }, null, 2));
 process.stdout.write(markdown);
+if (profileDir) {
+  for (const side of ['sidecar', 'worker']) {
+    const summary = summarizeProfile(join(profileDir, `grpc-${side}.cpuprofile`), 30);
+    writeFileSync(join(profileDir, `grpc-${side}.md`), summary);
+    process.stdout.write(`\n${summary}`);
+  }
+}

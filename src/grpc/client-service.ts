@@ -91,7 +91,9 @@ export async function getInstance(ctx: ClientContext, instanceId: string | undef
 
 /**
  * `WaitForInstanceStart` / `WaitForInstanceCompletion`: a long poll until `done(status)`, woken by store notices
- * (polling covers other processes), that ends when the caller cancels.
+ * (polling covers other processes), that ends when the caller cancels (or its deadline passes). With
+ * `untilCreated` (WaitForInstanceStart, as durabletask-go's sidecar does) a missing instance is waited for too;
+ * otherwise it answers `exists: false` at once.
  */
 export async function waitForInstance(
   ctx: ClientContext,
@@ -99,11 +101,15 @@ export async function waitForInstance(
   withPayloads: boolean,
   done: (status: RuntimeStatus) => boolean,
   signal: AbortSignal,
+  untilCreated = false,
 ): Promise<{ exists: boolean; orchestrationState?: PbOrchestrationState }> {
   const id = checkId(instanceId);
   let wake: (() => void) | undefined;
+  let missing = false;
   const unsubscribe = ctx.store.subscribe(ctx.hubName, (notice) => {
     if ((notice.kind === 'instance' && notice.instanceId === id) || notice.kind === 'instances') wake?.();
+    // A start announces new work, not the instance: while it is missing, new work may be it.
+    else if (missing && notice.kind === 'orchestrations') wake?.();
   });
   const onAbort = () => wake?.();
   signal.addEventListener('abort', onAbort);
@@ -111,8 +117,9 @@ export async function waitForInstance(
     let pollMs = 10;
     for (;;) {
       const record = await ctx.hub.getInstance(id);
-      if (!record) return { exists: false };
-      if (done(record.status)) return { exists: true, orchestrationState: orchestrationState(record, withPayloads) };
+      if (!record && !untilCreated) return { exists: false };
+      missing = !record;
+      if (record && done(record.status)) return { exists: true, orchestrationState: orchestrationState(record, withPayloads) };
       if (signal.aborted) throw new ValidationError('The wait was cancelled.');
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, pollMs);

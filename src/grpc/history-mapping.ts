@@ -100,6 +100,16 @@ export class HistoryTranslator {
   /** Highest sequence id seen on a scheduling event. */
   maxEventId = -1;
 
+  /** A translator that has seen what this one has (and continues from there on its own). */
+  clone(): HistoryTranslator {
+    const copy = new HistoryTranslator();
+    for (const id of this.#calls) copy.#calls.add(id);
+    for (const id of this.#locks) copy.#locks.add(id);
+    for (const [id, lockset] of this.openSections) copy.openSections.set(id, lockset);
+    copy.maxEventId = this.maxEventId;
+    return copy;
+  }
+
   /** Records what an outgoing entity message means without translating it (used for new actions). */
   noteSent(targetInstanceId: string, name: string, input: string | undefined): void {
     const message = decodeSent(targetInstanceId, name, input);
@@ -139,6 +149,7 @@ export class HistoryTranslator {
               : {}),
             ...(event.scheduledStartTime ? { scheduledStartTimestamp: pbTimestamp(event.scheduledStartTime) } : {}),
             ...pbTrace(event.parentTraceContext),
+            ...(event.tags && Object.keys(event.tags).length ? { tags: { ...event.tags } } : {}),
           },
         };
       case 'ExecutionCompleted':

@@ -105,6 +105,7 @@ export interface PbHistoryEvent {
     parentInstance?: PbParentInstanceInfo;
     scheduledStartTimestamp?: PbTimestamp;
     parentTraceContext?: PbTraceContext;
+    tags?: Record<string, string>;
   };
   executionCompleted?: { orchestrationStatus?: number; result?: PbString; failureDetails?: PbFailureDetails };
   executionTerminated?: { input?: PbString; recurse?: boolean };

@@ -17,6 +17,7 @@ import type {
   PbEntityBatchRequest,
   PbEntityBatchResult,
   PbEntityRequestV2,
+  PbHistoryEvent,
   PbOrchestratorRequest,
   PbOrchestratorResponse,
 } from './proto-types.js';
@@ -33,20 +34,26 @@ export class RemoteOrchestrationExecutor implements EpisodeExecutor {
   constructor(
     private readonly instance: InstanceRecord,
     private readonly request: RemoteRequest<PbOrchestratorRequest, PbOrchestratorResponse>,
-    private readonly options: { now: () => Date; maxPayloadBytes: number },
+    private readonly options: { now: () => Date; maxPayloadBytes: number; pastEvents?: TranslatedHistoryCache },
   ) {}
 
   async execute(pastEvents: readonly HistoryEvent[], newEvents: readonly HistoryEvent[]): Promise<EpisodeResult> {
     const accepted = acceptNewEvents(pastEvents, newEvents);
     this.started = [...pastEvents, ...accepted].find((e): e is ExecutionStartedEvent => e.eventType === 'ExecutionStarted');
-    const translator = new HistoryTranslator();
+    const { instanceId, executionId } = this.instance;
+    // Patch markers are duraflow's own (ctx.isPatched): an SDK worker has no use for them, so they are not sent.
+    const past = pastEvents.filter((e) => !readPatchMarker(e));
+    const cache = this.options.pastEvents;
+    const { translator, translated } = cache?.take(instanceId, executionId, past) ?? { translator: new HistoryTranslator(), translated: [] };
+    for (let i = translated.length; i < past.length; i++) translated.push(translator.translate(past[i]!));
     const request: PbOrchestratorRequest = {
-      instanceId: this.instance.instanceId,
-      executionId: { value: this.instance.executionId },
-      // Patch markers are duraflow's own (ctx.isPatched): an SDK worker has no use for them, so they are not sent.
-      pastEvents: pastEvents.filter((e) => !readPatchMarker(e)).map((e) => translator.translate(e)),
+      instanceId,
+      executionId: { value: executionId },
+      pastEvents: translated,
       newEvents: accepted.map((e) => translator.translate(e)),
     };
+    // The next episode's past starts with these events: it reuses their protocol form (and encoded bytes).
+    cache?.put(instanceId, executionId, [...past, ...accepted], [...translated, ...request.newEvents!], translator.clone());
     const response = await this.request(request);
     let actions: OrchestratorAction[];
     try {
@@ -64,8 +71,47 @@ export class RemoteOrchestrationExecutor implements EpisodeExecutor {
     const customStatus = response.customStatus ? (fromPbString(response.customStatus) ?? '""') : undefined;
     this.customStatusSet = customStatus !== undefined;
     const completion = actions.find((a) => a.type === 'CompleteOrchestration');
+    if (completion) cache?.delete(instanceId);
     return { actions, acceptedEvents: accepted, customStatus, completion };
   }
+}
+
+/**
+ * Per instance, the protocol form of the history last sent to a worker and the translator state after it, so an
+ * episode translates (and `service-definition.ts` encodes) only the events its worker has not been sent yet. An
+ * entry is used only when its events are a prefix of the episode's past (by type, id, time and name); anything
+ * else (another execution, a rewind, an episode that was not committed) translates the history afresh.
+ */
+export class TranslatedHistoryCache {
+  readonly #entries = new Map<string, { executionId: string; keys: string[]; events: PbHistoryEvent[]; translator: HistoryTranslator }>();
+
+  constructor(private readonly capacity = 1000) {}
+
+  /** The translated prefix of `past` and a translator that has seen it; undefined when nothing usable is held. */
+  take(instanceId: string, executionId: string, past: readonly HistoryEvent[]): { translator: HistoryTranslator; translated: PbHistoryEvent[] } | undefined {
+    const entry = this.#entries.get(instanceId);
+    this.#entries.delete(instanceId);
+    if (!entry || entry.executionId !== executionId || entry.keys.length > past.length) return undefined;
+    for (let i = 0; i < entry.keys.length; i++) if (entry.keys[i] !== eventKey(past[i]!)) return undefined;
+    return { translator: entry.translator, translated: entry.events.slice() };
+  }
+
+  /** Holds `events` (translated as `translated`, leaving `translator`) for the instance's next episode. */
+  put(instanceId: string, executionId: string, events: readonly HistoryEvent[], translated: PbHistoryEvent[], translator: HistoryTranslator): void {
+    this.#entries.delete(instanceId);
+    this.#entries.set(instanceId, { executionId, keys: events.map(eventKey), events: translated, translator });
+    if (this.#entries.size > this.capacity) this.#entries.delete(this.#entries.keys().next().value!);
+  }
+
+  /** Forgets an instance (its orchestration finished). */
+  delete(instanceId: string): void {
+    this.#entries.delete(instanceId);
+  }
+}
+
+function eventKey(event: HistoryEvent): string {
+  const e = event as { name?: string; taskScheduledId?: number; timerId?: number; input?: string; result?: string };
+  return `${event.eventType}|${event.eventId}|${event.timestamp}|${e.name ?? ''}|${e.taskScheduledId ?? e.timerId ?? ''}|${(e.input ?? e.result)?.length ?? ''}`;
 }
 
 /**

@@ -31,7 +31,7 @@ import { ValidationError } from '../sdk/errors.js';
 import { fromPbFailure, fromPbString } from './history-mapping.js';
 import type { PbActivityResponse, PbEntityBatchResult, PbOrchestratorResponse, PbWorkItem } from './proto-types.js';
 import { RemoteCall } from './remote-call.js';
-import { RemoteEntityExecutor, RemoteOrchestrationExecutor, type EntityRequestFormat } from './remote-executors.js';
+import { RemoteEntityExecutor, RemoteOrchestrationExecutor, TranslatedHistoryCache, type EntityRequestFormat } from './remote-executors.js';
 import type { WorkerConnection } from './worker-connection.js';
 import { GroupCommit } from './group-commit.js';
 import { logEpisodeOutcome } from '../runtime/worker-log.js';
@@ -84,6 +84,8 @@ export class RemoteHub {
   /** Versions workers asked for per orchestration name; `'any'` once one asked for the name without versions. */
   readonly #seenVersions = new Map<string, string[] | 'any'>();
   readonly #gate: VersionGate;
+  /** The protocol form of histories already sent, reused by the instances' next episodes. */
+  readonly #translated = new TranslatedHistoryCache(1000);
   #sawUnfiltered = false;
   #serial = 0;
   #localEpisodes = 0;
@@ -349,7 +351,7 @@ export class RemoteHub {
         new RemoteOrchestrationExecutor(
           record,
           (request) => (call = this.#dispatch<PbOrchestratorResponse>(worker, 'orchestration', lease, { orchestratorRequest: request })).answer,
-          { now: this.#env.now, maxPayloadBytes: this.options.maxPayloadBytes },
+          { now: this.#env.now, maxPayloadBytes: this.options.maxPayloadBytes, pastEvents: this.#translated },
         );
     }
     if (worker && isEntity) {

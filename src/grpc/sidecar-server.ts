@@ -170,11 +170,11 @@ export async function startGrpcSidecar(options: GrpcSidecarOptions): Promise<Grp
         );
     };
 
-  const waitCall = (done: (status: Parameters<typeof isTerminalStatus>[0]) => boolean) =>
+  const waitCall = (done: (status: Parameters<typeof isTerminalStatus>[0]) => boolean, untilCreated = false) =>
     unary<{ instanceId?: string; getInputsAndOutputs?: boolean }, object>((request, hub, call) => {
       const abort = new AbortController();
       call.on('cancelled', () => abort.abort());
-      return client.waitForInstance(hub.context, request.instanceId, request.getInputsAndOutputs === true, done, abort.signal);
+      return client.waitForInstance(hub.context, request.instanceId, request.getInputsAndOutputs === true, done, abort.signal, untilCreated);
     });
 
   const completion = (kind: WorkKind) =>
@@ -203,7 +203,7 @@ export async function startGrpcSidecar(options: GrpcSidecarOptions): Promise<Grp
     GetInstance: unary((request: { instanceId?: string; getInputsAndOutputs?: boolean }, hub) =>
       client.getInstance(hub.context, request.instanceId, request.getInputsAndOutputs === true),
     ),
-    WaitForInstanceStart: waitCall((status) => status !== 'Pending'),
+    WaitForInstanceStart: waitCall((status) => status !== 'Pending', true),
     WaitForInstanceCompletion: waitCall((status) => isTerminalStatus(status)),
     RaiseEvent: unary(async (request: Parameters<typeof client.raiseEvent>[1], hub) => {
       await client.raiseEvent(hub.context, request);

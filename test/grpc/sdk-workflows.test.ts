@@ -210,6 +210,21 @@ for (const store of testStores()) {
       assert.deepEqual(status.customStatus, { waiting: 'nothing' });
     });
 
+    test('waitForOrchestrationStart issued before the instance exists completes once it starts', async () => {
+      const id = `late-start-${store.name}`;
+      let settled = false;
+      const waiting = client.waitForOrchestrationStart(id, false, TIMEOUT_S).finally(() => (settled = true));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(await client.getOrchestrationState(id), undefined, 'the instance does not exist yet');
+      assert.equal(settled, false, 'the wait is still open while the instance does not exist');
+      await client.scheduleNewOrchestration('jsWaitForEvents', undefined, id);
+      const started = await waiting;
+      assert.equal(started?.instanceId, id);
+      assert.notEqual(started?.runtimeStatus, OrchestrationStatus.PENDING);
+      await client.raiseOrchestrationEvent(id, 'approval', { by: 'late' });
+      assert.equal((await client.waitForOrchestrationCompletion(id, true, TIMEOUT_S))?.runtimeStatus, OrchestrationStatus.COMPLETED);
+    });
+
     test('retries on durable timers until the activity succeeds; a failing activity fails the orchestration with its details', async () => {
       const { id, state } = await run('jsRetry', `key-${store.name}`);
       assert.equal(state.runtimeStatus, OrchestrationStatus.COMPLETED);

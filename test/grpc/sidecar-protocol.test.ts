@@ -101,6 +101,7 @@ for (const testStore of testStores()) {
       assert.equal(json(started.input), 'in');
       assert.equal(started.orchestrationInstance.instanceId, alphaId);
       assert.equal(started.orchestrationInstance.executionId.value, request.executionId.value);
+      assert.equal(started.tags, undefined, 'an untagged start sends no tags');
 
       await complete(itemA, 'A!');
       await complete(itemB, 'B!');
@@ -294,6 +295,25 @@ for (const testStore of testStores()) {
       await complete(await worker.next(0), 'done');
       await assert.rejects(client.call('TerminateInstance', { instanceId: id }), (error: any) => error.code === 9);
       await assert.rejects(client.call('RaiseEvent', { instanceId: id, name: 'late' }), (error: any) => error.code === 9);
+    });
+
+    test("ExecutionStarted carries the instance's tags, in the work item and in StreamInstanceHistory", async () => {
+      const { client, connect, start, complete } = await setup();
+      const worker = connect();
+      const id = await start('tagged', { instanceId: 'tagged-1', tags: { env: 'prod', team: 'blue' } });
+      const item = await worker.next(0);
+      const started = item.orchestratorRequest.newEvents.find((e: any) => e.executionStarted).executionStarted;
+      assert.deepEqual({ ...started.tags }, { env: 'prod', team: 'blue' });
+      await complete(item, 'done');
+      const events: any[] = [];
+      await new Promise<void>((resolve, reject) => {
+        const stream = client.stream('StreamInstanceHistory', { instanceId: id });
+        stream.on('data', (chunk: { events?: any[] }) => events.push(...(chunk.events ?? [])));
+        stream.on('end', () => resolve());
+        stream.on('error', reject);
+      });
+      const streamed = events.find((e) => e.executionStarted)?.executionStarted;
+      assert.deepEqual({ ...streamed?.tags }, { env: 'prod', team: 'blue' });
     });
 
     test('StreamInstanceHistory streams the execution as protocol events; an unknown instance is NOT_FOUND', async () => {

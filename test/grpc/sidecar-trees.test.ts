@@ -72,7 +72,7 @@ for (const store of testStores()) {
     async function startTree(id: string): Promise<string[]> {
       await client.scheduleNewOrchestration('jsRoot', undefined, id);
       const ids = [id, `${id}-c`, `${id}-c-g`];
-      // waitForOrchestrationStart answers at once for an instance that does not exist yet.
+      // Polled: the grandchild is Running (not just started) once it waits.
       const deadline = Date.now() + TIMEOUT_S * 1000;
       while ((await client.getOrchestrationState(ids[2]!))?.runtimeStatus !== OrchestrationStatus.RUNNING) {
         if (Date.now() > deadline) throw new Error(`${ids[2]} never ran`);
