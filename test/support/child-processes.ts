@@ -23,11 +23,12 @@ export class Child {
   #exit: ChildExit | undefined;
   #lineWaiters: (() => void)[] = [];
 
-  constructor(script: string, args: string[], env: Record<string, string> = {}) {
+  /** `stderrFd`: a file descriptor the child's stderr goes to instead of a pipe (then {@link stderr} stays empty). */
+  constructor(script: string, args: string[], env: Record<string, string> = {}, options: { stderrFd?: number } = {}) {
     this.process = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', options.stderrFd ?? 'pipe'],
     });
     live.add(this);
     let partial = '';
@@ -38,7 +39,7 @@ export class Child {
       this.lines.push(...parts);
       for (const wake of this.#lineWaiters.splice(0)) wake();
     });
-    this.process.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    this.process.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
       this.stderr = (this.stderr + chunk).slice(-20_000);
     });
     this.exited = new Promise((resolve) => {
