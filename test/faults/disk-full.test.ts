@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { closeSync, fstatSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -16,39 +16,13 @@ import { CLI } from '../cli/cli-support.js';
 import { Child, killAllChildren, waitFor } from '../support/child-processes.js';
 import { parseLogs, type LogRecord } from '../support/log-capture.js';
 import { fixture } from './fault-env.js';
+import { fill, mountTmpfs } from './tmpfs.js';
 import { readInvocations } from './fixtures/fault-app.js';
 
 const API = '/runtime/webhooks/durabletask';
 
-/** Mounts a tmpfs of `size` at a fresh directory; undefined when this process may not mount (not root). */
-function mountTmpfs(size: string): string | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  const dir = mkdtempSync(join(tmpdir(), 'duraflow-disk-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' });
-    return dir;
-  } catch {
-    rmSync(dir, { recursive: true, force: true });
-    return undefined;
-  }
-}
-
-/** Writes to `fd` until nothing more fits on its file system. */
-function fill(fd: number): void {
-  for (const chunk of [Buffer.alloc(256 * 1024), Buffer.alloc(4096)]) {
-    for (;;) {
-      try {
-        writeSync(fd, chunk);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOSPC') break;
-        throw error;
-      }
-    }
-  }
-}
-
 const canMount = (() => {
-  const probe = mountTmpfs('1m');
+  const probe = mountTmpfs('1m', 'duraflow-disk-');
   if (!probe) return false;
   execFileSync('umount', [probe]);
   rmSync(probe, { recursive: true, force: true });
@@ -76,7 +50,7 @@ interface DiskWorld {
 }
 
 async function diskWorld(): Promise<DiskWorld> {
-  const mnt = mountTmpfs('16m')!;
+  const mnt = mountTmpfs('16m', 'duraflow-disk-')!;
   const dir = mkdtempSync(join(tmpdir(), 'duraflow-faults-'));
   const db = join(mnt, 'store.db');
   const host = new Child(CLI, ['start', fixture('host-app.ts'), '--store', `sqlite:${db}`, '--port', '0', '--log-format', 'json'], { FAULT_DIR: dir });
@@ -96,7 +70,7 @@ async function diskWorld(): Promise<DiskWorld> {
     statuses: (ids) => Promise.all(ids.map(async (id) => ((await (await fetch(`${base}${API}/instances/${id}`)).json()) as { runtimeStatus: string }).runtimeStatus)),
     fillDisk() {
       world.filler ??= openSync(join(mnt, 'filler'), 'w');
-      fill(world.filler);
+      fill(world.filler, [256 * 1024, 4096]);
     },
     free(bytes) {
       ftruncateSync(world.filler!, Math.max(0, fstatSync(world.filler!).size - bytes));

@@ -16,37 +16,11 @@ import { acquireStore } from '../../src/store/open-store.js';
 import { CLI } from '../cli/cli-support.js';
 import { Child, killAllChildren, waitFor } from '../support/child-processes.js';
 import { fixture } from './fault-env.js';
+import { fill, mountTmpfs } from './tmpfs.js';
 
 const API = '/runtime/webhooks/durabletask';
 /** A host spinning on its log would accept connections and never answer: fail such a request, not the whole test. */
 const answered = (): RequestInit => ({ signal: AbortSignal.timeout(10_000) });
-
-/** Mounts a tmpfs of `size` at a fresh directory; undefined when this process may not mount (not root). */
-function mountTmpfs(size: string): string | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  const dir = mkdtempSync(join(tmpdir(), 'duraflow-stderr-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' });
-    return dir;
-  } catch {
-    rmSync(dir, { recursive: true, force: true });
-    return undefined;
-  }
-}
-
-/** Writes to `fd` until nothing more fits on its file system. */
-function fill(fd: number): void {
-  for (const chunk of [Buffer.alloc(16 * 1024), Buffer.alloc(512), Buffer.alloc(1)]) {
-    for (;;) {
-      try {
-        writeSync(fd, chunk);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOSPC') break;
-        throw error;
-      }
-    }
-  }
-}
 
 /** CPU time (user + system) of process `pid` so far, in clock ticks (/proc/<pid>/stat fields 14 and 15). */
 function cpuTicks(pid: number): number {
@@ -57,7 +31,7 @@ function cpuTicks(pid: number): number {
 }
 
 const canMount = (() => {
-  const probe = mountTmpfs('64k');
+  const probe = mountTmpfs('64k', 'duraflow-stderr-');
   if (!probe) return false;
   execFileSync('umount', [probe]);
   rmSync(probe, { recursive: true, force: true });
@@ -68,14 +42,14 @@ describe('a host whose stderr is a file on a full disk', { skip: canMount ? fals
   after(killAllChildren);
 
   test('drops its log lines without spinning: serves, runs work, counts the failures, stops cleanly', { timeout: 120_000 }, async (t) => {
-    const mnt = mountTmpfs('64k')!;
+    const mnt = mountTmpfs('64k', 'duraflow-stderr-')!;
     const dir = mkdtempSync(join(tmpdir(), 'duraflow-faults-'));
     const url = `sqlite:${join(dir, 'store.db')}`;
     const filler = openSync(join(mnt, 'filler'), 'w');
     const logFd = openSync(join(mnt, 'stderr.log'), 'w');
     let busy: ReturnType<typeof spawn> | undefined;
     try {
-      fill(filler);
+      fill(filler, [16 * 1024, 512, 1]);
       assert.throws(() => writeSync(logFd, 'x'), { code: 'ENOSPC' }, 'the disk of the log is full');
       // Debug level: every episode and activity logs, so writes keep failing while the host works.
       const host = new Child(CLI, ['start', fixture('host-app.ts'), '--store', url, '--port', '0', '--log-format', 'json', '--log-level', 'debug'], { FAULT_DIR: dir }, { stderrFd: logFd });
