@@ -26,21 +26,32 @@ export interface FlowCandidateSource {
 
 /**
  * The candidates (`alias`, `previous_owner`), oldest first, up to the limit: none of a key that has `cc_limit`
- * leased or used `rate_limit` starts in its period, and no more of one key than it has room for.
+ * leased or used `rate_limit` starts in its period, and no more of one key than it has room for. The leased and
+ * started counts are taken once per distinct key of the waiting rows (`kb`, `ku`), not once per waiting row: with
+ * a backlog of one key the count was repeated for each of its rows, under the flow lock every claimer queues on.
  */
 export function flowCandidatesSql(s: FlowCandidateSource): string {
-  return `SELECT f.key AS ${s.alias}, f.previous_owner FROM (
+  return `WITH w AS (
+        SELECT ${s.key} AS key, i.lock_owner AS previous_owner, i.hub, i.name, i.cc_key, i.cc_limit, ${s.rateKey} AS rate_key, i.rate_limit,
+          row_number() OVER (ORDER BY ${s.orderBy}) AS ord
+        FROM ${s.table} i WHERE ${s.where}
+      ), kb AS (
+        SELECT k.name, k.cc_key, (SELECT count(*) FROM ${s.table} b
+          WHERE b.hub = k.hub AND b.name = k.name AND b.cc_key = k.cc_key AND b.lock_until > ${NOW}) AS busy
+        FROM (SELECT DISTINCT hub, name, cc_key FROM w WHERE cc_key IS NOT NULL) k
+      ), ku AS (
+        SELECT k.name, k.rate_key, (SELECT count(*) FROM ${s.starts} r
+          WHERE r.hub = k.hub AND r.kind = '${s.kind}' AND r.name = k.name AND r.rate_key = k.rate_key AND r.until > ${NOW}) AS used
+        FROM (SELECT DISTINCT hub, name, rate_key FROM w WHERE rate_key IS NOT NULL) k
+      )
+    SELECT f.key AS ${s.alias}, f.previous_owner FROM (
       SELECT o.*,
         row_number() OVER (PARTITION BY o.name, o.cc_key ORDER BY o.ord) AS cc_rank,
         row_number() OVER (PARTITION BY o.name, o.rate_key ORDER BY o.ord) AS rate_rank
       FROM (
-        SELECT ${s.key} AS key, i.lock_owner AS previous_owner, i.name, i.cc_key, i.cc_limit, ${s.rateKey} AS rate_key, i.rate_limit,
-          row_number() OVER (ORDER BY ${s.orderBy}) AS ord,
-          CASE WHEN i.cc_key IS NULL THEN 0 ELSE (SELECT count(*) FROM ${s.table} b
-            WHERE b.hub = i.hub AND b.name = i.name AND b.cc_key = i.cc_key AND b.lock_until > ${NOW}) END AS busy,
-          CASE WHEN ${s.rateKey} IS NULL THEN 0 ELSE (SELECT count(*) FROM ${s.starts} r
-            WHERE r.hub = i.hub AND r.kind = '${s.kind}' AND r.name = i.name AND r.rate_key = ${s.rateKey} AND r.until > ${NOW}) END AS used
-        FROM ${s.table} i WHERE ${s.where}
+        SELECT w.*, COALESCE(kb.busy, 0) AS busy, COALESCE(ku.used, 0) AS used
+        FROM w LEFT JOIN kb ON kb.name = w.name AND kb.cc_key = w.cc_key
+          LEFT JOIN ku ON ku.name = w.name AND ku.rate_key = w.rate_key
       ) o
       WHERE (o.cc_key IS NULL OR o.busy < o.cc_limit) AND (o.rate_key IS NULL OR o.used < o.rate_limit)
     ) f
