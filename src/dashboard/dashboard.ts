@@ -7,6 +7,7 @@
 import type { Context, Hono } from 'hono';
 import type { DurableClient } from '../sdk/durable-client.js';
 import { userFacingNames } from '../sdk/internal-names.js';
+import { isTerminalStatus } from '../sdk/history.js';
 import type { Logger } from '../sdk/logger.js';
 import type { Registry } from '../sdk/registry.js';
 import type { Store } from '../store/store.js';
@@ -132,7 +133,9 @@ export function mountDashboard(http: Hono, host: DashboardHost): void {
         if ((error as Error).name !== 'ValidationError') throw error;
       }
       if (!status) return frame(c, 'instances', 'Not found', errorPage(`No instance '${id}' in task hub '${host.app.taskHub}'.`, 'Not found'), 404);
-      return frame(c, 'instances', `${status.name} ${id}`, await instancePage(status, Date.now(), host.app.registry));
+      // Only the instance's own rows (its index): which of its activities a concurrency key or rate holds back.
+      const flowWaits = isTerminalStatus(status.runtimeStatus) ? [] : await host.store.hub(host.app.taskHub).flowWaitingActivities(id, 100);
+      return frame(c, 'instances', `${status.name} ${id}`, await instancePage(status, Date.now(), host.app.registry, flowWaits));
     }),
   );
 

@@ -14,12 +14,14 @@ import { describePatchMarker, readPatchMarker } from '../core/patch-markers.js';
 import type { Registry } from '../sdk/registry.js';
 import { waitingFor } from './waiting-for.js';
 import { waitingSection } from './waiting-card.js';
+import type { FlowWaitingActivity } from '../store/store.js';
 
 /**
  * Renders the page body of one instance (its status must carry the history). With the app's `registry` the
- * execution is replayed to say what it waits for (see waiting-for.ts).
+ * execution is replayed to say what it waits for (see waiting-for.ts); `flowWaits` are its flow-controlled
+ * activities not leased now, shown with the limit that holds them back.
  */
-export async function instancePage(status: DurableOrchestrationStatus, now: number, registry?: Registry): Promise<SafeHtml> {
+export async function instancePage(status: DurableOrchestrationStatus, now: number, registry?: Registry, flowWaits: readonly FlowWaitingActivity[] = []): Promise<SafeHtml> {
   const history = status.history ?? [];
   const waits = await waitingFor(history, registry);
   const parent = parentInstance(history);
@@ -59,7 +61,7 @@ export async function instancePage(status: DurableOrchestrationStatus, now: numb
       : ''}
   </dl>
 </section>
-${terminal ? '' : waitingSection(status, waits, history, now)}
+${terminal ? '' : waitingSection(status, waits, history, now, flowWaits)}
 ${status.failureDetails ? failure(status.failureDetails) : ''}
 <div class="payloads">
   ${payload('Input', 'input', status.input)}

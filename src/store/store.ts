@@ -128,6 +128,17 @@ export interface FlowControl {
   rate?: { key: string; limit: number; periodMs: number };
 }
 
+/** A flow-controlled activity of an instance that is not leased now, with the counts a claim checks its limits against. */
+export interface FlowWaitingActivity {
+  taskId: number;
+  name: string;
+  flow: FlowControl;
+  /** Activities of its name and concurrency key leased now (0 without a concurrency key). */
+  leased: number;
+  /** Claims of its name and rate key within the current period (0 without a rate). */
+  started: number;
+}
+
 /** A new activity to run. */
 export interface NewActivity {
   instanceId: string;
@@ -417,6 +428,11 @@ export interface HubStore {
    * visible `delayMs` from now. Concurrent calls with one name and key find the same instance.
    */
   debounceStart(request: StartInstanceRequest, key: string, delayMs: number): Promise<{ instanceId: string; replaced: boolean }>;
+  /**
+   * The instance's flow-controlled activities not leased now (at most `limit`, 1 to 1,000, oldest first), read
+   * through the instance's own rows, each with its key's leased and started counts (the dashboard's "Waiting for").
+   */
+  flowWaitingActivities(instanceId: string, limit: number): Promise<FlowWaitingActivity[]>;
   /** Sends messages to existing instances. */
   sendMessages(messages: NewMessage[]): Promise<void>;
   /**

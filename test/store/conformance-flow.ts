@@ -93,6 +93,30 @@ export function flowConformance(store: () => Store): void {
       assert.deepEqual(tasks(await claim(hub)), [0, 1]);
     });
 
+    test("flowWaitingActivities: an instance's own unleased flow-controlled activities, with their keys' counts", async () => {
+      const hub = freshHub(store());
+      const rated: FlowControl = { rate: { key: 'r', limit: 1, periodMs: 60_000 } };
+      await schedule(hub, 'o', [{ name: 'a', flow: keyed('k1', 1) }, { name: 'a', flow: keyed('k1', 1) }, { name: 'b' }, { name: 'a', flow: rated }, { name: 'a', flow: rated }]);
+      await schedule(hub, 'p', [{ name: 'a', flow: keyed('k1', 1) }]);
+      const first = await claim(hub);
+      assert.deepEqual(first.map((a) => `${a.instanceId}#${a.taskId}`).sort(), ['o#0', 'o#2', 'o#3']);
+      assert.deepEqual(await hub.flowWaitingActivities('o', 100), [
+        { taskId: 1, name: 'a', flow: keyed('k1', 1), leased: 1, started: 0 },
+        { taskId: 4, name: 'a', flow: rated, leased: 0, started: 1 },
+      ]);
+      assert.deepEqual(await hub.flowWaitingActivities('p', 100), [{ taskId: 0, name: 'a', flow: keyed('k1', 1), leased: 1, started: 0 }]);
+      assert.deepEqual((await hub.flowWaitingActivities('o', 1)).map((a) => a.taskId), [1]);
+      assert.deepEqual(await hub.flowWaitingActivities('none', 100), []);
+      await assert.rejects(hub.flowWaitingActivities('o', 0), { name: 'ValidationError' });
+      // The key's holder completes: the waiting one is still unleased, with nothing leased on its key.
+      const done = first.find((a) => a.instanceId === 'o' && a.taskId === 0)!;
+      assert.deepEqual(
+        await hub.completeActivities([{ lease: done.lease, message: { instanceId: 'o', executionId: done.executionId, event: taskCompleted(0, '1') } }]),
+        [true],
+      );
+      assert.deepEqual((await hub.flowWaitingActivities('o', 100))[0], { taskId: 1, name: 'a', flow: keyed('k1', 1), leased: 0, started: 0 });
+    });
+
     test('a flow-controlled activity is created leased (runHere) only within its limits, oldest first', async () => {
       const hub = freshHub(store());
       const rated: FlowControl = { rate: { key: 'r', limit: 5, periodMs: 60_000 } };

@@ -3,8 +3,8 @@
  * items a claim may take. It runs under the hub's flow lock (`FLOW_LOCK_CLASS`), in a statement begun after the
  * lock was granted, so the leased counts and rate starts it reads are those the previous holder committed.
  */
-import type { ClaimOptions, NewActivity } from '../store.js';
-import { FLOW_LOCK_CLASS } from '../flow.js';
+import type { ClaimOptions, FlowControl, FlowWaitingActivity, HubStore, NewActivity } from '../store.js';
+import { checkWaitLimit, FLOW_LOCK_CLASS } from '../flow.js';
 import type { PgDatabase, TxClient } from './connection.js';
 import { NOW } from './hub-writes.js';
 import type { Tables } from './schema.js';
@@ -224,4 +224,20 @@ export async function admitFlowHere(client: TxClient, t: Tables, hub: string, ac
     admitted.add(a);
   }
   return admitted;
+}
+
+/** See {@link HubStore.flowWaitingActivities}: the counts are those {@link flowCandidatesSql} checks. */
+export async function flowWaitingActivities(db: PgDatabase, t: Tables, hub: string, instanceId: string, limit: number): Promise<FlowWaitingActivity[]> {
+  const rows = await db.query<{ task_id: number; name: string; flow: string; leased: string; started: string }>(
+    `SELECT a.task_id, a.name, a.flow,
+       CASE WHEN a.cc_key IS NULL THEN 0 ELSE (SELECT count(*) FROM ${t.activities} b
+         WHERE b.hub = a.hub AND b.name = a.name AND b.cc_key = a.cc_key AND b.lock_until > ${NOW}) END AS leased,
+       CASE WHEN a.rate_key IS NULL THEN 0 ELSE (SELECT count(*) FROM ${t.flowStarts} r
+         WHERE r.hub = a.hub AND r.kind = 'activity' AND r.name = a.name AND r.rate_key = a.rate_key AND r.until > ${NOW}) END AS started
+     FROM ${t.activities} a
+     WHERE a.hub = $1 AND a.instance_id = $2 AND a.flow IS NOT NULL AND a.lock_until <= ${NOW}
+     ORDER BY a.id LIMIT $3`,
+    [hub, instanceId, checkWaitLimit(limit)],
+  );
+  return rows.map((r) => ({ taskId: r.task_id, name: r.name, flow: JSON.parse(r.flow) as FlowControl, leased: Number(r.leased), started: Number(r.started) }));
 }

@@ -8,7 +8,7 @@
  */
 import { FLOW_LOCK_CLASS, flowColumn } from '../flow.js';
 import { debounceNotices, debounceStart } from './postgres-debounce.js';
-import { claimActivitiesSql, claimFlowActivities, flowCandidatesSql, flowWaiting, prioritizedCandidatesSql, recordInstanceStarts, withFlowProbeSql, type ClaimedActivityRow } from './flow-sql.js';
+import { claimActivitiesSql, claimFlowActivities, flowCandidatesSql, flowWaiting, flowWaitingActivities, prioritizedCandidatesSql, recordInstanceStarts, withFlowProbeSql, type ClaimedActivityRow } from './flow-sql.js';
 import { isTerminalStatus, type HistoryEvent, type RuntimeStatus } from '../../sdk/history.js';
 import { InstanceAlreadyExistsError } from '../../sdk/errors.js';
 import {
@@ -23,7 +23,7 @@ import {
   traceContextField,
 } from '../shared.js';
 import { filterSql, instanceOverview, queryInstances } from './postgres-queries.js';
-import type { ActivityCompletion, ActivityWorkItem, ClaimOptions, CommitOutcome, EpisodeCommit, HeartbeatOptions, HeartbeatOutcome, HubSnapshot, HubStore, InboxMessage, InstanceFilter, InstanceOverview, InstanceOverviewFilter, InstanceQuery, InstanceRecord, Lease, NewMessage, OrchestrationWorkItem, ScheduleStore, StartInstanceRequest, StartLease, StoreNotice } from '../store.js';
+import type { ActivityCompletion, ActivityWorkItem, ClaimOptions, CommitOutcome, EpisodeCommit, FlowWaitingActivity, HeartbeatOptions, HeartbeatOutcome, HubSnapshot, HubStore, InboxMessage, InstanceFilter, InstanceOverview, InstanceOverviewFilter, InstanceQuery, InstanceRecord, Lease, NewMessage, OrchestrationWorkItem, ScheduleStore, StartInstanceRequest, StartLease, StoreNotice } from '../store.js';
 import type { PgDatabase } from './connection.js';
 import { commitEpisodeBatch } from './episode-batch.js';
 import { commitEpisodesInOneStatement, fitsOneStatement } from './episode-statement.js';
@@ -124,6 +124,10 @@ export class PostgresHubStore implements HubStore {
       [this.hub, instanceId],
     );
     return rows[0] && rowToInstance(rows[0]);
+  }
+
+  flowWaitingActivities(instanceId: string, limit: number): Promise<FlowWaitingActivity[]> {
+    return flowWaitingActivities(this.ctx.db, this.#t, this.hub, instanceId, limit);
   }
 
   async getHistory(instanceId: string): Promise<HistoryEvent[]> {

@@ -5,6 +5,8 @@
  * counts it reads cannot change under it.
  */
 import type { SqliteStoreContext } from './sqlite-context.js';
+import type { FlowControl, FlowWaitingActivity } from '../store.js';
+import { checkWaitLimit } from '../flow.js';
 
 /** A waiting flow-controlled work item, as a claim reads it (`flow IS NOT NULL`). */
 export interface FlowCandidate {
@@ -67,4 +69,22 @@ export function recordFlowStarts(store: SqliteStoreContext, hub: string, kind: F
   store.sql('DELETE FROM flow_starts WHERE hub = ? AND until <= ?').run(hub, now);
   const insert = store.sql('INSERT INTO flow_starts (hub, kind, name, rate_key, until) VALUES (?, ?, ?, ?, ?)');
   for (const c of rated) insert.run(hub, kind, c.name, c.rate_key, now + (c.rate_period ?? 0));
+}
+
+/** See {@link HubStore.flowWaitingActivities}: the counts are those {@link admitFlow} checks. */
+export function flowWaitingActivities(store: SqliteStoreContext, hub: string, instanceId: string, limit: number): FlowWaitingActivity[] {
+  const now = store.now();
+  const rows = store
+    .sql(
+      `SELECT a.task_id, a.name, a.flow,
+         CASE WHEN a.cc_key IS NULL THEN 0 ELSE (SELECT COUNT(*) FROM activities b INDEXED BY activities_by_flow_key
+           WHERE b.hub = a.hub AND b.name = a.name AND b.cc_key = a.cc_key AND b.lock_until > ?) END AS leased,
+         CASE WHEN a.rate_key IS NULL THEN 0 ELSE (SELECT COUNT(*) FROM flow_starts r
+           WHERE r.hub = a.hub AND r.kind = 'activity' AND r.name = a.name AND r.rate_key = a.rate_key AND r.until > ?) END AS started
+       FROM activities a INDEXED BY activities_by_instance
+       WHERE a.hub = ? AND a.instance_id = ? AND a.flow IS NOT NULL AND a.lock_until <= ?
+       ORDER BY a.id LIMIT ?`,
+    )
+    .all(now, now, hub, instanceId, now, checkWaitLimit(limit)) as { task_id: number; name: string; flow: string; leased: number; started: number }[];
+  return rows.map((r) => ({ taskId: r.task_id, name: r.name, flow: JSON.parse(r.flow) as FlowControl, leased: r.leased, started: r.started }));
 }

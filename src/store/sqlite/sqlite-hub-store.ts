@@ -6,6 +6,7 @@
 import { debounceStart } from './sqlite-debounce.js';
 import type { HistoryEvent, RuntimeStatus } from '../../sdk/history.js';
 import type {
+  FlowWaitingActivity,
   ActivityCompletion,
   ActivityWorkItem,
   ClaimOptions,
@@ -46,6 +47,7 @@ import {
 } from './sqlite-instances.js';
 import { instanceOverview, queryInstances } from './sqlite-queries.js';
 import { SqliteSchedules } from './sqlite-schedules.js';
+import { flowWaitingActivities } from './sqlite-flow.js';
 
 /** The HubStore of one task hub on SQLite. */
 export class SqliteHubStore implements HubStore {
@@ -78,6 +80,10 @@ export class SqliteHubStore implements HubStore {
 
   instanceOverview(filter: InstanceOverviewFilter, window: number): Promise<InstanceOverview> {
     return instanceOverview(this.store, this.hub, filter, window);
+  }
+
+  async flowWaitingActivities(instanceId: string, limit: number): Promise<FlowWaitingActivity[]> {
+    return flowWaitingActivities(this.store, this.hub, instanceId, limit);
   }
 
   sendMessages(messages: NewMessage[]): Promise<void> {
