@@ -54,8 +54,15 @@ export function stdioWriteFailures(name: StdioName): { count: number; code: stri
 /** Resolves when what was written to `name` so far has been handed to the system (or failed). */
 export function flushed(name: StdioName): Promise<void> {
   return new Promise((resolve) => {
+    const stream = process[name];
+    // Nothing queued (a file or TTY writes synchronously, or write was replaced): a failed write's 'error' is
+    // emitted on the next tick, so one turn of the loop is enough — and no callback is awaited that may never come.
+    if (stream.writableLength === 0) {
+      setImmediate(resolve);
+      return;
+    }
     try {
-      process[name].write('', () => resolve());
+      stream.write('', () => resolve());
     } catch {
       resolve();
     }
