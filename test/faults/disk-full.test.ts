@@ -16,18 +16,12 @@ import { CLI } from '../cli/cli-support.js';
 import { Child, killAllChildren, waitFor } from '../support/child-processes.js';
 import { parseLogs, type LogRecord } from '../support/log-capture.js';
 import { fixture } from './fault-env.js';
-import { fill, mountTmpfs } from './tmpfs.js';
+import { canMountTmpfs, fill, mountTmpfs } from './tmpfs.js';
 import { readInvocations } from './fixtures/fault-app.js';
 
 const API = '/runtime/webhooks/durabletask';
 
-const canMount = (() => {
-  const probe = mountTmpfs('1m', 'duraflow-disk-');
-  if (!probe) return false;
-  execFileSync('umount', [probe]);
-  rmSync(probe, { recursive: true, force: true });
-  return true;
-})();
+const canMount = canMountTmpfs();
 
 /** A `duraflow start` of the fault app on a store in a fresh 16 MB tmpfs, with its whole log. */
 interface DiskWorld {

@@ -16,7 +16,7 @@ import { acquireStore } from '../../src/store/open-store.js';
 import { CLI } from '../cli/cli-support.js';
 import { Child, killAllChildren, waitFor } from '../support/child-processes.js';
 import { fixture } from './fault-env.js';
-import { fill, mountTmpfs } from './tmpfs.js';
+import { canMountTmpfs, fill, mountTmpfs } from './tmpfs.js';
 
 const API = '/runtime/webhooks/durabletask';
 /** A host spinning on its log would accept connections and never answer: fail such a request, not the whole test. */
@@ -30,13 +30,7 @@ function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
-const canMount = (() => {
-  const probe = mountTmpfs('64k', 'duraflow-stderr-');
-  if (!probe) return false;
-  execFileSync('umount', [probe]);
-  rmSync(probe, { recursive: true, force: true });
-  return true;
-})();
+const canMount = canMountTmpfs();
 
 describe('a host whose stderr is a file on a full disk', { skip: canMount ? false : 'mounting a tmpfs needs root' }, () => {
   after(killAllChildren);

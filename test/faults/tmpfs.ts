@@ -30,3 +30,12 @@ export function fill(fd: number, chunkSizes: number[]): void {
     }
   }
 }
+
+/** Whether this process can mount a tmpfs (mounts and unmounts a small one to find out). */
+export function canMountTmpfs(): boolean {
+  const probe = mountTmpfs('64k', 'duraflow-probe-');
+  if (!probe) return false;
+  execFileSync('umount', [probe]);
+  rmSync(probe, { recursive: true, force: true });
+  return true;
+}

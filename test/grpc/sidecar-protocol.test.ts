@@ -18,6 +18,17 @@ const RUNNING = 0;
 const PENDING = 6;
 const TERMINATED = 5;
 
+/** Every event StreamInstanceHistory sends for `instanceId`, once the stream ends. */
+function streamHistory(client: RawClient, instanceId: string): Promise<any[]> {
+  const events: any[] = [];
+  return new Promise((resolve, reject) => {
+    const stream = client.stream('StreamInstanceHistory', { instanceId });
+    stream.on('data', (chunk: { events?: any[] }) => events.push(...(chunk.events ?? [])));
+    stream.on('end', () => resolve(events));
+    stream.on('error', reject);
+  });
+}
+
 for (const testStore of testStores()) {
   describe(`gRPC sidecar protocol on ${testStore.name}`, () => {
     const cleanups: (() => Promise<void>)[] = [];
@@ -305,13 +316,7 @@ for (const testStore of testStores()) {
       const started = item.orchestratorRequest.newEvents.find((e: any) => e.executionStarted).executionStarted;
       assert.deepEqual({ ...started.tags }, { env: 'prod', team: 'blue' });
       await complete(item, 'done');
-      const events: any[] = [];
-      await new Promise<void>((resolve, reject) => {
-        const stream = client.stream('StreamInstanceHistory', { instanceId: id });
-        stream.on('data', (chunk: { events?: any[] }) => events.push(...(chunk.events ?? [])));
-        stream.on('end', () => resolve());
-        stream.on('error', reject);
-      });
+      const events = await streamHistory(client, id);
       const streamed = events.find((e) => e.executionStarted)?.executionStarted;
       assert.deepEqual({ ...streamed?.tags }, { env: 'prod', team: 'blue' });
     });
@@ -321,13 +326,7 @@ for (const testStore of testStores()) {
       const worker = connect();
       const id = await start('streamed', { instanceId: 'streamed-1' });
       await complete(await worker.next(0), { done: true });
-      const events: any[] = [];
-      await new Promise<void>((resolve, reject) => {
-        const stream = client.stream('StreamInstanceHistory', { instanceId: id });
-        stream.on('data', (chunk: { events?: any[] }) => events.push(...(chunk.events ?? [])));
-        stream.on('end', () => resolve());
-        stream.on('error', reject);
-      });
+      const events = await streamHistory(client, id);
       const kinds = events.map((e) => Object.keys(e).find((k) => !['eventId', 'timestamp'].includes(k) && e[k] !== null && e[k] !== undefined));
       assert.ok(kinds.includes('executionStarted'), JSON.stringify(kinds));
       assert.ok(kinds.includes('executionCompleted'), JSON.stringify(kinds));
