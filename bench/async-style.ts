@@ -7,7 +7,8 @@
  * - worker: one orchestration end to end on a fresh SQLite file (the worker, its store commits, activities).
  *
  * Core numbers are CPU time of this process (less disturbed by other load than wall time); worker numbers are
- * wall time from startNew to completion.
+ * wall time and CPU time of this process (worker, store and activities: everything but the waits for the disk)
+ * from startNew to completion.
  *
  *   npx tsx bench/async-style.ts [rounds=15]
  */
@@ -117,19 +118,25 @@ for (const style of ['generator', 'async'] as const) {
   app.orchestration(`fanout-${style}`, styles[style].fanout as never);
 }
 const worker = await app.startWorker();
-const timed = async (name: string, n: number) => {
+/** Wall time and CPU time of this process per step, startNew to completion (activities run in this process). */
+const timed = async (name: string, n: number): Promise<{ wall: number; cpu: number }> => {
   const started = performance.now();
+  const startedCpu = cpuMs();
   const status = await worker.client.waitForCompletion(await worker.client.startNew(name, { input: n }), { timeoutInMilliseconds: 120_000 });
   if (status.runtimeStatus !== 'Completed') throw new Error(`${name} ended ${status.runtimeStatus}`);
-  return ((performance.now() - started) * 1000) / n;
+  return { wall: ((performance.now() - started) * 1000) / n, cpu: ((cpuMs() - startedCpu) * 1000) / n };
 };
 try {
   for (const style of ['generator', 'async'] as const) await timed(`sequence-${style}`, 20);
   for (let round = 0; round < Math.max(3, Math.ceil(rounds / 2)); round++) {
     const order: Style[] = round % 2 === 0 ? ['generator', 'async'] : ['async', 'generator'];
     for (const style of order) {
-      note(`worker sequence (${WORKER_SEQ} steps, SQLite)`, style, await timed(`sequence-${style}`, WORKER_SEQ));
-      note(`worker fan-out (${WORKER_FAN} activities, SQLite)`, style, await timed(`fanout-${style}`, WORKER_FAN));
+      const sequence = await timed(`sequence-${style}`, WORKER_SEQ);
+      note(`worker sequence (${WORKER_SEQ} steps, SQLite), wall`, style, sequence.wall);
+      note(`worker sequence (${WORKER_SEQ} steps, SQLite), CPU`, style, sequence.cpu);
+      const fanout = await timed(`fanout-${style}`, WORKER_FAN);
+      note(`worker fan-out (${WORKER_FAN} activities, SQLite), wall`, style, fanout.wall);
+      note(`worker fan-out (${WORKER_FAN} activities, SQLite), CPU`, style, fanout.cpu);
     }
   }
 } finally {
@@ -137,10 +144,13 @@ try {
   store.cleanup();
 }
 
-process.stdout.write(`median µs per step (interquartile range) over ${rounds} alternating rounds (core: CPU time; worker: wall time; node ${process.version})\n`);
+process.stdout.write(`median µs per step (interquartile range) over ${rounds} alternating rounds (core: CPU time; worker: wall and CPU time; node ${process.version})\n`);
 for (const [key, { generator, async }] of Object.entries(samples)) {
   const [g, a] = [median(generator), median(async)];
+  // Each round measured both styles back to back: the ratio within a round is the least disturbed by load drifting.
+  const paired = median(async.map((value, round) => value / generator[round]!));
   process.stdout.write(
-    `${key.padEnd(48)} generator ${g.toFixed(2).padStart(8)} (${spread(generator)})  async ${a.toFixed(2).padStart(8)} (${spread(async)})  async/generator ${(a / g).toFixed(2)}\n`,
+    `${key.padEnd(48)} generator ${g.toFixed(2).padStart(8)} (${spread(generator)})  async ${a.toFixed(2).padStart(8)} (${spread(async)})  ` +
+      `async/generator ${(a / g).toFixed(2)}, median of round ratios ${paired.toFixed(2)}\n`,
   );
 }
