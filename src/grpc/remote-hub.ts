@@ -1,7 +1,9 @@
 /**
  * The gRPC side of one task hub: claims the work that connected gRPC workers can run, sends it on their
  * `GetWorkItems` streams, and commits their answers through the same episode code as the in-process worker
- * (`prepareEpisode` with a remote executor, one fenced commit per episode, group-committed).
+ * (`prepareEpisode` with a remote executor, one fenced commit per episode, group-committed). The activities an
+ * episode schedules that a connected worker has room for are created leased to this sidecar by that commit and
+ * sent at once; the others wait for the activity claim loop.
  *
  * A worker gets only names it asked for in its work-item filters; a worker without filters gets every name no
  * function of this process serves. Work such a worker's claim picks up that a local function serves runs here.
