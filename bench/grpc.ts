@@ -2,6 +2,8 @@
  * `npx tsx bench/grpc.ts [--quick]`: the hello workload (3 sequential activities per orchestration, all started
  * at once) served by a durabletask-js worker over gRPC, next to the same workload with TypeScript functions in
  * the duraflow process, both on a fresh SQLite file in the same run. Writes bench/results/grpc.{md,json}.
+ * Also reports the CPU time of both processes per measured orchestration (`process.cpuUsage`, no profiler).
+ * `--sdk-logger console`: the worker keeps the SDK's default console logger instead of a `NoOpLogger`.
  * `--profile`: CPU-profiles the measured gRPC run on both sides (the sidecar host through `node:inspector`, the
  * worker with `--cpu-prof`) and writes their summaries (bench/profile-summary.ts) to bench/results/profiles/.
  */
@@ -19,6 +21,7 @@ import { summarizeProfile } from './profile-summary.js';
 
 const quick = process.argv.includes('--quick');
 const n = quick ? 250 : 1000;
+const sdkLogger = process.argv.includes('--sdk-logger') ? (process.argv[process.argv.indexOf('--sdk-logger') + 1] ?? 'quiet') : 'quiet';
 const profileDir = process.argv.includes('--profile') ? join(process.cwd(), 'bench/results/profiles') : undefined;
 
 /** Starts `count` hello orchestrations at once through `client`; orchestrations per second and latencies. */
@@ -46,7 +49,7 @@ async function measure(client: DurableClient, count: number): Promise<{ perSecon
 }
 
 /** The same workload with the functions in a durabletask-js worker process connected over gRPC. */
-async function overGrpc(count: number): Promise<{ perSecond: number; p50: number; p99: number }> {
+async function overGrpc(count: number): Promise<{ perSecond: number; p50: number; p99: number; sidecarCpuMs: number; workerCpuMs: number }> {
   const store = freshSqlite();
   const app = new DFApp({ store: store.url });
   const host = await app.start({ port: 0, grpcPort: 0 });
@@ -55,13 +58,27 @@ async function overGrpc(count: number): Promise<{ perSecond: number; p50: number
     mkdirSync(profileDir, { recursive: true });
   }
   const profileArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
-  const worker = spawn(process.execPath, [...profileArgs, '--import', 'tsx', fileURLToPath(new URL('./grpc-worker.ts', import.meta.url)), host.grpcAddress!], {
+  const worker = spawn(process.execPath, [...profileArgs, '--import', 'tsx', fileURLToPath(new URL('./grpc-worker.ts', import.meta.url)), host.grpcAddress!, sdkLogger], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {
+    // The worker's stdout: its ready line, its CPU readings (`cpu <µs>` lines), and the SDK's log lines.
+    let tail = '';
+    const readings: ((micros: number) => void)[] = [];
     await new Promise<void>((resolve, reject) => {
-      worker.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('worker-ready') && resolve());
+      worker.stdout!.on('data', (chunk: Buffer) => {
+        const lines = (tail + chunk.toString()).split('\n');
+        tail = lines.pop()!;
+        for (const line of lines) {
+          if (line === 'worker-ready') resolve();
+          else if (line.startsWith('cpu ')) readings.shift()?.(Number(line.slice(4)));
+        }
+      });
       worker.once('exit', (code) => reject(new Error(`the SDK worker exited with ${code}`)));
+    });
+    const workerCpu = () => new Promise<number>((resolve) => {
+      readings.push(resolve);
+      worker.kill('SIGUSR2');
     });
     const handle = await acquireStore(store.url);
     while (!(await handle.store.hub('default').getRegisteredNames())?.orchestrations.includes(ANY_NAME)) await new Promise((r) => setTimeout(r, 20));
@@ -74,13 +91,17 @@ async function overGrpc(count: number): Promise<{ perSecond: number; p50: number
       await session.post('Profiler.enable');
       await session.post('Profiler.start');
     }
+    const [workerBefore, sidecarBefore] = [await workerCpu(), process.cpuUsage()];
     const result = await measure(host.client, count);
+    const sidecarUsed = process.cpuUsage(sidecarBefore);
+    const workerCpuMs = (await workerCpu()) - workerBefore;
     if (session) {
       const { profile } = await session.post('Profiler.stop');
       writeFileSync(join(profileDir!, 'grpc-sidecar.cpuprofile'), JSON.stringify(profile));
       session.disconnect();
     }
-    return result;
+    // The host's CPU includes the bench's own client calls (starts, waits), a small share.
+    return { ...result, sidecarCpuMs: (sidecarUsed.user + sidecarUsed.system) / 1000 / count, workerCpuMs: workerCpuMs / 1000 / count };
   } finally {
     const exited = new Promise((resolve) => worker.once('exit', resolve));
     worker.kill('SIGTERM');
@@ -104,9 +125,10 @@ const rows = [
   [`hello × ${n}, durabletask-js worker over gRPC: orchestrations/s`, grpc.perSecond.toFixed(0), (grpc.perSecond / local.perSecond).toFixed(2)],
   [`in-process start→completed p50 / p99 (ms)`, `${local.p50.toFixed(0)} / ${local.p99.toFixed(0)}`, ''],
   [`over gRPC start→completed p50 / p99 (ms)`, `${grpc.p50.toFixed(0)} / ${grpc.p99.toFixed(0)}`, ''],
+  [`over gRPC, CPU per orchestration: duraflow host / SDK worker (ms)`, `${grpc.sidecarCpuMs.toFixed(2)} / ${grpc.workerCpuMs.toFixed(2)}`, ''],
 ];
 const markdown = [
-  `# duraflow gRPC benchmark (${new Date().toISOString()}, ${cpus().length} cores, node ${process.version}${quick ? ', quick' : ''})`,
+  `# duraflow gRPC benchmark (${new Date().toISOString()}, ${cpus().length} cores, node ${process.version}${quick ? ', quick' : ''}${sdkLogger === 'console' ? ', SDK console logger' : ''})`,
   '',
   '| workload | value | ratio to in-process |',
   '|---|---|---|',
@@ -115,7 +137,7 @@ const markdown = [
 ].join('\n');
 mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/grpc.md', markdown);
-writeFileSync('bench/results/grpc.json', JSON.stringify({ quick, n, commitRate, local, grpc }, null, 2));
+writeFileSync('bench/results/grpc.json', JSON.stringify({ quick, sdkLogger, n, commitRate, local, grpc }, null, 2));
 process.stdout.write(markdown);
 if (profileDir) {
   for (const side of ['sidecar', 'worker']) {

@@ -41,8 +41,7 @@ export class RemoteOrchestrationExecutor implements EpisodeExecutor {
     const accepted = acceptNewEvents(pastEvents, newEvents);
     this.started = [...pastEvents, ...accepted].find((e): e is ExecutionStartedEvent => e.eventType === 'ExecutionStarted');
     const { instanceId, executionId } = this.instance;
-    // Patch markers are duraflow's own (ctx.isPatched): an SDK worker has no use for them, so they are not sent.
-    const past = pastEvents.filter((e) => !readPatchMarker(e));
+    const past = pastEvents.filter(sentToWorkers);
     const cache = this.options.pastEvents;
     const { translator, translated } = cache?.take(instanceId, executionId, past) ?? { translator: new HistoryTranslator(), translated: [] };
     for (let i = translated.length; i < past.length; i++) translated.push(translator.translate(past[i]!));
@@ -107,6 +106,16 @@ export class TranslatedHistoryCache {
   delete(instanceId: string): void {
     this.#entries.delete(instanceId);
   }
+}
+
+/**
+ * Whether a past event goes to an SDK worker. Not sent: patch markers (duraflow's own `ctx.isPatched`), and
+ * `OrchestratorCompleted`, the end-of-episode marker of duraflow's history that the Durable Task Scheduler and
+ * the durabletask-go sidecar never send either (the SDKs skip it: durabletask-js decodes it, logs it as an unknown
+ * event and moves on), so each episode's work item carries one event fewer per past episode.
+ */
+function sentToWorkers(event: HistoryEvent): boolean {
+  return event.eventType !== 'OrchestratorCompleted' && !readPatchMarker(event);
 }
 
 function eventKey(event: HistoryEvent): string {

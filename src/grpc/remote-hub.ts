@@ -1,7 +1,9 @@
 /**
  * The gRPC side of one task hub: claims the work that connected gRPC workers can run, sends it on their
  * `GetWorkItems` streams, and commits their answers through the same episode code as the in-process worker
- * (`prepareEpisode` with a remote executor, one fenced commit per episode, group-committed).
+ * (`prepareEpisode` with a remote executor, one fenced commit per episode, group-committed). The activities an
+ * episode schedules that a connected worker has room for are created leased to this sidecar by that commit and
+ * sent at once; the others wait for the activity claim loop.
  *
  * A worker gets only names it asked for in its work-item filters; a worker without filters gets every name no
  * function of this process serves. Work such a worker's claim picks up that a local function serves runs here.
@@ -22,7 +24,18 @@ import { prepareEntityEpisode } from '../runtime/entity-episode.js';
 import { HubKnownNames } from '../runtime/known-names.js';
 import { OrchestrationCache } from '../runtime/orchestration-cache.js';
 import { prepareEpisode } from '../runtime/orchestration-episode.js';
-import { ANY_NAME, type ActivityWorkItem, type ClaimVersionRule, type CommitOutcome, type HubStore, type Lease, type OrchestrationWorkItem, type Store } from '../store/store.js';
+import {
+  ANY_NAME,
+  type ActivityWorkItem,
+  type ClaimVersionRule,
+  type CommitOutcome,
+  type EpisodeCommit,
+  type HubStore,
+  type Lease,
+  type NewActivity,
+  type OrchestrationWorkItem,
+  type Store,
+} from '../store/store.js';
 import { VersionGate } from '../runtime/version-gate.js';
 import { compareVersions, type VersioningOptions } from '../sdk/versioning.js';
 import { decodeToken, encodeToken, type TokenClaims, type WorkKind } from './completion-token.js';
@@ -380,16 +393,19 @@ export class RemoteHub {
         await this.#store.releaseOrchestrations([lease]).catch(() => undefined);
         return;
       }
+      const handoff = this.#reserveActivities(prepared.commit);
       let outcome: CommitOutcome;
       try {
         outcome = await this.#commits.episode(prepared.commit);
       } catch (error) {
+        this.#adoptActivities(handoff, undefined);
         prepared.settle(false);
         call?.settle(error as Error);
         this.options.logger.error(`could not commit the episode of '${instance.instanceId}'`, error);
         await this.#store.releaseOrchestrations([lease]).catch(() => undefined);
         return;
       }
+      this.#adoptActivities(handoff, outcome === 'committed' ? prepared.commit : undefined);
       prepared.settle(outcome === 'committed');
       if (outcome === 'committed') logEpisodeOutcome(this.options.logger, prepared.commit);
       call?.settle(outcome === 'committed' ? undefined : new StaleCompletionError(`The lease on '${instance.instanceId}' was lost; the result was not committed.`));
@@ -398,6 +414,43 @@ export class RemoteHub {
       else this.#localEpisodes--;
       this.#orchestrations.signal.notify();
     }
+  }
+
+  /**
+   * Marks the activities an episode schedules that a connected worker can take now to be created leased to this
+   * sidecar by the episode's own commit (`runHere`), one slot of a worker reserved for each: they go out on the
+   * worker's stream as soon as the commit lands, without a claim transaction and the wait for the claim loop.
+   */
+  #reserveActivities(commit: EpisodeCommit): { activity: NewActivity; worker: WorkerConnection }[] {
+    if (this.#stopping || commit.activities.length === 0) return [];
+    const reserved: { activity: NewActivity; worker: WorkerConnection }[] = [];
+    // The slots go to the highest priorities first; the rest wait for claims, which order them too.
+    const runnable = commit.activities.filter((a) => !this.#isLocal('activity', a.name)).sort((x, y) => (y.priority ?? 0) - (x.priority ?? 0));
+    for (const activity of runnable) {
+      const worker = this.#pick('activity', activity.name);
+      if (!worker) break;
+      worker.inFlight.activity++;
+      activity.runHere = true;
+      reserved.push({ activity, worker });
+    }
+    if (reserved.length) commit.activityLease = { workerId: this.#workerId, leaseMs: this.options.activityLeaseMs, leased: [] };
+    return reserved;
+  }
+
+  /**
+   * Dispatches what the commit leased of the reserved activities and gives back the other slots; `committed` is
+   * the commit when it landed (a lost lease or a failed commit leased nothing). A flow-controlled activity the
+   * store did not lease here waits for a claim like any other.
+   */
+  #adoptActivities(reserved: { activity: NewActivity; worker: WorkerConnection }[], committed: EpisodeCommit | undefined): void {
+    if (reserved.length === 0) return;
+    const leased = new Map((committed?.activityLease?.leased ?? []).map((item) => [item.taskId, item]));
+    for (const { activity, worker } of reserved) {
+      worker.inFlight.activity--; // #runActivity takes the slot again, synchronously
+      const item = leased.get(activity.taskId);
+      if (item) this.#track(this.#runActivity(item, worker));
+    }
+    this.#activities.signal.notify();
   }
 
   async #activityStep(): Promise<boolean> {
@@ -414,7 +467,8 @@ export class RemoteHub {
     return items.length > 0;
   }
 
-  async #runActivity(item: ActivityWorkItem): Promise<void> {
+  /** Runs a leased activity: here when this process serves it, else at `reservedFor` (if still there) or the least busy worker. */
+  async #runActivity(item: ActivityWorkItem, reservedFor?: WorkerConnection): Promise<void> {
     const message = (event: HistoryEvent) => ({ lease: item.lease, message: { instanceId: item.instanceId, executionId: item.executionId, event } });
     if (this.#isLocal('activity', item.name)) {
       this.#localEpisodes++;
@@ -429,7 +483,7 @@ export class RemoteHub {
       }
       return;
     }
-    const worker = this.#pick('activity', item.name);
+    const worker = reservedFor && reservedFor.room('activity') > 0 ? reservedFor : this.#pick('activity', item.name);
     if (!worker) {
       await this.#store.releaseActivities([item.lease]).catch(() => undefined);
       return;

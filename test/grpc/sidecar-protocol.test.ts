@@ -155,7 +155,8 @@ for (const testStore of testStores()) {
       assert.equal(activity.orchestrationInstance.instanceId, id);
       await client.call('CompleteActivityTask', { instanceId: id, taskId: 1, result: { value: '42' }, completionToken: worker.items[1].completionToken });
       const second = (await worker.next(2)).orchestratorRequest;
-      assert.deepEqual(second.pastEvents.map((e: any) => e.eventType), ['orchestratorStarted', 'executionStarted', 'taskScheduled', 'orchestratorCompleted']);
+      // As the Durable Task Scheduler sends it: no orchestratorCompleted at the end of an episode.
+      assert.deepEqual(second.pastEvents.map((e: any) => e.eventType), ['orchestratorStarted', 'executionStarted', 'taskScheduled']);
       assert.deepEqual(second.newEvents.map((e: any) => e.eventType), ['orchestratorStarted', 'taskCompleted']);
       assert.equal(json(second.newEvents[1].taskCompleted.result), 42);
       assert.equal(second.newEvents[1].taskCompleted.taskScheduledId, 1);
@@ -165,6 +166,39 @@ for (const testStore of testStores()) {
         actions: [{ id: 2, completeOrchestration: { orchestrationStatus: COMPLETED, result: { value: '42' } } }],
       });
       assert.equal(json((await state(id)).orchestrationState.output), 42);
+    });
+
+    test('activities an episode schedules beyond the worker\'s free slots wait for claims; it never holds more than it asked for', async () => {
+      const { connect, start, client, state } = await setup();
+      const worker = connect({ maxConcurrentActivityWorkItems: 1 });
+      const id = await start('threeAtOnce');
+      let seen = 0;
+      let most = 0; // activities delivered and not yet completed
+      const ran: number[] = [];
+      for (;;) {
+        const item = await worker.next(seen++);
+        if (item.activityRequest) {
+          // Held a moment: an activity sent meanwhile would exceed the one slot the worker asked for.
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          most = Math.max(most, worker.items.filter((i) => i.activityRequest).length - ran.length);
+          ran.push(item.activityRequest.taskId);
+          await client.call('CompleteActivityTask', { instanceId: id, taskId: item.activityRequest.taskId, result: { value: '1' }, completionToken: item.completionToken });
+          continue;
+        }
+        const request = item.orchestratorRequest;
+        const events = [...request.pastEvents, ...request.newEvents];
+        const done = events.filter((e: any) => e.taskCompleted).length;
+        const actions = events.some((e: any) => e.taskScheduled)
+          ? done === 3
+            ? [{ id: 4, completeOrchestration: { orchestrationStatus: COMPLETED, result: { value: '3' } } }]
+            : []
+          : [1, 2, 3].map((taskId) => ({ id: taskId, scheduleTask: { name: 'one', input: { value: String(taskId) } } }));
+        await client.call('CompleteOrchestratorTask', { instanceId: id, completionToken: item.completionToken, actions });
+        if (done === 3) break;
+      }
+      assert.deepEqual(ran.sort(), [1, 2, 3], 'each activity ran once');
+      assert.equal(most, 1);
+      assert.equal(json((await state(id)).orchestrationState.output), 3);
     });
 
     test('a completion that comes after the work item timed out is refused, and the re-dispatched item completes once', async () => {

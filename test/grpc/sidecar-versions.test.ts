@@ -78,7 +78,7 @@ for (const testStore of testStores()) {
 }
 
 describe('remote orchestration executor', () => {
-  test('patch markers are left out of the history sent to an SDK worker', async () => {
+  test('patch markers and OrchestratorCompleted markers are left out of the history sent to an SDK worker', async () => {
     let sent: any;
     const executor = new RemoteOrchestrationExecutor(
       { instanceId: 'i', name: 'o', executionId: 'e', status: 'Running', createdAt: new Date(), lastUpdatedAt: new Date(), historyLength: 3 },
@@ -95,6 +95,7 @@ describe('remote orchestration executor', () => {
         makeEvent({ eventType: 'ExecutionStarted', name: 'o', instanceId: 'i', executionId: 'e' }, now),
         patchMarkerEvent({ patchId: 'p', deprecated: false }, now),
         makeEvent({ eventType: 'GenericEvent', data: 'other' }, now),
+        makeEvent({ eventType: 'OrchestratorCompleted' }, now),
       ],
       [makeEvent({ eventType: 'OrchestratorStarted' }, now)],
     );
