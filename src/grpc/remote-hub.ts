@@ -27,7 +27,6 @@ import { prepareEpisode } from '../runtime/orchestration-episode.js';
 import {
   ANY_NAME,
   type ActivityWorkItem,
-  type ClaimVersionRule,
   type CommitOutcome,
   type EpisodeCommit,
   type HubStore,
@@ -47,6 +46,7 @@ import { RemoteCall } from './remote-call.js';
 import { RemoteEntityExecutor, RemoteOrchestrationExecutor, TranslatedHistoryCache, type EntityRequestFormat } from './remote-executors.js';
 import type { WorkerConnection } from './worker-connection.js';
 import { GroupCommit } from './group-commit.js';
+import { claimableWork, pickWorker, servesLocally, type ClaimableWork } from './worker-routing.js';
 import { logEpisodeOutcome } from '../runtime/worker-log.js';
 import type { RegisteredNames } from '../sdk/registry.js';
 import { EpisodeAbandonedError, type EpisodeEnvironment, type PreparedEpisode } from '../runtime/episode-environment.js';
@@ -258,69 +258,15 @@ export class RemoteHub {
     this.#activities.signal.notify();
   }
 
-  /**
-   * What to claim for `kinds` (one claim returns any of them): the names (undefined = any) and how many, or
-   * undefined when nothing fits. The count never exceeds the free slots of any kind a worker asked for, since the
-   * claim cannot choose which kind it gets (claimed work with no free worker would only be released again).
-   */
-  #claimable(kinds: WorkKind[]): { names: string[] | undefined; room: number; versions?: Record<string, ClaimVersionRule> } | undefined {
-    let room = this.options.batchSize;
-    let any = true;
-    const names = new Set<string>();
-    // Per orchestration name, the versions the workers with room asked for (`'any'`: one asked for every version).
-    const versions = new Map<string, Set<string> | 'any'>();
-    let wanted = false;
-    for (const kind of kinds) {
-      let kindRoom = 0;
-      let kindWanted = false;
-      let kindAny = false;
-      for (const worker of this.workers) {
-        if (worker.closed || (worker.filters && worker.filters[kind].size === 0)) continue;
-        kindWanted = true;
-        const free = worker.room(kind);
-        if (free <= 0) continue;
-        kindRoom += free;
-        if (!worker.filters) kindAny = true;
-        else for (const name of worker.filters[kind]) if (!this.#isLocal(kind, name)) names.add(name);
-        if (kind !== 'orchestration' || !worker.filters) continue;
-        for (const name of worker.filters.orchestration) {
-          const asked = worker.orchestrationVersions.get(name);
-          const seen = versions.get(name);
-          if (asked === undefined || seen === 'any') versions.set(name, 'any');
-          else versions.set(name, new Set([...(seen ?? []), ...asked]));
-        }
-      }
-      if (!kindWanted) continue;
-      wanted = true;
-      room = Math.min(room, kindRoom);
-      any &&= kindAny;
-    }
-    if (!wanted || room <= 0 || (!any && names.size === 0)) return undefined;
-    // A worker gets only the name/version pairs it listed; an unfiltered one takes anything, and what this process
-    // serves itself follows the app's versioning.
-    const rules: Record<string, ClaimVersionRule> = {};
-    if (any) {
-      Object.assign(rules, this.#gate.claimRules());
-    } else {
-      for (const [name, listed] of versions) if (listed !== 'any' && !this.#isLocal('orchestration', name)) rules[name] = { oneOf: [...listed] };
-    }
-    return { names: any ? undefined : [...names], room, ...(Object.keys(rules).length ? { versions: rules } : {}) };
+  #claimable(kinds: WorkKind[]): ClaimableWork | undefined {
+    return claimableWork(this.workers, kinds, this.options.batchSize, this.#isLocal, () => this.#gate.claimRules());
   }
 
-  #isLocal(kind: WorkKind, name: string): boolean {
-    const { registry } = this.options;
-    return kind === 'orchestration' ? registry.hasOrchestration(name) : kind === 'activity' ? registry.activities.has(name) : registry.entities.has(name);
-  }
+  /** True when a function of this process serves `name` (its work runs here, never on a gRPC worker). */
+  readonly #isLocal = (kind: WorkKind, name: string): boolean => servesLocally(this.options.registry, kind, name);
 
-  /** The least busy connected worker that asked for `name` (at `version`), if one has room. */
   #pick(kind: WorkKind, name: string, version?: string): WorkerConnection | undefined {
-    let best: WorkerConnection | undefined;
-    for (const worker of this.workers) {
-      if (!worker.wants(kind, name, version) || worker.room(kind) <= 0) continue;
-      // A worker that named this function beats one that takes anything.
-      if (!best || (best.filters === undefined && worker.filters !== undefined) || worker.inFlight[kind] < best.inFlight[kind]) best = worker;
-    }
-    return best;
+    return pickWorker(this.workers, kind, name, version);
   }
 
   #track(work: Promise<void>): void {
