@@ -14,9 +14,22 @@ import {
   type InstanceRow,
 } from '../shared.js';
 import { ASCII_LOWER, ASCII_UPPER, FILTER_COLUMNS, checkOverviewWindow, checkScanLimit, hasUnindexedFilter, nameNeedle, pageScanBounded, overviewScanLimit, toOverview } from '../instance-list.js';
-import type { InstanceOverview, InstanceOverviewFilter, InstanceQuery, InstanceRecord } from '../store.js';
+import type { ChildInstancesOptions, InstanceOverview, InstanceOverviewFilter, InstanceQuery, InstanceRecord } from '../store.js';
+import { checkChildQuery } from '../instance-tree.js';
 import type { PgDatabase } from './connection.js';
 import type { Tables } from './schema.js';
+
+/** `HubStore.childInstances`: a keyset page of one parent's children through `instances_by_parent`. */
+export async function childInstances(db: PgDatabase, t: Tables, hub: string, parentInstanceId: string, options: ChildInstancesOptions): Promise<InstanceRecord[]> {
+  const { parent, limit, after } = checkChildQuery(parentInstanceId, options);
+  const rows = await db.query<InstanceRow>(
+    `SELECT ${INSTANCE_COLUMNS} FROM ${t.instances}
+     WHERE hub = $1 AND parent_instance_id = $2 AND ($3::text IS NULL OR instance_id > $3::text)
+     ORDER BY instance_id LIMIT $4`,
+    [hub, parent, after ?? null, limit],
+  );
+  return rows.map(rowToInstance);
+}
 
 /** `HubStore.queryInstances`: a keyset page by (created_at, instance_id) or instance_id, either way. */
 export async function queryInstances(db: PgDatabase, t: Tables, hub: string, query: InstanceQuery): Promise<{ instances: InstanceRecord[]; continuationToken?: string }> {
