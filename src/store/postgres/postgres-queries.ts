@@ -22,12 +22,13 @@ import type { Tables } from './schema.js';
 /** `HubStore.childInstances`: a keyset page of one parent's children through `instances_by_parent`. */
 export async function childInstances(db: PgDatabase, t: Tables, hub: string, parentInstanceId: string, options: ChildInstancesOptions): Promise<InstanceRecord[]> {
   const { parent, limit, after } = checkChildQuery(parentInstanceId, options);
-  const rows = await db.query<InstanceRow>(
-    `SELECT ${INSTANCE_COLUMNS} FROM ${t.instances}
-     WHERE hub = $1 AND parent_instance_id = $2 AND ($3::text IS NULL OR instance_id > $3::text)
-     ORDER BY instance_id LIMIT $4`,
-    [hub, parent, after ?? null, limit],
-  );
+  // Two texts rather than `$3 IS NULL OR …`: the cursor stays an index condition, so a later page starts where it
+  // should instead of reading the parent's children from the first one.
+  const base = `SELECT ${INSTANCE_COLUMNS} FROM ${t.instances} WHERE hub = $1 AND parent_instance_id = $2`;
+  const rows =
+    after === undefined
+      ? await db.query<InstanceRow>(`${base} ORDER BY instance_id LIMIT $3`, [hub, parent, limit])
+      : await db.query<InstanceRow>(`${base} AND instance_id > $3::text ORDER BY instance_id LIMIT $4`, [hub, parent, after, limit]);
   return rows.map(rowToInstance);
 }
 
