@@ -7,6 +7,7 @@ import { OrchestrationExecutor, type EpisodeResult } from '../core/orchestration
 import { isTerminalStatus, makeEvent, type ExecutionStartedEvent, type HistoryEvent } from '../sdk/history.js';
 import { toFailureDetails } from '../sdk/errors.js';
 import type { InstanceRecord, OrchestrationWorkItem } from '../store/store.js';
+import { terminationTargets } from '../store/instance-tree.js';
 import { buildEpisodeCommit, parentNotice, terminationEvent } from './episode-commit.js';
 import { rewindHistory, type RewindPlan } from './rewind.js';
 import { EpisodeAbandonedError, type EpisodeEnvironment, type EpisodeExecutor, type PreparedEpisode } from './episode-environment.js';
@@ -22,6 +23,8 @@ export async function prepareEpisode(item: OrchestrationWorkItem, env: EpisodeEn
   let terminateReason: string | undefined;
   let terminate = false;
   let recurse = false;
+  // A recursive termination that reached this instance after it finished (see passOnTermination).
+  let lateRecurse: { reason: string | undefined } | undefined;
   let rewind: HistoryEvent | undefined;
   let suspended = instance.status === 'Suspended';
 
@@ -42,6 +45,7 @@ export async function prepareEpisode(item: OrchestrationWorkItem, env: EpisodeEn
     }
     if (isTerminalStatus(instance.status)) {
       consumed.push(message.id);
+      if (event.eventType === 'ExecutionTerminated' && event.recurse === true) lateRecurse = { reason: event.input };
       continue;
     }
     if (event.eventType === 'ExecutionTerminated') {
@@ -66,7 +70,9 @@ export async function prepareEpisode(item: OrchestrationWorkItem, env: EpisodeEn
   }
 
   if (terminate) return terminateEpisode(item, env, consumed, terminateReason, recurse, now);
-  if (isTerminalStatus(instance.status) && !rewind) return unchanged(item, consumed);
+  if (isTerminalStatus(instance.status) && !rewind) {
+    return lateRecurse ? passOnTermination(item, env, consumed, lateRecurse.reason, now) : unchanged(item, consumed);
+  }
   const start = deliver.find((e): e is ExecutionStartedEvent => e.eventType === 'ExecutionStarted');
   if (start) deliver = startFirst(deliver, start, item, instance.executionId);
   if (start?.scheduledStartTime && Date.parse(start.scheduledStartTime) > now.getTime()) {
@@ -279,28 +285,36 @@ async function terminateEpisode(
   else delete commit.instance.output;
   // The instance's remaining inbox (including events held while suspended) is of no use any more.
   for (const message of item.messages) if (!consumed.includes(message.id)) consumed.push(message.id);
-  if (!instance.parentInstanceId && !recurse) return prepared;
-  const history = instance.historyLength > 0 ? await env.store.getHistory(instance.instanceId) : [];
-  const start = history.find((e): e is ExecutionStartedEvent => e.eventType === 'ExecutionStarted');
-  if (start?.parentInstance) {
-    const failure = { errorType: 'TerminatedError', message: `Sub-orchestration '${instance.instanceId}' was terminated: ${reason ?? ''}` };
-    commit.messages.push(parentNotice(start.parentInstance, { failure }, now));
+  if (instance.parentInstanceId && instance.historyLength > 0) {
+    const history = await env.store.getHistory(instance.instanceId);
+    const start = history.find((e): e is ExecutionStartedEvent => e.eventType === 'ExecutionStarted');
+    if (start?.parentInstance) {
+      const failure = { errorType: 'TerminatedError', message: `Sub-orchestration '${instance.instanceId}' was terminated: ${reason ?? ''}` };
+      commit.messages.push(parentNotice(start.parentInstance, { failure }, now));
+    }
   }
-  // A recursive termination goes on to the children still running, which pass it on to theirs.
-  if (recurse) {
-    for (const child of runningChildren(history)) commit.messages.push({ instanceId: child, event: terminationEvent(reason, true, now) });
-  }
+  // A recursive termination goes on to the unfinished sub-orchestrations of every execution (found through the
+  // store: the history holds the current execution's only), which pass it on to theirs.
+  if (recurse) await addTerminations(commit, env, instance.instanceId, reason, now);
   return prepared;
 }
 
-/** Instance ids of the sub-orchestrations `history` started that have not reported back. */
-function runningChildren(history: readonly HistoryEvent[]): string[] {
-  const open = new Map<number, string>();
-  for (const e of history) {
-    if (e.eventType === 'SubOrchestrationInstanceCreated') open.set(e.eventId, e.instanceId);
-    if (e.eventType === 'SubOrchestrationInstanceCompleted' || e.eventType === 'SubOrchestrationInstanceFailed') open.delete(e.taskScheduledId);
+/**
+ * A recursive termination delivered to an instance that has finished meanwhile (a child that completed between
+ * its parent's read and the delivery): nothing changes here, but the termination still goes on to the unfinished
+ * sub-orchestrations its executions left behind.
+ */
+async function passOnTermination(item: OrchestrationWorkItem, env: EpisodeEnvironment, consumed: number[], reason: string | undefined, now: Date): Promise<PreparedEpisode> {
+  const prepared = unchanged(item, consumed);
+  await addTerminations(prepared.commit, env, item.instance.instanceId, reason, now);
+  return prepared;
+}
+
+/** Adds to `commit` a recursive termination for each of {@link terminationTargets} of `instanceId`. */
+async function addTerminations(commit: PreparedEpisode['commit'], env: EpisodeEnvironment, instanceId: string, reason: string | undefined, now: Date): Promise<void> {
+  for (const target of await terminationTargets(env.store, instanceId)) {
+    commit.messages.push({ instanceId: target, event: terminationEvent(reason, true, now) });
   }
-  return [...new Set(open.values())];
 }
 
 /**

@@ -396,6 +396,14 @@ export interface HubSnapshot {
   workersAlive: number;
 }
 
+/** Options of {@link HubStore.childInstances}. */
+export interface ChildInstancesOptions {
+  /** The page size, 1 to 1,000. */
+  limit: number;
+  /** Only children whose id sorts after this one (byte-wise): the last id of the previous page. */
+  after?: string;
+}
+
 /** One task hub inside a store. All methods are atomic. */
 export interface HubStore {
   readonly hub: string;
@@ -433,6 +441,14 @@ export interface HubStore {
    * through the instance's own rows, each with its key's leased and started counts (the dashboard's "Waiting for").
    */
   flowWaitingActivities(instanceId: string, limit: number): Promise<FlowWaitingActivity[]>;
+  /**
+   * One page of the instances started as sub-orchestrations of `parentInstanceId` (their `parentInstanceId`),
+   * by any of its executions — also those started before a continue-as-new replaced its history — in any status:
+   * at most `options.limit` (1 to 1,000), in instance id order, after `options.after` (the last id of the previous
+   * page) when given. One level only: the children's own children are theirs to list. Read through an index of
+   * the children's rows; an id no instance has answers an empty page.
+   */
+  childInstances(parentInstanceId: string, options: ChildInstancesOptions): Promise<InstanceRecord[]>;
   /** Sends messages to existing instances. */
   sendMessages(messages: NewMessage[]): Promise<void>;
   /**

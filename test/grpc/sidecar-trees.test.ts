@@ -1,6 +1,7 @@
 /**
  * Instance trees and long answers over the sidecar, on every store: recursive terminate and purge through the
- * durabletask-js client (children and grandchildren; without the flag only the instance itself), an
+ * durabletask-js client (children and grandchildren, also those an execution replaced by a continue-as-new
+ * started; without the flag only the instance itself), an
  * orchestration terminating another instance and its sub-orchestrations (`TerminateOrchestrationAction`, sent by
  * a raw worker: durabletask-js has no such call), and an orchestrator response sent in chunks, committed once
  * its last chunk arrives.
@@ -50,6 +51,17 @@ for (const store of testStores()) {
           w.addNamedOrchestrator('jsLeaf', async function* (ctx: SdkContext): any {
             return yield ctx.waitForExternalEvent('never');
           });
+          // Children started without being awaited outlive the execution that started them: the first execution's
+          // jsMiddle (and its jsLeaf) keep running after the continue-as-new, which replaces the history naming them.
+          w.addNamedOrchestrator('jsGenerations', async function* (ctx: SdkContext, generation: number): any {
+            if (generation === 1) {
+              ctx.callSubOrchestrator('jsLeaf', undefined, { instanceId: `${ctx.instanceId}-c1` });
+              return yield ctx.waitForExternalEvent('never');
+            }
+            ctx.callSubOrchestrator('jsMiddle', undefined, { instanceId: `${ctx.instanceId}-c0` });
+            yield ctx.waitForExternalEvent('next');
+            ctx.continueAsNew(1, false);
+          });
         },
         { workItemFilters: 'auto' },
       );
@@ -57,7 +69,7 @@ for (const store of testStores()) {
       rawWorker = new WorkItemInbox(
         raw.stream('GetWorkItems', { workItemFilters: { orchestrations: [{ name: 'rawKiller' }, { name: 'rawChunked' }], activities: [{ name: 'rawAct' }], entities: [] } }),
       );
-      await waitForRegistration(env.storeUrl, ['jsRoot', 'jsMiddle', 'jsLeaf', 'rawKiller', 'rawChunked']);
+      await waitForRegistration(env.storeUrl, ['jsRoot', 'jsMiddle', 'jsLeaf', 'jsGenerations', 'rawKiller', 'rawChunked']);
       client = sdkClient(env.address);
     });
     after(async () => {
@@ -68,16 +80,20 @@ for (const store of testStores()) {
       await env?.stop();
     });
 
+    /** Polls until `id` is Running (not just started: it waits). */
+    async function untilRunning(id: string): Promise<void> {
+      const deadline = Date.now() + TIMEOUT_S * 1000;
+      while ((await client.getOrchestrationState(id))?.runtimeStatus !== OrchestrationStatus.RUNNING) {
+        if (Date.now() > deadline) throw new Error(`${id} never ran`);
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    }
+
     /** Starts jsRoot as `id` and waits until its grandchild runs. */
     async function startTree(id: string): Promise<string[]> {
       await client.scheduleNewOrchestration('jsRoot', undefined, id);
       const ids = [id, `${id}-c`, `${id}-c-g`];
-      // Polled: the grandchild is Running (not just started) once it waits.
-      const deadline = Date.now() + TIMEOUT_S * 1000;
-      while ((await client.getOrchestrationState(ids[2]!))?.runtimeStatus !== OrchestrationStatus.RUNNING) {
-        if (Date.now() > deadline) throw new Error(`${ids[2]} never ran`);
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
+      await untilRunning(ids[2]!);
       return ids;
     }
     const statusOf = async (id: string) => (await client.getOrchestrationState(id))?.runtimeStatus;
@@ -118,6 +134,24 @@ for (const store of testStores()) {
       await assert.rejects(client.purgeOrchestration(running!, { recursive: true }));
       assert.equal(await statusOf(`${running}-c`), OrchestrationStatus.RUNNING);
       await client.terminateOrchestration(running!, terminateOptions({ output: 'clean up', recursive: true }));
+    });
+
+    test('recursive terminate and purge reach the children of an execution a continue-as-new replaced', async () => {
+      const root = `generations-${store.name}`;
+      await client.scheduleNewOrchestration('jsGenerations', 0, root);
+      await untilRunning(`${root}-c0-g`);
+      await client.raiseOrchestrationEvent(root, 'next', null);
+      // Started by the second execution: the first one's history, which named jsMiddle, is gone.
+      await untilRunning(`${root}-c1`);
+      const tree = [root, `${root}-c0`, `${root}-c0-g`, `${root}-c1`];
+      await client.terminateOrchestration(root, terminateOptions({ output: 'all generations', recursive: true }));
+      for (const id of tree) {
+        const state = await client.waitForOrchestrationCompletion(id, true, TIMEOUT_S);
+        assert.equal(state?.runtimeStatus, OrchestrationStatus.TERMINATED, id);
+        assert.equal(JSON.parse(state!.serializedOutput!), 'all generations');
+      }
+      assert.equal((await client.purgeOrchestration(root, { recursive: true }))?.deletedInstanceCount, tree.length);
+      for (const id of tree) assert.equal(await statusOf(id), undefined, `${id} is gone`);
     });
 
     /** The next orchestration work item of `instanceId` at the raw worker. */

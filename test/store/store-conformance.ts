@@ -20,6 +20,7 @@ import { versionConformance } from './conformance-versions.js';
 import { scheduleConformance } from './conformance-schedules.js';
 import { flowConformance } from './conformance-flow.js';
 import { continuedLeaseConformance } from './conformance-continued.js';
+import { childInstancesConformance } from './conformance-children.js';
 
 /** Declares the conformance suite for the store that `makeStore` opens. */
 export function storeConformanceSuite(name: string, makeStore: () => Promise<StoreUnderTest>): void {
@@ -47,5 +48,6 @@ export function storeConformanceSuite(name: string, makeStore: () => Promise<Sto
     instanceListConformance(store);
     flowConformance(store);
     continuedLeaseConformance(store);
+    childInstancesConformance(store);
   });
 }

@@ -4,7 +4,7 @@
  * real store (nothing was written) or `after` it returned (it was committed, but the caller never learns
  * so, as when a connection drops before the reply). Every call can also be observed.
  */
-import type { ActivityCompletion, ActivityWorkItem, ClaimOptions, CommitOutcome, EpisodeCommit, FlowWaitingActivity, HeartbeatOptions, HeartbeatOutcome, HubStore, InstanceFilter, InstanceOverview, InstanceOverviewFilter, InstanceQuery, InstanceRecord, Lease, NewMessage, OrchestrationWorkItem, ScheduleStore, StartInstanceRequest, StartLease, Store, StoreNotice } from '../../src/store/store.js';
+import type { ActivityCompletion, ActivityWorkItem, ChildInstancesOptions, ClaimOptions, CommitOutcome, EpisodeCommit, FlowWaitingActivity, HeartbeatOptions, HeartbeatOutcome, HubStore, InstanceFilter, InstanceOverview, InstanceOverviewFilter, InstanceQuery, InstanceRecord, Lease, NewMessage, OrchestrationWorkItem, ScheduleStore, StartInstanceRequest, StartLease, Store, StoreNotice } from '../../src/store/store.js';
 import type { HistoryEvent, RuntimeStatus } from '../../src/sdk/history.js';
 import type { RegisteredNames } from '../../src/sdk/registry.js';
 
@@ -184,6 +184,9 @@ class FaultyHubStore implements HubStore {
   }
   flowWaitingActivities(instanceId: string, limit: number): Promise<FlowWaitingActivity[]> {
     return this.owner.run('flowWaitingActivities', [instanceId, limit], () => this.inner.flowWaitingActivities(instanceId, limit));
+  }
+  childInstances(parentInstanceId: string, options: ChildInstancesOptions): Promise<InstanceRecord[]> {
+    return this.owner.run('childInstances', [parentInstanceId, options], () => this.inner.childInstances(parentInstanceId, options));
   }
   queryInstances(query: InstanceQuery): Promise<{ instances: InstanceRecord[]; continuationToken?: string }> {
     return this.owner.run('queryInstances', [query], () => this.inner.queryInstances(query));

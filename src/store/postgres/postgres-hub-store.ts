@@ -22,8 +22,8 @@ import {
   type InstanceRow,
   traceContextField,
 } from '../shared.js';
-import { filterSql, instanceOverview, queryInstances } from './postgres-queries.js';
-import type { ActivityCompletion, ActivityWorkItem, ClaimOptions, CommitOutcome, EpisodeCommit, FlowWaitingActivity, HeartbeatOptions, HeartbeatOutcome, HubSnapshot, HubStore, InboxMessage, InstanceFilter, InstanceOverview, InstanceOverviewFilter, InstanceQuery, InstanceRecord, Lease, NewMessage, OrchestrationWorkItem, ScheduleStore, StartInstanceRequest, StartLease, StoreNotice } from '../store.js';
+import { childInstances, filterSql, instanceOverview, queryInstances } from './postgres-queries.js';
+import type { ActivityCompletion, ActivityWorkItem, ChildInstancesOptions, ClaimOptions, CommitOutcome, EpisodeCommit, FlowWaitingActivity, HeartbeatOptions, HeartbeatOutcome, HubSnapshot, HubStore, InboxMessage, InstanceFilter, InstanceOverview, InstanceOverviewFilter, InstanceQuery, InstanceRecord, Lease, NewMessage, OrchestrationWorkItem, ScheduleStore, StartInstanceRequest, StartLease, StoreNotice } from '../store.js';
 import type { PgDatabase } from './connection.js';
 import { commitEpisodeBatch } from './episode-batch.js';
 import { commitEpisodesInOneStatement, fitsOneStatement } from './episode-statement.js';
@@ -128,6 +128,10 @@ export class PostgresHubStore implements HubStore {
 
   flowWaitingActivities(instanceId: string, limit: number): Promise<FlowWaitingActivity[]> {
     return flowWaitingActivities(this.ctx.db, this.#t, this.hub, instanceId, limit);
+  }
+
+  childInstances(parentInstanceId: string, options: ChildInstancesOptions): Promise<InstanceRecord[]> {
+    return childInstances(this.ctx.db, this.#t, this.hub, parentInstanceId, options);
   }
 
   async getHistory(instanceId: string): Promise<HistoryEvent[]> {

@@ -14,9 +14,23 @@ import {
   type InstanceRow,
 } from '../shared.js';
 import { ASCII_LOWER, ASCII_UPPER, FILTER_COLUMNS, checkOverviewWindow, checkScanLimit, hasUnindexedFilter, nameNeedle, pageScanBounded, overviewScanLimit, toOverview } from '../instance-list.js';
-import type { InstanceOverview, InstanceOverviewFilter, InstanceQuery, InstanceRecord } from '../store.js';
+import type { ChildInstancesOptions, InstanceOverview, InstanceOverviewFilter, InstanceQuery, InstanceRecord } from '../store.js';
+import { checkChildQuery } from '../instance-tree.js';
 import type { PgDatabase } from './connection.js';
 import type { Tables } from './schema.js';
+
+/** `HubStore.childInstances`: a keyset page of one parent's children through `instances_by_parent`. */
+export async function childInstances(db: PgDatabase, t: Tables, hub: string, parentInstanceId: string, options: ChildInstancesOptions): Promise<InstanceRecord[]> {
+  const { parent, limit, after } = checkChildQuery(parentInstanceId, options);
+  // Two texts rather than `$3 IS NULL OR …`: the cursor stays an index condition, so a later page starts where it
+  // should instead of reading the parent's children from the first one.
+  const base = `SELECT ${INSTANCE_COLUMNS} FROM ${t.instances} WHERE hub = $1 AND parent_instance_id = $2`;
+  const rows =
+    after === undefined
+      ? await db.query<InstanceRow>(`${base} ORDER BY instance_id LIMIT $3`, [hub, parent, limit])
+      : await db.query<InstanceRow>(`${base} AND instance_id > $3::text ORDER BY instance_id LIMIT $4`, [hub, parent, after, limit]);
+  return rows.map(rowToInstance);
+}
 
 /** `HubStore.queryInstances`: a keyset page by (created_at, instance_id) or instance_id, either way. */
 export async function queryInstances(db: PgDatabase, t: Tables, hub: string, query: InstanceQuery): Promise<{ instances: InstanceRecord[]; continuationToken?: string }> {

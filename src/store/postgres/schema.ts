@@ -228,6 +228,11 @@ const MIGRATIONS: ((t: Tables) => string)[] = [
   CREATE INDEX flow_starts_by_key ON ${t.flowStarts} (hub, kind, name, rate_key, until);
   CREATE INDEX flow_starts_by_until ON ${t.flowStarts} (hub, until);
   `,
+  // The sub-orchestrations of an instance, whichever of its executions started them (HubStore.childInstances), as
+  // in SQLite: partial (only children have a parent), instance_id last so a page is a range of the index in id order.
+  (t) => `
+  CREATE INDEX instances_by_parent ON ${t.instances} (hub, parent_instance_id, instance_id) WHERE parent_instance_id IS NOT NULL;
+  `,
 ];
 
 /** The schema version this code expects. */

@@ -191,6 +191,12 @@ const MIGRATIONS: string[] = [
   CREATE INDEX flow_starts_by_key ON flow_starts (hub, kind, name, rate_key, until);
   CREATE INDEX flow_starts_by_until ON flow_starts (hub, until);
   `,
+  // The sub-orchestrations of an instance, whichever of its executions started them (HubStore.childInstances:
+  // recursive terminate and purge). Partial: only children have a parent, so a top-level start writes nothing more.
+  // With instance_id last, a page of one parent's children is a range of the index, in id order.
+  `
+  CREATE INDEX instances_by_parent ON instances (hub, parent_instance_id, instance_id) WHERE parent_instance_id IS NOT NULL;
+  `,
 ];
 
 /** The schema version this code expects (`user_version` after {@link migrate}). */

@@ -6,6 +6,7 @@
 import { debounceStart } from './sqlite-debounce.js';
 import type { HistoryEvent, RuntimeStatus } from '../../sdk/history.js';
 import type {
+  ChildInstancesOptions,
   FlowWaitingActivity,
   ActivityCompletion,
   ActivityWorkItem,
@@ -45,7 +46,7 @@ import {
   sendMessages,
   sendToLiveInstance,
 } from './sqlite-instances.js';
-import { instanceOverview, queryInstances } from './sqlite-queries.js';
+import { childInstances, instanceOverview, queryInstances } from './sqlite-queries.js';
 import { SqliteSchedules } from './sqlite-schedules.js';
 import { flowWaitingActivities } from './sqlite-flow.js';
 
@@ -84,6 +85,10 @@ export class SqliteHubStore implements HubStore {
 
   async flowWaitingActivities(instanceId: string, limit: number): Promise<FlowWaitingActivity[]> {
     return flowWaitingActivities(this.store, this.hub, instanceId, limit);
+  }
+
+  childInstances(parentInstanceId: string, options: ChildInstancesOptions): Promise<InstanceRecord[]> {
+    return childInstances(this.store, this.hub, parentInstanceId, options);
   }
 
   sendMessages(messages: NewMessage[]): Promise<void> {

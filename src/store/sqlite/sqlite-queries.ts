@@ -12,7 +12,8 @@ import {
   type InstanceRow,
 } from '../shared.js';
 import { TERMINAL_STATUSES } from '../../sdk/history.js';
-import type { InstanceOverview, InstanceOverviewFilter, InstanceQuery, InstanceRecord } from '../store.js';
+import type { ChildInstancesOptions, InstanceOverview, InstanceOverviewFilter, InstanceQuery, InstanceRecord } from '../store.js';
+import { checkChildQuery } from '../instance-tree.js';
 import { FILTER_COLUMNS, checkOverviewWindow, checkScanLimit, hasUnindexedFilter, pageScanBounded, nameNeedle, overviewScanLimit, toOverview } from '../instance-list.js';
 import type { SqliteStoreContext } from './sqlite-context.js';
 
@@ -66,6 +67,18 @@ export async function queryInstances(
     .prepare(`SELECT instance_id, created_at FROM instances WHERE ${scope.where.join(' AND ')} ORDER BY ${order} LIMIT 2 OFFSET ?`)
     .all(...scope.params, scanLimit - 1) as { instance_id: string; created_at: number }[];
   return edge.length === 2 ? { instances, continuationToken: tokenOf(edge[0]!) } : { instances };
+}
+
+/** `HubStore.childInstances`: a keyset page of one parent's children through `instances_by_parent`. */
+export async function childInstances(store: SqliteStoreContext, hub: string, parentInstanceId: string, options: ChildInstancesOptions): Promise<InstanceRecord[]> {
+  const { parent, limit, after } = checkChildQuery(parentInstanceId, options);
+  const base = `SELECT ${INSTANCE_COLUMNS} FROM instances INDEXED BY instances_by_parent WHERE hub = ? AND parent_instance_id = ?`;
+  const rows = (
+    after === undefined
+      ? store.sql(`${base} ORDER BY instance_id LIMIT ?`).all(hub, parent, limit)
+      : store.sql(`${base} AND instance_id > ? ORDER BY instance_id LIMIT ?`).all(hub, parent, after, limit)
+  ) as InstanceRow[];
+  return rows.map(rowToInstance);
 }
 
 /** The conditions an index serves (hub, created-time range): what a bounded scan walks. */

@@ -1,0 +1,114 @@
+/**
+ * The migration that adds the index of sub-orchestrations by parent (SQLite 12, PostgreSQL 11): a store made
+ * before it opens with its instances intact, and `childInstances` finds the children recorded before the
+ * migration through the new partial index (which holds only rows with a parent).
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
+import type { Store } from '../../src/store/store.js';
+import { migrate as migrateSqlite, SCHEMA_VERSION as SQLITE_VERSION } from '../../src/store/sqlite/schema.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { migrate as migratePg, SCHEMA_VERSION as PG_VERSION, tablesOf } from '../../src/store/postgres/schema.js';
+import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { parsePostgresUrl, PgDatabase } from '../../src/store/postgres/connection.js';
+import { silentLogger } from '../../src/sdk/logger.js';
+import { newTestSchema, pgUnavailableReason, withPgClient } from '../support/postgres.js';
+
+/** Rows written by an older version: a parent, two children (the second of an earlier execution), a lone instance. */
+const OLD_ROWS = `(hub, instance_id, name, execution_id, status, parent_instance_id, created_at, updated_at, history_length, lock_epoch) VALUES
+  ('h', 'p', 'orch', 'e2', 'Running', NULL, 1000, 1000, 0, 1),
+  ('h', 'p-2', 'child', 'e3', 'Running', 'p', 1001, 1001, 0, 2),
+  ('h', 'p-1', 'child', 'e4', 'Completed', 'p', 1002, 1002, 0, 3),
+  ('h', 'lone', 'orch', 'e5', 'Running', NULL, 1003, 1003, 0, 4)`;
+
+async function checkMigrated(store: Store): Promise<void> {
+  const hub = store.hub('h');
+  assert.deepEqual((await hub.childInstances('p', { limit: 10 })).map((r) => [r.instanceId, r.status, r.parentInstanceId]), [
+    ['p-1', 'Completed', 'p'],
+    ['p-2', 'Running', 'p'],
+  ]);
+  assert.deepEqual(await hub.childInstances('lone', { limit: 10 }), []);
+  assert.equal((await hub.getInstance('lone'))?.status, 'Running');
+}
+
+/** The SQLite schema version just before the index (12). */
+const SQLITE_BEFORE = 11;
+
+describe('children index migration: SQLite', () => {
+  const paths: string[] = [];
+  after(() => {
+    for (const path of paths) for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+  });
+
+  test('a version-11 file gets the partial index; children recorded before it are listed through it', async () => {
+    assert.equal(SQLITE_VERSION, SQLITE_BEFORE + 1);
+    const path = join(tmpdir(), `duraflow-children-${randomUUID()}.db`);
+    paths.push(path);
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    migrateSqlite(db, SQLITE_BEFORE);
+    db.exec(`INSERT INTO instances ${OLD_ROWS}`);
+    db.close();
+    const store = new SqliteStore(path);
+    try {
+      assert.equal(store.db.pragma('user_version', { simple: true }), SQLITE_VERSION);
+      const sql = store.db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'index' AND name = 'instances_by_parent'`).pluck().get() as string;
+      assert.match(sql, /\(hub, parent_instance_id, instance_id\) WHERE parent_instance_id IS NOT NULL/);
+      // The read names the index (INDEXED BY): it fails outright if the index is missing or unusable.
+      await checkMigrated(store);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+const unavailable = await pgUnavailableReason();
+/** The PostgreSQL schema version just before the index (11). */
+const PG_BEFORE = 10;
+
+describe('children index migration: PostgreSQL', { skip: unavailable && process.env['CI'] !== 'true' ? unavailable : false }, () => {
+  const drops: (() => Promise<void>)[] = [];
+  after(async () => {
+    for (const drop of drops) await drop();
+  });
+
+  test('a version-10 schema gets the partial index; children recorded before it are listed, and the read can use it', async () => {
+    assert.equal(PG_VERSION, PG_BEFORE + 1);
+    const schema = newTestSchema();
+    drops.push(() => schema.drop());
+    const location = parsePostgresUrl(schema.url);
+    const tables = tablesOf(location.schema);
+    const db = new PgDatabase(location, silentLogger, 1);
+    try {
+      await migratePg(db, tables, PG_BEFORE);
+      await db.query(`INSERT INTO ${tables.instances} ${OLD_ROWS}`);
+    } finally {
+      await db.pool.end();
+    }
+    const store = await openPostgresStore(schema.url);
+    try {
+      await checkMigrated(store);
+      const plan = await withPgClient(async (client) => {
+        await client.query('BEGIN');
+        try {
+          // Tiny tables are scanned whatever the indexes: forbid that, to see that the partial index serves the read.
+          await client.query('SET LOCAL enable_seqscan = off');
+          const rows = await client.query<{ 'QUERY PLAN': string }>(
+            `EXPLAIN SELECT instance_id FROM ${tables.instances} WHERE hub = 'h' AND parent_instance_id = 'p' AND instance_id > 'a' ORDER BY instance_id LIMIT 10`,
+          );
+          return rows.rows.map((r) => r['QUERY PLAN']).join('\n');
+        } finally {
+          await client.query('ROLLBACK');
+        }
+      });
+      assert.match(plan, /instances_by_parent/);
+    } finally {
+      await store.close();
+    }
+  });
+});
