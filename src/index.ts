@@ -72,6 +72,8 @@ export type {
   ListInstancesQuery,
   OrchestrationFilter,
   PurgeHistoryResult,
+  PurgeInstanceOptions,
+  TerminateInstanceOptions,
   StartNewOptions,
   CleanEntityStorageOptions,
   CleanEntityStorageResult,

@@ -89,7 +89,7 @@ export function registerControlCommands(instances: Command, setExitCode: (code: 
       done(options, { instanceId, eventName }, `Raised '${eventName}' on ${instanceId}.`);
     });
 
-  const reasonCommand = (name: 'terminate' | 'suspend' | 'resume' | 'rewind', description: string, past: string) =>
+  const reasonCommand = (name: 'suspend' | 'resume' | 'rewind', description: string, past: string) =>
     withConnection(instances.command(name))
       .description(description)
       .argument('<instance-id>')
@@ -99,7 +99,17 @@ export function registerControlCommands(instances: Command, setExitCode: (code: 
         await withClient(options, (client) => client[name](instanceId, options.reason));
         done(options, { instanceId, requested: name }, `${past} ${instanceId}.`);
       });
-  reasonCommand('terminate', 'Terminate a running instance.', 'Termination requested for');
+  withConnection(instances.command('terminate'))
+    .description('Terminate a running instance; with --recursive, its running sub-orchestrations too (and theirs).')
+    .argument('<instance-id>')
+    .option('--reason <text>', 'why (recorded in the history)')
+    .option('--recursive', 'also terminate the sub-orchestrations still running, of every execution, and theirs')
+    .addHelpText('after', '\nExamples:\n  duraflow instances terminate order-42 --reason "by operator"\n  duraflow instances terminate order-42 --recursive')
+    .action(async (instanceId: string, options: ReasonOptions & { recursive?: boolean }) => {
+      const recursive = options.recursive === true;
+      await withClient(options, (client) => client.terminate(instanceId, options.reason, { recursive }));
+      done(options, { instanceId, requested: 'terminate', ...(recursive ? { recursive } : {}) }, `Termination requested for ${instanceId}${recursive ? ' and its sub-orchestrations' : ''}.`);
+    });
   reasonCommand('suspend', 'Suspend a running instance (it processes no events until resumed).', 'Suspend requested for');
   reasonCommand('resume', 'Resume a suspended instance.', 'Resume requested for');
   reasonCommand('rewind', 'Rewind a failed instance: failed work runs again, successful work is kept.', 'Rewind requested for');
@@ -122,24 +132,27 @@ export function registerControlCommands(instances: Command, setExitCode: (code: 
   withFilters(withConnection(instances.command('purge')))
     .description('Delete finished instances with their history: one by id, or every one matching the filters.')
     .argument('[instance-id]')
+    .option('--recursive', "also purge each purged instance's finished sub-orchestrations, of every execution, and theirs")
     .addHelpText(
       'after',
-      '\nOnly Completed, Failed, Terminated and Canceled instances are purged; running ones are kept.\n' +
-        '\nExamples:\n  duraflow instances purge order-42\n  duraflow instances purge --status Completed,Failed --to 7d',
+      '\nOnly Completed, Failed, Terminated and Canceled instances are purged; running ones are kept (also with --recursive).\n' +
+        '\nExamples:\n  duraflow instances purge order-42\n  duraflow instances purge order-42 --recursive\n  duraflow instances purge --status Completed,Failed --to 7d',
     )
-    .action(async (instanceId: string | undefined, options: ConnectionOptions & FilterOptions) => {
+    .action(async (instanceId: string | undefined, options: ConnectionOptions & FilterOptions & { recursive?: boolean }) => {
+      const purgeOptions = { recursive: options.recursive === true };
       const filtered = Boolean(options.status?.length || options.name || options.prefix || options.from || options.to || options.tag?.length);
       if (instanceId !== undefined && filtered) throw new ValidationError('Give an instance id or filters, not both.');
       if (instanceId === undefined && !filtered) {
         throw new ValidationError('Give an instance id, or at least one filter (--status, --name, --prefix, --from, --to, --tag).');
       }
       const deleted = await withClient(options, async (client) => {
-        if (instanceId !== undefined) return (await client.purgeInstanceHistory(instanceId)).instancesDeleted;
+        if (instanceId !== undefined) return (await client.purgeInstanceHistory(instanceId, purgeOptions)).instancesDeleted;
         // Listed first so that entities and running instances are never touched.
         let count = 0;
         for (const instance of await matchingInstances(client, options)) {
           if (!['Completed', 'Failed', 'Terminated', 'Canceled'].includes(instance.runtimeStatus)) continue;
-          count += (await client.purgeInstanceHistory(instance.instanceId)).instancesDeleted;
+          // With --recursive a listed instance may be gone already (purged with its parent's tree): it counts 0 then.
+          count += (await client.purgeInstanceHistory(instance.instanceId, purgeOptions)).instancesDeleted;
         }
         return count;
       });

@@ -35,8 +35,11 @@ import type {
   OrchestrationFilter,
   OrchestrationName,
   PurgeHistoryResult,
+  PurgeInstanceOptions,
   StartNewOptions,
+  TerminateInstanceOptions,
 } from '../sdk/durable-client.js';
+import { recursiveOption } from '../sdk/tree-options.js';
 import type {
   CleanEntityStorageOptions,
   CleanEntityStorageResult,
@@ -192,8 +195,11 @@ export class HttpClient implements DurableClient {
     });
   }
 
-  terminate(instanceId: string, reason?: string): Promise<void> {
-    return this.#operation('terminate', instanceId, reason);
+  /** `POST …/terminate?reason=…`, with `recursive=true` for a recursive termination (a duraflow extension). */
+  async terminate(instanceId: string, reason?: string, options?: TerminateInstanceOptions): Promise<void> {
+    // async: a bad option is a rejection, as every other error of the client is.
+    const recursive = recursiveOption(options, 'terminate');
+    return this.#operation('terminate', instanceId, reason, recursive ? { recursive: 'true' } : {});
   }
 
   suspend(instanceId: string, reason?: string): Promise<void> {
@@ -218,9 +224,15 @@ export class HttpClient implements DurableClient {
     return ((await response.json()) as { id: string }).id;
   }
 
-  async purgeInstanceHistory(instanceId: string): Promise<PurgeHistoryResult> {
+  /** `DELETE …/instances/{id}`, with `recursive=true` for the finished instances of its tree (a duraflow extension). */
+  async purgeInstanceHistory(instanceId: string, options?: PurgeInstanceOptions): Promise<PurgeHistoryResult> {
     checkId(instanceId);
-    const response = await this.#request('DELETE', `/instances/${seg(instanceId)}`, { ok: [200, 404], context: { instanceId } });
+    const recursive = recursiveOption(options, 'purgeInstanceHistory');
+    const response = await this.#request('DELETE', `/instances/${seg(instanceId)}`, {
+      ...(recursive ? { query: { recursive: 'true' } } : {}),
+      ok: [200, 404],
+      context: { instanceId },
+    });
     if (response.status === 404) {
       await response.body?.cancel();
       return { instancesDeleted: 0 };
@@ -312,11 +324,16 @@ export class HttpClient implements DurableClient {
     return { origin: originOf(request, this.#origin), taskHub: this.taskHub };
   }
 
-  async #operation(operation: 'terminate' | 'suspend' | 'resume' | 'rewind', instanceId: string, reason: string | undefined): Promise<void> {
+  async #operation(
+    operation: 'terminate' | 'suspend' | 'resume' | 'rewind',
+    instanceId: string,
+    reason: string | undefined,
+    extra: Record<string, string> = {},
+  ): Promise<void> {
     checkId(instanceId);
     if (reason !== undefined && typeof reason !== 'string') throw new ValidationError(`The ${operation} reason must be a string.`);
     await this.#request('POST', `/instances/${seg(instanceId)}/${operation}`, {
-      query: reason !== undefined ? { reason } : {},
+      query: { ...(reason !== undefined ? { reason } : {}), ...extra },
       ok: [202],
       context: { instanceId },
     });

@@ -9,6 +9,8 @@ import { InstanceNotFoundError, InvalidInstanceStateError, UnknownFunctionError,
 import type { Registry } from '../sdk/registry.js';
 import { ANY_NAME, type HubStore, type InstanceRecord, type Store } from '../store/store.js';
 import { startInstanceRequest } from '../store/start-request.js';
+import { purgeTree } from '../store/instance-tree.js';
+import { recursiveOption } from '../sdk/tree-options.js';
 import { defaultStartVersion, startVersion } from '../sdk/start-version.js';
 import { withStartSpan } from './start-span.js';
 import { reserveLocalStart } from '../store/local-starts.js';
@@ -29,6 +31,8 @@ import type {
   OrchestrationFilter,
   OrchestrationName,
   PurgeHistoryResult,
+  PurgeInstanceOptions,
+  TerminateInstanceOptions,
   StartNewOptions,
   CleanEntityStorageOptions,
   CleanEntityStorageResult,
@@ -199,10 +203,12 @@ export class StoreClient implements DurableClient {
   }
 
   /** Terminates `instanceId`; with `recursive`, its running sub-orchestrations too (and theirs). */
-  async terminate(instanceId: string, reason?: string, options: { recursive?: boolean } = {}): Promise<void> {
+  async terminate(instanceId: string, reason?: string, options?: TerminateInstanceOptions): Promise<void> {
     checkId(instanceId);
+    const recursive = recursiveOption(options, 'terminate');
     const input = serialize(reason, 'termination reason', this.#limit);
-    const event = makeEvent({ eventType: 'ExecutionTerminated', ...(input !== undefined ? { input } : {}), ...(options.recursive ? { recurse: true } : {}) }, this.#now());
+    // The runtime passes a recursive termination on to the children of every execution (terminationTargets).
+    const event = makeEvent({ eventType: 'ExecutionTerminated', ...(input !== undefined ? { input } : {}), ...(recursive ? { recurse: true } : {}) }, this.#now());
     await this.#sendToLive(instanceId, event, refused(instanceId, 'terminate'));
   }
 
@@ -237,14 +243,17 @@ export class StoreClient implements DurableClient {
     return newId;
   }
 
-  async purgeInstanceHistory(instanceId: string): Promise<PurgeHistoryResult> {
+  /** Purges a finished instance; with `recursive`, the finished instances of its tree too (see {@link purgeTree}). */
+  async purgeInstanceHistory(instanceId: string, options?: PurgeInstanceOptions): Promise<PurgeHistoryResult> {
     checkId(instanceId);
+    const recursive = recursiveOption(options, 'purgeInstanceHistory');
     const record = await this.#hub.getInstance(instanceId);
     if (!record) return { instancesDeleted: 0 };
+    // A running root is refused with or without recursive, as a purge of any running instance is.
     if (!isTerminalStatus(record.status)) {
       throw new InvalidInstanceStateError(instanceId, record.status, `Cannot purge instance '${instanceId}' while it is ${record.status}; terminate it first.`);
     }
-    return { instancesDeleted: await this.#hub.purgeInstances({ instanceId }) };
+    return { instancesDeleted: recursive ? await purgeTree(this.#hub, instanceId) : await this.#hub.purgeInstances({ instanceId }) };
   }
 
   async purgeInstanceHistoryBy(filter: OrchestrationFilter): Promise<PurgeHistoryResult> {

@@ -20,7 +20,7 @@ import { validateInstanceId } from '../sdk/instance-id.js';
 import { checkVersion } from '../sdk/versioning.js';
 import { checkTags } from '../sdk/tags.js';
 import { replaceableStatuses, requestEntityId } from './request-checks.js';
-import { purgeTree } from './instance-tree.js';
+import { purgeTree } from '../store/instance-tree.js';
 
 /** What the client calls of one hub need. */
 export interface ClientContext {
@@ -180,14 +180,9 @@ export async function purge(
       const record = await ctx.hub.getInstance(checkId(id));
       if (record && isTerminalStatus(record.status)) deleted += recursive ? await purgeTree(ctx.hub, id) : await ctx.hub.purgeInstances({ instanceId: id });
     }
-  } else if (recursive) {
-    const id = checkId(request.instanceId);
-    // The root must have finished (as for a single purge); its tree is purged after that check.
-    const record = await ctx.hub.getInstance(id);
-    if (record && !isTerminalStatus(record.status)) await ctx.client.purgeInstanceHistory(id);
-    deleted = record ? await purgeTree(ctx.hub, id) : 0;
   } else {
-    deleted = (await ctx.client.purgeInstanceHistory(checkId(request.instanceId))).instancesDeleted;
+    // A running root is refused either way (as for a single purge); with recursive, its finished tree goes with it.
+    deleted = (await ctx.client.purgeInstanceHistory(checkId(request.instanceId), { recursive })).instancesDeleted;
   }
   return { deletedInstanceCount: deleted, isComplete: { value: true } };
 }

@@ -120,11 +120,13 @@ export function managementRouter(ctx: HostContext): Hono {
     return exportResponse(client, ids, ids.length ? {} : filterOf(query));
   });
 
-  // Purge one instance: 200 { instancesDeleted }, 404 unknown.
+  // Purge one instance: 200 { instancesDeleted }, 404 unknown; recursive=true (a duraflow extension) purges the
+  // finished instances of its tree with it.
   router.delete('/instances/:instanceId', async (c) => {
-    const { client } = scope(c);
+    const { query, client } = scope(c);
     const instanceId = c.req.param('instanceId');
-    const result = await client.purgeInstanceHistory(instanceId);
+    const recursive = query.bool('recursive', false);
+    const result = await client.purgeInstanceHistory(instanceId, { recursive });
     if (result.instancesDeleted === 0) throw new InstanceNotFoundError(instanceId);
     return c.json(result, 200);
   });
@@ -150,7 +152,14 @@ export function managementRouter(ctx: HostContext): Hono {
     return c.body(null, 202);
   });
 
-  for (const operation of ['terminate', 'suspend', 'resume', 'rewind'] as const) {
+  // terminate also takes recursive=true (a duraflow extension): its running sub-orchestrations end with it.
+  router.post('/instances/:instanceId/terminate', async (c) => {
+    const { query, client } = scope(c);
+    const recursive = query.bool('recursive', false);
+    await client.terminate(c.req.param('instanceId'), query.string('reason'), { recursive });
+    return c.body(null, 202);
+  });
+  for (const operation of ['suspend', 'resume', 'rewind'] as const) {
     router.post(`/instances/:instanceId/${operation}`, async (c) => {
       const { query, client } = scope(c);
       await client[operation](c.req.param('instanceId'), query.string('reason'));

@@ -121,6 +121,24 @@ export interface PurgeHistoryResult {
   instancesDeleted: number;
 }
 
+/** Options of `terminate` (Durable Task's `TerminateInstanceOptions`). */
+export interface TerminateInstanceOptions {
+  /**
+   * Terminate the instance's sub-orchestrations that are still running too, and theirs — those started by any of
+   * its executions, also before a continue-as-new, and those below a child that has finished already (default false).
+   */
+  recursive?: boolean;
+}
+
+/** Options of `purgeInstanceHistory` (Durable Task's `PurgeInstanceOptions`). */
+export interface PurgeInstanceOptions {
+  /**
+   * Purge the instance's finished sub-orchestrations too, and theirs (those of every execution); one still running
+   * is kept, while its own finished descendants are purged (default false).
+   */
+  recursive?: boolean;
+}
+
 /** The management URLs of an instance (Durable Functions' `HttpManagementPayload`). */
 export interface HttpManagementPayload {
   id: string;
@@ -206,12 +224,24 @@ export interface DurableClient {
   /** Resolves when the instance is Completed, Failed, Terminated or Canceled, or with its status at the timeout. */
   waitForCompletion(instanceId: string, options?: { timeoutInMilliseconds?: number }): Promise<DurableOrchestrationStatus>;
   raiseEvent(instanceId: string, eventName: string, eventData?: unknown): Promise<void>;
-  terminate(instanceId: string, reason?: string): Promise<void>;
+  /**
+   * Ends a running instance as Terminated with `reason` as its output; with `{ recursive: true }` its running
+   * sub-orchestrations (and theirs) are terminated with the same reason. An unknown instance is an
+   * `InstanceNotFoundError`, a finished one an `InvalidInstanceStateError`; a `recursive` that is not a boolean a
+   * `ValidationError` (nothing is sent then).
+   */
+  terminate(instanceId: string, reason?: string, options?: TerminateInstanceOptions): Promise<void>;
   suspend(instanceId: string, reason?: string): Promise<void>;
   resume(instanceId: string, reason?: string): Promise<void>;
   rewind(instanceId: string, reason?: string): Promise<void>;
   restart(instanceId: string, options?: { restartWithNewInstanceId?: boolean }): Promise<string>;
-  purgeInstanceHistory(instanceId: string): Promise<PurgeHistoryResult>;
+  /**
+   * Deletes a finished instance with its history → `{ instancesDeleted }` (0 for an unknown one); a running one is an
+   * `InvalidInstanceStateError`, also with `{ recursive: true }`, which deletes the finished instances of its
+   * tree (sub-orchestrations of every execution, and theirs) with it and counts them all. A `recursive` that is not
+   * a boolean is a `ValidationError` (nothing is deleted then).
+   */
+  purgeInstanceHistory(instanceId: string, options?: PurgeInstanceOptions): Promise<PurgeHistoryResult>;
   purgeInstanceHistoryBy(filter: OrchestrationFilter): Promise<PurgeHistoryResult>;
   createHttpManagementPayload(instanceId: string): HttpManagementPayload;
   createCheckStatusResponse(request: Request | undefined, instanceId: string): Response;

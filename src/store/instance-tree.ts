@@ -79,3 +79,16 @@ export async function terminationTargets(hub: HubStore, root: string): Promise<s
   }
   return targets;
 }
+
+/**
+ * Purges the finished instances of `root`'s tree (one still running is kept, its finished descendants are not);
+ * answers how many were deleted. The tree is read before anything is deleted. The root's own status is the
+ * caller's to check (a purge of a running root is refused, as a purge of any running instance is).
+ */
+export async function purgeTree(hub: HubStore, root: string): Promise<number> {
+  let deleted = 0;
+  for (const record of await instanceTree(hub, root)) {
+    if (isTerminalStatus(record.status)) deleted += await hub.purgeInstances({ instanceId: record.instanceId });
+  }
+  return deleted;
+}

@@ -15,6 +15,8 @@ export interface TestHost {
   base: string;
   /** Reads the store directly. */
   store: DurableClient;
+  /** The URL of the host's store (for `duraflow --store`). */
+  storeUrl: string;
   /** Number of instances in the app's task hub. */
   count(): Promise<number>;
   stop(): Promise<void>;
@@ -56,6 +58,7 @@ export async function startTestHost(options: TestHostOptions = {}): Promise<Test
     url: host.url,
     base: `${host.url}/runtime/webhooks/durabletask`,
     store,
+    storeUrl,
     count: async () => (await store.getStatusAll()).length,
     async stop() {
       await store.close();
