@@ -4,20 +4,14 @@
  * migration through the new partial index (which holds only rows with a parent).
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import Database from 'better-sqlite3';
 import type { Store } from '../../src/store/store.js';
-import { migrate as migrateSqlite, SCHEMA_VERSION as SQLITE_VERSION } from '../../src/store/sqlite/schema.js';
+import { SCHEMA_VERSION as SQLITE_VERSION } from '../../src/store/sqlite/schema.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { migrate as migratePg, SCHEMA_VERSION as PG_VERSION, tablesOf } from '../../src/store/postgres/schema.js';
+import { SCHEMA_VERSION as PG_VERSION, tablesOf } from '../../src/store/postgres/schema.js';
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
-import { parsePostgresUrl, PgDatabase } from '../../src/store/postgres/connection.js';
-import { silentLogger } from '../../src/sdk/logger.js';
-import { newTestSchema, pgUnavailableReason, withPgClient } from '../support/postgres.js';
+import { pgUnavailableReason, withPgClient } from '../support/postgres.js';
+import { oldPgSchema, oldSqliteFile, removeSqliteFiles } from '../support/old-schemas.js';
 
 /** Rows written by an older version: a parent, two children (the second of an earlier execution), a lone instance. */
 const OLD_ROWS = `(hub, instance_id, name, execution_id, status, parent_instance_id, created_at, updated_at, history_length, lock_epoch) VALUES
@@ -42,18 +36,12 @@ const SQLITE_BEFORE = 11;
 describe('children index migration: SQLite', () => {
   const paths: string[] = [];
   after(() => {
-    for (const path of paths) for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+    for (const path of paths) removeSqliteFiles(path);
   });
 
   test('a version-11 file gets the partial index; children recorded before it are listed through it', async () => {
     assert.equal(SQLITE_VERSION, SQLITE_BEFORE + 1);
-    const path = join(tmpdir(), `duraflow-children-${randomUUID()}.db`);
-    paths.push(path);
-    const db = new Database(path);
-    db.pragma('journal_mode = WAL');
-    migrateSqlite(db, SQLITE_BEFORE);
-    db.exec(`INSERT INTO instances ${OLD_ROWS}`);
-    db.close();
+    const path = oldSqliteFile(SQLITE_BEFORE, OLD_ROWS, paths);
     const store = new SqliteStore(path);
     try {
       assert.equal(store.db.pragma('user_version', { simple: true }), SQLITE_VERSION);
@@ -79,17 +67,8 @@ describe('children index migration: PostgreSQL', { skip: unavailable && process.
 
   test('a version-10 schema gets the partial index; children recorded before it are listed, and the read can use it', async () => {
     assert.equal(PG_VERSION, PG_BEFORE + 1);
-    const schema = newTestSchema();
-    drops.push(() => schema.drop());
-    const location = parsePostgresUrl(schema.url);
-    const tables = tablesOf(location.schema);
-    const db = new PgDatabase(location, silentLogger, 1);
-    try {
-      await migratePg(db, tables, PG_BEFORE);
-      await db.query(`INSERT INTO ${tables.instances} ${OLD_ROWS}`);
-    } finally {
-      await db.pool.end();
-    }
+    const schema = await oldPgSchema(PG_BEFORE, OLD_ROWS, drops);
+    const tables = tablesOf(schema.schema);
     const store = await openPostgresStore(schema.url);
     try {
       await checkMigrated(store);

@@ -4,22 +4,21 @@
  * writer migrated it, it is refused with a StoreError ('outdated') that says what to do, and left unchanged.
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { StoreError } from '../../src/sdk/errors.js';
 import type { Store } from '../../src/store/store.js';
-import { migrate as migrateSqlite, SCHEMA_VERSION as SQLITE_VERSION } from '../../src/store/sqlite/schema.js';
+import { SCHEMA_VERSION as SQLITE_VERSION } from '../../src/store/sqlite/schema.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { migrate as migratePg, SCHEMA_VERSION as PG_VERSION, tablesOf } from '../../src/store/postgres/schema.js';
+import { SCHEMA_VERSION as PG_VERSION } from '../../src/store/postgres/schema.js';
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
-import { parsePostgresUrl, PgDatabase } from '../../src/store/postgres/connection.js';
-import { silentLogger } from '../../src/sdk/logger.js';
-import { newTestSchema, pgUnavailableReason, withPgClient } from '../support/postgres.js';
+import { pgUnavailableReason, withPgClient } from '../support/postgres.js';
+import { oldPgSchema, oldSqliteFile, removeSqliteFiles } from '../support/old-schemas.js';
 import { startRequest } from './conformance-fixtures.js';
+
+/** The one instance an old store holds, in the columns before tags. */
+const OLD_ROW = `(hub, instance_id, name, execution_id, status, created_at, updated_at, history_length, lock_epoch)
+  VALUES ('h', 'old', 'orch', 'e1', 'Running', 1000, 1000, 0, 1)`;
 
 /** What every store must show after the migration: the old row untagged, new tagged starts filterable. */
 async function checkMigrated(store: Store): Promise<void> {
@@ -39,21 +38,9 @@ const SQLITE_BEFORE_TAGS = 5;
 describe('tags migration: SQLite', () => {
   const paths: string[] = [];
   after(() => {
-    for (const path of paths) for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+    for (const path of paths) removeSqliteFiles(path);
   });
-  const oldStore = () => {
-    const path = join(tmpdir(), `duraflow-tags-${randomUUID()}.db`);
-    paths.push(path);
-    const db = new Database(path);
-    db.pragma('journal_mode = WAL');
-    migrateSqlite(db, SQLITE_BEFORE_TAGS);
-    db.prepare(
-      `INSERT INTO instances (hub, instance_id, name, execution_id, status, created_at, updated_at, history_length, lock_epoch)
-       VALUES ('h', 'old', 'orch', 'e1', 'Running', 1000, 1000, 0, 1)`,
-    ).run();
-    db.close();
-    return path;
-  };
+  const oldStore = () => oldSqliteFile(SQLITE_BEFORE_TAGS, OLD_ROW, paths);
   const userVersion = (path: string) => {
     const db = new Database(path, { readonly: true });
     try {
@@ -93,23 +80,7 @@ describe('tags migration: PostgreSQL', { skip: unavailable && process.env['CI'] 
   after(async () => {
     for (const drop of drops) await drop();
   });
-  const oldSchema = async () => {
-    const schema = newTestSchema();
-    drops.push(() => schema.drop());
-    const location = parsePostgresUrl(schema.url);
-    const tables = tablesOf(location.schema);
-    const db = new PgDatabase(location, silentLogger, 1);
-    try {
-      await migratePg(db, tables, PG_BEFORE_TAGS);
-      await db.query(
-        `INSERT INTO ${tables.instances} (hub, instance_id, name, execution_id, status, created_at, updated_at, history_length, lock_epoch)
-         VALUES ('h', 'old', 'orch', 'e1', 'Running', 1000, 1000, 0, 1)`,
-      );
-    } finally {
-      await db.pool.end();
-    }
-    return schema;
-  };
+  const oldSchema = () => oldPgSchema(PG_BEFORE_TAGS, OLD_ROW, drops);
   const appliedVersion = (schema: string) =>
     withPgClient(async (client) => (await client.query<{ v: number }>(`SELECT max(version)::int AS v FROM "${schema}".schema_migrations`)).rows[0]!.v);
 
