@@ -198,9 +198,10 @@ if (unavailable && process.env['CI'] !== 'true') {
         assert.deepEqual(sent, [
           { kind: 'orchestrations' },
           { kind: 'instance', instanceId: 'x', status: 'Pending' },
-          { kind: 'orchestrations' },
+          // naming the instance, across processes too
+          { kind: 'orchestrations', instanceId: 'x' },
         ]);
-        assert.deepEqual(received, [{ kind: 'orchestrations' }]);
+        assert.deepEqual(received, [{ kind: 'orchestrations', instanceId: 'x' }]);
         assert.deepEqual(otherHub, []);
       } finally {
         stopReceiving();

@@ -8,7 +8,7 @@
  */
 import { FLOW_LOCK_CLASS, flowColumn } from '../flow.js';
 import { debounceNotices, debounceStart } from './postgres-debounce.js';
-import { claimActivitiesSql, claimFlowActivities, flowCandidatesSql, flowWaiting, flowWaitingActivities, prioritizedCandidatesSql, recordInstanceStarts, withFlowProbeSql, type ClaimedActivityRow } from './flow-sql.js';
+import { claimActivitiesSql, claimFlowActivities, flowCandidatesSql, flowWaitingActivities, prioritizedCandidatesSql, recordInstanceStarts, withFlowProbeSql, type ClaimedActivityRow } from './flow-sql.js';
 import { isTerminalStatus, type HistoryEvent, type RuntimeStatus } from '../../sdk/history.js';
 import { InstanceAlreadyExistsError } from '../../sdk/errors.js';
 import {
@@ -16,6 +16,7 @@ import {
   dedupeNotices,
   withFinalStates,
   delayedMessageNotices,
+  newWorkNotice,
   historyFromRows,
   rowToInstance,
   versionRulesParam,
@@ -54,6 +55,8 @@ interface ClaimedRow extends InstanceRow {
   /** The owner of the expired lease this claim took over (commits and releases clear it). */
   previous_owner: string | null;
   messages: [number | string, string | null, string][];
+  /** Only in a claim's answer: whether flow-controlled instances wait (see `leaseSql`). */
+  flow_probe?: boolean;
 }
 
 /** What a started instance tells listeners. */
@@ -168,7 +171,7 @@ export class PostgresHubStore implements HubStore {
 
   async sendMessages(messages: NewMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    const notices: StoreNotice[] = [{ kind: 'orchestrations' }, ...delayedMessageNotices(messages)];
+    const notices: StoreNotice[] = [newWorkNotice(messages), ...delayedMessageNotices(messages)];
     const { error } = await this.#sends.add(messages);
     if (error) throw error;
     this.ctx.emitLocal(this.hub, notices);
@@ -176,7 +179,7 @@ export class PostgresHubStore implements HubStore {
 
   async sendToLiveInstance(message: NewMessage): Promise<RuntimeStatus | undefined> {
     const t = this.#t;
-    const notices: StoreNotice[] = [{ kind: 'orchestrations' }, ...delayedMessageNotices([message])];
+    const notices: StoreNotice[] = [newWorkNotice([message]), ...delayedMessageNotices([message])];
     const [instanceId, executionId, eventType, event, delay] = messageColumns([message]).map((column) => column[0]);
     // One statement, its own transaction: the status read and the conditional insert share one snapshot.
     const rows = await this.ctx.db.retrying(() =>
@@ -287,21 +290,25 @@ export class PostgresHubStore implements HubStore {
         })}
         SELECT * FROM candidates`,
         5,
+        // The same statement tells whether flow-controlled instances wait, so a plain workload pays no round trip for them.
+        `EXISTS (SELECT 1 FROM ${t.instances} f WHERE f.hub = $1 AND f.flow IS NOT NULL AND f.lock_until <= ${NOW}
+           AND ($3::text[] IS NULL OR f.name = ANY($3::text[])) AND f.status NOT IN ${TERMINAL_SQL})`,
       ),
       [this.hub, options.workerId, namesParam(options), options.limit, options.leaseMs, versionRulesParam(options)],
     );
-    const items = rows.map(toWorkItem);
-    if (items.length < options.limit) items.push(...(await this.#claimFlowOrchestrations(options, options.limit - items.length)));
+    const waiting = rows.some((r) => r.flow_probe);
+    const items = rows.filter((r) => r.instance_id !== null).map(toWorkItem);
+    if (waiting && items.length < options.limit) items.push(...(await this.#claimFlowOrchestrations(options, options.limit - items.length)));
     return items;
   }
 
   /**
    * Claims flow-controlled instances their keys' limits allow (see `store/flow.ts`), oldest first per key, under
    * the hub's flow lock: claims of flow-controlled work run one at a time, so the leased counts they read hold.
+   * Called when the plain claim's probe saw such instances waiting.
    */
   async #claimFlowOrchestrations(options: ClaimOptions, room: number): Promise<OrchestrationWorkItem[]> {
     const t = this.#t;
-    if (!(await flowWaiting(this.ctx.db, t.instances, this.hub, options, `AND status NOT IN ${TERMINAL_SQL}`))) return [];
     return await this.ctx.db.transaction(async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [FLOW_LOCK_CLASS, `${t.schema}:${this.hub}`]);
       const { rows } = await client.query<ClaimedRow>(
@@ -562,7 +569,9 @@ function versionRulesSql(t: Tables, param: string): string {
       AND (r->'atMost' IS NULL OR ${t.versionCompare}(i.version, r->>'atMost') <= 0)))`;
 }
 
-function leaseSql(t: Tables, candidates: string, leaseParam: number): string {
+function leaseSql(t: Tables, candidates: string, leaseParam: number, probe?: string): string {
+  // With a probe, the answer has one row more than the leased ones, or only that row: all NULL but flow_probe.
+  const from = probe ? `(SELECT ${probe} AS flow_probe) p LEFT JOIN claimed c ON true` : 'claimed c';
   return `WITH candidates AS (${candidates}),
        claimed AS (
          UPDATE ${t.instances} i
@@ -575,6 +584,7 @@ function leaseSql(t: Tables, candidates: string, leaseParam: number): string {
          COALESCE((SELECT json_agg(json_build_array(m.id, m.execution_id, m.event) ORDER BY m.id)
                    FROM ${t.inbox} m
                    WHERE m.hub = $1 AND m.instance_id = c.instance_id AND m.visible_at <= ${NOW}), '[]'::json) AS messages
-       FROM claimed c
+         ${probe ? ', p.flow_probe' : ''}
+       FROM ${from}
        ORDER BY instance_id`;
 }
