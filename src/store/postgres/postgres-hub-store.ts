@@ -26,6 +26,7 @@ import {
 import { filterSql, instanceOverview, queryInstances } from './postgres-queries.js';
 import type { ActivityCompletion, ActivityWorkItem, ClaimOptions, CommitOutcome, EpisodeCommit, FlowWaitingActivity, HeartbeatOptions, HeartbeatOutcome, HubSnapshot, HubStore, InboxMessage, InstanceFilter, InstanceOverview, InstanceOverviewFilter, InstanceQuery, InstanceRecord, Lease, NewMessage, OrchestrationWorkItem, ScheduleStore, StartInstanceRequest, StartLease, StoreNotice } from '../store.js';
 import type { PgDatabase } from './connection.js';
+import type { NoticeHold } from './notifier.js';
 import { commitEpisodeBatch } from './episode-batch.js';
 import { commitEpisodesInOneStatement, fitsOneStatement } from './episode-statement.js';
 import { distinctRounds, insertMessages, messageColumns, NOW, sendMessagesInOneStatement, startInstances, TERMINAL_SQL, type StartAnswer, type StartRequest } from './hub-writes.js';
@@ -46,7 +47,7 @@ export interface PostgresHubContext {
    * Announces committed changes: to this process at once, to other processes through the store's notifier
    * (never `pg_notify` inside a writing transaction: see notifier.ts).
    */
-  emitLocal(hub: string, notices: StoreNotice[]): void;
+  emitLocal(hub: string, notices: StoreNotice[], hold?: NoticeHold): void;
 }
 
 /** A `PostgresHubStore` row of `claimOrchestrations`. */
@@ -117,7 +118,8 @@ export class PostgresHubStore implements HubStore {
     const { conflict, error, item } = await this.#starts.add(start);
     if (error) throw error;
     if (conflict) throw new InstanceAlreadyExistsError(request.instanceId, conflict);
-    this.ctx.emitLocal(this.hub, startNotices(start));
+    // Leased to this process's worker: the status notice can go to other processes with its first episode's.
+    this.ctx.emitLocal(this.hub, startNotices(start), item ? 'next' : 'none');
     return item;
   }
 
@@ -174,7 +176,7 @@ export class PostgresHubStore implements HubStore {
     const notices: StoreNotice[] = [newWorkNotice(messages), ...delayedMessageNotices(messages)];
     const { error } = await this.#sends.add(messages);
     if (error) throw error;
-    this.ctx.emitLocal(this.hub, notices);
+    this.ctx.emitLocal(this.hub, notices, sendHold(notices));
   }
 
   async sendToLiveInstance(message: NewMessage): Promise<RuntimeStatus | undefined> {
@@ -196,7 +198,7 @@ export class PostgresHubStore implements HubStore {
       ),
     );
     const status = rows[0]?.status ?? undefined;
-    if (status !== undefined && !isTerminalStatus(status)) this.ctx.emitLocal(this.hub, notices);
+    if (status !== undefined && !isTerminalStatus(status)) this.ctx.emitLocal(this.hub, notices, sendHold(notices));
     return status;
   }
 
@@ -526,6 +528,11 @@ export class PostgresHubStore implements HubStore {
     const delay = rows[0]?.delay;
     return delay === null || delay === undefined ? undefined : new Date(Date.now() + Number(delay));
   }
+}
+
+/** Messages to one instance: their notice waits while other statements run (see `NoticeHold`). */
+function sendHold(notices: StoreNotice[]): NoticeHold {
+  return notices[0]?.kind === 'orchestrations' && notices[0].instanceId !== undefined ? 'busy' : 'none';
 }
 
 function namesParam(options: ClaimOptions): string[] | null {
