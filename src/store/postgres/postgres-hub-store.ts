@@ -25,7 +25,7 @@ import {
 } from '../shared.js';
 import { filterSql, instanceOverview, queryInstances } from './postgres-queries.js';
 import type { ActivityCompletion, ActivityWorkItem, ClaimOptions, CommitOutcome, EpisodeCommit, FlowWaitingActivity, HeartbeatOptions, HeartbeatOutcome, HubSnapshot, HubStore, InboxMessage, InstanceFilter, InstanceOverview, InstanceOverviewFilter, InstanceQuery, InstanceRecord, Lease, NewMessage, OrchestrationWorkItem, ScheduleStore, StartInstanceRequest, StartLease, StoreNotice } from '../store.js';
-import type { PgDatabase } from './connection.js';
+import { prepared, type PgDatabase } from './connection.js';
 import type { NoticeHold } from './notifier.js';
 import { commitEpisodeBatch } from './episode-batch.js';
 import { commitEpisodesInOneStatement, fitsOneStatement } from './episode-statement.js';
@@ -183,9 +183,10 @@ export class PostgresHubStore implements HubStore {
     const t = this.#t;
     const notices: StoreNotice[] = [newWorkNotice([message]), ...delayedMessageNotices([message])];
     const [instanceId, executionId, eventType, event, delay] = messageColumns([message]).map((column) => column[0]);
-    // One statement, its own transaction: the status read and the conditional insert share one snapshot.
-    const rows = await this.ctx.db.retrying(() =>
-      this.ctx.db.query<{ status: RuntimeStatus | null }>(
+    // One statement, its own transaction: the status read and the conditional insert share one snapshot. Prepared
+    // (parsed and planned once per connection): a client raising events one after another runs it again and again.
+    const { rows } = await this.ctx.db.retrying(() =>
+      this.ctx.db.pool.query<{ status: RuntimeStatus | null }>(prepared(
         `WITH target AS (
            SELECT status FROM ${t.instances} WHERE hub = $1 AND instance_id = $2
          ), sent AS (
@@ -195,7 +196,7 @@ export class PostgresHubStore implements HubStore {
          )
          SELECT (SELECT status FROM target) AS status, (SELECT count(*) FROM sent) AS sent`,
         [this.hub, instanceId, executionId, eventType, event, delay],
-      ),
+      )),
     );
     const status = rows[0]?.status ?? undefined;
     if (status !== undefined && !isTerminalStatus(status)) this.ctx.emitLocal(this.hub, notices, sendHold(notices));
