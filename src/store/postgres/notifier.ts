@@ -43,9 +43,10 @@ export class Notifier {
     private readonly channel: string,
     private readonly logger: Logger,
   ) {
-    // The last statement in flight returned: nothing left to share a transaction with.
+    // The last statement in flight returned: nothing left to share a transaction with — once the notices of that
+    // statement itself are queued (its caller announces them a few promise jobs after the connection is released).
     db.onIdle(() => {
-      if (this.#holdTimer) this.#flush();
+      if (this.#holdTimer) setImmediate(() => this.#holdTimer && this.#flush());
     });
   }
 
