@@ -77,6 +77,12 @@ export class OrchestrationDispatcher implements LocalStartTaker {
   /** Whether new inbox work may exist: set by notices, timeouts and full claims, cleared by a claim that took less. */
   #claimDue = true;
   /**
+   * Instances that notices named as having new messages since the last step began. Where the next step holds the
+   * instance anyway (a kept lease, a start, results in memory), its commit finds those messages — it keeps the
+   * lease for them, or announces them as new work — so they need no claim of their own.
+   */
+  #noticed = new Set<string>();
+  /**
    * Instance leases whose release the store refused (a full disk): given back before the next step does anything
    * else, so the instances are claimable as soon as the store takes writes again, not when the leases expire.
    */
@@ -93,9 +99,13 @@ export class OrchestrationDispatcher implements LocalStartTaker {
     this.loop.start();
   }
 
-  /** Wakes the loop to claim: messages may be waiting in the inbox. */
-  wake(): void {
-    this.#claimDue = true;
+  /**
+   * Wakes the loop to claim: messages may be waiting in the inbox — only for instance `instanceId` when given, so
+   * that a step holding that instance skips the claim.
+   */
+  wake(instanceId?: string): void {
+    if (instanceId === undefined) this.#claimDue = true;
+    else this.#noticed.add(instanceId);
     this.loop.signal.notify();
   }
 
@@ -267,8 +277,12 @@ export class OrchestrationDispatcher implements LocalStartTaker {
       if (held >= 0) item.messages.push(...items.splice(held, 1)[0]!.messages);
       items.push(item);
     }
-    // A step woken only by work in memory skips the claim: no notice said the inbox has anything.
-    const claim = this.#claimDue || items.length === 0;
+    // A step woken only by work in memory skips the claim: no notice said the inbox has anything, or only for
+    // instances this step holds, whose commit (sent after those notices) finds their messages.
+    const noticed = this.#noticed;
+    this.#noticed = new Set();
+    const holding = new Set(items.map((i) => i.instance.instanceId));
+    const claim = this.#claimDue || items.length === 0 || [...noticed].some((id) => !holding.has(id));
     this.#claimDue = false;
     const limit = claim ? Math.max(1, this.options.batchSize - items.length) : 0;
     const claimed =

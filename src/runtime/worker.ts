@@ -214,7 +214,7 @@ export async function startWorker(store: Store, hub: string, appRegistry: Regist
       : undefined;
   await heartbeat?.start();
   const unsubscribe = store.subscribe(hub, (notice) => {
-    if (notice.kind === 'orchestrations') orchestrations.wake();
+    if (notice.kind === 'orchestrations') orchestrations.wake(notice.instanceId);
     else if (notice.kind === 'activities') activities.loop.signal.notify();
     else if (notice.kind === 'timers') {
       nextDue.invalidate();

@@ -208,6 +208,15 @@ export function traceContextField(column: string | null | undefined): { traceCon
 }
 
 /**
+ * The notice of new work that `messages` (just committed) make: naming their instance when they all go to one, so
+ * a worker that holds that instance need not claim for them (see {@link StoreNotice}).
+ */
+export function newWorkNotice(messages: readonly NewMessage[]): StoreNotice {
+  const instanceId = messages[0]?.instanceId;
+  return instanceId !== undefined && messages.every((m) => m.instanceId === instanceId) ? { kind: 'orchestrations', instanceId } : { kind: 'orchestrations' };
+}
+
+/**
  * The `timers` notice when any of `messages` has a visibility time (none otherwise). Any time counts, past
  * ones too: stores may run on another clock (the test host's virtual one), and a spare notice costs one query.
  */
@@ -238,7 +247,7 @@ export function withFinalStates(notices: StoreNotice[], commits: readonly Episod
 export function dedupeNotices(notices: StoreNotice[]): StoreNotice[] {
   const seen = new Set<string>();
   return notices.filter((n) => {
-    const key = n.kind === 'instance' ? `${n.kind}:${n.instanceId}:${n.status}` : n.kind;
+    const key = n.kind === 'instance' ? `${n.kind}:${n.instanceId}:${n.status}` : n.kind === 'orchestrations' && n.instanceId !== undefined ? `${n.kind}:${n.instanceId}` : n.kind;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;

@@ -308,7 +308,10 @@ export const ANY_NAME = '*';
 export type FinalInstanceState = InstanceUpdate & { lastUpdatedAt: Date };
 
 /**
- * What a store tells its listeners. `timers`: a message that becomes visible later was written (a durable
+ * What a store tells its listeners. `orchestrations`: new inbox work may be claimable; with `instanceId`, the
+ * work is messages to that one instance only (a worker that holds the instance's lease and commits its next
+ * episode after hearing it needs no claim for them: that commit finds them, see {@link ContinuedLease}).
+ * `timers`: a message that becomes visible later was written (a durable
  * timer, a retry, a scheduled start or signal), so an earlier {@link HubStore.nextVisibleAt} may be stale.
  * `instance`: that instance's status changed; when an episode commit in this process made it terminal, `final`
  * carries what it wrote, so a waiter needs no read (only in-process: never sent to other processes).
@@ -317,7 +320,7 @@ export type FinalInstanceState = InstanceUpdate & { lastUpdatedAt: Date };
  * `schedules`: a schedule was created, changed, run or deleted (its next due time may differ).
  */
 export type StoreNotice =
-  | { kind: 'orchestrations' }
+  | { kind: 'orchestrations'; instanceId?: string }
   | { kind: 'activities' }
   | { kind: 'timers' }
   | { kind: 'instance'; instanceId: string; status: RuntimeStatus; final?: FinalInstanceState }

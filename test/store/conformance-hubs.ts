@@ -67,8 +67,9 @@ export function hubConformance(store: () => Store): void {
         assert.equal(final.executionId, row.executionId);
         assert.equal(final.lastUpdatedAt.getTime(), row.lastUpdatedAt.getTime(), 'the stored last-update time');
 
+        // Messages to one instance name it: a worker holding that instance needs no claim for them.
         await hub.sendMessages([eventMessage('n1', 'late')]);
-        assert.deepEqual(take(), [{ kind: 'orchestrations' }]);
+        assert.deepEqual(take(), [{ kind: 'orchestrations', instanceId: 'n1' }]);
 
         await hub.createInstance(startRequest('n2'));
         const n2 = await claimOne(hub, 'n2');
@@ -78,6 +79,17 @@ export function hubConformance(store: () => Store): void {
         take();
         await hub.releaseActivities([act.lease]);
         assert.deepEqual(take(), [{ kind: 'activities' }]);
+
+        await hub.createInstance(startRequest('n4'));
+        take();
+        assert.equal(await hub.sendToLiveInstance(eventMessage('n4', 'raised')), 'Pending');
+        assert.deepEqual(take(), [{ kind: 'orchestrations', instanceId: 'n4' }]);
+        // Messages to several instances name none.
+        await hub.sendMessages([eventMessage('n4', 'x'), eventMessage('n2', 'y')]);
+        assert.deepEqual(take(), [{ kind: 'orchestrations' }]);
+        // A send refused (terminal instance) announces nothing.
+        assert.equal(await hub.sendToLiveInstance(eventMessage('n1', 'too late')), 'Completed');
+        assert.deepEqual(take(), []);
 
         assert.deepEqual(otherSeen, [], 'another hub hears nothing');
         unsubscribe();

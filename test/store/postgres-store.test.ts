@@ -198,14 +198,35 @@ if (unavailable && process.env['CI'] !== 'true') {
         assert.deepEqual(sent, [
           { kind: 'orchestrations' },
           { kind: 'instance', instanceId: 'x', status: 'Pending' },
-          { kind: 'orchestrations' },
+          // naming the instance, across processes too
+          { kind: 'orchestrations', instanceId: 'x' },
         ]);
-        assert.deepEqual(received, [{ kind: 'orchestrations' }]);
+        assert.deepEqual(received, [{ kind: 'orchestrations', instanceId: 'x' }]);
         assert.deepEqual(otherHub, []);
       } finally {
         stopReceiving();
         stopSending();
         stopOther();
+      }
+    });
+
+    test('notices held for a worker in this process (a leased start, messages to one instance) still reach other stores, once', async () => {
+      const { sender, received, stop } = await listeningPair();
+      try {
+        const hub = sender.hub('h');
+        // Leased to a worker here, and no statement follows: the held notice goes when its time is up.
+        const item = await hub.createInstance(startRequest('held'), { workerId: 'w', leaseMs: 60_000 });
+        assert.ok(item, 'leased at creation');
+        await eventually(async () => (received.some((n) => n.kind === 'instance' && n.instanceId === 'held') ? true : undefined), 'leased start notice');
+        received.length = 0;
+        // Sends to one instance while others run: held, then sent together, the repeated payload once.
+        await Promise.all([1, 2, 3].map((n) => hub.sendToLiveInstance(eventMessage('held', `e${n}`))));
+        await eventually(async () => (received.length > 0 ? true : undefined), 'send notices');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        assert.ok(received.every((n) => n.kind === 'orchestrations' && n.instanceId === 'held'), JSON.stringify(received));
+        assert.ok(received.length <= 3, `at most one per send: ${received.length}`);
+      } finally {
+        await stop();
       }
     });
 

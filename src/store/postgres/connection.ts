@@ -93,6 +93,9 @@ export type StatementRunner = Pick<pg.Pool, 'query'> | TxClient;
 /** A pool plus transactions with safe retries. */
 export class PgDatabase {
   readonly pool: pg.Pool;
+  /** Connections checked out of the pool now: statements and transactions in flight. */
+  #busy = 0;
+  #idleListeners = new Set<() => void>();
 
   constructor(
     location: PostgresLocation,
@@ -110,6 +113,20 @@ export class PgDatabase {
     // An idle client whose connection drops (server restart, pg_terminate_backend) emits 'error' on the
     // pool; unhandled, it would kill the process. The pool discards that client by itself.
     this.pool.on('error', (error) => this.logger.warn(`PostgreSQL idle connection lost: ${error.message}`));
+    this.pool.on('acquire', () => this.#busy++);
+    this.pool.on('release', () => {
+      if (--this.#busy === 0) for (const listener of this.#idleListeners) listener();
+    });
+  }
+
+  /** Whether a statement or transaction of this pool is in flight. */
+  get busy(): boolean {
+    return this.#busy > 0;
+  }
+
+  /** Calls `listener` whenever the last statement in flight returns its connection to the pool. */
+  onIdle(listener: () => void): void {
+    this.#idleListeners.add(listener);
   }
 
   /** Runs one statement outside any explicit transaction. */

@@ -186,16 +186,6 @@ export function prioritizedCandidatesSql(s: PlainCandidateSource): string {
      ), candidates AS (SELECT * FROM plain UNION ALL SELECT * FROM ranked)`;
 }
 
-/** Whether unleased flow-controlled rows of `table` wait for the claim's names (so the locked claim is worth it). */
-export async function flowWaiting(db: PgDatabase, table: string, hub: string, options: ClaimOptions, extra = ''): Promise<boolean> {
-  const rows = await db.query<{ w: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM ${table} WHERE hub = $1 AND flow IS NOT NULL AND lock_until <= ${NOW}
-       AND ($2::text[] IS NULL OR name = ANY($2::text[])) ${extra}) AS w`,
-    [hub, options.names ? [...options.names] : null],
-  );
-  return rows[0]?.w === true;
-}
-
 /**
  * Which of `activities` (flow-controlled, asked to run at their commit) may be created leased: those with a
  * concurrency key (and no rate) that has room and none of its key waiting before it (FIFO per key). Takes the

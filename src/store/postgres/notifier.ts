@@ -6,6 +6,10 @@
  * Here a notice-only transaction, with `synchronous_commit` off (it carries no data, so no durability is at
  * stake), carries every notice queued while the previous one ran, repeated payloads once.
  *
+ * Notices that this process's own worker most likely acts on first (see {@link NoticeHold}) may wait a little
+ * (at most {@link HOLD_MS}) to share the next notice-only transaction: sends that follow one another then pay one
+ * transaction for several of them, and a start's transaction does not compete with its first episode's commit.
+ *
  * A process that dies between a commit and its notice loses the notice: other processes' workers and waiters
  * then find the change by their polls, as they do for a notice too large for NOTIFY.
  */
@@ -14,30 +18,57 @@ import type { StoreNotice } from '../store.js';
 import type { PgDatabase } from './connection.js';
 import { encodeNotices } from './notice-listener.js';
 
+/** The longest a held notice waits for other processes (they also find the change by their polls). */
+export const HOLD_MS = 5;
+
+/**
+ * How a notice may wait. `none`: sent at once. `busy`: held while other statements of this store are in flight (new
+ * messages to one instance: a worker here holding it needs no notice, and the sends that follow share one
+ * transaction), sent when the pool goes idle. `next`: held until other notices go or the pool goes idle after the
+ * next statement (a start leased to this process's worker, whose first episode's commit follows at once).
+ */
+export type NoticeHold = 'none' | 'busy' | 'next';
+
 /** Batches notices into notice-only transactions on the store's pool. */
 export class Notifier {
   #pending = new Set<string>();
   #running: Promise<void> | undefined;
   #closed = false;
+  /** Held notices are pending: the timer that sends them at the latest. */
+  #holdTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly db: PgDatabase,
     private readonly storeId: string,
     private readonly channel: string,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    // The last statement in flight returned: nothing left to share a transaction with — once the notices of that
+    // statement itself are queued (its caller announces them a few promise jobs after the connection is released).
+    db.onIdle(() => {
+      if (this.#holdTimer) setImmediate(() => this.#holdTimer && this.#flush());
+    });
+  }
 
-  /** Queues `notices` of task hub `hub` (already committed) for other processes. */
-  send(hub: string, notices: readonly StoreNotice[]): void {
+  /** Queues `notices` of task hub `hub` (already committed) for other processes, held as `hold` allows. */
+  send(hub: string, notices: readonly StoreNotice[], hold: NoticeHold = 'none'): void {
     if (this.#closed || notices.length === 0) return;
     for (const payload of encodeNotices(this.storeId, hub, notices)) this.#pending.add(payload);
-    this.#running ??= this.#drain();
+    if (hold === 'none' || (hold === 'busy' && !this.db.busy) || this.#running) this.#flush();
+    else this.#holdTimer ??= setTimeout(() => this.#flush(), HOLD_MS);
   }
 
   /** Sends what is queued, then stops taking notices. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#flush();
     await this.#running;
+  }
+
+  #flush(): void {
+    clearTimeout(this.#holdTimer);
+    this.#holdTimer = undefined;
+    if (this.#pending.size > 0) this.#running ??= this.#drain();
   }
 
   async #drain(): Promise<void> {

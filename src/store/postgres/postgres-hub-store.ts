@@ -8,7 +8,7 @@
  */
 import { FLOW_LOCK_CLASS, flowColumn } from '../flow.js';
 import { debounceNotices, debounceStart } from './postgres-debounce.js';
-import { claimActivitiesSql, claimFlowActivities, flowCandidatesSql, flowWaiting, flowWaitingActivities, prioritizedCandidatesSql, recordInstanceStarts, withFlowProbeSql, type ClaimedActivityRow } from './flow-sql.js';
+import { claimActivitiesSql, claimFlowActivities, flowCandidatesSql, flowWaitingActivities, prioritizedCandidatesSql, recordInstanceStarts, withFlowProbeSql, type ClaimedActivityRow } from './flow-sql.js';
 import { isTerminalStatus, type HistoryEvent, type RuntimeStatus } from '../../sdk/history.js';
 import { InstanceAlreadyExistsError } from '../../sdk/errors.js';
 import {
@@ -16,6 +16,7 @@ import {
   dedupeNotices,
   withFinalStates,
   delayedMessageNotices,
+  newWorkNotice,
   historyFromRows,
   rowToInstance,
   versionRulesParam,
@@ -24,7 +25,8 @@ import {
 } from '../shared.js';
 import { childInstances, filterSql, instanceOverview, queryInstances } from './postgres-queries.js';
 import type { ActivityCompletion, ActivityWorkItem, ChildInstancesOptions, ClaimOptions, CommitOutcome, EpisodeCommit, FlowWaitingActivity, HeartbeatOptions, HeartbeatOutcome, HubSnapshot, HubStore, InboxMessage, InstanceFilter, InstanceOverview, InstanceOverviewFilter, InstanceQuery, InstanceRecord, Lease, NewMessage, OrchestrationWorkItem, ScheduleStore, StartInstanceRequest, StartLease, StoreNotice } from '../store.js';
-import type { PgDatabase } from './connection.js';
+import { prepared, type PgDatabase } from './connection.js';
+import type { NoticeHold } from './notifier.js';
 import { commitEpisodeBatch } from './episode-batch.js';
 import { commitEpisodesInOneStatement, fitsOneStatement } from './episode-statement.js';
 import { distinctRounds, insertMessages, messageColumns, NOW, sendMessagesInOneStatement, startInstances, TERMINAL_SQL, type StartAnswer, type StartRequest } from './hub-writes.js';
@@ -45,7 +47,7 @@ export interface PostgresHubContext {
    * Announces committed changes: to this process at once, to other processes through the store's notifier
    * (never `pg_notify` inside a writing transaction: see notifier.ts).
    */
-  emitLocal(hub: string, notices: StoreNotice[]): void;
+  emitLocal(hub: string, notices: StoreNotice[], hold?: NoticeHold): void;
 }
 
 /** A `PostgresHubStore` row of `claimOrchestrations`. */
@@ -54,6 +56,8 @@ interface ClaimedRow extends InstanceRow {
   /** The owner of the expired lease this claim took over (commits and releases clear it). */
   previous_owner: string | null;
   messages: [number | string, string | null, string][];
+  /** Only in a claim's answer: whether flow-controlled instances wait (see `leaseSql`). */
+  flow_probe?: boolean;
 }
 
 /** What a started instance tells listeners. */
@@ -114,7 +118,8 @@ export class PostgresHubStore implements HubStore {
     const { conflict, error, item } = await this.#starts.add(start);
     if (error) throw error;
     if (conflict) throw new InstanceAlreadyExistsError(request.instanceId, conflict);
-    this.ctx.emitLocal(this.hub, startNotices(start));
+    // Leased to this process's worker: the status notice can go to other processes with its first episode's.
+    this.ctx.emitLocal(this.hub, startNotices(start), item ? 'next' : 'none');
     return item;
   }
 
@@ -172,19 +177,20 @@ export class PostgresHubStore implements HubStore {
 
   async sendMessages(messages: NewMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    const notices: StoreNotice[] = [{ kind: 'orchestrations' }, ...delayedMessageNotices(messages)];
+    const notices: StoreNotice[] = [newWorkNotice(messages), ...delayedMessageNotices(messages)];
     const { error } = await this.#sends.add(messages);
     if (error) throw error;
-    this.ctx.emitLocal(this.hub, notices);
+    this.ctx.emitLocal(this.hub, notices, sendHold(notices));
   }
 
   async sendToLiveInstance(message: NewMessage): Promise<RuntimeStatus | undefined> {
     const t = this.#t;
-    const notices: StoreNotice[] = [{ kind: 'orchestrations' }, ...delayedMessageNotices([message])];
+    const notices: StoreNotice[] = [newWorkNotice([message]), ...delayedMessageNotices([message])];
     const [instanceId, executionId, eventType, event, delay] = messageColumns([message]).map((column) => column[0]);
-    // One statement, its own transaction: the status read and the conditional insert share one snapshot.
-    const rows = await this.ctx.db.retrying(() =>
-      this.ctx.db.query<{ status: RuntimeStatus | null }>(
+    // One statement, its own transaction: the status read and the conditional insert share one snapshot. Prepared
+    // (parsed and planned once per connection): a client raising events one after another runs it again and again.
+    const { rows } = await this.ctx.db.retrying(() =>
+      this.ctx.db.pool.query<{ status: RuntimeStatus | null }>(prepared(
         `WITH target AS (
            SELECT status FROM ${t.instances} WHERE hub = $1 AND instance_id = $2
          ), sent AS (
@@ -194,10 +200,10 @@ export class PostgresHubStore implements HubStore {
          )
          SELECT (SELECT status FROM target) AS status, (SELECT count(*) FROM sent) AS sent`,
         [this.hub, instanceId, executionId, eventType, event, delay],
-      ),
+      )),
     );
     const status = rows[0]?.status ?? undefined;
-    if (status !== undefined && !isTerminalStatus(status)) this.ctx.emitLocal(this.hub, notices);
+    if (status !== undefined && !isTerminalStatus(status)) this.ctx.emitLocal(this.hub, notices, sendHold(notices));
     return status;
   }
 
@@ -291,21 +297,25 @@ export class PostgresHubStore implements HubStore {
         })}
         SELECT * FROM candidates`,
         5,
+        // The same statement tells whether flow-controlled instances wait, so a plain workload pays no round trip for them.
+        `EXISTS (SELECT 1 FROM ${t.instances} f WHERE f.hub = $1 AND f.flow IS NOT NULL AND f.lock_until <= ${NOW}
+           AND ($3::text[] IS NULL OR f.name = ANY($3::text[])) AND f.status NOT IN ${TERMINAL_SQL})`,
       ),
       [this.hub, options.workerId, namesParam(options), options.limit, options.leaseMs, versionRulesParam(options)],
     );
-    const items = rows.map(toWorkItem);
-    if (items.length < options.limit) items.push(...(await this.#claimFlowOrchestrations(options, options.limit - items.length)));
+    const waiting = rows.some((r) => r.flow_probe);
+    const items = rows.filter((r) => r.instance_id !== null).map(toWorkItem);
+    if (waiting && items.length < options.limit) items.push(...(await this.#claimFlowOrchestrations(options, options.limit - items.length)));
     return items;
   }
 
   /**
    * Claims flow-controlled instances their keys' limits allow (see `store/flow.ts`), oldest first per key, under
    * the hub's flow lock: claims of flow-controlled work run one at a time, so the leased counts they read hold.
+   * Called when the plain claim's probe saw such instances waiting.
    */
   async #claimFlowOrchestrations(options: ClaimOptions, room: number): Promise<OrchestrationWorkItem[]> {
     const t = this.#t;
-    if (!(await flowWaiting(this.ctx.db, t.instances, this.hub, options, `AND status NOT IN ${TERMINAL_SQL}`))) return [];
     return await this.ctx.db.transaction(async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [FLOW_LOCK_CLASS, `${t.schema}:${this.hub}`]);
       const { rows } = await client.query<ClaimedRow>(
@@ -525,6 +535,11 @@ export class PostgresHubStore implements HubStore {
   }
 }
 
+/** Messages to one instance: their notice waits while other statements run (see `NoticeHold`). */
+function sendHold(notices: StoreNotice[]): NoticeHold {
+  return notices[0]?.kind === 'orchestrations' && notices[0].instanceId !== undefined ? 'busy' : 'none';
+}
+
 function namesParam(options: ClaimOptions): string[] | null {
   return options.names ? [...options.names] : null;
 }
@@ -566,7 +581,9 @@ function versionRulesSql(t: Tables, param: string): string {
       AND (r->'atMost' IS NULL OR ${t.versionCompare}(i.version, r->>'atMost') <= 0)))`;
 }
 
-function leaseSql(t: Tables, candidates: string, leaseParam: number): string {
+function leaseSql(t: Tables, candidates: string, leaseParam: number, probe?: string): string {
+  // With a probe, the answer has one row more than the leased ones, or only that row: all NULL but flow_probe.
+  const from = probe ? `(SELECT ${probe} AS flow_probe) p LEFT JOIN claimed c ON true` : 'claimed c';
   return `WITH candidates AS (${candidates}),
        claimed AS (
          UPDATE ${t.instances} i
@@ -579,6 +596,7 @@ function leaseSql(t: Tables, candidates: string, leaseParam: number): string {
          COALESCE((SELECT json_agg(json_build_array(m.id, m.execution_id, m.event) ORDER BY m.id)
                    FROM ${t.inbox} m
                    WHERE m.hub = $1 AND m.instance_id = c.instance_id AND m.visible_at <= ${NOW}), '[]'::json) AS messages
-       FROM claimed c
+         ${probe ? ', p.flow_probe' : ''}
+       FROM ${from}
        ORDER BY instance_id`;
 }

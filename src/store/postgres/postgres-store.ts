@@ -90,9 +90,9 @@ export class PostgresStore implements Store {
             db: this.db,
             tables: this.tables,
             // Committed changes: this process hears them at once, the others through the notifier.
-            emitLocal: (h, notices) => {
+            emitLocal: (h, notices, hold) => {
               notices.forEach((n) => this.#bus.emit(h, n));
-              this.#notifier.send(h, notices);
+              this.#notifier.send(h, notices, hold);
             },
           },
           name,

@@ -4,7 +4,7 @@
  */
 import { isTerminalStatus, type HistoryEvent, type RuntimeStatus } from '../../sdk/history.js';
 import { InstanceAlreadyExistsError } from '../../sdk/errors.js';
-import { INSTANCE_COLUMNS, delayedMessageNotices, historyFromRows, rowToInstance, type InstanceRow } from '../shared.js';
+import { INSTANCE_COLUMNS, delayedMessageNotices, newWorkNotice, historyFromRows, rowToInstance, type InstanceRow } from '../shared.js';
 import type {
   InstanceFilter,
   InstanceRecord,
@@ -63,7 +63,7 @@ export async function sendMessages(store: SqliteStoreContext, hub: string, messa
   await store.write(() => {
     for (const message of messages) insertMessage(store, hub, message, now);
   }, true);
-  if (messages.length) store.emit(hub, { kind: 'orchestrations' });
+  if (messages.length) store.emit(hub, newWorkNotice(messages));
   for (const notice of delayedMessageNotices(messages)) store.emit(hub, notice);
 }
 
@@ -78,7 +78,7 @@ export async function sendToLiveInstance(store: SqliteStoreContext, hub: string,
     return row?.status;
   }, true);
   if (status !== undefined && !isTerminalStatus(status)) {
-    store.emit(hub, { kind: 'orchestrations' });
+    store.emit(hub, newWorkNotice([message]));
     for (const notice of delayedMessageNotices([message])) store.emit(hub, notice);
   }
   return status;
