@@ -169,12 +169,18 @@ function commitOne(
   if (!current || current.lock_epoch !== commit.lease.epoch) return 'lease-lost';
   // The commit ends this instance's lease: room for a waiting instance of its concurrency key.
   if (current.cc_key !== null) notices.push({ kind: 'orchestrations' });
-  const activityLease = store.sql('SELECT 1 FROM activities WHERE id = ? AND hub = ? AND lock_epoch = ?');
-  for (const lease of commit.completedActivities ?? []) {
-    if (!activityLease.get(Number(lease.id), hub, lease.epoch)) return 'lease-lost';
+  const completed = commit.completedActivities ?? [];
+  if (completed.length === 1) {
+    // One result (an orchestration's step): the fenced delete is the check, and nothing is written before it.
+    const only = completed[0]!;
+    if (store.sql('DELETE FROM activities WHERE id = ? AND hub = ? AND lock_epoch = ?').run(Number(only.id), hub, only.epoch).changes === 0) return 'lease-lost';
+  } else if (completed.length > 1) {
+    // Every lease is checked before any is deleted: a lost one must leave the others' work items in place.
+    const activityLease = store.sql('SELECT 1 FROM activities WHERE id = ? AND hub = ? AND lock_epoch = ?');
+    for (const lease of completed) if (!activityLease.get(Number(lease.id), hub, lease.epoch)) return 'lease-lost';
+    const deleteActivity = store.sql('DELETE FROM activities WHERE id = ? AND hub = ?');
+    for (const lease of completed) deleteActivity.run(Number(lease.id), hub);
   }
-  const deleteActivity = store.sql('DELETE FROM activities WHERE id = ? AND hub = ?');
-  for (const lease of commit.completedActivities ?? []) deleteActivity.run(Number(lease.id), hub);
   const base = commit.historyMode === 'replace' ? 0 : current.history_length;
   if (commit.historyMode === 'replace') store.sql('DELETE FROM history WHERE hub = ? AND instance_id = ?').run(hub, id);
   if (commit.history.length) {
