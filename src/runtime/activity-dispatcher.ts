@@ -12,7 +12,7 @@ import { Batcher } from '../store/batcher.js';
 import { storeErrorGate } from '../store/store-outage.js';
 import { DispatchLoop, type DispatchLoopOptions, type StepResult } from './dispatch-loop.js';
 import { DEFAULT_ACTIVITY_TIMEOUT_MS, type ActivityContext } from '../sdk/activity.js';
-import { forwardAbort, withTimeLimit } from './time-limit.js';
+import { LazyAbort, withTimeLimit } from './time-limit.js';
 import { logActivityFailure, logActivityTakeovers } from './worker-log.js';
 import { SpanKind, SpanStatusCode, context as otelContext, trace, type Span } from '@opentelemetry/api';
 import { ATTR, contextOf, recordFailure, spanName, tracer } from '../telemetry/tracer.js';
@@ -255,22 +255,29 @@ export async function runActivity(
   options: RunActivityOptions = {},
 ): Promise<HistoryEvent> {
   const { name, taskId } = item;
-  const attempt = new AbortController();
-  const signal = attempt.signal;
-  const unlink = forwardAbort(options.signal, attempt);
+  // Made on first read of ctx.signal only (see LazyAbort); the wait below ends on `options.signal` itself.
+  const attempt = new LazyAbort(options.signal);
   const timeoutMs = registry.activityOptions.get(name)?.timeoutMs ?? options.timeoutMs ?? DEFAULT_ACTIVITY_TIMEOUT_MS;
   const span = startActivitySpan(item);
   try {
     const fn = registry.activities.get(name);
     if (!fn) throw new UnknownFunctionError('activity', name, [...registry.activities.keys()]);
-    const context: ActivityContext = { instanceId: item.instanceId, name, taskId, dequeueCount: item.dequeueCount, signal };
+    const context: ActivityContext = {
+      instanceId: item.instanceId,
+      name,
+      taskId,
+      dequeueCount: item.dequeueCount,
+      get signal() {
+        return attempt.signal;
+      },
+    };
     const input = item.input === undefined ? undefined : JSON.parse(item.input);
     // The activity's code runs in its span's context: spans it makes (its HTTP calls, its database) are children.
     const output = await withTimeLimit(Promise.resolve().then(() => inSpan(span, () => fn(input, context))), timeoutMs, () => {
       const error = new ActivityTimeoutError(name, taskId, timeoutMs);
       attempt.abort(error);
       return error;
-    }, signal);
+    }, options.signal);
     const result = serialize(output, `output of activity '${name}'`, maxPayloadBytes);
     span.setStatus({ code: SpanStatusCode.OK });
     return makeEvent({ eventType: 'TaskCompleted', taskScheduledId: taskId, ...(result !== undefined ? { result } : {}) }, now());
@@ -279,7 +286,7 @@ export async function runActivity(
     recordFailure(span, failureDetails);
     return makeEvent({ eventType: 'TaskFailed', taskScheduledId: taskId, failureDetails }, now());
   } finally {
-    unlink();
+    attempt.dispose();
     span.end();
   }
 }

@@ -161,45 +161,33 @@ function commitOne(
   leased: Map<EpisodeCommit, ActivityWorkItem[]>,
 ): CommitOutcome {
   const id = commit.lease.id;
-  const current = store.sql('SELECT history_length, lock_epoch, status, cc_key FROM instances WHERE hub = ? AND instance_id = ?').get(
-    hub,
-    id,
-  ) as { history_length: number; lock_epoch: number; status: RuntimeStatus; cc_key: string | null } | undefined;
+  // cc_key is a virtual column (json_extract of flow): computed only for a flow-controlled instance.
+  const current = store.sql(
+    `SELECT history_length, lock_epoch, status, execution_id, name, version, CASE WHEN flow IS NULL THEN NULL ELSE cc_key END AS cc_key
+     FROM instances WHERE hub = ? AND instance_id = ?`,
+  ).get(hub, id) as CurrentRow | undefined;
   if (!current || current.lock_epoch !== commit.lease.epoch) return 'lease-lost';
   // The commit ends this instance's lease: room for a waiting instance of its concurrency key.
   if (current.cc_key !== null) notices.push({ kind: 'orchestrations' });
-  const activityLease = store.sql('SELECT 1 FROM activities WHERE id = ? AND hub = ? AND lock_epoch = ?');
-  for (const lease of commit.completedActivities ?? []) {
-    if (!activityLease.get(Number(lease.id), hub, lease.epoch)) return 'lease-lost';
+  const completed = commit.completedActivities ?? [];
+  if (completed.length === 1) {
+    // One result (an orchestration's step): the fenced delete is the check, and nothing is written before it.
+    const only = completed[0]!;
+    if (store.sql('DELETE FROM activities WHERE id = ? AND hub = ? AND lock_epoch = ?').run(Number(only.id), hub, only.epoch).changes === 0) return 'lease-lost';
+  } else if (completed.length > 1) {
+    // Every lease is checked before any is deleted: a lost one must leave the others' work items in place.
+    const activityLease = store.sql('SELECT 1 FROM activities WHERE id = ? AND hub = ? AND lock_epoch = ?');
+    for (const lease of completed) if (!activityLease.get(Number(lease.id), hub, lease.epoch)) return 'lease-lost';
+    const deleteActivity = store.sql('DELETE FROM activities WHERE id = ? AND hub = ?');
+    for (const lease of completed) deleteActivity.run(Number(lease.id), hub);
   }
-  const deleteActivity = store.sql('DELETE FROM activities WHERE id = ? AND hub = ?');
-  for (const lease of commit.completedActivities ?? []) deleteActivity.run(Number(lease.id), hub);
   const base = commit.historyMode === 'replace' ? 0 : current.history_length;
   if (commit.historyMode === 'replace') store.sql('DELETE FROM history WHERE hub = ? AND instance_id = ?').run(hub, id);
   if (commit.history.length) {
     store.sql('INSERT INTO history (hub, instance_id, seq, events) VALUES (?, ?, ?, ?)').run(hub, id, base, JSON.stringify(commit.history));
   }
   const u = commit.instance;
-  store.sql(
-    `UPDATE instances SET status = ?, execution_id = ?, name = ?, version = ?, input = CASE WHEN ? THEN input ELSE ? END,
-       output = ?, custom_status = ?,
-       failure_details = ?, updated_at = ?, history_length = ?, lock_owner = NULL, lock_until = 0
-     WHERE hub = ? AND instance_id = ?`,
-  ).run(
-    u.status,
-    u.executionId,
-    u.name,
-    u.version ?? null,
-    u.keepInput ? 1 : 0,
-    u.keepInput ? null : (u.input ?? null),
-    u.output ?? null,
-    u.customStatus ?? null,
-    u.failureDetails ? JSON.stringify(u.failureDetails) : null,
-    now,
-    base + commit.history.length,
-    hub,
-    id,
-  );
+  updateInstance(store, hub, id, current, u, now, base + commit.history.length);
   const deleteMessage = store.sql('DELETE FROM inbox WHERE id = ? AND hub = ? AND instance_id = ?');
   for (const messageId of commit.consumedMessageIds) deleteMessage.run(messageId, hub, id);
   const insertActivity = store.sql(
@@ -233,6 +221,56 @@ function commitOne(
   if (moreWork) notices.push({ kind: 'orchestrations' });
   if (u.status !== current.status) notices.push(statusNotice(id, u, now));
   return 'committed';
+}
+
+/** The instance row as a commit finds it. */
+interface CurrentRow {
+  history_length: number;
+  lock_epoch: number;
+  status: RuntimeStatus;
+  execution_id: string;
+  name: string;
+  version: string | null;
+  cc_key: string | null;
+}
+
+/**
+ * Writes an episode's instance update and ends its lease. Most commits (an orchestration's steps) change neither
+ * status, execution, name, version nor input: those are left out of the SET list, because SQLite rewrites every
+ * index whose columns (or partial-index condition) a SET names, even to the same value — with status in the SET,
+ * each step rewrote the instance's entries in instances_unfinished and re-checked the priority, debounce and
+ * flow-key indexes, which cost more than the rest of the update.
+ */
+function updateInstance(store: SqliteStoreContext, hub: string, id: string, current: CurrentRow, u: EpisodeCommit['instance'], now: number, historyLength: number): void {
+  const failure = u.failureDetails ? JSON.stringify(u.failureDetails) : null;
+  const same = u.keepInput && u.status === current.status && u.executionId === current.execution_id && u.name === current.name && (u.version ?? null) === current.version;
+  if (same) {
+    store.sql(
+      `UPDATE instances SET output = ?, custom_status = ?, failure_details = ?, updated_at = ?, history_length = ?, lock_owner = NULL, lock_until = 0
+       WHERE hub = ? AND instance_id = ?`,
+    ).run(u.output ?? null, u.customStatus ?? null, failure, now, historyLength, hub, id);
+    return;
+  }
+  store.sql(
+    `UPDATE instances SET status = ?, execution_id = ?, name = ?, version = ?, input = CASE WHEN ? THEN input ELSE ? END,
+       output = ?, custom_status = ?,
+       failure_details = ?, updated_at = ?, history_length = ?, lock_owner = NULL, lock_until = 0
+     WHERE hub = ? AND instance_id = ?`,
+  ).run(
+    u.status,
+    u.executionId,
+    u.name,
+    u.version ?? null,
+    u.keepInput ? 1 : 0,
+    u.keepInput ? null : (u.input ?? null),
+    u.output ?? null,
+    u.customStatus ?? null,
+    failure,
+    now,
+    historyLength,
+    hub,
+    id,
+  );
 }
 
 /**
