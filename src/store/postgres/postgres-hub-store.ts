@@ -582,7 +582,7 @@ function versionRulesSql(t: Tables, param: string): string {
 }
 
 function leaseSql(t: Tables, candidates: string, leaseParam: number, probe?: string): string {
-  // With a probe, the answer has one row more than the leased ones, or only that row: all NULL but flow_probe.
+  // With a probe, every leased row carries flow_probe; when nothing was leased, one row of NULLs carries it alone.
   const from = probe ? `(SELECT ${probe} AS flow_probe) p LEFT JOIN claimed c ON true` : 'claimed c';
   return `WITH candidates AS (${candidates}),
        claimed AS (
