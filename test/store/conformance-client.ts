@@ -255,7 +255,7 @@ export function clientConformance(store: () => Store): void {
 
     test('filters by id prefix, taking % and _ literally', async () => {
       const hub = freshHub(store());
-      for (const id of ['abc1', 'abc2', 'ab', 'xabc', 'a%b', 'a_b', 'axb', 'ABC3']) await hub.createInstance(startRequest(id));
+      for (const id of ['abc1', 'abc2', 'ab', 'xabc', 'a%b', 'a_b', 'axb', 'ABC3', "o'b1", 'o\\b2', 'ob3']) await hub.createInstance(startRequest(id));
       const ids = async (instanceIdPrefix: string) =>
         (await hub.queryInstances({ instanceIdPrefix })).instances.map((r) => r.instanceId).sort();
       assert.deepEqual(await ids('abc'), ['abc1', 'abc2']);
@@ -263,6 +263,10 @@ export function clientConformance(store: () => Store): void {
       assert.deepEqual(await ids('a_'), ['a_b']);
       assert.deepEqual(await ids('abc1'), ['abc1']);
       assert.deepEqual(await ids('zzz'), []);
+      // Quotes and backslashes are the prefix's own characters (PostgreSQL sends it as an escaped literal).
+      assert.deepEqual(await ids("o'"), ["o'b1"]);
+      assert.deepEqual(await ids('o\\'), ['o\\b2']);
+      assert.deepEqual(await ids("o'; SELECT 1; --"), []);
     });
 
     test('filters by id prefix in whole characters (accents, emoji outside the BMP, CJK)', async () => {

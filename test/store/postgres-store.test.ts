@@ -9,7 +9,7 @@ import pg from 'pg';
 import { ValidationError } from '../../src/sdk/errors.js';
 import { openPostgresStore, PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { migrate, SCHEMA_VERSION, tablesOf } from '../../src/store/postgres/schema.js';
-import { parsePostgresUrl, PgDatabase } from '../../src/store/postgres/connection.js';
+import { parsePostgresUrl, PgDatabase, prepared } from '../../src/store/postgres/connection.js';
 import { silentLogger } from '../../src/sdk/logger.js';
 import { makeEvent } from '../../src/sdk/history.js';
 import { distinctRounds } from '../../src/store/postgres/hub-writes.js';
@@ -129,6 +129,34 @@ if (unavailable && process.env['CI'] !== 'true') {
       // All of them work on the same tables.
       await opened[0]!.hub('h').createInstance(startRequest('shared'));
       assert.equal((await opened[5]!.hub('h').getInstance('shared'))?.status, 'Pending');
+    });
+
+    test('a prepared statement is planned once per connection: generic plans only, the URL\'s own options kept', async () => {
+      // Without force_generic_plan PostgreSQL makes 5 custom plans first (and, for the step statements, keeps
+      // planning them at every execution).
+      const schema = fresh();
+      const url = `${schema.url}&options=${encodeURIComponent('-c statement_timeout=4321')}`;
+      for (const readOnly of [false, true]) {
+        const db = new PgDatabase(parsePostgresUrl(url), silentLogger, 1, readOnly);
+        try {
+          const client = await db.pool.connect();
+          try {
+            const statement = prepared('SELECT $1::int + count(*)::int AS n FROM pg_class WHERE relname = $2', [1, 'pg_class']);
+            for (let i = 0; i < 7; i++) assert.equal((await client.query(statement)).rows[0].n, 2);
+            const { rows } = await client.query(
+              `SELECT generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements WHERE name = $1`,
+              [statement.name],
+            );
+            assert.deepEqual(rows, [{ generic: 7, custom: 0 }]);
+            assert.equal((await client.query('SHOW statement_timeout')).rows[0].statement_timeout, '4321ms');
+            assert.equal((await client.query('SHOW default_transaction_read_only')).rows[0].default_transaction_read_only, readOnly ? 'on' : 'off');
+          } finally {
+            client.release();
+          }
+        } finally {
+          await db.pool.end();
+        }
+      }
     });
 
     test('migration 2 keeps every event of a version-1 schema and then stores one history row per episode', async () => {

@@ -53,10 +53,25 @@ export function applicationName(schema: string): string {
   return `duraflow:${schema}`.slice(0, 63);
 }
 
-/** Connection settings shared by the pool and the notification client. */
-export function clientConfig(location: PostgresLocation): pg.ClientConfig {
+/**
+ * Session settings duraflow's connections start with. `plan_cache_mode=force_generic_plan`: a {@link prepared}
+ * statement is planned once per connection. Left to choose, PostgreSQL plans the step statements (their CTEs
+ * touch 5–8 tables) again at every execution, 0.3–0.6 ms of the server's CPU each, for the first five and,
+ * for most of them, for good (the generic plan's estimate never beats the custom one). Every statement duraflow
+ * sends is an index lookup by its parameters, so the generic plan is the custom one; the one condition a
+ * generic plan could not use an index for, a LIKE prefix, is sent as a literal (postgres-queries.ts).
+ */
+export const SESSION_OPTIONS = '-c plan_cache_mode=force_generic_plan';
+
+/** Connection settings shared by the pool and the notification client; `extraOptions` go after duraflow's. */
+export function clientConfig(location: PostgresLocation, extraOptions?: string): pg.ClientConfig {
+  // Options given in the URL (or PGOPTIONS) are kept, joined with ours: pg lets the URL's replace the config's.
+  const url = new URL(location.connectionString);
+  const given = url.searchParams.get('options') ?? process.env['PGOPTIONS'] ?? '';
+  url.searchParams.delete('options');
   return {
-    connectionString: location.connectionString,
+    connectionString: url.toString(),
+    options: [given, SESSION_OPTIONS, extraOptions].filter(Boolean).join(' '),
     keepAlive: true,
     application_name: applicationName(location.schema),
     connectionTimeoutMillis: 10_000,
@@ -71,7 +86,7 @@ const MAX_ATTEMPTS = 6;
 
 /**
  * A query that each connection parses and plans once, then only executes: named after its text (each
- * connection keeps its own prepared statements). For large statements run on every step, where parsing
+ * connection keeps its own prepared statements; {@link SESSION_OPTIONS} keeps PostgreSQL from planning it again). For large statements run on every step, where parsing
  * and planning would cost more than executing.
  */
 export function prepared(text: string, values: unknown[]): pg.QueryConfig {
@@ -105,10 +120,9 @@ export class PgDatabase {
     readOnly = false,
   ) {
     this.pool = new pg.Pool({
-      ...clientConfig(location),
+      ...clientConfig(location, readOnly ? '-c default_transaction_read_only=on' : undefined),
       max: poolSize,
       idleTimeoutMillis: 30_000,
-      ...(readOnly ? { options: '-c default_transaction_read_only=on' } : {}),
     });
     // An idle client whose connection drops (server restart, pg_terminate_backend) emits 'error' on the
     // pool; unhandled, it would kill the process. The pool discards that client by itself.

@@ -3,6 +3,7 @@
  * either way, `instanceOverview` reads the dashboard's counts, and the filter SQL also selects what
  * `purgeInstances` deletes.
  */
+import pg from 'pg';
 import { TERMINAL_STATUSES } from '../../sdk/history.js';
 import {
   INSTANCE_COLUMNS,
@@ -143,7 +144,9 @@ export function filterSql(t: Tables, hub: string, filter: InstanceOverviewFilter
   // ASCII letters folded only, as SQLite's lower() does (lower() here would fold every script).
   if (needle !== undefined) where.push(`strpos(translate(name, '${ASCII_UPPER}', '${ASCII_LOWER}'), ${add(needle)}::text) > 0`);
   const prefix = filter.instanceIdPrefix ?? '';
-  if (prefix) where.push(`instance_id LIKE ${add(prefix.replace(/[\\%_]/g, '\\$&') + '%')}`);
+  // A literal, not a parameter: the generic plans every connection uses (connection.ts SESSION_OPTIONS) can
+  // turn a constant prefix into an index range, never a parameter.
+  if (prefix) where.push(`instance_id LIKE ${pg.escapeLiteral(prefix.replace(/[\\%_]/g, '\\$&') + '%')}`);
   // Entities live in the same table under '@name@key'; instance queries do not list them.
   if (!prefix.startsWith('@')) where.push(`instance_id NOT LIKE '@%'`);
   return where;
