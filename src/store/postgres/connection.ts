@@ -55,11 +55,11 @@ export function applicationName(schema: string): string {
 
 /**
  * Session settings duraflow's connections start with. `plan_cache_mode=force_generic_plan`: a {@link prepared}
- * statement is planned once per connection. Left to choose, PostgreSQL plans the step statements (their CTEs
- * touch 5–8 tables) again at every execution, 0.3–0.6 ms of the server's CPU each, for the first five and,
- * for most of them, for good (the generic plan's estimate never beats the custom one). Every statement duraflow
- * sends is an index lookup by its parameters, so the generic plan is the custom one; the one condition a
- * generic plan could not use an index for, a LIKE prefix, is sent as a literal (postgres-queries.ts).
+ * statement is planned once per connection. Left to choose, PostgreSQL makes five custom plans of each statement
+ * on each connection before it weighs a generic one: 0.3–0.6 ms of bind each for the step statements (their CTEs
+ * touch 5–8 tables), paid again on every connection the pool opens after an idle one closed. duraflow's statements
+ * find their rows through indexes on their parameters, which a generic plan uses as well; a LIKE prefix, which
+ * only a constant can turn into an index range, is sent as a literal (postgres-queries.ts).
  */
 export const SESSION_OPTIONS = '-c plan_cache_mode=force_generic_plan';
 
@@ -86,8 +86,8 @@ const MAX_ATTEMPTS = 6;
 
 /**
  * A query that each connection parses and plans once, then only executes: named after its text (each
- * connection keeps its own prepared statements; {@link SESSION_OPTIONS} keeps PostgreSQL from planning it again). For large statements run on every step, where parsing
- * and planning would cost more than executing.
+ * connection keeps its own prepared statements; {@link SESSION_OPTIONS} keeps PostgreSQL from planning it
+ * again). For large statements run on every step, where parsing and planning would cost more than executing.
  */
 export function prepared(text: string, values: unknown[]): pg.QueryConfig {
   let name = preparedNames.get(text);

@@ -144,8 +144,8 @@ export function filterSql(t: Tables, hub: string, filter: InstanceOverviewFilter
   // ASCII letters folded only, as SQLite's lower() does (lower() here would fold every script).
   if (needle !== undefined) where.push(`strpos(translate(name, '${ASCII_UPPER}', '${ASCII_LOWER}'), ${add(needle)}::text) > 0`);
   const prefix = filter.instanceIdPrefix ?? '';
-  // A literal, not a parameter: the generic plans every connection uses (connection.ts SESSION_OPTIONS) can
-  // turn a constant prefix into an index range, never a parameter.
+  // A literal, not a parameter: with the generic plans every connection uses (connection.ts SESSION_OPTIONS),
+  // only a constant prefix can become an index range (where the index's collation allows one).
   if (prefix) where.push(`instance_id LIKE ${pg.escapeLiteral(prefix.replace(/[\\%_]/g, '\\$&') + '%')}`);
   // Entities live in the same table under '@name@key'; instance queries do not list them.
   if (!prefix.startsWith('@')) where.push(`instance_id NOT LIKE '@%'`);
