@@ -157,6 +157,18 @@ if (unavailable && process.env['CI'] !== 'true') {
           await db.pool.end();
         }
       }
+      // With no options in the URL, PGOPTIONS is what pg would have used: it is kept too.
+      const saved = process.env['PGOPTIONS'];
+      process.env['PGOPTIONS'] = '-c lock_timeout=1234';
+      const db = new PgDatabase(parsePostgresUrl(schema.url), silentLogger, 1);
+      if (saved === undefined) delete process.env['PGOPTIONS'];
+      else process.env['PGOPTIONS'] = saved;
+      try {
+        assert.equal((await db.pool.query('SHOW lock_timeout')).rows[0].lock_timeout, '1234ms');
+        assert.equal((await db.pool.query('SHOW plan_cache_mode')).rows[0].plan_cache_mode, 'force_generic_plan');
+      } finally {
+        await db.pool.end();
+      }
     });
 
     test('migration 2 keeps every event of a version-1 schema and then stores one history row per episode', async () => {
