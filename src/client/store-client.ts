@@ -142,6 +142,8 @@ export class StoreClient implements DurableClient {
     if (flow) request.flow = flow;
     if (debounce) return (await this.#hub.debounceStart(request, debounce.key, debounce.delayMs)).instanceId;
     const reservation = reserveLocalStart(this.options.store, this.taskHub, name, version);
+    // An idle worker here commits the start with its first episode; else the start is written on its own.
+    if (reservation?.fuse && (await reservation.fuse(request))) return instanceId;
     let item;
     try {
       item = await this.#hub.createInstance(request, reservation?.lease);

@@ -22,6 +22,7 @@ import { EpisodeAbandonedError, type EpisodeEnvironment, type PreparedEpisode } 
 import { logEpisodeOutcome, logOrchestrationTakeovers } from './worker-log.js';
 import { duraflowMetrics, secondsSince } from '../telemetry/metrics.js';
 import type { EpisodeCommit } from '../store/store.js';
+import { canFuse, StartFusions } from './start-fusion.js';
 
 const metrics = duraflowMetrics();
 
@@ -74,6 +75,8 @@ export class OrchestrationDispatcher implements LocalStartTaker {
   #started: OrchestrationWorkItem[] = [];
   /** Starts reserved whose commit has not answered yet. */
   #reservedStarts = 0;
+  /** Starts handed over before their commit, to commit with their first episode (see start-fusion.ts). */
+  readonly #fusions = new StartFusions();
   /** Whether new inbox work may exist: set by notices, timeouts and full claims, cleared by a claim that took less. */
   #claimDue = true;
   /**
@@ -111,6 +114,7 @@ export class OrchestrationDispatcher implements LocalStartTaker {
 
   async stop(): Promise<void> {
     await this.loop.stop();
+    this.#fusions.giveBackAll();
     clearTimeout(this.#retryTimer);
     await this.#toInbox([...this.#local.values()].flat());
     this.#local = new Map();
@@ -126,7 +130,7 @@ export class OrchestrationDispatcher implements LocalStartTaker {
 
   /** Results and starts held in memory for their episode (the worker is not idle while there are any). */
   get pendingLocalWork(): number {
-    return this.#local.size + this.#started.length + this.#reservedStarts;
+    return this.#local.size + this.#started.length + this.#reservedStarts + this.#fusions.waiting;
   }
 
   /**
@@ -159,6 +163,20 @@ export class OrchestrationDispatcher implements LocalStartTaker {
         this.loop.signal.notify();
       },
       cancel: () => void settle(),
+      // Only while idle (or joining starts already waiting for the next step): a busy step would hold the start up.
+      fuse: async (request) => {
+        if (settled || this.loop.stopping || !canFuse(request) || !(this.loop.isIdle || this.#fusions.waiting > 0)) return false;
+        const fused = this.#fusions.add(request, { workerId, leaseMs }, Date.now());
+        this.loop.signal.notify();
+        try {
+          const committed = await fused;
+          if (committed) settle();
+          return committed;
+        } catch (error) {
+          settle();
+          throw error;
+        }
+      },
     };
   }
 
@@ -282,9 +300,11 @@ export class OrchestrationDispatcher implements LocalStartTaker {
     const noticed = this.#noticed;
     this.#noticed = new Set();
     const holding = new Set(items.map((i) => i.instance.instanceId));
-    const claim = this.#claimDue || items.length === 0 || [...noticed].some((id) => !holding.has(id));
+    // Fused starts are work in memory too (taken after the claim, so that starts made meanwhile join this step).
+    const fusing = this.#fusions.waiting;
+    const claim = this.#claimDue || items.length + fusing === 0 || [...noticed].some((id) => !holding.has(id));
     this.#claimDue = false;
-    const limit = claim ? Math.max(1, this.options.batchSize - items.length) : 0;
+    const limit = claim ? Math.max(1, this.options.batchSize - items.length - fusing) : 0;
     const claimed =
       limit === 0
         ? []
@@ -299,6 +319,7 @@ export class OrchestrationDispatcher implements LocalStartTaker {
             })
             .catch(async (error: unknown) => {
               // The leased instances must not wait for their lease to expire because the claim failed.
+              this.#fusions.giveBackAll();
               await this.#abandon(items, fused);
               throw error;
             });
@@ -315,6 +336,11 @@ export class OrchestrationDispatcher implements LocalStartTaker {
       if (held >= 0) item.messages.push(...items.splice(held, 1)[0]!.messages);
       items.push(item);
     }
+    for (const item of this.#fusions.take()) {
+      // A live instance holds the id (it was just claimed): the client's own start reports the conflict.
+      if (items.some((i) => i.instance.instanceId === item.instance.instanceId)) this.#fusions.settle(item, undefined, false);
+      else items.push(item);
+    }
     if (items.length === 0) return false;
     this.#worked++;
     const found: StepResult = limit === 0 || claimed.length < limit ? 'drained' : true;
@@ -322,6 +348,7 @@ export class OrchestrationDispatcher implements LocalStartTaker {
     const prepared: PreparedEpisode[] = [];
     const failed = [];
     const unrecorded: LocalResult[] = [];
+    const fusedItems = new Map<PreparedEpisode, OrchestrationWorkItem>();
     // Prepared side by side: entity operations that await (each batch up to its time limit) hold the batch up
     // for the longest of them, not for all of them in turn, so the batch commits while its leases hold.
     const outcomes = await Promise.all(
@@ -341,18 +368,25 @@ export class OrchestrationDispatcher implements LocalStartTaker {
       const id = item.instance.instanceId;
       if ('episode' in outcome) {
         const { episode } = outcome;
+        if (this.#fusions.has(item) && !this.#fusions.toCommit(item, episode.commit)) {
+          episode.settle(false); // given back while it ran: the client writes the start itself
+          continue;
+        }
         const results = fused.get(id);
         if (results) {
           episode.commit.consumedMessageIds = episode.commit.consumedMessageIds.filter((m) => m >= 0);
           episode.commit.completedActivities = [...(episode.commit.completedActivities ?? []), ...results.map((r) => r.item.lease)];
         }
         prepared.push(episode);
+        if (this.#fusions.has(item)) fusedItems.set(episode, item);
       } else {
         env.cache.delete(id);
         const { error } = outcome;
         if (error instanceof EpisodeAbandonedError) env.logger.debug(`episode of '${id}' given back: ${error.message}`);
         else env.logger.error(`episode of '${id}' could not be prepared: ${toFailureDetails(error).message}`, { instanceId: id, name: item.instance.name }, error);
-        failed.push(item.lease);
+        // A fused start's instance does not exist yet: the client writes the start, and a claim runs it.
+        if (this.#fusions.has(item)) this.#fusions.settle(item, undefined, false);
+        else failed.push(item.lease);
         unrecorded.push(...(fused.get(id) ?? []));
       }
     }
@@ -374,7 +408,8 @@ export class OrchestrationDispatcher implements LocalStartTaker {
     } catch (error) {
       this.options.localActivities?.adopt([], reserved);
       for (const p of prepared) p.settle(false);
-      await this.#release(prepared.map((p) => p.commit.lease));
+      this.#fusions.giveBackAll();
+      await this.#release(prepared.filter((p) => !p.commit.start).map((p) => p.commit.lease));
       await this.#toInbox([...unrecorded, ...prepared.flatMap((p) => fused.get(p.commit.lease.id) ?? [])]);
       throw error;
     }
@@ -382,6 +417,8 @@ export class OrchestrationDispatcher implements LocalStartTaker {
     let continued = false;
     prepared.forEach((p, i) => {
       const ok = committed[i] === 'committed';
+      const item = fusedItems.get(p);
+      if (item) this.#fusions.settle(item, p.commit, ok);
       p.settle(ok);
       const next = ok ? p.commit.continueLease?.next : undefined;
       if (next) {

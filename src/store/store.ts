@@ -210,6 +210,24 @@ export interface EpisodeCommit {
   startInstances: { request: StartInstanceRequest; onConflict: NewMessage }[];
   /** Asks the store to keep the lease when more messages wait for the instance (see {@link ContinuedLease}). */
   continueLease?: ContinuedLease;
+  /** The start this is the first episode of, created in the same transaction (see {@link FusedStart}). */
+  start?: FusedStart;
+}
+
+/**
+ * A start committed together with its first episode: one durable write instead of two. The store creates
+ * `request` as `createInstance` would with `lease`, without a start message (the episode consumed it), and fences
+ * the episode by the new instance's epoch, which it writes into the commit's `lease.epoch` once committed, with the
+ * creation time into `createdAt`. When a live instance holds the id, nothing of the commit is written: its outcome
+ * is `lease-lost` and `conflict` names that instance's status.
+ */
+export interface FusedStart {
+  request: StartInstanceRequest;
+  lease: StartLease;
+  /** Set by the store: the status of the live instance that holds the id. */
+  conflict?: RuntimeStatus;
+  /** Set by the store: when the instance was created (epoch ms). */
+  createdAt?: number;
 }
 
 /**

@@ -21,6 +21,7 @@ import { scheduleConformance } from './conformance-schedules.js';
 import { flowConformance } from './conformance-flow.js';
 import { continuedLeaseConformance } from './conformance-continued.js';
 import { childInstancesConformance } from './conformance-children.js';
+import { fusedStartConformance } from './conformance-fused.js';
 
 /** Declares the conformance suite for the store that `makeStore` opens. */
 export function storeConformanceSuite(name: string, makeStore: () => Promise<StoreUnderTest>): void {
@@ -49,5 +50,6 @@ export function storeConformanceSuite(name: string, makeStore: () => Promise<Sto
     flowConformance(store);
     continuedLeaseConformance(store);
     childInstancesConformance(store);
+    fusedStartConformance(store);
   });
 }

@@ -11,6 +11,7 @@ import type { ActivityWorkItem, CommitOutcome, EpisodeCommit, InstanceUpdate, Ne
 import { delayedMessageNotices, leasedActivity, traceContextColumn, withFinalStates } from '../shared.js';
 import type { TxClient } from './connection.js';
 import { distinctRounds, insertMessages, NOW, startInstances } from './hub-writes.js';
+import { createFusedStarts, type FusedStartAnswer } from './fused-starts.js';
 import type { Tables } from './schema.js';
 
 /** What {@link commitEpisodeBatch} did: an outcome per commit, and the activities it leased to their workers. */
@@ -18,6 +19,8 @@ export interface EpisodeBatchResult {
   outcomes: CommitOutcome[];
   /** To hand out only once the transaction has committed. */
   leased: [EpisodeCommit, ActivityWorkItem][];
+  /** The fused starts' answers, to write into their commits once the transaction has committed (`settleFusedStarts`). */
+  fused: Map<EpisodeCommit, FusedStartAnswer>;
 }
 
 /**
@@ -34,6 +37,8 @@ export async function commitEpisodeBatch(
   const ids = commits.map((c) => c.lease.id);
   // Taken first, before any row lock (as a flow claim takes it), so the two cannot deadlock.
   const admitted = await admitFlowHere(client, t, hub, commits.flatMap((c) => (c.activityLease ? c.activities.filter((a) => a.runHere && a.flow) : [])));
+  // The instances fused starts create (never flow-controlled): their rows exist, leased, before the fences are read.
+  const fused = await createFusedStarts(client, t, hub, commits);
   // Activity results an episode took from memory: its commit counts only while every one of their leases holds.
   const activityLeases = commits.flatMap((c) => c.completedActivities ?? []);
   // One statement locks the instances, then the activities, each in a fixed order so that concurrent
@@ -58,11 +63,16 @@ export async function commitEpisodeBatch(
   const seen = new Set<string>();
   const outcomes: CommitOutcome[] = [];
   const accepted: { commit: EpisodeCommit; base: number; previous: RuntimeStatus }[] = [];
-  for (const commit of commits) {
-    const row = byId.get(commit.lease.id);
+  for (const original of commits) {
+    const row = byId.get(original.lease.id);
+    const start = fused.get(original);
+    // A fused start's episode is fenced by the epoch its creation just gave out, and consumes its start message.
+    const commit = start && 'epoch' in start
+      ? { ...original, lease: { id: original.lease.id, epoch: start.epoch }, consumedMessageIds: [...original.consumedMessageIds, start.messageId] }
+      : original;
     // A lease id twice in one batch is never legitimate: the first wins.
     const activitiesHeld = (commit.completedActivities ?? []).every((l) => heldActivities.has(`${l.id}:${l.epoch}`));
-    if (!row || Number(row.lock_epoch) !== commit.lease.epoch || seen.has(commit.lease.id) || !activitiesHeld) {
+    if (!row || (start && 'conflict' in start) || Number(row.lock_epoch) !== commit.lease.epoch || seen.has(commit.lease.id) || !activitiesHeld) {
       outcomes.push('lease-lost');
       continue;
     }
@@ -71,7 +81,7 @@ export async function commitEpisodeBatch(
     accepted.push({ commit, base: commit.historyMode === 'replace' ? 0 : row.history_length, previous: row.status });
   }
   const leasedItems: [EpisodeCommit, ActivityWorkItem][] = [];
-  if (accepted.length === 0) return { outcomes, leased: leasedItems };
+  if (accepted.length === 0) return { outcomes, leased: leasedItems, fused };
 
   // The writes whose rows no other write of this batch touches go into one statement below; these first.
   const replaced = accepted.filter((a) => a.commit.historyMode === 'replace').map((a) => a.commit.lease.id);
@@ -180,7 +190,7 @@ export async function commitEpisodeBatch(
   const here = activities.filter((a) => a.lease);
   if (leasedIds.length !== here.length) throw new Error(`expected ${here.length} leased activities, got ${leasedIds.length}`);
   here.forEach(({ activity, commit }, i) => leasedItems.push([commit, leasedActivity(Number(leasedIds[i]), activity)]));
-  return { outcomes, leased: leasedItems };
+  return { outcomes, leased: leasedItems, fused };
 }
 
 /**

@@ -26,7 +26,7 @@ import type { Tables } from './schema.js';
 export function fitsOneStatement(commits: readonly EpisodeCommit[]): boolean {
   const ids = new Set<string>();
   for (const c of commits) {
-    if (c.historyMode !== 'append' || c.startInstances.length > 0 || ids.has(c.lease.id)) return false;
+    if (c.historyMode !== 'append' || c.startInstances.length > 0 || c.start || ids.has(c.lease.id)) return false;
     if (c.messages.some((m) => entityNameOf(m.instanceId) !== undefined)) return false;
     // A flow-controlled activity leased here needs the flow lock first (see admitFlowHere).
     if (c.activityLease && c.activities.some((a) => a.runHere && a.flow)) return false;

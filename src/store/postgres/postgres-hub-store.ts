@@ -29,6 +29,7 @@ import { prepared, type PgDatabase } from './connection.js';
 import type { NoticeHold } from './notifier.js';
 import { commitEpisodeBatch } from './episode-batch.js';
 import { commitEpisodesInOneStatement, fitsOneStatement } from './episode-statement.js';
+import { settleFusedStarts } from './fused-starts.js';
 import { distinctRounds, insertMessages, messageColumns, NOW, sendMessagesInOneStatement, startInstances, TERMINAL_SQL, type StartAnswer, type StartRequest } from './hub-writes.js';
 import { Batcher } from '../batcher.js';
 import { heartbeat } from './liveness.js';
@@ -373,10 +374,11 @@ export class PostgresHubStore implements HubStore {
       // A fence failed and nothing was written: the general path finds out which commits lost their lease.
     }
     const notices: StoreNotice[] = [];
-    const { outcomes, leased } = await this.ctx.db.transaction(async (client) => {
+    const { outcomes, leased, fused } = await this.ctx.db.transaction(async (client) => {
       notices.length = 0; // a retried transaction starts over
       return commitEpisodeBatch(client, this.#t, this.hub, commits, notices);
     });
+    settleFusedStarts(fused);
     for (const [commit, item] of leased) commit.activityLease?.leased.push(item);
     this.ctx.emitLocal(this.hub, dedupeNotices(notices));
     return outcomes;

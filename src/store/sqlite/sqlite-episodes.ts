@@ -140,13 +140,18 @@ function toInboxMessage(row: MessageRow): InboxMessage {
 export async function commitEpisodes(store: SqliteStoreContext, hub: string, commits: EpisodeCommit[]): Promise<CommitOutcome[]> {
   const now = store.now();
   const notices: StoreNotice[] = [];
-  const { outcomes, leased } = await store.write(() => {
+  const { outcomes, leased, fused } = await store.write(() => {
     notices.length = 0;
     const leased = new Map<EpisodeCommit, ActivityWorkItem[]>();
-    return { outcomes: commits.map((commit) => commitOne(store, hub, commit, now, notices, leased)), leased };
+    const fused = new Map<EpisodeCommit, number>();
+    return { outcomes: commits.map((commit) => commitOne(store, hub, commit, now, notices, leased, fused)), leased, fused };
   }, true);
   // Handed out only now that the transaction is durable.
   for (const [commit, items] of leased) commit.activityLease?.leased.push(...items);
+  for (const [commit, epoch] of fused) {
+    commit.lease.epoch = epoch;
+    commit.start!.createdAt = now;
+  }
   for (const notice of dedupeNotices(notices)) store.emit(hub, notice);
   return outcomes;
 }
@@ -159,14 +164,26 @@ function commitOne(
   now: number,
   notices: StoreNotice[],
   leased: Map<EpisodeCommit, ActivityWorkItem[]>,
+  fused: Map<EpisodeCommit, number>,
 ): CommitOutcome {
   const id = commit.lease.id;
+  if (commit.start) {
+    // Created here, leased to the committing worker; the episode is fenced by the new epoch like any other.
+    const started = startInstance(store, hub, commit.start.request, now, commit.start.lease, false);
+    if (started.conflict) {
+      commit.start.conflict = started.conflict;
+      return 'lease-lost';
+    }
+    delete commit.start.conflict;
+    fused.set(commit, started.item!.lease.epoch);
+  }
   // cc_key is a virtual column (json_extract of flow): computed only for a flow-controlled instance.
   const current = store.sql(
     `SELECT history_length, lock_epoch, status, execution_id, name, version, CASE WHEN flow IS NULL THEN NULL ELSE cc_key END AS cc_key
      FROM instances WHERE hub = ? AND instance_id = ?`,
   ).get(hub, id) as CurrentRow | undefined;
-  if (!current || current.lock_epoch !== commit.lease.epoch) return 'lease-lost';
+  const epoch = fused.get(commit) ?? commit.lease.epoch;
+  if (!current || current.lock_epoch !== epoch) return 'lease-lost';
   // The commit ends this instance's lease: room for a waiting instance of its concurrency key.
   if (current.cc_key !== null) notices.push({ kind: 'orchestrations' });
   const completed = commit.completedActivities ?? [];

@@ -26,7 +26,8 @@ export function deleteInstanceData(store: SqliteStoreContext, hub: string, insta
 
 /**
  * Creates or overwrites an instance, leased to `lease` if given (then with its work item); answers the status
- * of a live instance that blocks it instead.
+ * of a live instance that blocks it instead. Without `startMessage` the start goes to no inbox (a fused start's
+ * episode has consumed it: see `FusedStart`), and the work item's message id is -1.
  */
 export function startInstance(
   store: SqliteStoreContext,
@@ -34,6 +35,7 @@ export function startInstance(
   request: StartInstanceRequest,
   now: number,
   requestedLease?: StartLease,
+  startMessage = true,
 ): { conflict: RuntimeStatus; item?: never } | { conflict?: never; item?: OrchestrationWorkItem } {
   // A flow-controlled instance is never leased at creation: only a claim checks its limits.
   const flow = flowColumn(request.flow);
@@ -67,7 +69,7 @@ export function startInstance(
     flow,
     request.priority ?? 0,
   );
-  const messageId = insertMessage(store, hub, { instanceId: request.instanceId, executionId: request.executionId, event: request.startEvent }, now);
+  const messageId = startMessage ? insertMessage(store, hub, { instanceId: request.instanceId, executionId: request.executionId, event: request.startEvent }, now) : -1;
   return lease ? { item: startedWorkItem(request, now, epoch, messageId) } : {};
 }
 
