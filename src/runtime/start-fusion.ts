@@ -94,7 +94,11 @@ export class StartFusions {
    */
   toCommit(item: OrchestrationWorkItem, commit: EpisodeCommit): boolean {
     const entry = this.#inStep.get(item);
-    if (!entry || entry.state !== 'preparing') return false;
+    if (!entry) return false;
+    if (entry.state !== 'preparing') {
+      this.#inStep.delete(item); // given back meanwhile, and answered
+      return false;
+    }
     entry.state = 'committing';
     clearTimeout(entry.timer);
     commit.consumedMessageIds = commit.consumedMessageIds.filter((id) => id >= 0);

@@ -5,7 +5,7 @@
 import { flowColumn } from '../flow.js';
 import { isTerminalStatus, type RuntimeStatus } from '../../sdk/history.js';
 import { entityNameOf, startedWorkItem, tagsColumn } from '../shared.js';
-import type { NewMessage, OrchestrationWorkItem, StartInstanceRequest, StartLease } from '../store.js';
+import type { NewMessage, OrchestrationWorkItem, StartInstanceRequest, StartLease, StoreNotice } from '../store.js';
 import { prepared, type StatementRunner, type TxClient } from './connection.js';
 import type { Tables } from './schema.js';
 
@@ -39,6 +39,12 @@ export interface StartAnswer {
 export interface StartRequest {
   request: StartInstanceRequest;
   lease?: StartLease | undefined;
+}
+
+/** What a client start announces: new work for any worker, unless it was leased at creation; the new status. */
+export function startNotices({ request, lease }: StartRequest): StoreNotice[] {
+  const status: StoreNotice = { kind: 'instance', instanceId: request.instanceId, status: 'Pending' };
+  return lease ? [status] : [{ kind: 'orchestrations' }, status];
 }
 
 /**

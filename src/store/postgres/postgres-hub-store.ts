@@ -30,7 +30,7 @@ import type { NoticeHold } from './notifier.js';
 import { commitEpisodeBatch } from './episode-batch.js';
 import { commitEpisodesInOneStatement, fitsOneStatement } from './episode-statement.js';
 import { settleFusedStarts } from './fused-starts.js';
-import { distinctRounds, insertMessages, messageColumns, NOW, sendMessagesInOneStatement, startInstances, TERMINAL_SQL, type StartAnswer, type StartRequest } from './hub-writes.js';
+import { distinctRounds, insertMessages, messageColumns, NOW, sendMessagesInOneStatement, startInstances, startNotices, TERMINAL_SQL, type StartAnswer, type StartRequest } from './hub-writes.js';
 import { Batcher } from '../batcher.js';
 import { heartbeat } from './liveness.js';
 import type { Tables } from './schema.js';
@@ -59,13 +59,6 @@ interface ClaimedRow extends InstanceRow {
   messages: [number | string, string | null, string][];
   /** Only in a claim's answer: whether flow-controlled instances wait (see `leaseSql`). */
   flow_probe?: boolean;
-}
-
-/** What a started instance tells listeners. */
-/** What a client start announces: new work for any worker, unless it was leased at creation; the new status. */
-function startNotices({ request, lease }: StartRequest): StoreNotice[] {
-  const status: StoreNotice = { kind: 'instance', instanceId: request.instanceId, status: 'Pending' };
-  return lease ? [status] : [{ kind: 'orchestrations' }, status];
 }
 
 /** The HubStore of one task hub on PostgreSQL. */
