@@ -172,6 +172,19 @@ for (const store of engineStores()) {
       assert.equal(status.output, 'Hello Paris!');
     });
 
+    test('a fused commit the store refuses gives the start back: the client writes it, and it runs once', async () => {
+      const { observed, client, worker, leases, fusedCommits } = await setup();
+      const handle = await worker({ pollIntervalMs: 60_000 });
+      await waitFor(async () => handle.isIdle());
+      observed.addFault({ method: 'commitEpisodes', nth: observed.calls('commitEpisodes') + 1 });
+      const id = await client.startNew('hello', { input: 'Quito' });
+      assert.equal(fusedCommits.filter((f) => f.commit.lease.id === id).length, 1, 'the fused commit was tried');
+      assert.equal(leases.length, 1, 'then the client wrote the start itself');
+      assert.equal((await client.waitForCompletion(id, { timeoutInMilliseconds: 20_000 })).output, 'Hello Quito!');
+      const history = (await client.getStatus(id, { showHistory: true }))!.history!;
+      assert.equal(history.filter((e) => e.eventType === 'ExecutionStarted').length, 1);
+    });
+
     test('a start that conflicts cancels its reservation: the worker is idle and takes later starts', async () => {
       const { client, worker, run, leases, fusedCommits, fusedIds } = await setup();
       await worker({ orchestrationBatchSize: 1 });
