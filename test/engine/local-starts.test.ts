@@ -46,6 +46,10 @@ for (const store of engineStores()) {
       app.orchestration('hello', function* (ctx, name: string) {
         return yield ctx.callActivity('greet', name);
       });
+      app.orchestration('instant', function* (ctx, name: string) {
+        ctx.setCustomStatus('quick');
+        return `done ${name}`;
+      });
       app.orchestration('waiter', function* (ctx) {
         return yield ctx.waitForExternalEvent('go');
       });
@@ -111,6 +115,19 @@ for (const store of engineStores()) {
       const history = (await client.getStatus(id, { showHistory: true }))!.history!;
       assert.equal(history.filter((e) => e.eventType === 'ExecutionStarted').length, 1);
       assert.deepEqual(claimed.filter((c) => c === id), [], 'the fused start was claimed');
+    });
+
+    test('a fused start whose first episode completes it: startNew answers a finished instance, and its waiter gets the output', async () => {
+      const { client, worker, fusedIds } = await setup();
+      const handle = await worker({ pollIntervalMs: 60_000 });
+      await waitFor(async () => handle.isIdle());
+      const id = await client.startNew('instant', { input: 'now' });
+      assert.deepEqual(fusedIds(), [id]);
+      const status = (await client.getStatus(id))!;
+      assert.equal(status.runtimeStatus, 'Completed');
+      assert.equal(status.customStatus, 'quick');
+      assert.equal(status.input, 'now');
+      assert.equal((await client.waitForCompletion(id, { timeoutInMilliseconds: 5_000 })).output, 'done now');
     });
 
     test('a fused start whose episode is not ready in time is written by the client, and runs once', async () => {

@@ -9,7 +9,7 @@ import { admitFlowHere } from './flow-sql.js';
 import type { RuntimeStatus } from '../../sdk/history.js';
 import type { ActivityWorkItem, CommitOutcome, EpisodeCommit, InstanceUpdate, NewMessage, StoreNotice } from '../store.js';
 import { delayedMessageNotices, leasedActivity, traceContextColumn, withFinalStates } from '../shared.js';
-import type { TxClient } from './connection.js';
+import { prepared, type TxClient } from './connection.js';
 import { distinctRounds, insertMessages, NOW, startInstances } from './hub-writes.js';
 import { createFusedStarts, type FusedStartAnswer } from './fused-starts.js';
 import type { Tables } from './schema.js';
@@ -43,7 +43,7 @@ export async function commitEpisodeBatch(
   const activityLeases = commits.flatMap((c) => c.completedActivities ?? []);
   // One statement locks the instances, then the activities, each in a fixed order so that concurrent
   // batches cannot deadlock, and reads their fences.
-  const { rows } = await client.query<{ instance_id: string | null; lock_epoch: string; history_length: number | null; status: RuntimeStatus | null; activity_id: string | null }>(
+  const { rows } = await client.query<{ instance_id: string | null; lock_epoch: string; history_length: number | null; status: RuntimeStatus | null; activity_id: string | null }>(prepared(
     `WITH inst AS (
        SELECT instance_id, lock_epoch, history_length, status FROM ${t.instances}
        WHERE hub = $1 AND instance_id = ANY($2::text[]) ORDER BY instance_id FOR UPDATE
@@ -53,7 +53,7 @@ export async function commitEpisodeBatch(
      SELECT instance_id, lock_epoch, history_length, status, NULL::bigint AS activity_id FROM inst
      UNION ALL SELECT NULL, lock_epoch, NULL, NULL, id FROM act`,
     [hub, ids, activityLeases.map((l) => l.id)],
-  );
+  ));
   const byId = new Map<string, { lock_epoch: string; history_length: number; status: RuntimeStatus }>();
   const heldActivities = new Set<string>();
   for (const row of rows) {
@@ -126,7 +126,7 @@ export async function commitEpisodeBatch(
   const history = accepted.filter((a) => a.commit.history.length).map((a) => [a.commit.lease.id, a.base, JSON.stringify(a.commit.history)] as const);
   const u = accepted.map((a) => ({ id: a.commit.lease.id, length: a.base + a.commit.history.length, ...a.commit.instance }));
   const consumed = accepted.flatMap((a) => a.commit.consumedMessageIds.map((id) => [id, a.commit.lease.id] as const));
-  const { rows: written } = await client.query<{ more_work: boolean; leased: string[]; now: string }>(
+  const { rows: written } = await client.query<{ more_work: boolean; leased: string[]; now: string }>(prepared(
     `WITH done AS (
        DELETE FROM ${t.activities} WHERE hub = $1 AND id = ANY($2::bigint[])
      ), hist AS (
@@ -181,7 +181,7 @@ export async function commitEpisodeBatch(
       activities.map((a) => flowColumn(a.activity.flow)),
       activities.map((a) => a.activity.priority ?? 0),
     ],
-  );
+  ));
   if (written[0]?.more_work && !moreWorkKnown) notices.push({ kind: 'orchestrations' });
   // In-process waiters get the terminal rows as written (notices to other processes never carry them).
   const local = withFinalStates(notices, accepted.map((a) => a.commit), Number(written[0]!.now));

@@ -30,6 +30,7 @@ import type { NoticeHold } from './notifier.js';
 import { commitEpisodeBatch } from './episode-batch.js';
 import { commitEpisodesInOneStatement, fitsOneStatement } from './episode-statement.js';
 import { settleFusedStarts } from './fused-starts.js';
+import { commitFusedStarts, fitsFusedStatement } from './fused-statement.js';
 import { distinctRounds, insertMessages, messageColumns, NOW, sendMessagesInOneStatement, startInstances, startNotices, TERMINAL_SQL, type StartAnswer, type StartRequest } from './hub-writes.js';
 import { Batcher } from '../batcher.js';
 import { heartbeat } from './liveness.js';
@@ -366,6 +367,14 @@ export class PostgresHubStore implements HubStore {
       }
       // A fence failed and nothing was written: the general path finds out which commits lost their lease.
     }
+    if (fitsFusedStatement(commits)) {
+      return commitFusedStarts(this.ctx.db, this.#t, this.hub, commits, (n) => this.ctx.emitLocal(this.hub, n), (left) => this.#commitInTransaction(left));
+    }
+    return this.#commitInTransaction(commits);
+  }
+
+  /** Commits `commits` in one transaction of a few statements (the general path: see episode-batch.ts). */
+  async #commitInTransaction(commits: EpisodeCommit[]): Promise<CommitOutcome[]> {
     const notices: StoreNotice[] = [];
     const { outcomes, leased, fused } = await this.ctx.db.transaction(async (client) => {
       notices.length = 0; // a retried transaction starts over
