@@ -8,10 +8,10 @@ import { flowColumn } from '../flow.js';
 import { admitFlowHere } from './flow-sql.js';
 import type { RuntimeStatus } from '../../sdk/history.js';
 import type { ActivityWorkItem, CommitOutcome, EpisodeCommit, InstanceUpdate, NewMessage, StoreNotice } from '../store.js';
-import { delayedMessageNotices, leasedActivity, traceContextColumn, withFinalStates } from '../shared.js';
-import { prepared, type TxClient } from './connection.js';
+import { dedupeNotices, delayedMessageNotices, leasedActivity, traceContextColumn, withFinalStates } from '../shared.js';
+import { prepared, type PgDatabase, type TxClient } from './connection.js';
 import { distinctRounds, insertMessages, NOW, startInstances } from './hub-writes.js';
-import { createFusedStarts, type FusedStartAnswer } from './fused-starts.js';
+import { createFusedStarts, settleFusedStarts, type FusedStartAnswer } from './fused-starts.js';
 import type { Tables } from './schema.js';
 
 /** What {@link commitEpisodeBatch} did: an outcome per commit, and the activities it leased to their workers. */
@@ -21,6 +21,25 @@ export interface EpisodeBatchResult {
   leased: [EpisodeCommit, ActivityWorkItem][];
   /** The fused starts' answers, to write into their commits once the transaction has committed (`settleFusedStarts`). */
   fused: Map<EpisodeCommit, FusedStartAnswer>;
+}
+
+/** `HubStore.commitEpisodes` in one transaction of a few statements (the general path); notices go to `emit` once committed. */
+export async function commitEpisodesInTransaction(
+  db: PgDatabase,
+  t: Tables,
+  hub: string,
+  commits: EpisodeCommit[],
+  emit: (notices: StoreNotice[]) => void,
+): Promise<CommitOutcome[]> {
+  const notices: StoreNotice[] = [];
+  const { outcomes, leased, fused } = await db.transaction(async (client) => {
+    notices.length = 0; // a retried transaction starts over
+    return commitEpisodeBatch(client, t, hub, commits, notices);
+  });
+  settleFusedStarts(fused);
+  for (const [commit, item] of leased) commit.activityLease?.leased.push(item);
+  emit(dedupeNotices(notices));
+  return outcomes;
 }
 
 /**

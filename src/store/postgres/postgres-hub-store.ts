@@ -27,9 +27,8 @@ import { childInstances, filterSql, instanceOverview, queryInstances } from './p
 import type { ActivityCompletion, ActivityWorkItem, ChildInstancesOptions, ClaimOptions, CommitOutcome, EpisodeCommit, FlowWaitingActivity, HeartbeatOptions, HeartbeatOutcome, HubSnapshot, HubStore, InboxMessage, InstanceFilter, InstanceOverview, InstanceOverviewFilter, InstanceQuery, InstanceRecord, Lease, NewMessage, OrchestrationWorkItem, ScheduleStore, StartInstanceRequest, StartLease, StoreNotice } from '../store.js';
 import { prepared, type PgDatabase } from './connection.js';
 import type { NoticeHold } from './notifier.js';
-import { commitEpisodeBatch } from './episode-batch.js';
+import { commitEpisodesInTransaction } from './episode-batch.js';
 import { commitEpisodesInOneStatement, fitsOneStatement } from './episode-statement.js';
-import { settleFusedStarts } from './fused-starts.js';
 import { commitFusedStarts, fitsFusedStatement } from './fused-statement.js';
 import { distinctRounds, insertMessages, messageColumns, NOW, sendMessagesInOneStatement, startInstances, startNotices, TERMINAL_SQL, type StartAnswer, type StartRequest } from './hub-writes.js';
 import { Batcher } from '../batcher.js';
@@ -373,17 +372,8 @@ export class PostgresHubStore implements HubStore {
     return this.#commitInTransaction(commits);
   }
 
-  /** Commits `commits` in one transaction of a few statements (the general path: see episode-batch.ts). */
-  async #commitInTransaction(commits: EpisodeCommit[]): Promise<CommitOutcome[]> {
-    const notices: StoreNotice[] = [];
-    const { outcomes, leased, fused } = await this.ctx.db.transaction(async (client) => {
-      notices.length = 0; // a retried transaction starts over
-      return commitEpisodeBatch(client, this.#t, this.hub, commits, notices);
-    });
-    settleFusedStarts(fused);
-    for (const [commit, item] of leased) commit.activityLease?.leased.push(item);
-    this.ctx.emitLocal(this.hub, dedupeNotices(notices));
-    return outcomes;
+  #commitInTransaction(commits: EpisodeCommit[]): Promise<CommitOutcome[]> {
+    return commitEpisodesInTransaction(this.ctx.db, this.#t, this.hub, commits, (notices) => this.ctx.emitLocal(this.hub, notices));
   }
 
   async releaseOrchestrations(leases: Lease[]): Promise<void> {
