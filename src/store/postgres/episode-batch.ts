@@ -7,7 +7,7 @@
 import { flowColumn } from '../flow.js';
 import { admitFlowHere } from './flow-sql.js';
 import type { RuntimeStatus } from '../../sdk/history.js';
-import type { ActivityWorkItem, CommitOutcome, EpisodeCommit, InstanceUpdate, NewMessage, StoreNotice } from '../store.js';
+import type { ActivityLeaseRequest, ActivityWorkItem, CommitOutcome, EpisodeCommit, InstanceUpdate, NewActivity, NewMessage, StoreNotice } from '../store.js';
 import { dedupeNotices, delayedMessageNotices, leasedActivity, traceContextColumn, withFinalStates } from '../shared.js';
 import { prepared, type PgDatabase, type TxClient } from './connection.js';
 import { distinctRounds, insertMessages, NOW, startInstances } from './hub-writes.js';
@@ -242,6 +242,23 @@ export const INPUT_SQL = 'input = CASE WHEN u.keep_input THEN i.input ELSE u.inp
  * input, owner, lease ms, trace context, flow JSON, priority), in array order, written only where `where` holds. An
  * activity with an owner is created leased to it (epoch 1, first dequeue). Returns `id` and `here` (leased) per row.
  */
+/** The ten columns {@link insertActivitiesSql} takes, in its order, of activities to insert (leased where `lease` is given). */
+export function activityColumns(activities: readonly { activity: NewActivity; lease?: ActivityLeaseRequest | undefined }[]): unknown[][] {
+  const column = (of: (a: (typeof activities)[number]) => unknown) => activities.map(of);
+  return [
+    column((a) => a.activity.instanceId),
+    column((a) => a.activity.executionId),
+    column((a) => a.activity.taskId),
+    column((a) => a.activity.name),
+    column((a) => a.activity.input ?? null),
+    column((a) => a.lease?.workerId ?? null),
+    column((a) => a.lease?.leaseMs ?? null),
+    column((a) => traceContextColumn(a.activity.traceContext)),
+    column((a) => flowColumn(a.activity.flow)),
+    column((a) => a.activity.priority ?? 0),
+  ];
+}
+
 export function insertActivitiesSql(t: Tables, params: string[], where: string): string {
   const [instance, execution, task, name, input, owner, leaseMs, trace, flow, priority] = params;
   return `INSERT INTO ${t.activities} (hub, instance_id, execution_id, task_id, name, input, lock_owner, lock_until, lock_epoch, dequeue_count, trace_context, flow, priority)

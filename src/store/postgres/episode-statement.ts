@@ -13,12 +13,11 @@
  * written. Under READ COMMITTED, `FOR UPDATE` returns the latest version of a row it had to wait for, so a
  * fence is judged on the committed epoch, not on the statement's snapshot.
  */
-import { flowColumn } from '../flow.js';
 import type { RuntimeStatus } from '../../sdk/history.js';
 import type { ActivityWorkItem, EpisodeCommit, StoreNotice } from '../store.js';
-import { delayedMessageNotices, entityNameOf, INSTANCE_COLUMNS, leasedActivity, traceContextColumn, type InstanceRow } from '../shared.js';
+import { delayedMessageNotices, entityNameOf, INSTANCE_COLUMNS, leasedActivity, type InstanceRow } from '../shared.js';
 import { prepared, type StatementRunner } from './connection.js';
-import { INPUT_SQL, insertActivitiesSql, instanceUpdateColumns, keepInputColumn } from './episode-batch.js';
+import { activityColumns, INPUT_SQL, insertActivitiesSql, instanceUpdateColumns, keepInputColumn } from './episode-batch.js';
 import { messageColumns, NOW } from './hub-writes.js';
 import type { Tables } from './schema.js';
 
@@ -189,19 +188,7 @@ export async function commitEpisodesInOneStatement(
   }
   if (activities.length) {
     // insertActivitiesSql casts these itself.
-    const column = (of: (a: (typeof activities)[number]) => unknown) => param(activities.map(of));
-    const activityParams = [
-      column((a) => a.activity.instanceId),
-      column((a) => a.activity.executionId),
-      column((a) => a.activity.taskId),
-      column((a) => a.activity.name),
-      column((a) => a.activity.input ?? null),
-      column((a) => a.lease?.workerId ?? null),
-      column((a) => a.lease?.leaseMs ?? null),
-      column((a) => traceContextColumn(a.activity.traceContext)),
-      column((a) => flowColumn(a.activity.flow)),
-      column((a) => a.activity.priority ?? 0),
-    ];
+    const activityParams = activityColumns(activities).map((values) => param(values));
     parts.push(`act AS (${insertActivitiesSql(t, activityParams, gated)})`);
   }
   const known = param(moreWorkKnown, 'boolean');

@@ -6,11 +6,10 @@
  * meanwhile) is not touched: it goes through the transaction path (`createFusedStarts`), which replaces a finished
  * instance or reports the live one.
  */
-import { flowColumn } from '../flow.js';
-import { dedupeNotices, leasedActivity, tagsColumn, traceContextColumn, withFinalStates } from '../shared.js';
+import { dedupeNotices, leasedActivity, tagsColumn, withFinalStates } from '../shared.js';
 import type { ActivityWorkItem, CommitOutcome, EpisodeCommit, StoreNotice } from '../store.js';
 import { prepared, type PgDatabase, type StatementRunner } from './connection.js';
-import { insertActivitiesSql, instanceUpdateColumns } from './episode-batch.js';
+import { activityColumns, insertActivitiesSql, instanceUpdateColumns } from './episode-batch.js';
 import { NOW } from './hub-writes.js';
 import type { Tables } from './schema.js';
 
@@ -44,7 +43,6 @@ export async function commitFusedStartsInOneStatement(runner: StatementRunner, t
   const activities = commits.flatMap((commit) =>
     commit.activities.map((activity) => ({ activity, commit, lease: activity.runHere ? commit.activityLease : undefined })),
   );
-  const column = (of: (a: (typeof activities)[number]) => unknown) => activities.map(of);
   const values: unknown[] = [
     hub,
     commits.map((c) => c.lease.id),
@@ -60,16 +58,7 @@ export async function commitFusedStartsInOneStatement(runner: StatementRunner, t
     failureDetails,
     commits.map((c) => c.history.length),
     commits.map((c) => (c.history.length ? JSON.stringify(c.history) : null)),
-    column((a) => a.activity.instanceId),
-    column((a) => a.activity.executionId),
-    column((a) => a.activity.taskId),
-    column((a) => a.activity.name),
-    column((a) => a.activity.input ?? null),
-    column((a) => a.lease?.workerId ?? null),
-    column((a) => a.lease?.leaseMs ?? null),
-    column((a) => traceContextColumn(a.activity.traceContext)),
-    column((a) => flowColumn(a.activity.flow)),
-    column((a) => a.activity.priority ?? 0),
+    ...activityColumns(activities),
   ];
   const activityParams = ['$15', '$16', '$17', '$18', '$19', '$20', '$21', '$22', '$23', '$24'];
   const { rows } = await runner.query<{ instance_id: string; created_at: string | null; lock_epoch: string | null; leased: string[] }>(
