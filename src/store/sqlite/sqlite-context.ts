@@ -18,6 +18,8 @@ export interface SqliteStoreContext {
    * which a crash may lose without harm (no fsync of their own).
    */
   write<T>(fn: () => T, durable: boolean): Promise<T>;
+  /** Grows the WAL to its checkpoint size once, for a worker that is starting (see `WalSpace.reserve`). */
+  reserveWal(): void;
   /** Delivers a notice to this process's subscribers of `hub`. */
   emit(hub: string, notice: StoreNotice): void;
 }

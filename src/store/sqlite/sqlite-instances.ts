@@ -138,6 +138,8 @@ export async function purgeInstances(
 
 /** `HubStore.registerWorker`: records (or replaces) the names one worker serves. */
 export async function registerWorker(store: SqliteStoreContext, hub: string, workerId: string, names: RegisteredNames): Promise<void> {
+  // A worker is a long-running writer: its commits should overwrite the WAL, not append to it.
+  store.reserveWal();
   await store.write(() => {
     store.sql(
       `INSERT INTO workers (hub, worker_id, names, updated_at) VALUES (?, ?, ?, ?)

@@ -147,6 +147,11 @@ export class SqliteStore implements Store, SqliteStoreContext {
     this.#bus.emit(hub, notice);
   }
 
+  /** @internal See `SqliteStoreContext.reserveWal`. */
+  reserveWal(): void {
+    this.#walSpace?.reserve();
+  }
+
   /** @internal A cached prepared statement. */
   sql(text: string): Database.Statement {
     let statement = this.#statements.get(text);
