@@ -149,7 +149,8 @@ export class SqliteStore implements Store, SqliteStoreContext {
 
   /** @internal See `SqliteStoreContext.reserveWal`. */
   reserveWal(): void {
-    this.#walSpace?.reserve();
+    // Not on files found unwritable: like a write, the reserve would touch the WAL index's memory mapping.
+    if (this.#writableAtOpen && !this.#stillUnwritable()) this.#walSpace?.reserve();
   }
 
   /** @internal A cached prepared statement. */
