@@ -3,10 +3,9 @@
  * store's disk and engine commit when nothing else is done (SQLite WAL with synchronous=FULL, duraflow's default
  * durability; one PostgreSQL connection with the server's own durability settings).
  */
-import Database from 'better-sqlite3';
 import pg from 'pg';
 import { WalSpace } from '../src/store/sqlite/wal-space.js';
-import { freshSqlite, PG_BENCH_URL } from './stores.js';
+import { freshWalDatabase, PG_BENCH_URL } from './stores.js';
 
 /**
  * Single-row INSERT transactions per second on a fresh SQLite file (WAL, synchronous=FULL): `commits` of them,
@@ -14,12 +13,8 @@ import { freshSqlite, PG_BENCH_URL } from './stores.js';
  * commits that append to a growing WAL are slower, and the limit is measured in the state duraflow commits in.
  */
 export function sqliteCommitRate(commits = 3000, maxSeconds = Number.POSITIVE_INFINITY): number {
-  const { path, cleanup } = freshSqlite();
-  const db = new Database(path);
+  const { db, path, close } = freshWalDatabase();
   try {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
     new WalSpace(db, path, 0).reserve();
     const insert = db.prepare('INSERT INTO t (v) VALUES (?)');
     const commit = db.transaction(() => insert.run('x'));
@@ -33,8 +28,7 @@ export function sqliteCommitRate(commits = 3000, maxSeconds = Number.POSITIVE_IN
     }
     return done / ((performance.now() - started) / 1000);
   } finally {
-    db.close();
-    cleanup();
+    close();
   }
 }
 

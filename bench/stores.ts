@@ -7,6 +7,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 
 /** The PostgreSQL server of the benchmark (env DURAFLOW_BENCH_PG, else DURAFLOW_TEST_PG, else the local test db). */
@@ -24,6 +25,19 @@ export function freshSqlite(): { url: string; path: string; cleanup: () => void 
     path,
     cleanup: () => ['', '-wal', '-shm'].forEach((suffix) => rmSync(path + suffix, { force: true })),
   };
+}
+
+/**
+ * A fresh SQLite file opened as duraflow opens its store (WAL, synchronous=FULL), with a table `t (id, v)`; `close`
+ * closes it and removes its files.
+ */
+export function freshWalDatabase(): { db: Database.Database; path: string; close: () => void } {
+  const { path, cleanup } = freshSqlite();
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
+  return { db, path, close: () => (db.close(), cleanup()) };
 }
 
 /** A new schema name (`duraflow_bench_<seconds>_<kind>_<random>`). */

@@ -4,21 +4,16 @@
  * one plain and one reserved, and times the same `pages`-page commits (WAL, synchronous=FULL) on each until the
  * plain one's WAL reaches its checkpoint size; it prints the medians and their ratio per round.
  */
-import Database from 'better-sqlite3';
 import { WalSpace } from '../src/store/sqlite/wal-space.js';
-import { freshSqlite } from './stores.js';
+import { freshWalDatabase } from './stores.js';
 
 const rounds = Number(process.argv[2] ?? 5);
 const pages = Number(process.argv[3] ?? 10);
 
 /** Median commit time in ms of the first `commits` commits of `pages` rows of ~3 KB each (a page each). */
 function commitTimes(reserve: boolean, commits: number): number {
-  const { path, cleanup } = freshSqlite();
-  const db = new Database(path);
+  const { db, path, close } = freshWalDatabase();
   try {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
     const insert = db.prepare('INSERT INTO t (id, v) VALUES (?, ?)');
     db.transaction(() => {
       for (let i = 0; i < pages; i++) insert.run(i, 'x'.repeat(3000));
@@ -37,8 +32,7 @@ function commitTimes(reserve: boolean, commits: number): number {
     }
     return times.sort((a, b) => a - b)[times.length >> 1]!;
   } finally {
-    db.close();
-    cleanup();
+    close();
   }
 }
 
