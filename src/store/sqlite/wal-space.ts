@@ -23,9 +23,9 @@ const DEFAULT_CHECKPOINT_PAGES = 1000;
 const RESERVED_FRAMES = DEFAULT_CHECKPOINT_PAGES + 64;
 /** Bytes of a WAL's header and of each frame's header (sqlite.org/fileformat2.html#walformat). */
 const WAL_HEADER_BYTES = 32;
+const FRAME_HEADER_BYTES = 24;
 /** The page cache while reserving: the pages of the reserve table spill to the WAL as soon as it is full. */
 const SPILL_CACHE_PAGES = 16;
-const FRAME_HEADER_BYTES = 24;
 /** `wal_autocheckpoint` while the disk is short of space (256 KB of WAL). */
 const TIGHT_CHECKPOINT_PAGES = 64;
 /** Least time between two checkpoints after failed commits (every commit of every loop fails meanwhile). */
@@ -73,7 +73,8 @@ export class WalSpace {
       try {
         this.db.exec('CREATE TABLE duraflow_wal_reserve (b BLOB)');
         // Pages beyond RESERVED_FRAMES: the last ones stay in the cache, unspilled, when the transaction ends.
-        this.db.prepare('INSERT INTO duraflow_wal_reserve (b) VALUES (zeroblob(?))').run((RESERVED_FRAMES + 2 * SPILL_CACHE_PAGES) * pageSize);
+        const bytes = (RESERVED_FRAMES + 2 * SPILL_CACHE_PAGES) * pageSize;
+        this.db.prepare('INSERT INTO duraflow_wal_reserve (b) VALUES (zeroblob(?))').run(bytes);
       } finally {
         this.db.exec('ROLLBACK');
       }
