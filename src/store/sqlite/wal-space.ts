@@ -8,8 +8,8 @@
  * instead of grown, and the database grows only by the pages that are really new.
  *
  * The other way round, a WAL that grows costs every commit: fdatasync of a file that got longer also commits its new
- * size to the file system's journal, so a commit of 10 pages that appends took 0.32–0.40 ms here against 0.21 ms for
- * one that overwrites a WAL restarted after a checkpoint. SQLite deletes the WAL when its last connection closes, so
+ * size to the file system's journal, so a commit of 10 pages that appends took 0.33–0.49 ms here against 0.19–0.31 ms
+ * for one that overwrites a WAL restarted after a checkpoint (bench/wal-growth.ts). SQLite deletes the WAL when its last connection closes, so
  * every start of a host would pay that for its first ~1000 pages of commits; {@link WalSpace.reserve} grows the WAL
  * to its checkpoint size once, when a worker starts.
  */
