@@ -5,6 +5,7 @@
  * plain one's WAL reaches its checkpoint size; it prints the medians and their ratio per round.
  */
 import { WalSpace } from '../src/store/sqlite/wal-space.js';
+import { percentiles } from './metrics.js';
 import { freshWalDatabase } from './stores.js';
 
 const rounds = Number(process.argv[2] ?? 5);
@@ -30,7 +31,7 @@ function commitTimes(reserve: boolean, commits: number): number {
       commit(k);
       times.push(performance.now() - t0);
     }
-    return times.sort((a, b) => a - b)[times.length >> 1]!;
+    return percentiles(times).p50;
   } finally {
     close();
   }
