@@ -22,6 +22,7 @@ import { flowConformance } from './conformance-flow.js';
 import { continuedLeaseConformance } from './conformance-continued.js';
 import { childInstancesConformance } from './conformance-children.js';
 import { fusedStartConformance } from './conformance-fused.js';
+import { racingClaimsConformance } from './conformance-racing-claims.js';
 
 /** Declares the conformance suite for the store that `makeStore` opens. */
 export function storeConformanceSuite(name: string, makeStore: () => Promise<StoreUnderTest>): void {
@@ -51,5 +52,6 @@ export function storeConformanceSuite(name: string, makeStore: () => Promise<Sto
     continuedLeaseConformance(store);
     childInstancesConformance(store);
     fusedStartConformance(store);
+    racingClaimsConformance(store);
   });
 }

@@ -57,6 +57,8 @@ interface ClaimedRow extends InstanceRow {
   /** The owner of the expired lease this claim took over (commits and releases clear it). */
   previous_owner: string | null;
   messages: [number | string, string | null, string][];
+  /** Only in a claim's answer: whether `messages` may be out of date (see `leaseSql`). */
+  stale?: boolean;
   /** Only in a claim's answer: whether flow-controlled instances wait (see `leaseSql`). */
   flow_probe?: boolean;
 }
@@ -298,7 +300,8 @@ export class PostgresHubStore implements HubStore {
       [this.hub, options.workerId, namesParam(options), options.limit, options.leaseMs, versionRulesParam(options)],
     );
     const waiting = rows.some((r) => r.flow_probe);
-    const items = rows.filter((r) => r.instance_id !== null).map(toWorkItem);
+    const claimed = await withFreshMessages((text, params) => this.ctx.db.query(text, params), t, this.hub, rows.filter((r) => r.instance_id !== null));
+    const items = claimed.map(toWorkItem);
     if (waiting && items.length < options.limit) items.push(...(await this.#claimFlowOrchestrations(options, options.limit - items.length)));
     return items;
   }
@@ -329,7 +332,7 @@ export class PostgresHubStore implements HubStore {
         ),
         [this.hub, options.workerId, namesParam(options), room, options.leaseMs, versionRulesParam(options)],
       );
-      const items = rows.map(toWorkItem);
+      const items = (await withFreshMessages(async (text, params) => (await client.query(text, params)).rows, t, this.hub, rows)).map(toWorkItem);
       // A first start of a rate-limited instance counts against its rate.
       await recordInstanceStarts(client, t, this.hub, items.filter((i) => i.instance.status === 'Pending').map((i) => i.instance.instanceId));
       return items;
@@ -350,7 +353,7 @@ export class PostgresHubStore implements HubStore {
       ),
       [this.hub, options.workerId, [...instanceIds], options.leaseMs],
     );
-    return rows.map(toWorkItem);
+    return (await withFreshMessages((text, params) => this.ctx.db.query(text, params), t, this.hub, rows)).map(toWorkItem);
   }
 
   async commitEpisodes(commits: EpisodeCommit[]): Promise<CommitOutcome[]> {
@@ -562,7 +565,62 @@ function toWorkItem(row: ClaimedRow): OrchestrationWorkItem {
  * Leases the instances `candidates` selects (a query using $1 = hub, locking its rows with SKIP LOCKED) to
  * worker $2 for $`leaseParam` milliseconds with fresh epochs, and returns each with its visible messages —
  * one statement, one round trip.
+ *
+ * The row is locked (again) here, whatever `candidates` did: its latest version, with the lease re-checked on it.
+ * Under READ COMMITTED that version can be newer than the statement's snapshot (a commit of the instance landed
+ * while the claim waited or ran), and then the messages the snapshot shows may include ones that commit consumed.
+ * Such a row comes back `stale`, for {@link withFreshMessages} to read its messages again under the new lease.
  */
+function leaseSql(t: Tables, candidates: string, leaseParam: number, probe?: string): string {
+  // With a probe, every leased row carries flow_probe; when nothing was leased, one row of NULLs carries it alone.
+  const from = probe ? `(SELECT ${probe} AS flow_probe) p LEFT JOIN claimed c ON true` : 'claimed c';
+  return `WITH candidates AS (${candidates}),
+       locked AS MATERIALIZED (
+         SELECT i.instance_id, c.previous_owner, i.xmin::text AS locked_xmin FROM ${t.instances} i
+         JOIN candidates c ON i.hub = $1 AND i.instance_id = c.instance_id
+         WHERE i.lock_until <= ${NOW}
+         FOR UPDATE OF i SKIP LOCKED
+       ),
+       claimed AS (
+         UPDATE ${t.instances} i
+         SET lock_owner = $2, lock_until = ${NOW} + $${leaseParam}::bigint, lock_epoch = nextval('${t.epochs}')
+         FROM locked c
+         WHERE i.hub = $1 AND i.instance_id = c.instance_id
+         RETURNING i.*, c.previous_owner, c.locked_xmin
+       )
+       SELECT ${INSTANCE_COLUMNS}, lock_epoch, previous_owner,
+         -- the snapshot's version of the row (this statement's own update is not visible to it)
+         (SELECT s.xmin::text FROM ${t.instances} s WHERE s.hub = $1 AND s.instance_id = c.instance_id) IS DISTINCT FROM c.locked_xmin AS stale,
+         COALESCE((SELECT json_agg(json_build_array(m.id, m.execution_id, m.event) ORDER BY m.id)
+                   FROM ${t.inbox} m
+                   WHERE m.hub = $1 AND m.instance_id = c.instance_id AND m.visible_at <= ${NOW}), '[]'::json) AS messages
+         ${probe ? ', p.flow_probe' : ''}
+       FROM ${from}
+       ORDER BY instance_id`;
+}
+
+/**
+ * The claimed rows with the messages of `stale` ones (see {@link leaseSql}) read again: a statement begun after
+ * the claim locked them sees every commit that came before, and none can come after (the lease is this claim's).
+ */
+async function withFreshMessages(
+  query: <R extends object>(text: string, params: unknown[]) => Promise<R[]>,
+  t: Tables,
+  hub: string,
+  rows: ClaimedRow[],
+): Promise<ClaimedRow[]> {
+  const stale = rows.filter((r) => r.stale);
+  if (stale.length === 0) return rows;
+  const fresh = await query<{ instance_id: string; messages: ClaimedRow['messages'] }>(
+    `SELECT m.instance_id, json_agg(json_build_array(m.id, m.execution_id, m.event) ORDER BY m.id) AS messages
+     FROM ${t.inbox} m WHERE m.hub = $1 AND m.instance_id = ANY($2::text[]) AND m.visible_at <= ${NOW}
+     GROUP BY m.instance_id`,
+    [hub, stale.map((r) => r.instance_id)],
+  );
+  const byId = new Map(fresh.map((f) => [f.instance_id, f.messages]));
+  return rows.map((r) => (r.stale ? { ...r, messages: byId.get(r.instance_id) ?? [] } : r));
+}
+
 /**
  * A claim's version rules (`versionRulesParam`, bound as `param`): an orchestration whose name has a rule is taken
  * only at a version the rule allows; entities and names without a rule, at any version.
@@ -573,24 +631,4 @@ function versionRulesSql(t: Tables, param: string): string {
     OR EXISTS (SELECT 1 FROM jsonb_array_elements(${param}::jsonb) r WHERE r->>'name' = i.name
       AND (r->'oneOf' IS NULL OR EXISTS (SELECT 1 FROM jsonb_array_elements_text(r->'oneOf') v(x) WHERE ${t.versionCompare}(i.version, v.x) = 0))
       AND (r->'atMost' IS NULL OR ${t.versionCompare}(i.version, r->>'atMost') <= 0)))`;
-}
-
-function leaseSql(t: Tables, candidates: string, leaseParam: number, probe?: string): string {
-  // With a probe, every leased row carries flow_probe; when nothing was leased, one row of NULLs carries it alone.
-  const from = probe ? `(SELECT ${probe} AS flow_probe) p LEFT JOIN claimed c ON true` : 'claimed c';
-  return `WITH candidates AS (${candidates}),
-       claimed AS (
-         UPDATE ${t.instances} i
-         SET lock_owner = $2, lock_until = ${NOW} + $${leaseParam}::bigint, lock_epoch = nextval('${t.epochs}')
-         FROM candidates c
-         WHERE i.hub = $1 AND i.instance_id = c.instance_id
-         RETURNING i.*, c.previous_owner
-       )
-       SELECT ${INSTANCE_COLUMNS}, lock_epoch, previous_owner,
-         COALESCE((SELECT json_agg(json_build_array(m.id, m.execution_id, m.event) ORDER BY m.id)
-                   FROM ${t.inbox} m
-                   WHERE m.hub = $1 AND m.instance_id = c.instance_id AND m.visible_at <= ${NOW}), '[]'::json) AS messages
-         ${probe ? ', p.flow_probe' : ''}
-       FROM ${from}
-       ORDER BY instance_id`;
 }
