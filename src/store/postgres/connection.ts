@@ -88,16 +88,35 @@ const MAX_ATTEMPTS = 6;
  * A query that each connection parses and plans once, then only executes: named after its text (each
  * connection keeps its own prepared statements; {@link SESSION_OPTIONS} keeps PostgreSQL from planning it
  * again). For large statements run on every step, where parsing and planning would cost more than executing.
+ *
+ * The name also carries the {@link planGeneration}: a plan made while the tables were nearly empty (a new hub) is
+ * fit for nearly empty tables only — it scans a whole hub where an index finds a row — and PostgreSQL replans
+ * by itself only after an ANALYZE, which autovacuum runs a minute or more later. So in a process's first
+ * minutes each statement is planned again, at ever longer intervals, as the tables grow.
  */
 export function prepared(text: string, values: unknown[]): pg.QueryConfig {
-  let name = preparedNames.get(text);
-  if (!name) {
-    name = `duraflow_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
-    preparedNames.set(text, name);
+  let hash = preparedHashes.get(text);
+  if (!hash) {
+    hash = createHash('sha1').update(text).digest('hex').slice(0, 20);
+    preparedHashes.set(text, hash);
   }
-  return { name, text, values };
+  return { name: `duraflow_${hash}_${planGeneration()}`, text, values };
 }
-const preparedNames = new Map<string, string>();
+const preparedHashes = new Map<string, string>();
+
+/** When this module was loaded: the clock of {@link planGeneration}. */
+const loadedAt = performance.now();
+/** The last generation: 2^9 s ≈ 8.5 minutes after start, when autovacuum's ANALYZE has long taken over. */
+const LAST_PLAN_GENERATION = 9;
+
+/**
+ * 0 in a process's first second (`ageMs`: since this module loaded), then one more each time its age doubles
+ * (1, 2, 4, … seconds), up to {@link LAST_PLAN_GENERATION}: at most ten plans of each statement per connection.
+ */
+export function planGeneration(ageMs = performance.now() - loadedAt): number {
+  const seconds = ageMs / 1000;
+  return seconds < 1 ? 0 : Math.min(LAST_PLAN_GENERATION, Math.floor(Math.log2(seconds)) + 1);
+}
 
 /** A connection inside a transaction. */
 export type TxClient = pg.PoolClient;
@@ -146,6 +165,14 @@ export class PgDatabase {
   /** Runs one statement outside any explicit transaction. */
   async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, params: unknown[] = []): Promise<R[]> {
     return (await this.pool.query<R>(text, params)).rows;
+  }
+
+  /**
+   * {@link query} as a {@link prepared} statement: for the statements a worker or client runs again and again
+   * (claims, status reads), whose parsing and planning would otherwise cost as much as running them.
+   */
+  async queryPrepared<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, params: unknown[]): Promise<R[]> {
+    return (await this.pool.query<R>(prepared(text, params))).rows;
   }
 
   /**

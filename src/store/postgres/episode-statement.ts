@@ -18,7 +18,7 @@ import type { ActivityWorkItem, EpisodeCommit, StoreNotice } from '../store.js';
 import { delayedMessageNotices, entityNameOf, INSTANCE_COLUMNS, leasedActivity, type InstanceRow } from '../shared.js';
 import { prepared, type StatementRunner } from './connection.js';
 import { activityColumns, INPUT_SQL, insertActivitiesSql, instanceUpdateColumns, keepInputColumn } from './episode-batch.js';
-import { messageColumns, NOW } from './hub-writes.js';
+import { messageColumns, NOW, PER_ROW } from './hub-writes.js';
 import type { Tables } from './schema.js';
 
 /** Whether {@link commitEpisodesInOneStatement} can take `commits`. */
@@ -181,7 +181,7 @@ export async function commitEpisodesInOneStatement(
              ${param(delay, 'bigint[]')})
            WITH ORDINALITY AS m(instance_id, execution_id, event_type, event, delay, ord)
          WHERE ${gated}
-           AND EXISTS (SELECT 1 FROM ${t.instances} i WHERE i.hub = ${hubParam} AND i.instance_id = m.instance_id)
+           AND EXISTS (SELECT 1 FROM ${t.instances} i WHERE i.hub = ${hubParam} AND i.instance_id = m.instance_id ${PER_ROW})
          ORDER BY m.ord
        )`,
     );

@@ -120,7 +120,7 @@ export class PostgresHubStore implements HubStore {
   }
 
   async getInstance(instanceId: string): Promise<InstanceRecord | undefined> {
-    const rows = await this.ctx.db.query<InstanceRow>(
+    const rows = await this.ctx.db.queryPrepared<InstanceRow>(
       `SELECT ${INSTANCE_COLUMNS} FROM ${this.#t.instances} WHERE hub = $1 AND instance_id = $2`,
       [this.hub, instanceId],
     );
@@ -274,7 +274,7 @@ export class PostgresHubStore implements HubStore {
     const t = this.#t;
     // One statement: pick instances with visible messages whose lease is free (skipping rows another
     // claimer has locked), lease them with fresh epochs, and return them with their visible messages.
-    const rows = await this.ctx.db.query<ClaimedRow>(
+    const rows = await this.ctx.db.queryPrepared<ClaimedRow>(
       leaseSql(
         t,
         `WITH ${prioritizedCandidatesSql({
@@ -342,7 +342,7 @@ export class PostgresHubStore implements HubStore {
   async leaseInstances(instanceIds: readonly string[], options: { workerId: string; leaseMs: number }): Promise<OrchestrationWorkItem[]> {
     if (instanceIds.length === 0) return [];
     const t = this.#t;
-    const rows = await this.ctx.db.query<ClaimedRow>(
+    const rows = await this.ctx.db.queryPrepared<ClaimedRow>(
       leaseSql(
         t,
         `SELECT i.instance_id, i.lock_owner AS previous_owner FROM ${t.instances} i
@@ -395,7 +395,7 @@ export class PostgresHubStore implements HubStore {
 
   async claimActivities(options: ClaimOptions): Promise<ActivityWorkItem[]> {
     const t = this.#t;
-    const rows = await this.ctx.db.query<ClaimedActivityRow>(
+    const rows = await this.ctx.db.queryPrepared<ClaimedActivityRow>(
       `WITH ${prioritizedCandidatesSql({
         table: t.activities,
         where: `i.hub = $1 AND i.lock_until <= ${NOW} AND ($3::text[] IS NULL OR i.name = ANY($3::text[])) AND i.flow IS NULL`,
