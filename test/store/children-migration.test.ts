@@ -40,7 +40,7 @@ describe('children index migration: SQLite', () => {
   });
 
   test('a version-11 file gets the partial index; children recorded before it are listed through it', async () => {
-    assert.equal(SQLITE_VERSION, SQLITE_BEFORE + 1);
+    assert.ok(SQLITE_VERSION > SQLITE_BEFORE);
     const path = oldSqliteFile(SQLITE_BEFORE, OLD_ROWS, paths);
     const store = new SqliteStore(path);
     try {
@@ -66,7 +66,7 @@ describe('children index migration: PostgreSQL', { skip: unavailable && process.
   });
 
   test('a version-10 schema gets the partial index; children recorded before it are listed, and the read can use it', async () => {
-    assert.equal(PG_VERSION, PG_BEFORE + 1);
+    assert.ok(PG_VERSION > PG_BEFORE);
     const schema = await oldPgSchema(PG_BEFORE, OLD_ROWS, drops);
     const tables = tablesOf(schema.schema);
     const store = await openPostgresStore(schema.url);

@@ -233,6 +233,11 @@ const MIGRATIONS: ((t: Tables) => string)[] = [
   (t) => `
   CREATE INDEX instances_by_parent ON ${t.instances} (hub, parent_instance_id, instance_id) WHERE parent_instance_id IS NOT NULL;
   `,
+  // The live flow-controlled instances, as in SQLite: the probe every claim runs (are any waiting?) walked every
+  // instance of the hub without it. Its predicate is the probe's own terms, so the planner can prove it.
+  (t) => `
+  CREATE INDEX instances_by_flow ON ${t.instances} (hub, lock_until) WHERE flow IS NOT NULL AND status NOT IN ('Completed','Failed','Terminated','Canceled');
+  `,
 ];
 
 /** The schema version this code expects. */

@@ -197,6 +197,11 @@ const MIGRATIONS: string[] = [
   `
   CREATE INDEX instances_by_parent ON instances (hub, parent_instance_id, instance_id) WHERE parent_instance_id IS NOT NULL;
   `,
+  // The live flow-controlled instances, which every claim asks about (are any waiting?): without it that question
+  // walked every instance of the hub, finished ones included. Partial: a hub without flow control has none.
+  `
+  CREATE INDEX instances_by_flow ON instances (hub, lock_until) WHERE flow IS NOT NULL AND status NOT IN ('Completed','Failed','Terminated','Canceled');
+  `,
 ];
 
 /** The schema version this code expects (`user_version` after {@link migrate}). */

@@ -63,7 +63,7 @@ export async function claimOrchestrations(store: SqliteStoreContext, hub: string
          ${prioritized ? '' : 'LIMIT ?'})
        ${prioritized ? 'ORDER BY row_number() OVER (PARTITION BY name ORDER BY priority DESC, created_at, id), created_at, id LIMIT ?' : ''}`,
     ).all(hub, now, now, namesParam(options), namesParam(options), ...Array(3).fill(versionRulesParam(options)), options.limit) as { id: string; owner: string | null }[];
-    if (candidates.length < options.limit) {
+    if (candidates.length < options.limit && flowInstancesWait(store, hub, now)) {
       // Flow-controlled instances: only those their key's limits allow, oldest first per key; the rate counts
       // first starts (Pending) only.
       const waiting = store.sql(
@@ -92,6 +92,21 @@ export async function claimOrchestrations(store: SqliteStoreContext, hub: string
     }
     return items;
   }, false);
+}
+
+/**
+ * Whether any live flow-controlled instance has its lease free (as the PostgreSQL claim's probe asks): the claim
+ * reads those only then, so a hub without flow control pays one lookup in an empty index for them.
+ */
+function flowInstancesWait(store: SqliteStoreContext, hub: string, now: number): boolean {
+  return (
+    store
+      .sql(
+        `SELECT 1 FROM instances INDEXED BY instances_by_flow
+         WHERE hub = ? AND flow IS NOT NULL AND status NOT IN ('Completed','Failed','Terminated','Canceled') AND lock_until <= ? LIMIT 1`,
+      )
+      .get(hub, now) !== undefined
+  );
 }
 
 /** `HubStore.leaseInstances`: leases the given running instances that are not leased, each under a new epoch. */
