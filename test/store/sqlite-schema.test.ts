@@ -27,8 +27,8 @@ function historySql(db: Database.Database): string {
   return (db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'history'`).pluck().get() as string).replace(/\s+/g, ' ');
 }
 
-/** The schema version of a new database (12: the index of sub-orchestrations by parent). */
-const LATEST = 12;
+/** The schema version of a new database (13: the index of live flow-controlled instances). */
+const LATEST = 13;
 
 describe('SQLite schema', () => {
   test('migrations 3 and 4 rebuild history (one row per episode, in a rowid table) and keep every event of a version-2 database', async () => {
