@@ -10,7 +10,7 @@ import { SCHEMA_VERSION as SQLITE_VERSION } from '../../src/store/sqlite/schema.
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { SCHEMA_VERSION as PG_VERSION, tablesOf } from '../../src/store/postgres/schema.js';
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
-import { pgUnavailableReason, withPgClient } from '../support/postgres.js';
+import { pgUnavailableReason, planWithoutSeqscan } from '../support/postgres.js';
 import { oldPgSchema, oldSqliteFile, removeSqliteFiles } from '../support/old-schemas.js';
 
 /** Rows written by an older version: a parent, two children (the second of an earlier execution), a lone instance. */
@@ -72,19 +72,9 @@ describe('children index migration: PostgreSQL', { skip: unavailable && process.
     const store = await openPostgresStore(schema.url);
     try {
       await checkMigrated(store);
-      const plan = await withPgClient(async (client) => {
-        await client.query('BEGIN');
-        try {
-          // Tiny tables are scanned whatever the indexes: forbid that, to see that the partial index serves the read.
-          await client.query('SET LOCAL enable_seqscan = off');
-          const rows = await client.query<{ 'QUERY PLAN': string }>(
-            `EXPLAIN SELECT instance_id FROM ${tables.instances} WHERE hub = 'h' AND parent_instance_id = 'p' AND instance_id > 'a' ORDER BY instance_id LIMIT 10`,
-          );
-          return rows.rows.map((r) => r['QUERY PLAN']).join('\n');
-        } finally {
-          await client.query('ROLLBACK');
-        }
-      });
+      const plan = await planWithoutSeqscan(
+        `SELECT instance_id FROM ${tables.instances} WHERE hub = 'h' AND parent_instance_id = 'p' AND instance_id > 'a' ORDER BY instance_id LIMIT 10`,
+      );
       assert.match(plan, /instances_by_parent/);
     } finally {
       await store.close();

@@ -11,7 +11,7 @@ import { SCHEMA_VERSION as SQLITE_VERSION } from '../../src/store/sqlite/schema.
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { SCHEMA_VERSION as PG_VERSION, tablesOf } from '../../src/store/postgres/schema.js';
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
-import { pgUnavailableReason, withPgClient } from '../support/postgres.js';
+import { pgUnavailableReason, planWithoutSeqscan } from '../support/postgres.js';
 import { oldPgSchema, oldSqliteFile, removeSqliteFiles } from '../support/old-schemas.js';
 
 /** Rows written by an older version: a flow-controlled instance (concurrency key k, limit 1) and a plain one. */
@@ -67,20 +67,10 @@ describe('flow index migration: PostgreSQL', { skip: unavailable && process.env[
     const store = await openPostgresStore(schema.url);
     try {
       await checkClaims(store);
-      const plan = await withPgClient(async (client) => {
-        await client.query('BEGIN');
-        try {
-          // Tiny tables are scanned whatever the indexes: forbid that, to see that the partial index serves the probe.
-          await client.query('SET LOCAL enable_seqscan = off');
-          const rows = await client.query<{ 'QUERY PLAN': string }>(
-            `EXPLAIN SELECT EXISTS (SELECT 1 FROM ${tables.instances} f WHERE f.hub = 'h' AND f.flow IS NOT NULL AND f.lock_until <= 5
-               AND f.status NOT IN ('Completed','Failed','Terminated','Canceled'))`,
-          );
-          return rows.rows.map((r) => r['QUERY PLAN']).join('\n');
-        } finally {
-          await client.query('ROLLBACK');
-        }
-      });
+      const plan = await planWithoutSeqscan(
+        `SELECT EXISTS (SELECT 1 FROM ${tables.instances} f WHERE f.hub = 'h' AND f.flow IS NOT NULL AND f.lock_until <= 5
+           AND f.status NOT IN ('Completed','Failed','Terminated','Canceled'))`,
+      );
       assert.match(plan, /instances_by_flow/);
     } finally {
       await store.close();

@@ -72,3 +72,20 @@ export function newTestSchema(): TestSchema {
       }),
   };
 }
+
+/**
+ * The plan PostgreSQL picks for `sql` with sequential scans forbidden (tiny test tables are scanned whatever the
+ * indexes), as text: whether an index can serve a query, without filling a table to make the planner want it.
+ */
+export async function planWithoutSeqscan(sql: string): Promise<string> {
+  return withPgClient(async (client) => {
+    await client.query('BEGIN');
+    try {
+      await client.query('SET LOCAL enable_seqscan = off');
+      const rows = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`);
+      return rows.rows.map((r) => r['QUERY PLAN']).join('\n');
+    } finally {
+      await client.query('ROLLBACK');
+    }
+  });
+}
